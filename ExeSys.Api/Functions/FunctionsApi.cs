@@ -1,0 +1,17 @@
+namespace ExeSys.Api.Functions;
+
+public static class FunctionsApi
+{
+    public static IEndpointRouteBuilder MapFunctions(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/functions", ListFunctions)
+            .WithTags("Functions")
+            .WithName("ListFunctions")
+            .WithSummary("List the functions that live workers offer")
+            .WithDescription("Each function with the ids of the live workers that advertise it. A cmd not in this list gets 422.");
+        return app;
+    }
+
+    private static async Task<Ok<IReadOnlyList<FunctionInfo>>> ListFunctions(FunctionDirectory directory) =>
+        TypedResults.Ok(await directory.ListAsync());
+}

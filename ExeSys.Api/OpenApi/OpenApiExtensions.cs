@@ -1,0 +1,40 @@
+using ExeSys.Api.SysCmd;
+using Microsoft.OpenApi;
+
+namespace ExeSys.Api.OpenApi;
+
+public static class OpenApiExtensions
+{
+    public static IServiceCollection AddExeSysSwagger(this IServiceCollection services)
+    {
+        services.AddEndpointsApiExplorer();
+        services.AddSwaggerGen(c =>
+        {
+            c.SwaggerDoc("v1", new OpenApiInfo
+            {
+                Title = "ExeSys",
+                Version = "v1",
+                Description = "Run functions from anywhere with one curl: POST a command to /sys_cmd, re-send it (or GET /jobs/{from}/{job_id}) to read its result.",
+            });
+            c.MapType<RawJson>(() => new OpenApiSchema { Description = "Any JSON value: the function's EOJ." });
+            c.OperationFilter<SysCmdExamples>();
+            var xml = Path.Combine(AppContext.BaseDirectory, "ExeSys.Api.xml");
+            if (File.Exists(xml))
+            {
+                c.IncludeXmlComments(xml);
+            }
+        });
+        return services;
+    }
+
+    public static WebApplication UseExeSysSwagger(this WebApplication app)
+    {
+        app.UseSwagger();
+        app.UseSwaggerUI(ui =>
+        {
+            ui.SwaggerEndpoint("/swagger/v1/swagger.json", "ExeSys v1");
+            ui.DocumentTitle = "ExeSys API";
+        });
+        return app;
+    }
+}

@@ -1,0 +1,94 @@
+using System.Text.Json.Nodes;
+using Microsoft.OpenApi;
+using Swashbuckle.AspNetCore.SwaggerGen;
+
+namespace ExeSys.Api.OpenApi;
+
+/// <summary>Request and response examples for every shape, so Swagger UI teaches the protocol by showing it.</summary>
+internal sealed class SysCmdExamples : IOperationFilter
+{
+    private const string JobId = "16fd2706-8baf-433b-82eb-8c7fada847da";
+
+    private static readonly Dictionary<string, (string Summary, string Json)> Requests = new()
+    {
+        ["single"] = ("A single job (the original's test_cmd)", $$"""{"from":"testclient","to":"end_job","cmd":"test_cmd","data":"senatoremonti","job_id":"{{JobId}}"}"""),
+        ["priority"] = ("High priority, structured data", $$"""{"from":"billing","to":"end_job","cmd":"echo","data":{"invoice":42,"lines":[1,2]},"job_id":"inv-42","priority":"high"}"""),
+        ["error"] = ("A job that fails", """{"from":"testclient","to":"end_job","cmd":"fail","data":"disk full","job_id":"will-fail-1"}"""),
+    };
+
+    private static readonly Dictionary<string, Dictionary<string, (string Summary, string Json)>> Responses = new()
+    {
+        ["202"] = new()
+        {
+            ["accepted"] = ("New job accepted (or still running)", Reply("start", 0, attempts: 0, extra: "")),
+            ["processing"] = ("Re-sent while a worker runs it", Reply("processing", 2, attempts: 1, extra: "")),
+        },
+        ["200"] = new()
+        {
+            ["data_available"] = ("Finished: the EOJ is in data", Reply("data_available", 3, attempts: 1, extra: ""","data":"senatoremonti" """)),
+            ["error"] = ("Failed: state 4 with a readable error", Reply("error", 4, attempts: 1, extra: ""","error":"test_error_cmd raised an error, as it always does." """)),
+        },
+        ["400"] = new()
+        {
+            ["invalid"] = ("A bad field", """{"type":"https://tools.ietf.org/html/rfc9110#section-15.5.1","title":"Invalid command","status":400,"detail":"'job_id' contains the character ':' at position 3; only letters A-Z a-z, digits 0-9, '-', '_' and '.' are allowed.","errors":{"job_id":["'job_id' contains the character ':' at position 3; only letters A-Z a-z, digits 0-9, '-', '_' and '.' are allowed."]}}"""),
+            ["malformed"] = ("Not JSON", """{"type":"https://tools.ietf.org/html/rfc9110#section-15.5.1","title":"Invalid request body","status":400,"detail":"The body is not valid JSON: '}' is invalid after a property name. LineNumber: 0 | BytePositionInLine: 9."}"""),
+        },
+        ["404"] = new()
+        {
+            ["missing"] = ("No such job", """{"type":"https://tools.ietf.org/html/rfc9110#section-15.5.5","title":"No such job","status":404,"detail":"There is no job 'nope' from 'testclient': it was never submitted, or its retention has passed."}"""),
+        },
+        ["409"] = new()
+        {
+            ["conflict"] = ("Same job_id, different command", $$"""{"type":"https://tools.ietf.org/html/rfc9110#section-15.5.10","title":"job_id already used for another command","status":409,"detail":"Job '{{JobId}}' from 'testclient' was submitted with a different cmd ('test_cmd', not 'echo'). Re-send the identical command to read it, or use a new job_id.","existing_cmd":"test_cmd","existing_to":"end_job"}"""),
+        },
+        ["413"] = new()
+        {
+            ["too_large"] = ("Body over ExeSys:Api:MaxBodyBytes", """{"type":"https://tools.ietf.org/html/rfc9110#section-15.5.14","title":"Request body too large","status":413,"detail":"The body is larger than 1048576 bytes, the limit set by ExeSys:Api:MaxBodyBytes."}"""),
+        },
+        ["415"] = new()
+        {
+            ["media"] = ("Not sent as JSON", """{"type":"https://tools.ietf.org/html/rfc9110#section-15.5.16","title":"Unsupported media type","status":415,"detail":"The body must be JSON sent as 'Content-Type: application/json'; got 'text/plain'."}"""),
+        },
+        ["422"] = new()
+        {
+            ["unknown"] = ("No live worker offers the cmd", """{"type":"https://tools.ietf.org/html/rfc4918#section-11.2","title":"Unknown function","status":422,"detail":"No live worker offers 'nope'. Known functions: echo, fail, sleep, test_cmd, test_cmd_workflow, test_error_cmd.","known_functions":["echo","fail","sleep","test_cmd","test_cmd_workflow","test_error_cmd"]}"""),
+        },
+        ["503"] = new()
+        {
+            ["redis_down"] = ("Redis unreachable (Retry-After: 1)", """{"type":"https://tools.ietf.org/html/rfc9110#section-15.6.4","title":"Job store unavailable","status":503,"detail":"ExeSys cannot reach Redis right now, so the request was not carried out. Retry shortly; re-sending a command never runs it twice."}"""),
+        },
+    };
+
+    public void Apply(OpenApiOperation operation, OperationFilterContext context)
+    {
+        if (operation.OperationId is not ("SysCmd" or "GetJob"))
+        {
+            return;
+        }
+
+        if (operation.OperationId == "SysCmd" && operation.RequestBody?.Content is { } requestContent)
+        {
+            foreach (var media in requestContent.Values)
+            {
+                media.Examples = ToExamples(Requests);
+            }
+        }
+
+        foreach (var (status, response) in operation.Responses ?? [])
+        {
+            if (Responses.TryGetValue(status, out var examples) && response.Content is { } content)
+            {
+                foreach (var media in content.Values)
+                {
+                    media.Examples = ToExamples(examples);
+                }
+            }
+        }
+    }
+
+    private static Dictionary<string, IOpenApiExample> ToExamples(Dictionary<string, (string Summary, string Json)> examples) =>
+        examples.ToDictionary(e => e.Key, e => (IOpenApiExample)new OpenApiExample { Summary = e.Value.Summary, Value = JsonNode.Parse(e.Value.Json) });
+
+    private static string Reply(string resp, int state, int attempts, string extra) =>
+        $$"""{"resp":"{{resp}}","state":{{state}},"from":"testclient","job_id":"{{JobId}}","to":"end_job","cmd":"test_cmd","priority":"normal","attempts":{{attempts}},"created":"2026-11-22T20:00:00+00:00","updated":"2026-11-22T20:00:01+00:00","poll":"/jobs/testclient/{{JobId}}"{{extra.Trim()}}}""";
+}

@@ -1,0 +1,11 @@
+using ExeSys.Api.Hosting;
+using ExeSys.Core.Hosting;
+
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+builder.AddExeSysApi();
+var app = builder.Build();
+app.MapExeSysApi();
+return await ExeSysHost.RunAsync(app);
+
+/// <summary>The API's entry point; public so the test host (WebApplicationFactory) can find it.</summary>
+public partial class Program;

@@ -1,0 +1,121 @@
+using System.Collections.Concurrent;
+using ExeSys.Core.Jobs;
+using ExeSys.Core.Redis;
+using StackExchange.Redis;
+
+namespace ExeSys.Api.SysCmd;
+
+/// <summary>
+/// Lets a request wait for a job to finish (long-poll) without polling Redis. The API subscribes once to the
+/// done channel; a job that has a waiter is marked <c>w</c> in its hash, and only such jobs are published when they
+/// finish. Pub/sub is best effort, so a waiter that hears nothing still re-reads the job when its time is up.
+/// </summary>
+public sealed class CompletionWaiter(IConnectionMultiplexer redis, RedisKeys keys, ILogger<CompletionWaiter> logger) : BackgroundService
+{
+    private readonly ConcurrentDictionary<string, Waiter> _waiters = new(StringComparer.Ordinal);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        // The multiplexer re-subscribes by itself after a reconnect; only the first subscribe needs retrying.
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await redis.GetSubscriber().SubscribeAsync(keys.DoneChannel, (_, message) => Signal(message!));
+                return;
+            }
+            catch (RedisException ex)
+            {
+                logger.LogWarning("Cannot subscribe to job completions yet ({Error}); long-polls fall back to their timeout.", ex.Message);
+                await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken);
+            }
+        }
+    }
+
+    /// <summary>Registers interest in a job before it is submitted or read, so a completion in between is not missed.</summary>
+    public Registration Register(JobRef job)
+    {
+        var member = job.Member;
+        while (true)
+        {
+            var waiter = _waiters.GetOrAdd(member, static _ => new Waiter());
+            if (waiter.TryAcquire())
+            {
+                return new Registration(this, member, waiter);
+            }
+
+            _waiters.TryRemove(new KeyValuePair<string, Waiter>(member, waiter));
+        }
+    }
+
+    private void Signal(string member)
+    {
+        if (_waiters.TryGetValue(member, out var waiter))
+        {
+            waiter.Done.TrySetResult();
+        }
+    }
+
+    private void Release(string member, Waiter waiter)
+    {
+        if (waiter.ReleaseIsLast())
+        {
+            _waiters.TryRemove(new KeyValuePair<string, Waiter>(member, waiter));
+        }
+    }
+
+    public sealed class Waiter
+    {
+        private readonly Lock _gate = new();
+        private int _count;
+
+        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        internal bool TryAcquire()
+        {
+            lock (_gate)
+            {
+                if (_count < 0)
+                {
+                    return false;
+                }
+
+                _count++;
+                return true;
+            }
+        }
+
+        internal bool ReleaseIsLast()
+        {
+            lock (_gate)
+            {
+                if (--_count > 0)
+                {
+                    return false;
+                }
+
+                _count = -1;
+                return true;
+            }
+        }
+    }
+
+    public readonly struct Registration(CompletionWaiter owner, string member, Waiter waiter) : IDisposable
+    {
+        /// <summary>Waits until the job finishes or <paramref name="timeout"/> passes; true when it finished.</summary>
+        public async Task<bool> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken)
+        {
+            try
+            {
+                await waiter.Done.Task.WaitAsync(timeout, cancellationToken);
+                return true;
+            }
+            catch (TimeoutException)
+            {
+                return false;
+            }
+        }
+
+        public void Dispose() => owner.Release(member, waiter);
+    }
+}

@@ -1,0 +1,46 @@
+using System.Text.Json.Serialization;
+using ExeSys.Core.Jobs;
+
+namespace ExeSys.Api.SysCmd;
+
+/// <summary>
+/// The state of one job. Clients of the original ExeSys test whether the reply contains <c>data_available</c> and
+/// then read <c>data</c>; nothing else in a reply ever contains that text before the job has finished.
+/// </summary>
+/// <param name="Resp">The state's name: start, standby, processing, data_available or error.</param>
+/// <param name="State">The state code: 0 start, 1 standby, 2 processing, 3 data_available, 4 error.</param>
+/// <param name="Data">The EOJ value, present in state 3 only.</param>
+/// <param name="Error">What went wrong, present in state 4 only.</param>
+/// <param name="Poll">Where to read the job's state: <c>GET</c> it, optionally with <c>?wait=5s</c>.</param>
+public sealed record JobReply(
+    [property: JsonPropertyName("resp")] string Resp,
+    [property: JsonPropertyName("state")] int State,
+    [property: JsonPropertyName("from")] string From,
+    [property: JsonPropertyName("job_id")] string JobId,
+    [property: JsonPropertyName("to")] string To,
+    [property: JsonPropertyName("cmd")] string Cmd,
+    [property: JsonPropertyName("priority")] string Priority,
+    [property: JsonPropertyName("attempts")] int Attempts,
+    [property: JsonPropertyName("created")] DateTimeOffset Created,
+    [property: JsonPropertyName("updated")] DateTimeOffset Updated,
+    [property: JsonPropertyName("poll")] string Poll,
+    [property: JsonPropertyName("data"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] RawJson? Data,
+    [property: JsonPropertyName("error"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Error)
+{
+    public static string PollPath(JobRef job) => $"/jobs/{job.From}/{job.JobId}";
+
+    public static JobReply Of(JobSnapshot s) => new(
+        s.State.ToWireName(),
+        (int)s.State,
+        s.Job.From,
+        s.Job.JobId,
+        s.To,
+        s.Cmd,
+        s.Priority.ToWireName(),
+        s.Attempts,
+        DateTimeOffset.FromUnixTimeMilliseconds(s.CreatedMs),
+        DateTimeOffset.FromUnixTimeMilliseconds(s.UpdatedMs),
+        PollPath(s.Job),
+        s.State == JobState.DataAvailable && s.ResultJson is not null ? new RawJson(s.ResultJson) : null,
+        s.State == JobState.Error ? s.Error ?? "The job failed." : null);
+}

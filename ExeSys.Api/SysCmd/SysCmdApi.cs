@@ -1,0 +1,203 @@
+using ExeSys.Api.Functions;
+using ExeSys.Api.Hosting;
+using ExeSys.Core.Configuration;
+using ExeSys.Core.Jobs;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+
+namespace ExeSys.Api.SysCmd;
+
+/// <summary><c>POST /sys_cmd</c>, ExeSys's front door, and <c>GET /jobs/{from}/{job_id}</c>, its REST-style read.</summary>
+public static class SysCmdApi
+{
+    public static IEndpointRouteBuilder MapSysCmd(this IEndpointRouteBuilder app)
+    {
+        var jobs = app.MapGroup("").WithTags("Jobs");
+
+        jobs.MapPost("/sys_cmd", SubmitAsync)
+            .WithName("SysCmd")
+            .WithSummary("Submit a command, or read it back by re-sending it")
+            .WithDescription("""
+                A new from/job_id is written in state 0 and queued: 202 with its state and the URL to poll.
+                Re-sending the same command never starts it again: it returns the job's state, and once the job has
+                finished, "resp":"data_available" with the EOJ in "data" (200), or state 4 with "error" (200).
+                Add ?wait=5s to wait for the result in the same call. The same job_id with a different cmd, to or data is 409.
+                """)
+            .Accepts<SysCmdRequest>("application/json")
+            .Produces<JobReply>(StatusCodes.Status200OK)
+            .Produces<JobReply>(StatusCodes.Status202Accepted)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+
+        jobs.MapGet("/jobs/{from}/{job_id}", GetAsync)
+            .WithName("GetJob")
+            .WithSummary("Read one job's state")
+            .WithDescription("The same reply as re-sending the command, without needing its body. ?wait=5s waits for the job to finish.")
+            .Produces<JobReply>(StatusCodes.Status200OK)
+            .Produces<JobReply>(StatusCodes.Status202Accepted)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+
+        return app;
+    }
+
+    /// <param name="wait">Optional: how long to wait for the result, e.g. 5s or 500ms (at most ExeSys:Api:MaxWait).</param>
+    /// <param name="operation">The original's workflow header; workflows are not available in this version.</param>
+    private static async Task<Results<Ok<JobReply>, Accepted<JobReply>, ProblemHttpResult>> SubmitAsync(
+        HttpRequest request,
+        [FromQuery] string? wait,
+        [FromHeader(Name = "Operation")] string? operation,
+        SysCmdRequestReader reader,
+        IJobStore store,
+        FunctionDirectory functions,
+        CompletionWaiter completions,
+        IOptions<ApiOptions> options,
+        CancellationToken cancellationToken)
+    {
+        if (!string.IsNullOrEmpty(operation))
+        {
+            return Problem(StatusCodes.Status400BadRequest, "Workflows are not available yet",
+                $"This ExeSys does not run workflows yet, so the header 'Operation: {operation}' cannot be honoured. Send single jobs without it.");
+        }
+
+        if (!WaitParameter.TryParse(wait, options.Value.MaxWait, out var waitFor, out var waitError))
+        {
+            return Problem(StatusCodes.Status400BadRequest, "Invalid wait", waitError!);
+        }
+
+        var (command, problem) = await reader.ReadAsync(request, cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var (known, all) = await functions.FindAsync(command!.Cmd);
+        if (!known)
+        {
+            // A re-send must still read a job whose function has since gone away; only new jobs are refused.
+            var existing = await store.GetAsync(command.Job, watch: false);
+            return existing is null ? UnknownFunction(command.Cmd, all) : Reply(existing, command, created: false);
+        }
+
+        using var registration = waitFor > TimeSpan.Zero ? completions.Register(command.Job) : default(CompletionWaiter.Registration?);
+        var outcome = await store.SubmitAsync(command, watch: registration is not null);
+        if (outcome.Status == SubmitStatus.Conflict)
+        {
+            return Reply(outcome.Snapshot, command, created: false);
+        }
+
+        var snapshot = await WaitIfAsked(outcome.Snapshot, registration, waitFor, store, cancellationToken);
+        return Reply(snapshot, command, created: outcome.Status == SubmitStatus.Created);
+    }
+
+    private static async Task<Results<Ok<JobReply>, Accepted<JobReply>, ProblemHttpResult>> GetAsync(
+        string from,
+        [FromRoute(Name = "job_id")] string jobId,
+        [FromQuery] string? wait,
+        IJobStore store,
+        CompletionWaiter completions,
+        IOptions<ApiOptions> options,
+        IOptions<JobOptions> jobOptions,
+        CancellationToken cancellationToken)
+    {
+        var maxLength = jobOptions.Value.MaxIdLength;
+        if ((JobIdentifiers.Check("from", from, maxLength) ?? JobIdentifiers.Check("job_id", jobId, maxLength)) is { } idError)
+        {
+            return Problem(StatusCodes.Status400BadRequest, "Invalid job reference", idError);
+        }
+
+        if (!WaitParameter.TryParse(wait, options.Value.MaxWait, out var waitFor, out var waitError))
+        {
+            return Problem(StatusCodes.Status400BadRequest, "Invalid wait", waitError!);
+        }
+
+        var job = new JobRef(from, jobId);
+        using var registration = waitFor > TimeSpan.Zero ? completions.Register(job) : default(CompletionWaiter.Registration?);
+        var snapshot = await store.GetAsync(job, watch: registration is not null);
+        if (snapshot is null)
+        {
+            return Problem(StatusCodes.Status404NotFound, "No such job",
+                $"There is no job '{jobId}' from '{from}': it was never submitted, or its retention has passed.");
+        }
+
+        snapshot = await WaitIfAsked(snapshot, registration, waitFor, store, cancellationToken);
+        return Reply(snapshot, command: null, created: false);
+    }
+
+    private static async Task<JobSnapshot> WaitIfAsked(JobSnapshot snapshot, CompletionWaiter.Registration? registration, TimeSpan waitFor, IJobStore store, CancellationToken cancellationToken)
+    {
+        if (registration is not { } r || snapshot.State.IsFinished())
+        {
+            return snapshot;
+        }
+
+        // Whether the notification came or the time ran out, the reply is the job's state as of now.
+        await r.WaitAsync(waitFor, cancellationToken);
+        return await store.GetAsync(snapshot.Job, watch: false) ?? snapshot;
+    }
+
+    private static Results<Ok<JobReply>, Accepted<JobReply>, ProblemHttpResult> Reply(JobSnapshot snapshot, JobCommand? command, bool created)
+    {
+        if (command is not null && Differences(snapshot, command) is { Count: > 0 } differences)
+        {
+            return Problem(StatusCodes.Status409Conflict, "job_id already used for another command",
+                $"Job '{command.Job.JobId}' from '{command.Job.From}' was submitted with a different {string.Join(", ", differences)}. " +
+                "Re-send the identical command to read it, or use a new job_id.",
+                ("existing_cmd", snapshot.Cmd), ("existing_to", snapshot.To));
+        }
+
+        var reply = JobReply.Of(snapshot);
+        if (snapshot.State.IsFinished())
+        {
+            return TypedResults.Ok(reply);
+        }
+
+        return TypedResults.Accepted(created ? reply.Poll : (string?)null, reply);
+    }
+
+    private static List<string> Differences(JobSnapshot existing, JobCommand command)
+    {
+        var differences = new List<string>(3);
+        if (existing.Cmd != command.Cmd)
+        {
+            differences.Add($"cmd ('{existing.Cmd}', not '{command.Cmd}')");
+        }
+
+        if (existing.To != command.To)
+        {
+            differences.Add($"to ('{existing.To}', not '{command.To}')");
+        }
+
+        if (existing.DataJson != command.DataJson)
+        {
+            differences.Add("data");
+        }
+
+        return differences;
+    }
+
+    private static ProblemHttpResult UnknownFunction(string cmd, IReadOnlyList<FunctionInfo> known)
+    {
+        var names = known.Select(f => f.Name).ToArray();
+        var detail = names.Length == 0
+            ? $"No live worker offers '{cmd}': no worker is running. Start one (./start_exe_sys.sh starts them) and retry."
+            : $"No live worker offers '{cmd}'. Known functions: {string.Join(", ", names)}.";
+        return Problem(StatusCodes.Status422UnprocessableEntity, "Unknown function", detail, ("known_functions", names));
+    }
+
+    private static ProblemHttpResult Problem(int status, string title, string detail, params (string Key, object? Value)[] extensions)
+    {
+        var problem = new ProblemDetails { Status = status, Title = title, Detail = detail };
+        foreach (var (key, value) in extensions)
+        {
+            problem.Extensions[key] = value;
+        }
+
+        return TypedResults.Problem(problem);
+    }
+}

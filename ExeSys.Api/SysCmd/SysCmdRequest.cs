@@ -1,0 +1,19 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace ExeSys.Api.SysCmd;
+
+/// <summary>A command for <c>POST /sys_cmd</c>, the original ExeSys message.</summary>
+/// <param name="From">Who sends it: a client name, or a workflow step. Together with job_id it identifies the job.</param>
+/// <param name="To"><c>end_job</c> for a single job; in a workflow, the next step.</param>
+/// <param name="Cmd">The function to run, e.g. <c>test_cmd</c>. GET /functions lists them.</param>
+/// <param name="Data">Any JSON value: the function's input. Optional; null when absent.</param>
+/// <param name="JobId">A client-chosen id, typically a UUID. Re-sending the same from/job_id reads the job instead of starting it again.</param>
+/// <param name="Priority">Optional: <c>high</c>, <c>normal</c> (default) or <c>low</c>.</param>
+public sealed record SysCmdRequest(
+    [property: JsonPropertyName("from")] string From,
+    [property: JsonPropertyName("to")] string To,
+    [property: JsonPropertyName("cmd")] string Cmd,
+    [property: JsonPropertyName("data")] JsonElement? Data,
+    [property: JsonPropertyName("job_id")] string JobId,
+    [property: JsonPropertyName("priority")] string? Priority);

@@ -1,0 +1,15 @@
+using ExeSys.Controller.Ticking;
+using ExeSys.Core.Hosting;
+
+namespace ExeSys.Controller.Hosting;
+
+public static class ControllerHostExtensions
+{
+    public static IHostApplicationBuilder AddExeSysController(this IHostApplicationBuilder builder)
+    {
+        builder.AddExeSysCore();
+        builder.Services.AddOptions<ControllerOptions>().BindConfiguration(ControllerOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddHostedService<ControllerService>();
+        return builder;
+    }
+}

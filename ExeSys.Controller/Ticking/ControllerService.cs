@@ -1,0 +1,88 @@
+using ExeSys.Controller.Hosting;
+using ExeSys.Core.Jobs;
+using ExeSys.Core.Registry;
+using Microsoft.Extensions.Options;
+
+namespace ExeSys.Controller.Ticking;
+
+/// <summary>
+/// The controller's timer loop. Each tick does the time-based work: it takes back jobs whose lease expired (their
+/// worker died or froze) and advertises the controller. A failed tick is logged and the next one runs as usual.
+/// Several controllers may run at once: every step is an atomic, idempotent script, so they never conflict.
+/// </summary>
+public sealed partial class ControllerService(
+    IJobStore store,
+    ProcessRegistry registry,
+    IOptions<ControllerOptions> options,
+    TimeProvider time,
+    ILogger<ControllerService> logger) : BackgroundService
+{
+    private readonly ControllerOptions _options = options.Value;
+    private readonly string _id = $"{Environment.MachineName}-{Environment.ProcessId}";
+    private readonly DateTimeOffset _started = time.GetUtcNow();
+
+    /// <summary>Ticks completed since start; tests and health read it.</summary>
+    public long Ticks => Interlocked.Read(ref _ticks);
+
+    private long _ticks;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        LogStarted(_id, _options.TickInterval);
+        using var timer = new PeriodicTimer(_options.TickInterval, time);
+        try
+        {
+            do
+            {
+                try
+                {
+                    await TickAsync();
+                }
+#pragma warning disable CA1031 // One failed tick (Redis away, a bad entry) must never stop the loop.
+                catch (Exception ex)
+#pragma warning restore CA1031
+                {
+                    logger.LogWarning("Controller tick failed: {Error}", ex.Message);
+                }
+
+                Interlocked.Increment(ref _ticks);
+            }
+            while (await timer.WaitForNextTickAsync(stoppingToken));
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+
+        try
+        {
+            await registry.LeaveAsync(ProcessRole.Controller, _id);
+        }
+#pragma warning disable CA1031 // Leaving is best effort; the heartbeat expires anyway.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            logger.LogDebug("Could not leave the registry: {Error}", ex.Message);
+        }
+
+        LogStopped(_id);
+    }
+
+    internal async Task TickAsync()
+    {
+        var advert = new ProcessAdvert(_id, "controller", Environment.MachineName, Environment.ProcessId, _started, [], 0, 0);
+        await registry.HeartbeatAsync(advert, _options.TickInterval * 3 + TimeSpan.FromSeconds(2));
+
+        int handled;
+        do
+        {
+            handled = await store.RecoverExpiredLeasesAsync(_options.RecoveryBatch);
+        }
+        while (handled == _options.RecoveryBatch);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Controller {Controller} started, ticking every {Interval}.")]
+    private partial void LogStarted(string controller, TimeSpan interval);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Controller {Controller} stopped.")]
+    private partial void LogStopped(string controller);
+}

@@ -1,0 +1,31 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace ExeSys.Core.Configuration;
+
+public sealed class JobOptions
+{
+    public const string Section = "ExeSys:Jobs";
+
+    /// <summary>How long a finished job's state and result stay in Redis.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "3650.00:00:00", ErrorMessage = "ExeSys:Jobs:Retention must be between 1 second and 3650 days.")]
+    public TimeSpan Retention { get; set; } = TimeSpan.FromDays(1);
+
+    /// <summary>How long a claimed job may go without a lease renewal before the controller gives it to another worker.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00", ErrorMessage = "ExeSys:Jobs:LeaseDuration must be between 1 second and 1 hour.")]
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// How far ahead of a normal job a high-priority job is queued (and a low one behind). A job waits at most
+    /// twice this long behind jobs of higher priority, so a stream of high-priority jobs cannot starve low ones.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00", ErrorMessage = "ExeSys:Jobs:PriorityAging must be between 0 and 1 day.")]
+    public TimeSpan PriorityAging { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>A re-sent job still in state 0 this long after its last update is enqueued again, which heals a submit cut off between its two steps.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00", ErrorMessage = "ExeSys:Jobs:RequeueStaleAfter must be between 1 second and 1 hour.")]
+    public TimeSpan RequeueStaleAfter { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The longest <c>from</c>, <c>to</c>, <c>cmd</c> or <c>job_id</c>.</summary>
+    [Range(8, 512, ErrorMessage = "ExeSys:Jobs:MaxIdLength must be 8..512.")]
+    public int MaxIdLength { get; set; } = 128;
+}

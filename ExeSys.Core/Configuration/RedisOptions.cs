@@ -1,0 +1,25 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace ExeSys.Core.Configuration;
+
+public sealed class RedisOptions
+{
+    public const string Section = "ExeSys:Redis";
+
+    /// <summary>A StackExchange.Redis configuration string, e.g. <c>127.0.0.1:6379</c>.</summary>
+    [Required(ErrorMessage = "ExeSys:Redis:Connection must name the Redis server, e.g. 127.0.0.1:6379.")]
+    public string Connection { get; set; } = "127.0.0.1:6379";
+
+    /// <summary>Prefix of every ExeSys key. No ':', braces or whitespace, so it cannot change key structure or hash tags.</summary>
+    [Required]
+    [RegularExpression("^[A-Za-z0-9_.-]{1,32}$", ErrorMessage = "ExeSys:Redis:KeyPrefix must be 1-32 of A-Z a-z 0-9 _ . -")]
+    public string KeyPrefix { get; set; } = "exesys";
+
+    /// <summary>How long to wait for a connection, in milliseconds.</summary>
+    [Range(100, 60_000, ErrorMessage = "ExeSys:Redis:ConnectTimeoutMs must be 100..60000.")]
+    public int ConnectTimeoutMs { get; set; } = 2000;
+
+    /// <summary>How long one command may take before it fails, in milliseconds. Keeps the API from hanging when Redis is gone.</summary>
+    [Range(100, 60_000, ErrorMessage = "ExeSys:Redis:OperationTimeoutMs must be 100..60000.")]
+    public int OperationTimeoutMs { get; set; } = 1000;
+}

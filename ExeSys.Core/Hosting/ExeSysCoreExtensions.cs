@@ -1,0 +1,43 @@
+using ExeSys.Core.Configuration;
+using ExeSys.Core.Jobs;
+using ExeSys.Core.Redis;
+using ExeSys.Core.Registry;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace ExeSys.Core.Hosting;
+
+public static class ExeSysCoreExtensions
+{
+    /// <summary>Options, the shared Redis connection, key names, the job store and the process registry.</summary>
+    public static IHostApplicationBuilder AddExeSysCore(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<RedisOptions>().BindConfiguration(RedisOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<JobOptions>().BindConfiguration(JobOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<IConnectionMultiplexer>(sp => Connect(sp.GetRequiredService<IOptions<RedisOptions>>().Value));
+        services.AddSingleton<RedisKeys>();
+        services.AddSingleton<IJobStore, RedisJobStore>();
+        services.AddSingleton<ProcessRegistry>();
+        return builder;
+    }
+
+    /// <summary>
+    /// One multiplexer per process. It connects in the background and keeps reconnecting, so a process starts
+    /// (and stays up) while Redis is down; commands fail fast instead of queueing, so callers can answer 503 or back off.
+    /// </summary>
+    private static ConnectionMultiplexer Connect(RedisOptions options)
+    {
+        var config = ConfigurationOptions.Parse(options.Connection);
+        config.AbortOnConnectFail = false;
+        config.ConnectTimeout = options.ConnectTimeoutMs;
+        config.SyncTimeout = options.OperationTimeoutMs;
+        config.AsyncTimeout = options.OperationTimeoutMs;
+        config.BacklogPolicy = BacklogPolicy.FailFast;
+        config.ClientName ??= $"exesys-{Environment.ProcessId}";
+        return ConnectionMultiplexer.Connect(config);
+    }
+}

@@ -1,0 +1,33 @@
+namespace ExeSys.Core.Jobs;
+
+/// <summary>
+/// The few verbs the API, the workers and the controller use on live job state. Each verb is one atomic Lua
+/// script per Redis hash slot; callers never build Redis keys.
+/// </summary>
+public interface IJobStore
+{
+    /// <summary>Writes a new job in state 0 and enqueues it, or returns the existing job unchanged.</summary>
+    /// <param name="watch">Ask for a completion notification (long-poll).</param>
+    Task<SubmitOutcome> SubmitAsync(JobCommand command, bool watch);
+
+    /// <summary>Reads one job, or null when there is none (never submitted, or past retention).</summary>
+    Task<JobSnapshot?> GetAsync(JobRef job, bool watch);
+
+    /// <summary>Takes up to <paramref name="max"/> jobs off the queue, highest priority first, and moves each to state 2 under a lease.</summary>
+    Task<IReadOnlyList<ClaimedJob>> ClaimAsync(string workerId, int max);
+
+    /// <summary>Records the EOJ (state 3). False when the claim was no longer valid and the result was refused.</summary>
+    Task<bool> CompleteAsync(ClaimedJob job, string resultJson);
+
+    /// <summary>Records a failure (state 4). False when the claim was no longer valid and the error was refused.</summary>
+    Task<bool> FailAsync(ClaimedJob job, string message);
+
+    /// <summary>Extends the leases of jobs a live worker is running.</summary>
+    Task RenewLeasesAsync(IReadOnlyCollection<JobRef> jobs);
+
+    /// <summary>Puts claimed jobs back on the queue at once, e.g. on graceful shutdown. Fenced by attempt.</summary>
+    Task ReleaseAsync(IReadOnlyCollection<ClaimedJob> jobs);
+
+    /// <summary>Requeues up to <paramref name="max"/> jobs whose lease expired (dead or frozen worker). Returns how many it handled.</summary>
+    Task<int> RecoverExpiredLeasesAsync(int max);
+}

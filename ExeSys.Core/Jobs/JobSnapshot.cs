@@ -1,0 +1,19 @@
+namespace ExeSys.Core.Jobs;
+
+/// <summary>
+/// One read of a job's Redis state. <see cref="ResultJson"/> is the EOJ value as JSON text, present in state 3.
+/// Times are Unix milliseconds.
+/// </summary>
+public sealed record JobSnapshot(
+    JobRef Job,
+    JobState State,
+    string To,
+    string Cmd,
+    string DataJson,
+    JobPriority Priority,
+    long CreatedMs,
+    long UpdatedMs,
+    int Attempts,
+    string? Error,
+    string? Worker,
+    string? ResultJson);

@@ -1,0 +1,32 @@
+using System.Reflection;
+
+namespace ExeSys.Core.Redis;
+
+/// <summary>
+/// The Lua scripts behind every state transition, read once from embedded resources (Redis/Scripts/*.lua).
+/// StackExchange.Redis sends each as EVAL once per connection and as EVALSHA afterwards.
+/// </summary>
+internal static class LuaScripts
+{
+    public static readonly string JobSubmit = Load("job_submit");
+    public static readonly string JobGet = Load("job_get");
+    public static readonly string JobStart = Load("job_start");
+    public static readonly string JobFinish = Load("job_finish");
+    public static readonly string JobRelease = Load("job_release");
+    public static readonly string QueueEnqueue = Load("queue_enqueue");
+    public static readonly string QueueClaim = Load("queue_claim");
+    public static readonly string QueueRequeue = Load("queue_requeue");
+    public static readonly string QueueRenew = Load("queue_renew");
+    public static readonly string QueueExpired = Load("queue_expired");
+    public static readonly string RegistryHeartbeat = Load("registry_heartbeat");
+    public static readonly string RegistryLive = Load("registry_live");
+    public static readonly string RegistryLeave = Load("registry_leave");
+
+    private static string Load(string name)
+    {
+        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream($"ExeSys.Scripts.{name}.lua")
+            ?? throw new InvalidOperationException($"The Lua script {name}.lua is not embedded in {typeof(LuaScripts).Assembly.GetName().Name}.");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+}

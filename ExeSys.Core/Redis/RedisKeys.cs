@@ -1,0 +1,70 @@
+using ExeSys.Core.Configuration;
+using ExeSys.Core.Jobs;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace ExeSys.Core.Redis;
+
+/// <summary>
+/// The one place where ExeSys key and channel names are built.
+/// <list type="bullet">
+/// <item>Per job: <c>P:from:{job_id}:status</c> (hash) and <c>P:from:{job_id}:data_available</c> (string).
+/// The <c>{job_id}</c> hash tag keeps every key of a job in one Redis Cluster slot.</item>
+/// <item>Queue: <c>P:{queue}:ready</c> and <c>P:{queue}:inflight</c> (sorted sets), one slot of their own.</item>
+/// <item>Registry: <c>P:{registry}:workers</c>, <c>P:{registry}:functions</c>, <c>P:{registry}:controllers</c>.</item>
+/// </list>
+/// </summary>
+public sealed class RedisKeys
+{
+    private readonly string _prefix;
+
+    public RedisKeys(IOptions<RedisOptions> options) : this(options.Value.KeyPrefix)
+    {
+    }
+
+    public RedisKeys(string prefix)
+    {
+        _prefix = prefix;
+        Ready = $"{prefix}:{{queue}}:ready";
+        Inflight = $"{prefix}:{{queue}}:inflight";
+        Workers = $"{prefix}:{{registry}}:workers";
+        WorkerFunctions = $"{prefix}:{{registry}}:functions";
+        Controllers = $"{prefix}:{{registry}}:controllers";
+        ControllerDetails = $"{prefix}:{{registry}}:controller_details";
+        WakeChannel = RedisChannel.Literal($"{prefix}:{{queue}}:wake");
+        DoneChannel = RedisChannel.Literal($"{prefix}:events:done");
+    }
+
+    public RedisKey Status(JobRef job) => $"{_prefix}:{job.From}:{{{job.JobId}}}:status";
+
+    public RedisKey DataAvailable(JobRef job) => $"{_prefix}:{job.From}:{{{job.JobId}}}:data_available";
+
+    /// <summary>Jobs waiting for a worker; score = enqueue time in ms, shifted by priority.</summary>
+    public RedisKey Ready { get; }
+
+    /// <summary>Claimed jobs; score = lease deadline in Redis server ms.</summary>
+    public RedisKey Inflight { get; }
+
+    /// <summary>Live workers; score = heartbeat deadline in Redis server ms.</summary>
+    public RedisKey Workers { get; }
+
+    /// <summary>Worker id → JSON advertisement of the functions it offers.</summary>
+    public RedisKey WorkerFunctions { get; }
+
+    /// <summary>Live controllers; score = heartbeat deadline.</summary>
+    public RedisKey Controllers { get; }
+
+    /// <summary>Controller id → JSON details (last tick).</summary>
+    public RedisKey ControllerDetails { get; }
+
+    /// <summary>Published when the ready queue goes from empty to non-empty, so idle workers wake without polling.</summary>
+    public RedisChannel WakeChannel { get; }
+
+    /// <summary>Published with <c>from:job_id</c> when a watched job finishes, for long-polls.</summary>
+    public RedisChannel DoneChannel { get; }
+
+    /// <summary>The channel name as a script argument (scripts get channels through ARGV).</summary>
+    public string WakeChannelName => WakeChannel.ToString();
+
+    public string DoneChannelName => DoneChannel.ToString();
+}

@@ -1,0 +1,15 @@
+-- The live members and their details. Registry slot: KEYS[1] members zset, KEYS[2] details hash.
+-- Returns a flat list id, details, id, details ...
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf')
+if #ids == 0 then
+  return {}
+end
+local details = redis.call('HMGET', KEYS[2], unpack(ids))
+local out = {}
+for i = 1, #ids do
+  out[#out + 1] = ids[i]
+  out[#out + 1] = details[i] or ''
+end
+return out

@@ -1,0 +1,57 @@
+using System.Text.Json;
+using ExeSys.Core.Redis;
+using StackExchange.Redis;
+
+namespace ExeSys.Core.Registry;
+
+public enum ProcessRole
+{
+    Worker,
+    Controller,
+}
+
+/// <summary>
+/// Live workers and controllers, advertised by heartbeat in Redis. A process that stops heart-beating drops out
+/// after its time-to-live; every heartbeat prunes such members, so nothing ever scans for them.
+/// </summary>
+public sealed class ProcessRegistry(IConnectionMultiplexer redis, RedisKeys keys)
+{
+    public Task HeartbeatAsync(ProcessAdvert advert, TimeSpan ttl)
+    {
+        var (members, details) = KeysFor(advert.Role);
+        var json = JsonSerializer.Serialize(advert, RegistryJsonContext.Default.ProcessAdvert);
+        return redis.GetDatabase().ScriptEvaluateAsync(LuaScripts.RegistryHeartbeat, [members, details], [advert.Id, (long)ttl.TotalMilliseconds, json]);
+    }
+
+    public Task LeaveAsync(ProcessRole role, string id)
+    {
+        var (members, details) = KeysFor(role);
+        return redis.GetDatabase().ScriptEvaluateAsync(LuaScripts.RegistryLeave, [members, details], [id]);
+    }
+
+    public async Task<IReadOnlyList<ProcessAdvert>> GetLiveAsync(ProcessRole role)
+    {
+        var (members, details) = KeysFor(role);
+        var flat = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(LuaScripts.RegistryLive, [members, details]))!;
+        var live = new List<ProcessAdvert>(flat.Length / 2);
+        for (var i = 0; i + 1 < flat.Length; i += 2)
+        {
+            var json = (string?)flat[i + 1];
+            if (!string.IsNullOrEmpty(json) && JsonSerializer.Deserialize(json, RegistryJsonContext.Default.ProcessAdvert) is { } advert)
+            {
+                live.Add(advert);
+            }
+        }
+
+        return live;
+    }
+
+    private (RedisKey Members, RedisKey Details) KeysFor(string role) =>
+        KeysFor(role == "controller" ? ProcessRole.Controller : ProcessRole.Worker);
+
+    private (RedisKey Members, RedisKey Details) KeysFor(ProcessRole role) => role switch
+    {
+        ProcessRole.Controller => (keys.Controllers, keys.ControllerDetails),
+        _ => (keys.Workers, keys.WorkerFunctions),
+    };
+}

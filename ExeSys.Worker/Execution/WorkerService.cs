@@ -1,0 +1,225 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using ExeSys.Core.Configuration;
+using ExeSys.Core.Jobs;
+using ExeSys.Core.Redis;
+using ExeSys.Core.Registry;
+using ExeSys.Core.Resilience;
+using ExeSys.Worker.Functions;
+using ExeSys.Worker.Hosting;
+using Microsoft.Extensions.Options;
+using Polly;
+using StackExchange.Redis;
+
+namespace ExeSys.Worker.Execution;
+
+/// <summary>
+/// The worker's main loop: claim jobs while it has free slots, run them concurrently, renew their leases,
+/// advertise its functions, and on shutdown let running jobs finish within the grace period, then give the rest back.
+/// Idle workers sleep until a wake-up message (pub/sub) or <see cref="WorkerOptions.IdlePoll"/>; they never block the
+/// shared multiplexer.
+/// </summary>
+public sealed partial class WorkerService(
+    IJobStore store,
+    JobExecutor executor,
+    FunctionCatalog catalog,
+    ProcessRegistry registry,
+    IConnectionMultiplexer redis,
+    RedisKeys keys,
+    IOptions<WorkerOptions> workerOptions,
+    IOptions<JobOptions> jobOptions,
+    TimeProvider time,
+    ILogger<WorkerService> logger) : BackgroundService
+{
+    private readonly WorkerOptions _options = workerOptions.Value;
+    private readonly ConcurrentDictionary<JobRef, ClaimedJob> _running = new();
+    private readonly Channel<byte> _wake = Channel.CreateBounded<byte>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly CancellationTokenSource _hardStop = new();
+    private readonly DateTimeOffset _started = time.GetUtcNow();
+    private readonly ResiliencePipeline _backoff = RedisBackoff.Create(logger, "worker");
+    private int _runningCount;
+
+    public string WorkerId { get; } = string.IsNullOrEmpty(workerOptions.Value.Id)
+        ? $"{Environment.MachineName}-{Environment.ProcessId}"
+        : workerOptions.Value.Id;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var subscriber = redis.GetSubscriber();
+        await _backoff.ExecuteAsync(async _ => await subscriber.SubscribeAsync(keys.WakeChannel, (_, _) => Wake()), stoppingToken);
+        LogStarted(WorkerId, _options.Concurrency, string.Join(", ", catalog.Names));
+
+        var heartbeat = HeartbeatLoopAsync(stoppingToken);
+        var renewals = RenewLoopAsync(stoppingToken);
+        try
+        {
+            await ClaimLoopAsync(stoppingToken);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+
+        await DrainAsync();
+        await subscriber.UnsubscribeAsync(keys.WakeChannel);
+        await Task.WhenAll(heartbeat, renewals);
+        await TryAsync(() => registry.LeaveAsync(ProcessRole.Worker, WorkerId), "leave the registry");
+        LogStopped(WorkerId);
+    }
+
+    private void Wake() => _wake.Writer.TryWrite(0);
+
+    private async Task ClaimLoopAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var free = _options.Concurrency - Volatile.Read(ref _runningCount);
+            if (free <= 0)
+            {
+                await _wake.Reader.ReadAsync(stoppingToken);
+                continue;
+            }
+
+            IReadOnlyList<ClaimedJob> claimed;
+            try
+            {
+                claimed = await _backoff.ExecuteAsync(async _ => await store.ClaimAsync(WorkerId, Math.Min(free, _options.ClaimBatch)), stoppingToken);
+            }
+#pragma warning disable CA1031 // One failed claim must not end the loop; it is logged and retried.
+            catch (Exception ex) when (ex is not OperationCanceledException)
+#pragma warning restore CA1031
+            {
+                logger.LogError(ex, "Claiming jobs failed; retrying.");
+                await Task.Delay(_options.IdlePoll, time, stoppingToken);
+                continue;
+            }
+
+            foreach (var job in claimed)
+            {
+                _running[job.Job] = job;
+                Interlocked.Increment(ref _runningCount);
+                _ = RunOneAsync(job);
+            }
+
+            if (claimed.Count == 0)
+            {
+                using var idle = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+                idle.CancelAfter(_options.IdlePoll);
+                try
+                {
+                    await _wake.Reader.ReadAsync(idle.Token);
+                }
+                catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+                {
+                }
+            }
+        }
+    }
+
+    private async Task RunOneAsync(ClaimedJob job)
+    {
+        try
+        {
+            await Task.Yield();
+            var recorded = await executor.RunAsync(job, _backoff, _hardStop.Token);
+            if (recorded)
+            {
+                _running.TryRemove(job.Job, out _);
+            }
+        }
+#pragma warning disable CA1031 // A job's bookkeeping failure must not crash the worker; its lease brings it back.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            logger.LogError(ex, "Recording the outcome of {Job} failed; its lease will expire and the controller will requeue it.", job.Job);
+            _running.TryRemove(job.Job, out _);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _runningCount);
+            Wake();
+        }
+    }
+
+    /// <summary>Graceful shutdown: no new claims; running jobs get the grace period, then cancellation; what is left goes back to the queue at once.</summary>
+    private async Task DrainAsync()
+    {
+        var deadline = time.GetUtcNow() + _options.ShutdownGrace;
+        while (Volatile.Read(ref _runningCount) > 0 && time.GetUtcNow() < deadline)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(20), time);
+        }
+
+        await _hardStop.CancelAsync();
+        var waitForCancelled = time.GetUtcNow() + TimeSpan.FromSeconds(2);
+        while (Volatile.Read(ref _runningCount) > 0 && time.GetUtcNow() < waitForCancelled)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(20), time);
+        }
+
+        var left = _running.Values.ToList();
+        if (left.Count > 0)
+        {
+            logger.LogWarning("Shutting down: giving {Count} unfinished job(s) back to the queue.", left.Count);
+            await TryAsync(() => store.ReleaseAsync(left), "release unfinished jobs");
+        }
+    }
+
+    private async Task RenewLoopAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(jobOptions.Value.LeaseDuration / 3, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                await TryAsync(() => store.RenewLeasesAsync([.. _running.Keys]), "renew leases");
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private async Task HeartbeatLoopAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(_options.HeartbeatInterval, time);
+        try
+        {
+            do
+            {
+                var advert = new ProcessAdvert(WorkerId, "worker", Environment.MachineName, Environment.ProcessId, _started,
+                    catalog.Names, _options.Concurrency, Volatile.Read(ref _runningCount));
+                await TryAsync(() => registry.HeartbeatAsync(advert, _options.HeartbeatInterval * 3), "heartbeat");
+            }
+            while (await timer.WaitForNextTickAsync(stoppingToken));
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private async Task TryAsync(Func<Task> action, string what)
+    {
+        try
+        {
+            await action();
+        }
+#pragma warning disable CA1031 // Periodic work survives any single failure; the next tick tries again.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            logger.LogWarning("Worker {Worker} could not {What}: {Error}", WorkerId, what, ex.Message);
+        }
+    }
+
+    public override void Dispose()
+    {
+        _hardStop.Dispose();
+        base.Dispose();
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Worker {Worker} started: concurrency {Concurrency}, functions {Functions}")]
+    private partial void LogStarted(string worker, int concurrency, string functions);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Worker {Worker} stopped.")]
+    private partial void LogStopped(string worker);
+}

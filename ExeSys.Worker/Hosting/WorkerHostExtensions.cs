@@ -1,0 +1,24 @@
+using ExeSys.Core.Hosting;
+using ExeSys.FunctionalModules.Builtins;
+using ExeSys.Worker.Execution;
+using ExeSys.Worker.Functions;
+
+namespace ExeSys.Worker.Hosting;
+
+public static class WorkerHostExtensions
+{
+    public static IHostApplicationBuilder AddExeSysWorker(this IHostApplicationBuilder builder)
+    {
+        builder.AddExeSysCore();
+        builder.Services.AddOptions<WorkerOptions>().BindConfiguration(WorkerOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddBuiltinFunctions();
+        builder.Services.AddSingleton<FunctionCatalog>();
+        builder.Services.AddSingleton<JobExecutor>();
+        builder.Services.AddHostedService<WorkerService>();
+
+        // The host must outlive the worker's own shutdown grace, or running jobs would be cut off early.
+        var grace = builder.Configuration.GetValue($"{WorkerOptions.Section}:ShutdownGrace", TimeSpan.FromSeconds(10));
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = grace + TimeSpan.FromSeconds(10));
+        return builder;
+    }
+}

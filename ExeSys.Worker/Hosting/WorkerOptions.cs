@@ -1,0 +1,32 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace ExeSys.Worker.Hosting;
+
+public sealed class WorkerOptions
+{
+    public const string Section = "ExeSys:Worker";
+
+    /// <summary>How many jobs one worker process runs at once.</summary>
+    [Range(1, 10_000, ErrorMessage = "ExeSys:Worker:Concurrency must be 1..10000.")]
+    public int Concurrency { get; set; } = 64;
+
+    /// <summary>The most jobs taken off the queue in one claim.</summary>
+    [Range(1, 1000, ErrorMessage = "ExeSys:Worker:ClaimBatch must be 1..1000.")]
+    public int ClaimBatch { get; set; } = 32;
+
+    /// <summary>An idle worker checks the queue this often even without a wake-up message (a safety net for lost pub/sub messages).</summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:10:00", ErrorMessage = "ExeSys:Worker:IdlePoll must be between 50 ms and 10 minutes.")]
+    public TimeSpan IdlePoll { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How often the worker advertises itself and its functions; it drops out of the registry after three missed beats.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00", ErrorMessage = "ExeSys:Worker:HeartbeatInterval must be between 100 ms and 5 minutes.")]
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>On SIGTERM, how long running jobs may take to finish before they are cancelled and put back on the queue.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00", ErrorMessage = "ExeSys:Worker:ShutdownGrace must be between 0 and 1 hour.")]
+    public TimeSpan ShutdownGrace { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The worker's id in the registry and in job state; empty means host name plus process id.</summary>
+    [RegularExpression("^[A-Za-z0-9_.-]{0,64}$", ErrorMessage = "ExeSys:Worker:Id may hold only A-Z a-z 0-9 _ . - (at most 64).")]
+    public string Id { get; set; } = "";
+}
