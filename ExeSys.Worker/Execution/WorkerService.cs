@@ -60,7 +60,7 @@ public sealed partial class WorkerService(
         }
 
         await DrainAsync();
-        await subscriber.UnsubscribeAsync(keys.WakeChannel);
+        await TryAsync(() => subscriber.UnsubscribeAsync(keys.WakeChannel), "unsubscribe");
         await Task.WhenAll(heartbeat, renewals);
         await TryAsync(() => registry.LeaveAsync(ProcessRole.Worker, WorkerId), "leave the registry");
         LogStopped(WorkerId);

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Runs ExeSys's whole test suite: formatting check, build, and every NUnit test against a real redis-server
+# that the tests start themselves on free loopback ports. Installs redis-server with apt if it is missing.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$root"
+
+if ! command -v redis-server >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1 && [[ $(id -u) -eq 0 ]]; then
+    echo "[test] installing redis-server with apt-get"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+  else
+    echo "[test] redis-server is missing. Install it with: sudo apt-get update && sudo apt-get install -y redis-server" >&2
+    exit 1
+  fi
+fi
+
+echo "[test] checking formatting (dotnet format --verify-no-changes)"
+dotnet format ExeSys.sln --verify-no-changes
+
+results="$root/TestResults"
+rm -rf "$results"
+echo "[test] building and running the tests"
+status=0
+dotnet test ExeSys.sln -c Release --nologo --results-directory "$results" \
+  --logger "trx;LogFileName=exesys.trx" --logger "console;verbosity=normal" || status=$?
+
+# One closing line a CI reader understands, from the TRX counters.
+trx="$results/exesys.trx"
+if [[ -f "$trx" ]]; then
+  counters="$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)"
+  get() { sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p" <<<"$counters"; }
+  passed="$(get passed)"; failed="$(get failed)"; total="$(get total)"; executed="$(get executed)"
+  skipped=$(( ${total:-0} - ${executed:-0} ))
+  echo "${passed:-0} passed, ${failed:-0} failed, ${skipped} skipped"
+fi
+exit "$status"
