@@ -3,6 +3,7 @@ using ExeSys.Api.Functions;
 using ExeSys.Api.Health;
 using ExeSys.Api.OpenApi;
 using ExeSys.Api.SysCmd;
+using ExeSys.Api.Workflows;
 using ExeSys.Core.Hosting;
 
 namespace ExeSys.Api.Hosting;
@@ -26,6 +27,8 @@ public static class ApiHostExtensions
         services.AddSingleton<FunctionDirectory>();
         services.AddSingleton<CompletionWaiter>();
         services.AddHostedService(sp => sp.GetRequiredService<CompletionWaiter>());
+        services.AddSingleton<WorkflowDefinitionCatalog>();
+        services.AddHostedService(sp => sp.GetRequiredService<WorkflowDefinitionCatalog>());
         services.AddExeSysSwagger();
         return builder;
     }
@@ -36,6 +39,7 @@ public static class ApiHostExtensions
         app.UseStatusCodePages();
         app.UseExeSysSwagger();
         app.MapSysCmd();
+        app.MapWorkflows();
         app.MapFunctions();
         app.MapHealth();
         app.MapGet("/", () => TypedResults.Redirect("/swagger")).ExcludeFromDescription();

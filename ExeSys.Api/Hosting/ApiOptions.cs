@@ -18,6 +18,14 @@ public sealed class ApiOptions
     [Range(typeof(TimeSpan), "00:00:00", "00:10:00", ErrorMessage = "ExeSys:Api:MaxWait must be between 0 and 10 minutes.")]
     public TimeSpan MaxWait { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>A folder of named workflow definitions (<c>name.json</c>); relative paths are from the working directory.</summary>
+    [Required(ErrorMessage = "ExeSys:Api:WorkflowsFolder must name a folder, e.g. workflows.")]
+    public string WorkflowsFolder { get; set; } = "workflows";
+
+    /// <summary>How often the workflows folder is read again for new or changed files.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00", ErrorMessage = "ExeSys:Api:WorkflowsRescan must be between 100 ms and 1 hour.")]
+    public TimeSpan WorkflowsRescan { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>How long the API trusts its cached list of functions that live workers offer.</summary>
     [Range(typeof(TimeSpan), "00:00:00.050", "00:05:00", ErrorMessage = "ExeSys:Api:FunctionCacheTtl must be between 50 ms and 5 minutes.")]
     public TimeSpan FunctionCacheTtl { get; set; } = TimeSpan.FromSeconds(2);

@@ -8,4 +8,9 @@ namespace ExeSys.Api.SysCmd;
 [JsonSerializable(typeof(SysCmdRequest))]
 [JsonSerializable(typeof(FunctionInfo[]))]
 [JsonSerializable(typeof(ReadinessReport))]
+[JsonSerializable(typeof(ExeSys.Api.Workflows.WorkflowReply))]
+[JsonSerializable(typeof(ExeSys.Api.Workflows.WorkflowControlReply))]
+[JsonSerializable(typeof(ExeSys.Api.Workflows.CancelAllReply))]
+[JsonSerializable(typeof(IReadOnlyDictionary<string, System.Text.Json.JsonElement>))]
+[JsonSerializable(typeof(IReadOnlyList<FunctionInfo>))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;

@@ -47,7 +47,7 @@ public static class SysCmdApi
     }
 
     /// <param name="wait">Optional: how long to wait for the result, e.g. 5s or 500ms (at most ExeSys:Api:MaxWait).</param>
-    /// <param name="operation">The original's workflow header; workflows are not available in this version.</param>
+    /// <param name="operation">'workflow' marks a step of a workflow: it waits in standby until the step whose 'to' names this step's 'from' has finished.</param>
     private static async Task<Results<Ok<JobReply>, Accepted<JobReply>, ProblemHttpResult>> SubmitAsync(
         HttpRequest request,
         [FromQuery] string? wait,
@@ -59,15 +59,21 @@ public static class SysCmdApi
         IOptions<ApiOptions> options,
         CancellationToken cancellationToken)
     {
+        var isStep = false;
         if (!string.IsNullOrEmpty(operation))
         {
-            return Problem(StatusCodes.Status400BadRequest, "Workflows are not available yet",
-                $"This ExeSys does not run workflows yet, so the header 'Operation: {operation}' cannot be honoured. Send single jobs without it.");
+            if (!operation.Equals("workflow", StringComparison.OrdinalIgnoreCase))
+            {
+                return JobResults.Problem(StatusCodes.Status400BadRequest, "Unknown Operation header",
+                    $"The only Operation is 'workflow' (a step that waits for the step before it); got '{operation}'.");
+            }
+
+            isStep = true;
         }
 
         if (!WaitParameter.TryParse(wait, options.Value.MaxWait, out var waitFor, out var waitError))
         {
-            return Problem(StatusCodes.Status400BadRequest, "Invalid wait", waitError!);
+            return JobResults.Problem(StatusCodes.Status400BadRequest, "Invalid wait", waitError!);
         }
 
         var (command, problem) = await reader.ReadAsync(request, cancellationToken);
@@ -76,7 +82,8 @@ public static class SysCmdApi
             return problem;
         }
 
-        var (known, all) = await functions.FindAsync(command!.Cmd);
+        command = command! with { IsWorkflowStep = isStep };
+        var (known, all) = await functions.FindAsync(command.Cmd);
         if (!known)
         {
             // A re-send must still read a job whose function has since gone away; only new jobs are refused.
@@ -91,7 +98,7 @@ public static class SysCmdApi
             return Reply(outcome.Snapshot, command, created: false);
         }
 
-        var snapshot = await WaitIfAsked(outcome.Snapshot, registration, waitFor, store, cancellationToken);
+        var snapshot = await JobResults.WaitIfAskedAsync(outcome.Snapshot, registration, waitFor, store, cancellationToken);
         return Reply(snapshot, command, created: outcome.Status == SubmitStatus.Created);
     }
 
@@ -108,12 +115,12 @@ public static class SysCmdApi
         var maxLength = jobOptions.Value.MaxIdLength;
         if ((JobIdentifiers.Check("from", from, maxLength) ?? JobIdentifiers.Check("job_id", jobId, maxLength)) is { } idError)
         {
-            return Problem(StatusCodes.Status400BadRequest, "Invalid job reference", idError);
+            return JobResults.Problem(StatusCodes.Status400BadRequest, "Invalid job reference", idError);
         }
 
         if (!WaitParameter.TryParse(wait, options.Value.MaxWait, out var waitFor, out var waitError))
         {
-            return Problem(StatusCodes.Status400BadRequest, "Invalid wait", waitError!);
+            return JobResults.Problem(StatusCodes.Status400BadRequest, "Invalid wait", waitError!);
         }
 
         var job = new JobRef(from, jobId);
@@ -121,43 +128,25 @@ public static class SysCmdApi
         var snapshot = await store.GetAsync(job, watch: registration is not null);
         if (snapshot is null)
         {
-            return Problem(StatusCodes.Status404NotFound, "No such job",
+            return JobResults.Problem(StatusCodes.Status404NotFound, "No such job",
                 $"There is no job '{jobId}' from '{from}': it was never submitted, or its retention has passed.");
         }
 
-        snapshot = await WaitIfAsked(snapshot, registration, waitFor, store, cancellationToken);
+        snapshot = await JobResults.WaitIfAskedAsync(snapshot, registration, waitFor, store, cancellationToken);
         return Reply(snapshot, command: null, created: false);
-    }
-
-    private static async Task<JobSnapshot> WaitIfAsked(JobSnapshot snapshot, CompletionWaiter.Registration? registration, TimeSpan waitFor, IJobStore store, CancellationToken cancellationToken)
-    {
-        if (registration is not { } r || snapshot.State.IsFinished())
-        {
-            return snapshot;
-        }
-
-        // Whether the notification came or the time ran out, the reply is the job's state as of now.
-        await r.WaitAsync(waitFor, cancellationToken);
-        return await store.GetAsync(snapshot.Job, watch: false) ?? snapshot;
     }
 
     private static Results<Ok<JobReply>, Accepted<JobReply>, ProblemHttpResult> Reply(JobSnapshot snapshot, JobCommand? command, bool created)
     {
         if (command is not null && Differences(snapshot, command) is { Count: > 0 } differences)
         {
-            return Problem(StatusCodes.Status409Conflict, "job_id already used for another command",
+            return JobResults.Problem(StatusCodes.Status409Conflict, "job_id already used for another command",
                 $"Job '{command.Job.JobId}' from '{command.Job.From}' was submitted with a different {string.Join(", ", differences)}. " +
                 "Re-send the identical command to read it, or use a new job_id.",
                 ("existing_cmd", snapshot.Cmd), ("existing_to", snapshot.To));
         }
 
-        var reply = JobReply.Of(snapshot);
-        if (snapshot.State.IsFinished())
-        {
-            return TypedResults.Ok(reply);
-        }
-
-        return TypedResults.Accepted(created ? reply.Poll : (string?)null, reply);
+        return JobResults.Reply(snapshot, created ? JobReply.PollPath(snapshot.Job) : null);
     }
 
     private static List<string> Differences(JobSnapshot existing, JobCommand command)
@@ -187,17 +176,6 @@ public static class SysCmdApi
         var detail = names.Length == 0
             ? $"No live worker offers '{cmd}': no worker is running. Start one (./start_exe_sys.sh starts them) and retry."
             : $"No live worker offers '{cmd}'. Known functions: {string.Join(", ", names)}.";
-        return Problem(StatusCodes.Status422UnprocessableEntity, "Unknown function", detail, ("known_functions", names));
-    }
-
-    private static ProblemHttpResult Problem(int status, string title, string detail, params (string Key, object? Value)[] extensions)
-    {
-        var problem = new ProblemDetails { Status = status, Title = title, Detail = detail };
-        foreach (var (key, value) in extensions)
-        {
-            problem.Extensions[key] = value;
-        }
-
-        return TypedResults.Problem(problem);
+        return JobResults.Problem(StatusCodes.Status422UnprocessableEntity, "Unknown function", detail, ("known_functions", names));
     }
 }

@@ -1,10 +1,13 @@
-using System.Globalization;
+using ExeSys.Core.Text;
 
 namespace ExeSys.Api.SysCmd;
 
 /// <summary>Parses <c>?wait=</c>: <c>5s</c>, <c>500ms</c>, <c>1m</c>, or a plain number of seconds.</summary>
 public static class WaitParameter
 {
+    // Large enough for any sane input, small enough that TimeSpan arithmetic cannot overflow.
+    private static readonly TimeSpan Unbounded = TimeSpan.FromDays(36500);
+
     public static bool TryParse(string? text, TimeSpan max, out TimeSpan wait, out string? error)
     {
         wait = TimeSpan.Zero;
@@ -14,27 +17,14 @@ public static class WaitParameter
             return true;
         }
 
-        text = text.Trim();
-        var (number, unitSeconds) =
-            text.EndsWith("ms", StringComparison.OrdinalIgnoreCase) ? (text[..^2], 0.001)
-            : text.EndsWith('s') ? (text[..^1], 1.0)
-            : text.EndsWith('m') ? (text[..^1], 60.0)
-            : (text, 1.0);
-
-        if (!double.TryParse(number, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var value) || !double.IsFinite(value))
+        if (DurationText.TryParse(text, Unbounded, out wait) && wait <= max)
         {
-            error = $"'wait' must be a duration such as 5s, 500ms or 1m; got '{text}'.";
-            return false;
+            return true;
         }
 
-        var seconds = value * unitSeconds;
-        if (seconds > max.TotalSeconds)
-        {
-            error = $"'wait' may be at most {max.TotalSeconds:0.###}s (ExeSys:Api:MaxWait); got {seconds:0.###}s.";
-            return false;
-        }
-
-        wait = TimeSpan.FromSeconds(seconds);
-        return true;
+        error = DurationText.TryParse(text, Unbounded, out _)
+            ? $"'wait' may be at most {max.TotalSeconds:0.###}s (ExeSys:Api:MaxWait); got '{text}'."
+            : $"'wait' must be a duration such as 5s, 500ms or 1m; got '{text}'.";
+        return false;
     }
 }

@@ -7,7 +7,9 @@ namespace ExeSys.Controller.Ticking;
 
 /// <summary>
 /// The controller's timer loop. Each tick does the time-based work: it takes back jobs whose lease expired (their
-/// worker died or froze) and advertises the controller. A failed tick is logged and the next one runs as usual.
+/// worker died or froze), moves retries and deferred jobs (wait_delay) whose time has come back to the queue, and
+/// advertises the controller. Workflow steps are not waited on here: the script that records a step's result
+/// promotes its successors in the same atomic step, so a chain never waits for a tick. A failed tick is logged and the next one runs as usual.
 /// Several controllers may run at once: every step is an atomic, idempotent script, so they never conflict.
 /// </summary>
 public sealed partial class ControllerService(
@@ -72,10 +74,17 @@ public sealed partial class ControllerService(
         var advert = new ProcessAdvert(_id, "controller", Environment.MachineName, Environment.ProcessId, _started, [], 0, 0);
         await registry.HeartbeatAsync(advert, _options.TickInterval * 3 + TimeSpan.FromSeconds(2));
 
+        // Each loop handles a bounded batch per call, and repeats only while batches come back full.
         int handled;
         do
         {
             handled = await store.RecoverExpiredLeasesAsync(_options.RecoveryBatch);
+        }
+        while (handled == _options.RecoveryBatch);
+
+        do
+        {
+            handled = await store.PromoteDueRetriesAsync(_options.RecoveryBatch);
         }
         while (handled == _options.RecoveryBatch);
     }

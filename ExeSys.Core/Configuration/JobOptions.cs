@@ -25,6 +25,14 @@ public sealed class JobOptions
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00", ErrorMessage = "ExeSys:Jobs:RequeueStaleAfter must be between 1 second and 1 hour.")]
     public TimeSpan RequeueStaleAfter { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>How many times a job runs at most when its function throws an unexpected exception (a FunctionException is never retried).</summary>
+    [Range(1, 100, ErrorMessage = "ExeSys:Jobs:MaxAttempts must be 1..100.")]
+    public int MaxAttempts { get; set; } = 3;
+
+    /// <summary>The wait before the second attempt; each later attempt waits twice as long, with ±20% jitter.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00", ErrorMessage = "ExeSys:Jobs:RetryBackoff must be between 0 and 1 hour.")]
+    public TimeSpan RetryBackoff { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>The longest <c>from</c>, <c>to</c>, <c>cmd</c> or <c>job_id</c>.</summary>
     [Range(8, 512, ErrorMessage = "ExeSys:Jobs:MaxIdLength must be 8..512.")]
     public int MaxIdLength { get; set; } = 128;

@@ -2,6 +2,7 @@ using ExeSys.Core.Configuration;
 using ExeSys.Core.Jobs;
 using ExeSys.Core.Redis;
 using ExeSys.Core.Registry;
+using ExeSys.Core.Workflows;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -20,8 +21,10 @@ public static class ExeSysCoreExtensions
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<IConnectionMultiplexer>(sp => Connect(sp.GetRequiredService<IOptions<RedisOptions>>().Value));
         services.AddSingleton<RedisKeys>();
+        services.AddSingleton<RedisQueueSlot>();
         services.AddSingleton<IJobStore, RedisJobStore>();
         services.AddSingleton<ProcessRegistry>();
+        services.AddSingleton<IWorkflowStore, RedisWorkflowStore>();
         return builder;
     }
 

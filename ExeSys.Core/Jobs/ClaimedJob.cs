@@ -4,4 +4,9 @@ namespace ExeSys.Core.Jobs;
 /// A job a worker has claimed. <see cref="Attempt"/> is the fencing token: completing or failing with a stale
 /// attempt number is refused, so a worker that lost its lease cannot overwrite the real result.
 /// </summary>
-public sealed record ClaimedJob(JobRef Job, int Attempt, string To, string Cmd, string DataJson);
+/// <param name="InputsJson">A JSON object: the results of the job's workflow predecessors by name (<c>{}</c> for a single job).</param>
+/// <param name="NextJson">A graph node's outgoing edges (JSON array), or empty.</param>
+/// <param name="TimeoutMs">The per-node timeout, 0 when none was set.</param>
+/// <param name="DeferredUntilMs">When the function deferred itself, the time it asked for (Unix ms), else 0.</param>
+/// <param name="BackoffMs">The per-node retry backoff base, 0 when none was set.</param>
+public sealed record ClaimedJob(JobRef Job, int Attempt, string To, string Cmd, string DataJson, string InputsJson = "{}", string NextJson = "", int TimeoutMs = 0, int BackoffMs = 0, long DeferredUntilMs = 0);

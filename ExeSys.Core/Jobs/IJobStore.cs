@@ -6,7 +6,7 @@ namespace ExeSys.Core.Jobs;
 /// </summary>
 public interface IJobStore
 {
-    /// <summary>Writes a new job in state 0 and enqueues it, or returns the existing job unchanged.</summary>
+    /// <summary>Writes a new job (state 0, or 1 for a workflow step whose predecessor has not finished) and enqueues it, or returns the existing job unchanged.</summary>
     /// <param name="watch">Ask for a completion notification (long-poll).</param>
     Task<SubmitOutcome> SubmitAsync(JobCommand command, bool watch);
 
@@ -16,11 +16,20 @@ public interface IJobStore
     /// <summary>Takes up to <paramref name="max"/> jobs off the queue, highest priority first, and moves each to state 2 under a lease.</summary>
     Task<IReadOnlyList<ClaimedJob>> ClaimAsync(string workerId, int max);
 
-    /// <summary>Records the EOJ (state 3). False when the claim was no longer valid and the result was refused.</summary>
-    Task<bool> CompleteAsync(ClaimedJob job, string resultJson);
+    /// <summary>
+    /// Records the EOJ (state 3) and advances the job's workflow: <paramref name="takenEdges"/> names the graph
+    /// successors whose edge condition held. False when the claim was no longer valid and the result was refused.
+    /// </summary>
+    Task<bool> CompleteAsync(ClaimedJob job, string resultJson, IReadOnlyList<string> takenEdges);
 
-    /// <summary>Records a failure (state 4). False when the claim was no longer valid and the error was refused.</summary>
-    Task<bool> FailAsync(ClaimedJob job, string message);
+    /// <summary>
+    /// Records a failed attempt. With <paramref name="retryAt"/> and attempts left, the job waits in state 1 for
+    /// another attempt; otherwise it ends in state 4. False when the claim was no longer valid.
+    /// </summary>
+    Task<bool> FailAsync(ClaimedJob job, string message, DateTimeOffset? retryAt);
+
+    /// <summary>Puts a running job back in standby until <paramref name="until"/>, not counting the attempt (a function asked to be run later).</summary>
+    Task<bool> DeferAsync(ClaimedJob job, DateTimeOffset until);
 
     /// <summary>Extends the leases of jobs a live worker is running.</summary>
     Task RenewLeasesAsync(IReadOnlyCollection<JobRef> jobs);
@@ -30,4 +39,7 @@ public interface IJobStore
 
     /// <summary>Requeues up to <paramref name="max"/> jobs whose lease expired (dead or frozen worker). Returns how many it handled.</summary>
     Task<int> RecoverExpiredLeasesAsync(int max);
+
+    /// <summary>Moves up to <paramref name="max"/> jobs whose retry time has come back to the queue. Returns how many.</summary>
+    Task<int> PromoteDueRetriesAsync(int max);
 }

@@ -8,6 +8,9 @@ namespace ExeSys.Core.Redis;
 /// </summary>
 internal static class LuaScripts
 {
+    // Declared first: static fields initialize in text order, and every Load below prepends it.
+    private static readonly string Common = Read("_common");
+
     public static readonly string JobSubmit = Load("job_submit");
     public static readonly string JobGet = Load("job_get");
     public static readonly string JobStart = Load("job_start");
@@ -21,8 +24,16 @@ internal static class LuaScripts
     public static readonly string RegistryHeartbeat = Load("registry_heartbeat");
     public static readonly string RegistryLive = Load("registry_live");
     public static readonly string RegistryLeave = Load("registry_leave");
+    public static readonly string QueueAck = Load("queue_ack");
+    public static readonly string QueueDue = Load("queue_due");
+    public static readonly string WorkflowSubmit = Load("workflow_submit");
+    public static readonly string WorkflowGet = Load("workflow_get");
+    public static readonly string WorkflowControl = Load("workflow_control");
 
-    private static string Load(string name)
+    /// <summary>Every script starts with the shared helpers of _common.lua (key names, list splitting).</summary>
+    private static string Load(string name) => Common + "\n" + Read(name);
+
+    private static string Read(string name)
     {
         using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream($"ExeSys.Scripts.{name}.lua")
             ?? throw new InvalidOperationException($"The Lua script {name}.lua is not embedded in {typeof(LuaScripts).Assembly.GetName().Name}.");

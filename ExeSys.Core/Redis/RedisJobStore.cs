@@ -16,32 +16,46 @@ namespace ExeSys.Core.Redis;
 /// and a re-send of it enqueues it again (<see cref="JobOptions.RequeueStaleAfter"/>);</item>
 /// <item>claim moves the reference to the inflight set under a lease before the job moves to state 2, so a
 /// worker that dies in between leaves a lease for the controller to expire;</item>
-/// <item>the inflight entry is removed only after the result is recorded, and only by the claim that recorded it.</item>
+/// <item>finish records the outcome and promotes workflow successors in the job's slot; only then does the ack drop
+/// the lease and enqueue them. If the worker dies in between, the expired lease leads the controller to the ended
+/// job, and job_release.lua hands back the promoted successors.</item>
 /// </list>
 /// </summary>
-public sealed class RedisJobStore(IConnectionMultiplexer redis, RedisKeys keys, IOptions<JobOptions> options, TimeProvider time, ILogger<RedisJobStore> logger) : IJobStore
+public sealed class RedisJobStore(
+    IConnectionMultiplexer redis,
+    RedisKeys keys,
+    RedisQueueSlot queue,
+    IOptions<JobOptions> options,
+    ILogger<RedisJobStore> logger) : IJobStore
 {
     private readonly JobOptions _options = options.Value;
 
     private IDatabase Db => redis.GetDatabase();
 
-    private long NowMs => time.GetUtcNow().ToUnixTimeMilliseconds();
+    private long RetentionMs => (long)_options.Retention.TotalMilliseconds;
 
     public async Task<SubmitOutcome> SubmitAsync(JobCommand command, bool watch)
     {
         var job = command.Job;
-        var now = NowMs;
+        var now = queue.NowMs;
         var reply = (RedisResult[])(await Db.ScriptEvaluateAsync(
             LuaScripts.JobSubmit,
-            [keys.Status(job), keys.DataAvailable(job)],
-            [command.To, command.Cmd, command.DataJson, (int)command.Priority, now, watch ? 1 : 0]))!;
+            [keys.Status(job), keys.DataAvailable(job), keys.Workflow(job.JobId)],
+            [command.To, command.Cmd, command.DataJson, (int)command.Priority, now, watch ? 1 : 0, command.IsWorkflowStep ? 1 : 0,
+             _options.MaxAttempts, RetentionMs, job.From]))!;
 
         var kind = (string)reply[0]!;
         if (kind == "new")
         {
-            await EnqueueAsync([(command.Job, command.Priority)]);
+            var state = (JobState)(int)reply[1];
+            if (state == JobState.Start)
+            {
+                await queue.EnqueueAsync([(command.Job, command.Priority)]);
+            }
+
             return new SubmitOutcome(SubmitStatus.Created, new JobSnapshot(
-                job, JobState.Start, command.To, command.Cmd, command.DataJson, command.Priority, now, now, 0, null, null, null));
+                job, state, command.To, command.Cmd, command.DataJson, command.Priority, now, now, 0,
+                state == JobState.Error ? "A step before this one failed." : null, null, null));
         }
 
         var snapshot = ReadSnapshot(job, reply, 1);
@@ -53,7 +67,7 @@ public sealed class RedisJobStore(IConnectionMultiplexer redis, RedisKeys keys, 
         if (snapshot.State == JobState.Start && now - snapshot.UpdatedMs >= _options.RequeueStaleAfter.TotalMilliseconds)
         {
             // Heals a submit whose enqueue step never ran (API crash, Redis blip); ZADD NX makes it a no-op otherwise.
-            await EnqueueAsync([(job, snapshot.Priority)]);
+            await queue.EnqueueAsync([(job, snapshot.Priority)]);
         }
 
         return new SubmitOutcome(SubmitStatus.Existing, snapshot);
@@ -76,13 +90,14 @@ public sealed class RedisJobStore(IConnectionMultiplexer redis, RedisKeys keys, 
         }
 
         // One script per job, all in flight at once: the multiplexer pipelines them into one round trip.
-        var now = NowMs;
+        var now = queue.NowMs;
         var refs = new JobRef[members.Length];
         var starts = new Task<RedisResult>[members.Length];
         for (var i = 0; i < members.Length; i++)
         {
             refs[i] = JobRef.Parse((string)members[i]!);
-            starts[i] = db.ScriptEvaluateAsync(LuaScripts.JobStart, [keys.Status(refs[i])], [workerId, now]);
+            starts[i] = db.ScriptEvaluateAsync(LuaScripts.JobStart, [keys.Status(refs[i]), keys.Workflow(refs[i].JobId)],
+                [workerId, now, keys.Prefix, refs[i].JobId, refs[i].From]);
         }
 
         var claimed = new List<ClaimedJob>(members.Length);
@@ -92,8 +107,8 @@ public sealed class RedisJobStore(IConnectionMultiplexer redis, RedisKeys keys, 
             var reply = (RedisResult[])(await starts[i])!;
             if (reply.Length == 2)
             {
-                // Not waiting any more. If it has ended or is gone, no claim needs its inflight entry; if another
-                // worker runs it (state 2), that worker's lease is this very entry, so it stays.
+                // Not waiting any more. If it has ended, is gone or is held, no claim needs its inflight entry; if
+                // another worker runs it (state 2), that worker's lease is this very entry, so it stays.
                 if ((string?)reply[1] != "2")
                 {
                     (forget ??= []).Add(refs[i].Member);
@@ -102,7 +117,8 @@ public sealed class RedisJobStore(IConnectionMultiplexer redis, RedisKeys keys, 
                 continue;
             }
 
-            claimed.Add(new ClaimedJob(refs[i], (int)reply[0], (string)reply[1]!, (string)reply[2]!, (string)reply[3]!));
+            claimed.Add(new ClaimedJob(refs[i], (int)reply[0], (string)reply[1]!, (string)reply[2]!, (string)reply[3]!,
+                (string)reply[4]!, (string?)reply[5] ?? "", ParseInt(reply[6]), ParseInt(reply[7]), ParseLong(reply[8])));
         }
 
         if (forget is not null)
@@ -113,27 +129,41 @@ public sealed class RedisJobStore(IConnectionMultiplexer redis, RedisKeys keys, 
         return claimed;
     }
 
-    public Task<bool> CompleteAsync(ClaimedJob job, string resultJson) => FinishAsync(job, JobState.DataAvailable, resultJson);
+    public Task<bool> CompleteAsync(ClaimedJob job, string resultJson, IReadOnlyList<string> takenEdges) =>
+        FinishAsync(job, JobState.DataAvailable, resultJson, string.Join(',', takenEdges), null);
 
-    public Task<bool> FailAsync(ClaimedJob job, string message) => FinishAsync(job, JobState.Error, message);
+    public Task<bool> FailAsync(ClaimedJob job, string message, DateTimeOffset? retryAt) =>
+        FinishAsync(job, JobState.Error, message, "", retryAt);
 
-    private async Task<bool> FinishAsync(ClaimedJob job, JobState outcome, string payload)
+    public Task<bool> DeferAsync(ClaimedJob job, DateTimeOffset until) =>
+        FinishAsync(job, JobState.Standby, "", "", until);
+
+    private async Task<bool> FinishAsync(ClaimedJob job, JobState outcome, string payload, string taken, DateTimeOffset? retryAt)
     {
-        var db = Db;
-        var recorded = (int)await db.ScriptEvaluateAsync(
+        var reply = (RedisResult[])(await Db.ScriptEvaluateAsync(
             LuaScripts.JobFinish,
-            [keys.Status(job.Job), keys.DataAvailable(job.Job)],
-            [job.Attempt, (int)outcome, payload, NowMs, (long)_options.Retention.TotalMilliseconds, keys.DoneChannelName, job.Job.Member]) == 1;
-        if (!recorded)
-        {
-            logger.LogWarning("Refused the late {Outcome} of {Job} attempt {Attempt}: its lease had passed to another claim.", outcome.ToWireName(), job.Job, job.Attempt);
-            return false;
-        }
+            [keys.Status(job.Job), keys.DataAvailable(job.Job), keys.Workflow(job.Job.JobId)],
+            [job.Attempt, (int)outcome, payload, queue.NowMs, RetentionMs, keys.DoneChannelName, job.Job.Member,
+             keys.Prefix, job.Job.JobId, job.Job.From, taken, retryAt?.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture) ?? ""]))!;
 
-        // The result is safe; dropping the lease entry can no longer lose the job. If this ack is lost, the
-        // controller finds the job ended when the lease expires and drops the entry then.
-        _ = db.SortedSetRemoveAsync(keys.Inflight, job.Job.Member, CommandFlags.FireAndForget);
-        return true;
+        switch ((int)reply[0])
+        {
+            case 0:
+                logger.LogWarning("Refused the late {Outcome} of {Job} attempt {Attempt}: its lease had passed to another claim.", outcome.ToWireName(), job.Job, job.Attempt);
+                return false;
+            case 2:
+                await queue.AckAsync(job.Job, DateTimeOffset.FromUnixTimeMilliseconds((long)reply[1]), []);
+                return true;
+            default:
+                var promoted = new (JobRef, JobPriority)[reply.Length - 1];
+                for (var i = 1; i < reply.Length; i++)
+                {
+                    promoted[i - 1] = (new JobRef((string)reply[i]!, job.Job.JobId), JobPriority.Normal);
+                }
+
+                await queue.AckAsync(job.Job, null, promoted);
+                return true;
+        }
     }
 
     public async Task RenewLeasesAsync(IReadOnlyCollection<JobRef> jobs)
@@ -171,6 +201,9 @@ public sealed class RedisJobStore(IConnectionMultiplexer redis, RedisKeys keys, 
         return jobs.Count;
     }
 
+    public async Task<int> PromoteDueRetriesAsync(int max) =>
+        (int)await Db.ScriptEvaluateAsync(LuaScripts.QueueDue, [keys.Scheduled, keys.Ready], [keys.WakeChannelName, max]);
+
     /// <param name="jobs">Each job with the attempt that must still hold it, or "" for whichever claim holds it.</param>
     private async Task ReleaseCoreAsync(IReadOnlyList<(JobRef Job, string Attempt)> jobs)
     {
@@ -180,66 +213,51 @@ public sealed class RedisJobStore(IConnectionMultiplexer redis, RedisKeys keys, 
         }
 
         var db = Db;
-        var now = NowMs;
+        var now = queue.NowMs;
         var replies = await Task.WhenAll(jobs.Select(j =>
-            db.ScriptEvaluateAsync(LuaScripts.JobRelease, [keys.Status(j.Job)], [j.Attempt, now])));
+            db.ScriptEvaluateAsync(LuaScripts.JobRelease, [keys.Status(j.Job), keys.Workflow(j.Job.JobId)],
+                [j.Attempt, now, keys.Prefix, j.Job.JobId, j.Job.From])));
 
-        var requeue = new List<(JobRef, JobPriority)>();
-        var drop = new List<RedisValue>();
+        var actions = new List<(char, long, JobRef)>();
         for (var i = 0; i < jobs.Count; i++)
         {
+            var job = jobs[i].Job;
             var reply = (RedisResult[])replies[i]!;
             switch ((string?)reply[0])
             {
                 case "requeue":
-                    requeue.Add((jobs[i].Job, ParsePriority(reply[1])));
+                    actions.Add(('r', queue.Score(now, ParsePriority(reply[1])), job));
+                    break;
+                case "retry":
+                    actions.Add(('s', (long)reply[2], job));
                     break;
                 case "drop":
-                    drop.Add(jobs[i].Job.Member);
+                    actions.Add(('d', 0, job));
+                    for (var s = 1; s + 1 < reply.Length; s += 2)
+                    {
+                        actions.Add(('e', queue.Score(now, ParsePriority(reply[s + 1])), new JobRef((string)reply[s]!, job.JobId)));
+                    }
+
                     break;
             }
         }
 
-        var args = new List<RedisValue>(2 + (requeue.Count * 2) + drop.Count) { keys.WakeChannelName, requeue.Count };
-        foreach (var (job, priority) in requeue)
-        {
-            args.Add(QueueScore(now, priority));
-            args.Add(job.Member);
-        }
-
-        args.AddRange(drop);
-        await db.ScriptEvaluateAsync(LuaScripts.QueueRequeue, [keys.Ready, keys.Inflight], [.. args]);
+        await queue.RequeueAsync(actions);
     }
 
-    private async Task EnqueueAsync(IReadOnlyList<(JobRef Job, JobPriority Priority)> jobs)
-    {
-        var now = NowMs;
-        var args = new RedisValue[1 + (jobs.Count * 2)];
-        args[0] = keys.WakeChannelName;
-        for (var i = 0; i < jobs.Count; i++)
-        {
-            args[1 + (i * 2)] = QueueScore(now, jobs[i].Priority);
-            args[2 + (i * 2)] = jobs[i].Job.Member;
-        }
+    private static long ParseLong(RedisResult value) =>
+        long.TryParse((string?)value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n : 0;
 
-        await Db.ScriptEvaluateAsync(LuaScripts.QueueEnqueue, [keys.Ready], args);
-    }
+    private static int ParseInt(RedisResult value) =>
+        int.TryParse((string?)value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n : 0;
 
-    /// <summary>Queue order: enqueue time, moved ahead (high) or back (low) by <see cref="JobOptions.PriorityAging"/>.</summary>
-    private long QueueScore(long nowMs, JobPriority priority) => priority switch
-    {
-        JobPriority.High => nowMs - (long)_options.PriorityAging.TotalMilliseconds,
-        JobPriority.Low => nowMs + (long)_options.PriorityAging.TotalMilliseconds,
-        _ => nowMs,
-    };
-
-    private static JobPriority ParsePriority(RedisResult value) =>
+    internal static JobPriority ParsePriority(RedisResult value) =>
         int.TryParse((string?)value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var p) && Enum.IsDefined((JobPriority)p)
             ? (JobPriority)p
             : JobPriority.Normal;
 
-    /// <summary>Reads the field order shared by job_submit.lua and job_get.lua: st, to, cmd, data, pri, ct, ut, at, err, wk, result.</summary>
-    private static JobSnapshot ReadSnapshot(JobRef job, RedisResult[] r, int offset) => new(
+    /// <summary>Reads the field order shared by job_submit.lua, job_get.lua and the workflow scripts: st, to, cmd, data, pri, ct, ut, at, err, wk, result.</summary>
+    internal static JobSnapshot ReadSnapshot(JobRef job, RedisResult[] r, int offset) => new(
         job,
         (JobState)(int)r[offset],
         (string)r[offset + 1]!,
@@ -254,7 +272,7 @@ public sealed class RedisJobStore(IConnectionMultiplexer redis, RedisKeys keys, 
         ExtractResult(r[offset + 10]));
 
     /// <summary>data_available holds <c>{"to":...,"result":...}</c>, as in the original; the reply needs the result part.</summary>
-    private static string? ExtractResult(RedisResult value)
+    internal static string? ExtractResult(RedisResult value)
     {
         if (value.IsNull)
         {

@@ -27,6 +27,9 @@ public sealed class RedisKeys
         _prefix = prefix;
         Ready = $"{prefix}:{{queue}}:ready";
         Inflight = $"{prefix}:{{queue}}:inflight";
+        Scheduled = $"{prefix}:{{queue}}:scheduled";
+        WorkflowDefinitions = $"{prefix}:{{definitions}}:workflows";
+        CancelChannel = RedisChannel.Literal($"{prefix}:events:cancel");
         Workers = $"{prefix}:{{registry}}:workers";
         WorkerFunctions = $"{prefix}:{{registry}}:functions";
         Controllers = $"{prefix}:{{registry}}:controllers";
@@ -38,6 +41,25 @@ public sealed class RedisKeys
     public RedisKey Status(JobRef job) => $"{_prefix}:{job.From}:{{{job.JobId}}}:status";
 
     public RedisKey DataAvailable(JobRef job) => $"{_prefix}:{job.From}:{{{job.JobId}}}:data_available";
+
+    /// <summary>
+    /// The workflow hash of one job_id: step-protocol progress (<c>reached:</c>/<c>failed:</c>) or a graph run's
+    /// structure and progress. Same <c>{job_id}</c> tag, so a workflow's steps and nodes share one slot.
+    /// Lua builds the sibling keys of a run's nodes with the mirror helpers in Scripts/_common.lua.
+    /// </summary>
+    public RedisKey Workflow(string jobId) => $"{_prefix}:{{{jobId}}}:wf";
+
+    /// <summary>A client's graph runs (score = start time), for "cancel all of a client". Entries of ended runs are pruned lazily.</summary>
+    public RedisKey ClientRuns(string from) => $"{_prefix}:runs:{{{from}}}";
+
+    /// <summary>Named workflow definitions: name → JSON.</summary>
+    public RedisKey WorkflowDefinitions { get; }
+
+    /// <summary>Jobs waiting for a retry; score = when the next attempt may start (ms).</summary>
+    public RedisKey Scheduled { get; }
+
+    /// <summary>The prefix, passed to scripts that build a run's node keys.</summary>
+    public string Prefix => _prefix;
 
     /// <summary>Jobs waiting for a worker; score = enqueue time in ms, shifted by priority.</summary>
     public RedisKey Ready { get; }
@@ -62,6 +84,9 @@ public sealed class RedisKeys
 
     /// <summary>Published with <c>from:job_id</c> when a watched job finishes, for long-polls.</summary>
     public RedisChannel DoneChannel { get; }
+
+    /// <summary>Published with <c>from:job_id</c> of running jobs that must stop (workflow cancelled).</summary>
+    public RedisChannel CancelChannel { get; }
 
     /// <summary>The channel name as a script argument (scripts get channels through ARGV).</summary>
     public string WakeChannelName => WakeChannel.ToString();

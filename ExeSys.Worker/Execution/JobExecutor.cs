@@ -1,57 +1,143 @@
 using System.Text.Json;
+using ExeSys.Core.Configuration;
 using ExeSys.Core.Jobs;
+using ExeSys.Core.Workflows;
 using ExeSys.FunctionalModules;
 using ExeSys.Worker.Functions;
+using Microsoft.Extensions.Options;
 using Polly;
 
 namespace ExeSys.Worker.Execution;
 
 /// <summary>Runs one claimed job's function and records its outcome.</summary>
-public sealed class JobExecutor(FunctionCatalog catalog, IJobStore store, ILoggerFactory loggers, ILogger<JobExecutor> logger)
+public sealed class JobExecutor(FunctionCatalog catalog, IJobStore store, IOptions<JobOptions> options, TimeProvider time, ILoggerFactory loggers, ILogger<JobExecutor> logger)
 {
     /// <summary>
     /// The delivery guarantee is kept here. The job was claimed (state 2, lease held); the function runs; its EOJ or
-    /// error is recorded by one fenced script, which also frees the lease. If this process dies before that, the
-    /// lease expires and the controller puts the job back: execution is at least once, the recorded result exactly once.
+    /// error is recorded by one fenced script, which also advances the job's workflow, and only then is the lease
+    /// dropped. If this process dies before that, the lease expires and the controller puts the job back: execution
+    /// is at least once, the recorded result exactly once.
     /// </summary>
+    /// <param name="cancel">Cancels this job only (its workflow was cancelled).</param>
     /// <returns>False when the job was cut off by shutdown and must be released rather than recorded.</returns>
-    public async Task<bool> RunAsync(ClaimedJob job, ResiliencePipeline redisBackoff, CancellationToken hardStop)
+    public async Task<bool> RunAsync(ClaimedJob job, ResiliencePipeline redisBackoff, CancellationToken hardStop, CancellationToken cancel)
     {
-        string? resultJson = null;
-        string? error = null;
-        if (!catalog.TryGet(job.Cmd, out var function))
+        var outcome = await InvokeAsync(job, hardStop, cancel);
+        if (outcome is null)
         {
-            error = $"No function named '{job.Cmd}' is loaded on this worker.";
-        }
-        else
-        {
-            try
-            {
-                using var data = JsonDocument.Parse(job.DataJson);
-                var context = new FunctionContext(
-                    job.Job.From, job.Job.JobId, job.To, job.Cmd, data.RootElement, job.Attempt,
-                    loggers.CreateLogger($"ExeSys.Functions.{job.Cmd}"), hardStop);
-                var result = await function.RunAsync(context);
-                resultJson = result?.ToJsonString() ?? "null";
-            }
-            catch (OperationCanceledException) when (hardStop.IsCancellationRequested)
-            {
-                return false;
-            }
-#pragma warning disable CA1031 // Any exception a function throws is the job's error, never the worker's.
-            catch (Exception ex)
-#pragma warning restore CA1031
-            {
-                error = string.IsNullOrWhiteSpace(ex.Message) ? ex.GetType().Name : ex.Message;
-                logger.LogInformation("Job {Job} ({Cmd}) attempt {Attempt} failed: {Error}", job.Job, job.Cmd, job.Attempt, error);
-            }
+            return false;
         }
 
         // A result is never dropped because Redis blinked: recording retries until Redis is back (or shutdown).
-        await redisBackoff.ExecuteAsync(
-            async _ => await (error is null ? store.CompleteAsync(job, resultJson!) : store.FailAsync(job, error)),
-            hardStop);
-
+        await redisBackoff.ExecuteAsync(async _ => await outcome.RecordAsync(store, job), hardStop);
         return true;
+    }
+
+    private async Task<Outcome?> InvokeAsync(ClaimedJob job, CancellationToken hardStop, CancellationToken cancel)
+    {
+        if (!catalog.TryGet(job.Cmd, out var function))
+        {
+            return new Failed($"No function named '{job.Cmd}' is loaded on this worker.", null);
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(hardStop, cancel);
+        if (job.TimeoutMs > 0)
+        {
+            timeout.CancelAfter(TimeSpan.FromMilliseconds(job.TimeoutMs));
+        }
+
+        try
+        {
+            using var data = JsonDocument.Parse(job.DataJson);
+            using var inputs = JsonDocument.Parse(job.InputsJson);
+            var context = new FunctionContext(
+                job.Job.From, job.Job.JobId, job.To, job.Cmd, data.RootElement, job.Attempt,
+                inputs.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => p.Value, StringComparer.Ordinal),
+                job.DeferredUntilMs > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(job.DeferredUntilMs) : null,
+                loggers.CreateLogger($"ExeSys.Functions.{job.Cmd}"), timeout.Token);
+            var result = await function.RunAsync(context);
+            using var resultDoc = JsonDocument.Parse(result?.ToJsonString() ?? "null");
+            return new Completed(resultDoc.RootElement.GetRawText(), TakenEdges(job.NextJson, resultDoc.RootElement));
+        }
+        catch (DeferException deferred)
+        {
+            return new Deferred(deferred.Until);
+        }
+        catch (OperationCanceledException) when (hardStop.IsCancellationRequested)
+        {
+            return null;
+        }
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        {
+            return new Failed("cancelled", null);
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+        {
+            return Retryable(job, $"timed out after {job.TimeoutMs} ms (attempt {job.Attempt})");
+        }
+        catch (FunctionException ex)
+        {
+            // An expected failure the function reported on purpose (bad input, say): retrying would not help.
+            return new Failed(ex.Message, null);
+        }
+#pragma warning disable CA1031 // Any exception a function throws is the job's error, never the worker's.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            var message = string.IsNullOrWhiteSpace(ex.Message) ? ex.GetType().Name : $"{ex.GetType().Name}: {ex.Message}";
+            logger.LogInformation("Job {Job} ({Cmd}) attempt {Attempt} failed: {Error}", job.Job, job.Cmd, job.Attempt, message);
+            return Retryable(job, message);
+        }
+    }
+
+    /// <summary>Exponential backoff with ±20% jitter; the Lua script decides whether attempts remain.</summary>
+    private Failed Retryable(ClaimedJob job, string message)
+    {
+        var baseMs = job.BackoffMs > 0 ? job.BackoffMs : options.Value.RetryBackoff.TotalMilliseconds;
+#pragma warning disable CA5394 // Jitter, not security.
+        var jitter = 0.8 + (Random.Shared.NextDouble() * 0.4);
+#pragma warning restore CA5394
+        var delay = baseMs * Math.Pow(2, Math.Min(job.Attempt - 1, 20)) * jitter;
+        return new Failed(message, time.GetUtcNow().AddMilliseconds(Math.Min(delay, TimeSpan.FromHours(1).TotalMilliseconds)));
+    }
+
+    private static List<string> TakenEdges(string nextJson, JsonElement result)
+    {
+        var taken = new List<string>();
+        if (string.IsNullOrEmpty(nextJson))
+        {
+            return taken;
+        }
+
+        using var next = JsonDocument.Parse(nextJson);
+        foreach (var edge in next.RootElement.EnumerateArray())
+        {
+            if (!edge.TryGetProperty("when", out var when) || EdgeCondition.Evaluate(when, result))
+            {
+                taken.Add(edge.GetProperty("to").GetString()!);
+            }
+        }
+
+        return taken;
+    }
+
+    private abstract record Outcome
+    {
+        public abstract Task<bool> RecordAsync(IJobStore store, ClaimedJob job);
+    }
+
+    private sealed record Completed(string ResultJson, IReadOnlyList<string> Taken) : Outcome
+    {
+        public override Task<bool> RecordAsync(IJobStore store, ClaimedJob job) => store.CompleteAsync(job, ResultJson, Taken);
+    }
+
+    private sealed record Failed(string Message, DateTimeOffset? RetryAt) : Outcome
+    {
+        public override Task<bool> RecordAsync(IJobStore store, ClaimedJob job) => store.FailAsync(job, Message, RetryAt);
+    }
+
+    private sealed record Deferred(DateTimeOffset Until) : Outcome
+    {
+        public override Task<bool> RecordAsync(IJobStore store, ClaimedJob job) => store.DeferAsync(job, Until);
     }
 }

@@ -33,6 +33,7 @@ public sealed partial class WorkerService(
 {
     private readonly WorkerOptions _options = workerOptions.Value;
     private readonly ConcurrentDictionary<JobRef, ClaimedJob> _running = new();
+    private readonly ConcurrentDictionary<JobRef, CancellationTokenSource> _cancels = new();
     private readonly Channel<byte> _wake = Channel.CreateBounded<byte>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly CancellationTokenSource _hardStop = new();
     private readonly DateTimeOffset _started = time.GetUtcNow();
@@ -47,6 +48,7 @@ public sealed partial class WorkerService(
     {
         var subscriber = redis.GetSubscriber();
         await _backoff.ExecuteAsync(async _ => await subscriber.SubscribeAsync(keys.WakeChannel, (_, _) => Wake()), stoppingToken);
+        await _backoff.ExecuteAsync(async _ => await subscriber.SubscribeAsync(keys.CancelChannel, (_, member) => Cancel(member!)), stoppingToken);
         LogStarted(WorkerId, _options.Concurrency, string.Join(", ", catalog.Names));
 
         var heartbeat = HeartbeatLoopAsync(stoppingToken);
@@ -61,12 +63,22 @@ public sealed partial class WorkerService(
 
         await DrainAsync();
         await TryAsync(() => subscriber.UnsubscribeAsync(keys.WakeChannel), "unsubscribe");
+        await TryAsync(() => subscriber.UnsubscribeAsync(keys.CancelChannel), "unsubscribe");
         await Task.WhenAll(heartbeat, renewals);
         await TryAsync(() => registry.LeaveAsync(ProcessRole.Worker, WorkerId), "leave the registry");
         LogStopped(WorkerId);
     }
 
     private void Wake() => _wake.Writer.TryWrite(0);
+
+    private void Cancel(string member)
+    {
+        if (_cancels.TryGetValue(JobRef.Parse(member), out var cancel))
+        {
+            logger.LogInformation("Cancelling {Job}: its workflow was cancelled.", member);
+            cancel.Cancel();
+        }
+    }
 
     private async Task ClaimLoopAsync(CancellationToken stoppingToken)
     {
@@ -117,10 +129,12 @@ public sealed partial class WorkerService(
 
     private async Task RunOneAsync(ClaimedJob job)
     {
+        using var cancel = new CancellationTokenSource();
+        _cancels[job.Job] = cancel;
         try
         {
             await Task.Yield();
-            var recorded = await executor.RunAsync(job, _backoff, _hardStop.Token);
+            var recorded = await executor.RunAsync(job, _backoff, _hardStop.Token, cancel.Token);
             if (recorded)
             {
                 _running.TryRemove(job.Job, out _);
@@ -135,6 +149,7 @@ public sealed partial class WorkerService(
         }
         finally
         {
+            _cancels.TryRemove(job.Job, out _);
             Interlocked.Decrement(ref _runningCount);
             Wake();
         }

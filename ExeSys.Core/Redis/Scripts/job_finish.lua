@@ -1,21 +1,166 @@
--- Record a job's end: state 2 -> 3 with its EOJ, or 2 -> 4 with an error. One job slot:
--- KEYS[1] status hash, KEYS[2] data_available.
--- ARGV: attempt (fencing token), outcome ('3' or '4'), payload (EOJ JSON or error text), now_ms, retention_ms,
---       done channel, member.
--- Refused (returns 0) unless the job is still in state 2 under this very attempt: a worker that lost its lease
--- cannot overwrite the result of the worker that took over.
-local f = redis.call('HMGET', KEYS[1], 'st', 'at', 'to', 'w')
+-- Record a job's end and advance its workflow, atomically. One job slot: KEYS[1] status hash, KEYS[2] data_available,
+-- KEYS[3] the run's workflow hash.
+-- ARGV: attempt (fencing token), outcome ('3' EOJ | '4' error | '1' defer: run again at retry_at, attempt not counted), payload (EOJ JSON | error text), now_ms, retention_ms,
+--       done channel, member, prefix, job_id, name (the job's 'from'), taken (graph edges whose condition held,
+--       comma-separated), retry_at ('' = do not retry; else when the next attempt may start, if attempts remain)
+-- Returns {0} refused (the claim is stale) | {2, retry_at} another attempt is scheduled |
+--         {1, promoted...} recorded; promoted are the workflow jobs it moved to state 0, which the caller enqueues.
+local f = redis.call('HMGET', KEYS[1], 'st', 'at', 'to', 'w', 'kind', 'ma', 'errs')
 if f[1] ~= '2' or f[2] ~= ARGV[1] then
-  return 0
+  return {0}
 end
-if ARGV[2] == '3' then
-  redis.call('HSET', KEYS[1], 'st', '3', 'ut', ARGV[4], 'ft', ARGV[4])
-  redis.call('SET', KEYS[2], '{"to":' .. cjson.encode(f[3]) .. ',"result":' .. ARGV[3] .. '}', 'PX', ARGV[5])
+local now, ret, channel = ARGV[4], ARGV[5], ARGV[6]
+local prefix, job_id, name = ARGV[8], ARGV[9], ARGV[10]
+local wf = KEYS[3]
+
+local function publish_if_watched(watched, who)
+  if watched then
+    redis.call('PUBLISH', channel, who .. ':' .. job_id)
+  end
+end
+
+-- Ends a graph run: its own status (owner:{job_id}) and every node's keys expire together.
+local function end_run(outcome, payload)
+  local owner = redis.call('HGET', wf, 'owner')
+  local rs = job_key(prefix, owner, job_id, 'status')
+  if outcome == '3' then
+    redis.call('HSET', rs, 'st', '3', 'ut', now, 'ft', now)
+    redis.call('SET', job_key(prefix, owner, job_id, 'data_available'), '{"to":"end_job","result":' .. payload .. '}', 'PX', ret)
+  else
+    redis.call('HSET', rs, 'st', '4', 'ut', now, 'ft', now, 'err', payload)
+  end
+  redis.call('HSET', wf, 'state', outcome == '3' and 'done' or 'failed')
+  redis.call('PEXPIRE', rs, ret)
+  for _, n in ipairs(split(redis.call('HGET', wf, 'nodes'))) do
+    redis.call('PEXPIRE', job_key(prefix, n, job_id, 'status'), ret)
+  end
+  redis.call('PEXPIRE', job_key(prefix, 'start_job', job_id, 'data_available'), ret)
+  redis.call('PEXPIRE', wf, ret)
+  publish_if_watched(redis.call('HGET', rs, 'w'), owner)
+end
+
+local function end_result()
+  local ends = split(redis.call('HGET', wf, 'ends'))
+  if #ends == 1 then
+    return result_of(redis.call('GET', job_key(prefix, ends[1], job_id, 'data_available'))) or 'null'
+  end
+  local parts = {}
+  for _, e in ipairs(ends) do
+    local r = result_of(redis.call('GET', job_key(prefix, e, job_id, 'data_available')))
+    if r then
+      parts[#parts + 1] = '"' .. e .. '":' .. r
+    end
+  end
+  return '{' .. table.concat(parts, ',') .. '}'
+end
+
+-- Graph: resolve each outgoing edge of the finished node. A successor whose incoming edges are all resolved starts
+-- if any of them was taken, and is skipped otherwise; a skip resolves the skipped node's own edges in turn.
+-- The work is proportional to the out-degree of the nodes resolved.
+local function advance_graph(taken_list, promoted)
+  local state = redis.call('HGET', wf, 'state')
+  if state ~= 'running' and state ~= 'paused' then
+    return
+  end
+  local stack = {{name, taken_list}}
+  while #stack > 0 do
+    local item = table.remove(stack)
+    local taken = {}
+    for _, t in ipairs(item[2]) do
+      taken[t] = true
+    end
+    for _, succ in ipairs(split(redis.call('HGET', wf, 'out:' .. item[1]))) do
+      if taken[succ] then
+        redis.call('HSET', wf, 'taken:' .. succ, '1')
+      end
+      if redis.call('HINCRBY', wf, 'pending:' .. succ, -1) == 0 then
+        local go = redis.call('HGET', wf, 'taken:' .. succ)
+        if succ == 'end_job' then
+          if go then
+            end_run('3', end_result())
+          else
+            end_run('4', 'No branch reached end_job: every edge into it was skipped.')
+          end
+        elseif go then
+          local key = job_key(prefix, succ, job_id, 'status')
+          if state == 'running' then
+            redis.call('HSET', key, 'st', '0', 'ut', now)
+            promoted[#promoted + 1] = succ
+          else
+            redis.call('HSET', key, 'held', '1')
+          end
+        else
+          local key = job_key(prefix, succ, job_id, 'status')
+          redis.call('HSET', key, 'st', '3', 'skipped', '1', 'ut', now, 'ft', now)
+          stack[#stack + 1] = {succ, {}}
+        end
+      end
+    end
+  end
+end
+
+-- The original step protocol: the step whose 'from' is this step's 'to' runs next; a failure fails the rest of the chain.
+local function advance_steps(ok, promoted)
+  local to = f[3]
+  if ok then
+    redis.call('HSET', wf, 'reached:' .. to, name)
+    local key = job_key(prefix, to, job_id, 'status')
+    local s = redis.call('HMGET', key, 'st', 'ra')
+    if s[1] == '1' and not s[2] then
+      redis.call('HSET', key, 'st', '0', 'pred', name, 'ut', now)
+      promoted[#promoted + 1] = to
+    end
+  else
+    local msg = 'step ' .. name .. ' failed: ' .. ARGV[3]
+    local step = to
+    for _ = 1, 10000 do
+      redis.call('HSET', wf, 'failed:' .. step, msg)
+      local key = job_key(prefix, step, job_id, 'status')
+      local s = redis.call('HMGET', key, 'st', 'to', 'w')
+      if s[1] ~= '1' then
+        break
+      end
+      redis.call('HSET', key, 'st', '4', 'err', msg, 'ut', now, 'ft', now)
+      redis.call('PEXPIRE', key, ret)
+      publish_if_watched(s[3], step)
+      if s[2] == 'end_job' then
+        break
+      end
+      step = s[2]
+    end
+  end
+  redis.call('PEXPIRE', wf, ret)
+end
+
+if ARGV[2] == '1' then
+  redis.call('HSET', KEYS[1], 'st', '1', 'ra', ARGV[12], 'du', ARGV[12], 'at', tonumber(f[2]) - 1, 'ut', now)
+  return {2, ARGV[12]}
+end
+local ok = ARGV[2] == '3'
+if ok then
+  redis.call('HSET', KEYS[1], 'st', '3', 'ut', now, 'ft', now)
+  redis.call('SET', KEYS[2], '{"to":' .. cjson.encode(f[3]) .. ',"result":' .. ARGV[3] .. '}', 'PX', ret)
 else
-  redis.call('HSET', KEYS[1], 'st', '4', 'ut', ARGV[4], 'ft', ARGV[4], 'err', ARGV[3])
+  local errs = f[7] and cjson.decode(f[7]) or {}
+  errs[#errs + 1] = ARGV[3]
+  local errs_json = cjson.encode(errs)
+  if ARGV[12] ~= '' and tonumber(f[2]) < tonumber(f[6] or '1') then
+    redis.call('HSET', KEYS[1], 'st', '1', 'ra', ARGV[12], 'err', ARGV[3], 'errs', errs_json, 'ut', now)
+    return {2, ARGV[12]}
+  end
+  redis.call('HSET', KEYS[1], 'st', '4', 'ut', now, 'ft', now, 'err', ARGV[3], 'errs', errs_json)
 end
-redis.call('PEXPIRE', KEYS[1], ARGV[5])
-if f[4] then
-  redis.call('PUBLISH', ARGV[6], ARGV[7])
+redis.call('PEXPIRE', KEYS[1], ret)
+publish_if_watched(f[4], name)
+
+local promoted = {}
+if f[5] == 'n' then
+  if ok then
+    advance_graph(split(ARGV[11]), promoted)
+  elseif redis.call('HGET', wf, 'state') == 'running' or redis.call('HGET', wf, 'state') == 'paused' then
+    end_run('4', 'node ' .. name .. ' failed: ' .. ARGV[3])
+  end
+elseif f[3] ~= 'end_job' then
+  advance_steps(ok, promoted)
 end
-return 1
+return {1, unpack(promoted)}

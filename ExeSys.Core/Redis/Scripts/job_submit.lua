@@ -1,16 +1,39 @@
--- Submit-if-new. One job slot: KEYS[1] status hash, KEYS[2] data_available.
--- ARGV: to, cmd, data, priority, now_ms, watch (1 = publish on finish)
--- Returns {'new'} | {'conflict', st, to, cmd, data} | {'existing', st, to, cmd, data, pri, ct, ut, at, err, wk, result}
+-- Submit-if-new. One job slot: KEYS[1] status hash, KEYS[2] data_available, KEYS[3] the run's workflow hash.
+-- ARGV: to, cmd, data, priority, now_ms, watch (1 = publish on finish), step (1 = 'Operation: workflow' header),
+--       max_attempts, retention_ms, from
+-- Returns {'new', st} | {'conflict', <fields>} | {'existing', <fields>}, fields = st, to, cmd, data, pri, ct, ut, at, err, wk, result
 local f = redis.call('HMGET', KEYS[1], 'st', 'to', 'cmd', 'data', 'pri', 'ct', 'ut', 'at', 'err', 'wk', 'w')
 if not f[1] then
-  if ARGV[6] == '1' then
-    redis.call('HSET', KEYS[1], 'st', '0', 'to', ARGV[1], 'cmd', ARGV[2], 'data', ARGV[3], 'pri', ARGV[4],
-      'ct', ARGV[5], 'ut', ARGV[5], 'at', '0', 'w', '1')
-  else
-    redis.call('HSET', KEYS[1], 'st', '0', 'to', ARGV[1], 'cmd', ARGV[2], 'data', ARGV[3], 'pri', ARGV[4],
-      'ct', ARGV[5], 'ut', ARGV[5], 'at', '0')
+  local st, pred, err = '0', false, false
+  if ARGV[7] == '1' then
+    -- A workflow step runs once the step before it (the one whose 'to' names this step) has finished.
+    local w = redis.call('HMGET', KEYS[3], 'reached:' .. ARGV[10], 'failed:' .. ARGV[10])
+    if w[2] then
+      st, err = '4', w[2]
+    elseif w[1] then
+      pred = w[1]
+    else
+      st = '1'
+    end
   end
-  return {'new'}
+  local fields = {'st', st, 'to', ARGV[1], 'cmd', ARGV[2], 'data', ARGV[3], 'pri', ARGV[4],
+    'ct', ARGV[5], 'ut', ARGV[5], 'at', '0', 'ma', ARGV[8]}
+  if ARGV[6] == '1' then table.insert(fields, 'w'); table.insert(fields, '1') end
+  if pred then table.insert(fields, 'pred'); table.insert(fields, pred) end
+  if err then
+    table.insert(fields, 'err'); table.insert(fields, err)
+    table.insert(fields, 'ft'); table.insert(fields, ARGV[5])
+  end
+  redis.call('HSET', KEYS[1], unpack(fields))
+  if err then
+    -- The chain already failed upstream: this step fails too, and so will the one it leads to.
+    redis.call('PEXPIRE', KEYS[1], ARGV[9])
+    if ARGV[1] ~= 'end_job' then
+      redis.call('HSET', KEYS[3], 'failed:' .. ARGV[1], err)
+      redis.call('PEXPIRE', KEYS[3], ARGV[9])
+    end
+  end
+  return {'new', st}
 end
 if f[2] ~= ARGV[1] or f[3] ~= ARGV[2] or f[4] ~= ARGV[3] then
   return {'conflict', f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10], false}

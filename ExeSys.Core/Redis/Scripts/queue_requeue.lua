@@ -1,16 +1,19 @@
--- Move jobs from inflight back to ready, and forget ended ones. Queue slot: KEYS[1] ready, KEYS[2] inflight.
--- ARGV: wake channel, number of requeue pairs n, then n score/member pairs, then members to drop.
-local n = tonumber(ARGV[2])
+-- Move jobs from inflight back to the queue, and forget ended ones. Queue slot: KEYS[1] ready, KEYS[2] inflight,
+-- KEYS[3] scheduled. ARGV: wake channel, then groups of: action, score, member. Actions: 'r' leave inflight for ready,
+-- 's' leave inflight for scheduled, 'd' leave inflight (score unused), 'e' enqueue only: a workflow successor, which
+-- must keep any inflight entry it has, since that may be the lease of a worker that just claimed it.
 local was_empty = redis.call('EXISTS', KEYS[1]) == 0
 local added = 0
-for i = 0, n - 1 do
-  local score = ARGV[3 + i * 2]
-  local member = ARGV[4 + i * 2]
-  redis.call('ZREM', KEYS[2], member)
-  added = added + redis.call('ZADD', KEYS[1], 'NX', score, member)
-end
-for i = 3 + n * 2, #ARGV do
-  redis.call('ZREM', KEYS[2], ARGV[i])
+for i = 2, #ARGV, 3 do
+  local action, score, member = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  if action ~= 'e' then
+    redis.call('ZREM', KEYS[2], member)
+  end
+  if action == 'r' or action == 'e' then
+    added = added + redis.call('ZADD', KEYS[1], 'NX', score, member)
+  elseif action == 's' then
+    redis.call('ZADD', KEYS[3], score, member)
+  end
 end
 if was_empty and added > 0 then
   redis.call('PUBLISH', ARGV[1], '1')

@@ -1,0 +1,39 @@
+using ExeSys.Core.Jobs;
+using Microsoft.AspNetCore.Mvc;
+
+namespace ExeSys.Api.SysCmd;
+
+/// <summary>The replies that jobs, steps and workflow runs share: job state, waiting for it, and problems.</summary>
+internal static class JobResults
+{
+    /// <summary>200 once finished (state 3 or 4), else 202; <paramref name="location"/> is set for a job just created.</summary>
+    public static Results<Ok<JobReply>, Accepted<JobReply>, ProblemHttpResult> Reply(JobSnapshot snapshot, string? location)
+    {
+        var reply = JobReply.Of(snapshot);
+        return snapshot.State.IsFinished() ? TypedResults.Ok(reply) : TypedResults.Accepted(location, reply);
+    }
+
+    /// <summary>Waits (long-poll) for the job to finish if the caller asked to, then returns its state as of now.</summary>
+    public static async Task<JobSnapshot> WaitIfAskedAsync(JobSnapshot snapshot, CompletionWaiter.Registration? registration, TimeSpan waitFor, IJobStore store, CancellationToken cancellationToken)
+    {
+        if (registration is not { } r || snapshot.State.IsFinished())
+        {
+            return snapshot;
+        }
+
+        // Whether the notification came or the time ran out, the reply is the job's state as of now.
+        await r.WaitAsync(waitFor, cancellationToken);
+        return await store.GetAsync(snapshot.Job, watch: false) ?? snapshot;
+    }
+
+    public static ProblemHttpResult Problem(int status, string title, string detail, params (string Key, object? Value)[] extensions)
+    {
+        var problem = new ProblemDetails { Status = status, Title = title, Detail = detail };
+        foreach (var (key, value) in extensions)
+        {
+            problem.Extensions[key] = value;
+        }
+
+        return TypedResults.Problem(problem);
+    }
+}

@@ -1,0 +1,103 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Text.Json;
+
+namespace ExeSys.Api.SysCmd;
+
+/// <summary>
+/// Reads a JSON request body by hand, so every way a body can be wrong (media type, size, syntax, not an object)
+/// gets its own precise 4xx ProblemDetails instead of a framework error.
+/// </summary>
+internal static class JsonBody
+{
+    private static readonly JsonDocumentOptions ParseOptions = new() { MaxDepth = 64 };
+
+    /// <param name="shape">How the expected object looks, for messages, e.g. {"from", "to", ...}.</param>
+    public static async Task<(JsonDocument? Document, ProblemHttpResult? Problem)> ReadAsync(HttpRequest request, int maxBytes, string shape, CancellationToken cancellationToken)
+    {
+        var media = request.ContentType;
+        if (!string.IsNullOrEmpty(media) && !IsJson(media))
+        {
+            return (null, TypedResults.Problem(
+                $"The body must be JSON sent as 'Content-Type: application/json'; got '{media}'. With curl, add -H \"Content-Type: application/json\".",
+                statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported media type"));
+        }
+
+        if (request.ContentLength > maxBytes)
+        {
+            return (null, TooLarge(maxBytes));
+        }
+
+        var reader = request.BodyReader;
+        ReadResult read;
+        try
+        {
+            while (true)
+            {
+                read = await reader.ReadAsync(cancellationToken);
+                if (read.Buffer.Length > maxBytes)
+                {
+                    reader.AdvanceTo(read.Buffer.Start, read.Buffer.End);
+                    return (null, TooLarge(maxBytes));
+                }
+
+                if (read.IsCompleted)
+                {
+                    break;
+                }
+
+                reader.AdvanceTo(read.Buffer.Start, read.Buffer.End);
+            }
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return (null, TooLarge(maxBytes));
+        }
+
+        var body = read.Buffer;
+        try
+        {
+            if (body.IsEmpty)
+            {
+                return (null, BadRequest($"The request has no body. Send a JSON object {shape}."));
+            }
+
+            JsonDocument doc;
+            try
+            {
+                doc = JsonDocument.Parse(body, ParseOptions);
+            }
+            catch (JsonException ex)
+            {
+                return (null, BadRequest($"The body is not valid JSON: {ex.Message}"));
+            }
+
+            if (doc.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                var kind = SysCmdRequestReader.Describe(doc.RootElement.ValueKind);
+                doc.Dispose();
+                return (null, BadRequest($"The body must be a JSON object {shape}, not a JSON {kind}."));
+            }
+
+            return (doc, null);
+        }
+        finally
+        {
+            reader.AdvanceTo(body.End);
+        }
+    }
+
+    public static ProblemHttpResult BadRequest(string detail) =>
+        TypedResults.Problem(detail, statusCode: StatusCodes.Status400BadRequest, title: "Invalid request body");
+
+    private static bool IsJson(string media)
+    {
+        var type = media.Split(';', 2)[0].Trim();
+        return type.Equals("application/json", StringComparison.OrdinalIgnoreCase) ||
+               type.EndsWith("+json", StringComparison.OrdinalIgnoreCase);
+    }
+
+    private static ProblemHttpResult TooLarge(int max) =>
+        TypedResults.Problem($"The body is larger than {max} bytes, the limit set by ExeSys:Api:MaxBodyBytes.",
+            statusCode: StatusCodes.Status413PayloadTooLarge, title: "Request body too large");
+}

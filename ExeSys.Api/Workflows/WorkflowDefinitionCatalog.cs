@@ -1,0 +1,93 @@
+using System.Text.Json;
+using ExeSys.Api.Hosting;
+using ExeSys.Core.Redis;
+using ExeSys.Core.Workflows;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace ExeSys.Api.Workflows;
+
+/// <summary>
+/// Named workflow definitions, kept in Redis so every API instance sees the same ones. They are registered through
+/// the API, or by dropping <c>name.json</c> into the workflows folder (<see cref="ApiOptions.WorkflowsFolder"/>), which
+/// this service reads at start and then every few seconds. A file that is not a valid graph is logged and skipped.
+/// </summary>
+public sealed class WorkflowDefinitionCatalog(IConnectionMultiplexer redis, RedisKeys keys, IOptions<ApiOptions> options, TimeProvider time, ILogger<WorkflowDefinitionCatalog> logger) : BackgroundService
+{
+    private readonly Dictionary<string, DateTime> _loaded = new(StringComparer.Ordinal);
+
+    public Task SaveAsync(string name, string definitionJson) =>
+        redis.GetDatabase().HashSetAsync(keys.WorkflowDefinitions, name, definitionJson);
+
+    public async Task<string?> GetAsync(string name) =>
+        (string?)await redis.GetDatabase().HashGetAsync(keys.WorkflowDefinitions, name);
+
+    public async Task<IReadOnlyDictionary<string, string>> ListAsync() =>
+        (await redis.GetDatabase().HashGetAllAsync(keys.WorkflowDefinitions))
+            .OrderBy(e => (string)e.Name!, StringComparer.Ordinal)
+            .ToDictionary(e => (string)e.Name!, e => (string)e.Value!, StringComparer.Ordinal);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var folder = Path.GetFullPath(options.Value.WorkflowsFolder);
+        using var timer = new PeriodicTimer(options.Value.WorkflowsRescan, time);
+        do
+        {
+            try
+            {
+                await LoadFolderAsync(folder);
+            }
+#pragma warning disable CA1031 // A bad file or a Redis blip must not stop the rescans.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                logger.LogWarning("Loading workflow definitions from {Folder} failed: {Error}", folder, ex.Message);
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
+    }
+
+    private async Task LoadFolderAsync(string folder)
+    {
+        if (!Directory.Exists(folder))
+        {
+            return;
+        }
+
+        foreach (var file in Directory.EnumerateFiles(folder, "*.json"))
+        {
+            var name = Path.GetFileNameWithoutExtension(file);
+            var written = File.GetLastWriteTimeUtc(file);
+            if (_loaded.TryGetValue(name, out var seen) && seen == written)
+            {
+                continue;
+            }
+
+            // A file still being copied is caught next time: it fails to parse, or its write time moves on.
+            var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+            string text;
+            try
+            {
+                text = await File.ReadAllTextAsync(file);
+                using var doc = JsonDocument.Parse(text);
+                if (WorkflowParser.Parse(doc.RootElement, _ => true, 128, [], errors) is null)
+                {
+                    logger.LogWarning("Workflow file {File} is not a valid graph: {Errors}", file, string.Join(" ", errors.Values.SelectMany(e => e)));
+                    _loaded[name] = written;
+                    continue;
+                }
+
+                text = WorkflowParser.Compact(doc.RootElement);
+            }
+            catch (Exception ex) when (ex is JsonException or IOException)
+            {
+                logger.LogWarning("Workflow file {File} cannot be read yet: {Error}", file, ex.Message);
+                continue;
+            }
+
+            await SaveAsync(name, text);
+            _loaded[name] = written;
+            logger.LogInformation("Registered workflow definition '{Name}' from {File}.", name, file);
+        }
+    }
+}

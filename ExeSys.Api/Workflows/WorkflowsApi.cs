@@ -1,0 +1,254 @@
+using System.Text.Json;
+using ExeSys.Api.Functions;
+using ExeSys.Api.Hosting;
+using ExeSys.Api.SysCmd;
+using ExeSys.Core.Configuration;
+using ExeSys.Core.Jobs;
+using ExeSys.Core.Workflows;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+
+namespace ExeSys.Api.Workflows;
+
+/// <summary>Whole graphs in one request, named definitions, the run's graph state, and operator control.</summary>
+public static class WorkflowsApi
+{
+    private static readonly string[] RunFields = ["from", "job_id", "data", "priority", "workflow", "start", "nodes"];
+    private static readonly string[] DefinitionFields = ["start", "nodes"];
+
+    public static IEndpointRouteBuilder MapWorkflows(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/workflows").WithTags("Workflows");
+
+        group.MapPost("", SubmitAsync)
+            .WithName("SubmitWorkflow")
+            .WithSummary("Run a workflow graph")
+            .WithDescription("""
+                Body: {"from", "job_id", "data"?, "priority"?, and either "nodes" (+ optional "start") or "workflow": "<name>"}.
+                Each node is {"cmd", "data"?, "next": [...], "retry"?: {"max_attempts", "backoff"}, "timeout"?}; an item of
+                "next" is a node name, "end_job", or {"to", "when": {"path", "equals"|"not_equals"|"in"|"exists"|"gt"|"gte"|"lt"|"lte"}}.
+                A node waits for all its predecessors; it runs if any edge into it was taken and is skipped otherwise.
+                A node sees its own data and its predecessors' results (start nodes see the run's data as "start_job").
+                The run's EOJ is the result of the node leading to end_job, or an object of them by name if several do.
+                Re-sending the same run reads it; ?wait=5s waits for the result.
+                """)
+            .Accepts<JsonElement>("application/json")
+            .Produces<JobReply>(StatusCodes.Status200OK)
+            .Produces<JobReply>(StatusCodes.Status202Accepted)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
+
+        group.MapGet("/{from}/{job_id}", GetAsync)
+            .WithName("GetWorkflow")
+            .WithSummary("The whole graph of a run: every node's state, times, attempts and error")
+            .Produces<WorkflowReply>()
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        group.MapPost("/{from}/{job_id}/{action}", ControlAsync)
+            .WithName("ControlWorkflow")
+            .WithSummary("pause, resume or cancel a run")
+            .WithDescription("pause: nothing new starts, running nodes finish. resume: carries on. cancel: the run ends in state 4 'cancelled'; nodes not started never start and running ones are cancelled.")
+            .Produces<WorkflowControlReply>()
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        group.MapPost("/{from}/cancel", CancelAllAsync)
+            .WithName("CancelClientWorkflows")
+            .WithSummary("Cancel every active run of a client")
+            .Produces<CancelAllReply>();
+
+        group.MapPut("/definitions/{name}", SaveDefinitionAsync)
+            .WithName("SaveWorkflowDefinition")
+            .WithSummary("Register a named definition ({\"start\"?, \"nodes\"}); files in the workflows folder register too")
+            .Accepts<JsonElement>("application/json")
+            .Produces(StatusCodes.Status204NoContent)
+            .ProducesProblem(StatusCodes.Status400BadRequest);
+
+        group.MapGet("/definitions", ListDefinitionsAsync)
+            .WithName("ListWorkflowDefinitions")
+            .WithSummary("Every named definition");
+
+        return app;
+    }
+
+    private static async Task<Results<Ok<JobReply>, Accepted<JobReply>, ProblemHttpResult>> SubmitAsync(
+        HttpRequest request,
+        [FromQuery] string? wait,
+        IWorkflowStore workflows,
+        IJobStore jobs,
+        WorkflowDefinitionCatalog catalog,
+        FunctionDirectory functions,
+        CompletionWaiter completions,
+        IOptions<ApiOptions> options,
+        IOptions<JobOptions> jobOptions,
+        CancellationToken cancellationToken)
+    {
+        if (!WaitParameter.TryParse(wait, options.Value.MaxWait, out var waitFor, out var waitError))
+        {
+            return JobResults.Problem(StatusCodes.Status400BadRequest, "Invalid wait", waitError!);
+        }
+
+        var (doc, problem) = await JsonBody.ReadAsync(request, options.Value.MaxBodyBytes, "{\"from\", \"job_id\", \"nodes\"}", cancellationToken);
+        if (doc is null)
+        {
+            return problem!;
+        }
+
+        using var body = doc;
+        var root = doc.RootElement;
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        SysCmdRequestReader.CheckFields(root, RunFields, errors);
+        var maxLength = jobOptions.Value.MaxIdLength;
+        var from = SysCmdRequestReader.RequireId(root, "from", maxLength, errors);
+        var jobId = SysCmdRequestReader.RequireId(root, "job_id", maxLength, errors);
+        var priority = SysCmdRequestReader.ReadPriority(root, errors);
+        var hasName = root.TryGetProperty("workflow", out var nameElement);
+        if (hasName == root.TryGetProperty("nodes", out _))
+        {
+            errors["nodes"] = ["Give either 'nodes' (the graph itself) or 'workflow' (the name of a registered definition)."];
+        }
+
+        if (errors.Count > 0)
+        {
+            return SysCmdRequestReader.Invalid(errors);
+        }
+
+        JsonDocument? named = null;
+        try
+        {
+            var graph = root;
+            if (hasName)
+            {
+                var name = nameElement.ValueKind == JsonValueKind.String ? nameElement.GetString()! : "";
+                if (await catalog.GetAsync(name) is not { } stored)
+                {
+                    return JobResults.Problem(StatusCodes.Status404NotFound, "No such workflow definition",
+                        $"No workflow definition is named '{name}'. GET /workflows/definitions lists them.");
+                }
+
+                named = JsonDocument.Parse(stored);
+                graph = named.RootElement;
+            }
+
+            var known = (await functions.ListAsync()).Select(f => f.Name).ToHashSet(StringComparer.Ordinal);
+            var definition = WorkflowParser.Parse(graph, known.Contains, maxLength, [from!], errors);
+            if (definition is null)
+            {
+                return SysCmdRequestReader.Invalid(errors);
+            }
+
+            var run = new JobRef(from!, jobId!);
+            var data = root.TryGetProperty("data", out var d) ? WorkflowParser.Compact(d) : "null";
+            var canonical = WorkflowParser.Compact(graph);
+            var runRequest = new WorkflowRunRequest(run, definition, $"{{\"graph\":{canonical},\"data\":{data}}}", data, priority);
+
+            using var registration = waitFor > TimeSpan.Zero ? completions.Register(run) : default(CompletionWaiter.Registration?);
+            var outcome = await workflows.SubmitAsync(runRequest, watch: registration is not null);
+            switch (outcome.Status)
+            {
+                case WorkflowSubmitStatus.NameTaken:
+                    return JobResults.Problem(StatusCodes.Status409Conflict, "job_id already in use",
+                        $"job_id '{run.JobId}' is already used by {outcome.TakenName}; a workflow's nodes share its job_id, so use a new one.");
+                case WorkflowSubmitStatus.Conflict:
+                    return JobResults.Problem(StatusCodes.Status409Conflict, "job_id already used for another command",
+                        $"Job '{run.JobId}' from '{run.From}' was submitted with a different graph or data. Re-send the identical request to read it, or use a new job_id.");
+            }
+
+            var snapshot = await JobResults.WaitIfAskedAsync(outcome.Snapshot!, registration, waitFor, jobs, cancellationToken);
+            return JobResults.Reply(snapshot, outcome.Status == WorkflowSubmitStatus.Created ? WorkflowReply.PollPath(run) : null);
+        }
+        finally
+        {
+            named?.Dispose();
+        }
+    }
+
+    private static async Task<Results<Ok<WorkflowReply>, ProblemHttpResult>> GetAsync(string from, [FromRoute(Name = "job_id")] string jobId, IWorkflowStore workflows, IOptions<JobOptions> jobOptions)
+    {
+        if (CheckRun(from, jobId, jobOptions.Value.MaxIdLength) is { } bad)
+        {
+            return bad;
+        }
+
+        var snapshot = await workflows.GetAsync(new JobRef(from, jobId));
+        return snapshot is null
+            ? JobResults.Problem(StatusCodes.Status404NotFound, "No such workflow", $"There is no workflow run '{jobId}' from '{from}': it was never started, or its retention has passed.")
+            : TypedResults.Ok(WorkflowReply.Of(snapshot));
+    }
+
+    private static async Task<Results<Ok<WorkflowControlReply>, ProblemHttpResult>> ControlAsync(
+        string from, [FromRoute(Name = "job_id")] string jobId, string action, IWorkflowStore workflows, IOptions<JobOptions> jobOptions)
+    {
+        if (CheckRun(from, jobId, jobOptions.Value.MaxIdLength) is { } bad)
+        {
+            return bad;
+        }
+
+        WorkflowAction? parsed = action switch
+        {
+            "pause" => WorkflowAction.Pause,
+            "resume" => WorkflowAction.Resume,
+            "cancel" => WorkflowAction.Cancel,
+            _ => null,
+        };
+        if (parsed is null)
+        {
+            return JobResults.Problem(StatusCodes.Status400BadRequest, "Unknown action", $"'{action}' is not an action; use pause, resume or cancel.");
+        }
+
+        var outcome = await workflows.ControlAsync(new JobRef(from, jobId), parsed.Value);
+        return outcome.Found
+            ? TypedResults.Ok(new WorkflowControlReply(from, jobId, outcome.Applied, outcome.Phase))
+            : JobResults.Problem(StatusCodes.Status404NotFound, "No such workflow", $"There is no workflow run '{jobId}' from '{from}'.");
+    }
+
+    private static async Task<Results<Ok<CancelAllReply>, ProblemHttpResult>> CancelAllAsync(string from, IWorkflowStore workflows, IOptions<JobOptions> jobOptions)
+    {
+        if (JobIdentifiers.Check("from", from, jobOptions.Value.MaxIdLength) is { } bad)
+        {
+            return JobResults.Problem(StatusCodes.Status400BadRequest, "Invalid client", bad);
+        }
+
+        return TypedResults.Ok(new CancelAllReply(from, await workflows.CancelAllAsync(from)));
+    }
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> SaveDefinitionAsync(
+        string name, HttpRequest request, WorkflowDefinitionCatalog catalog, IOptions<ApiOptions> options, IOptions<JobOptions> jobOptions, CancellationToken cancellationToken)
+    {
+        var maxLength = jobOptions.Value.MaxIdLength;
+        if (JobIdentifiers.Check("name", name, maxLength) is { } bad)
+        {
+            return JobResults.Problem(StatusCodes.Status400BadRequest, "Invalid name", bad);
+        }
+
+        var (doc, problem) = await JsonBody.ReadAsync(request, options.Value.MaxBodyBytes, "{\"start\", \"nodes\"}", cancellationToken);
+        if (doc is null)
+        {
+            return problem!;
+        }
+
+        using var body = doc;
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        SysCmdRequestReader.CheckFields(doc.RootElement, DefinitionFields, errors);
+        // Functions are checked when a run starts: the workers that offer them may not be up yet.
+        if (errors.Count > 0 || WorkflowParser.Parse(doc.RootElement, _ => true, maxLength, [], errors) is null)
+        {
+            return SysCmdRequestReader.Invalid(errors);
+        }
+
+        await catalog.SaveAsync(name, WorkflowParser.Compact(doc.RootElement));
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<Ok<IReadOnlyDictionary<string, JsonElement>>> ListDefinitionsAsync(WorkflowDefinitionCatalog catalog)
+    {
+        var all = await catalog.ListAsync();
+        return TypedResults.Ok<IReadOnlyDictionary<string, JsonElement>>(all.ToDictionary(kv => kv.Key, kv => JsonDocument.Parse(kv.Value).RootElement.Clone(), StringComparer.Ordinal));
+    }
+
+    private static ProblemHttpResult? CheckRun(string from, string jobId, int maxLength) =>
+        (JobIdentifiers.Check("from", from, maxLength) ?? JobIdentifiers.Check("job_id", jobId, maxLength)) is { } bad
+            ? JobResults.Problem(StatusCodes.Status400BadRequest, "Invalid workflow reference", bad)
+            : null;
+}

@@ -1,0 +1,187 @@
+using System.Globalization;
+using System.Text.Json;
+using ExeSys.Core.Configuration;
+using ExeSys.Core.Jobs;
+using ExeSys.Core.Workflows;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace ExeSys.Core.Redis;
+
+/// <summary>
+/// <see cref="IWorkflowStore"/> on Redis. A run and all its nodes share the <c>{job_id}</c> slot, so creating a
+/// run, reading it and pausing, resuming or cancelling it are each one atomic script; enqueueing what they release
+/// is a second script in the queue's slot.
+/// </summary>
+public sealed class RedisWorkflowStore(IConnectionMultiplexer redis, RedisKeys keys, RedisQueueSlot queue, IOptions<JobOptions> options) : IWorkflowStore
+{
+    private readonly JobOptions _options = options.Value;
+
+    private IDatabase Db => redis.GetDatabase();
+
+    public async Task<WorkflowSubmitOutcome> SubmitAsync(WorkflowRunRequest request, bool watch)
+    {
+        var run = request.Run;
+        var definition = request.Definition;
+        var predecessors = definition.Nodes.ToDictionary(n => n.Name, _ => new List<string>(), StringComparer.Ordinal);
+        foreach (var node in definition.Nodes)
+        {
+            foreach (var edge in node.Next.Where(e => e.To != WorkflowDefinition.EndJob))
+            {
+                predecessors[edge.To].Add(node.Name);
+            }
+        }
+
+        foreach (var start in definition.Start)
+        {
+            predecessors[start].Add(WorkflowDefinition.StartJob);
+        }
+
+        var now = queue.NowMs;
+        var args = new List<RedisValue>
+        {
+            run.From, run.JobId, keys.Prefix, request.DefinitionJson, now, watch ? 1 : 0, (int)request.Priority, request.RunDataJson,
+            definition.Nodes.Count, string.Join(',', definition.Start),
+            string.Join(',', definition.Nodes.Where(n => n.Next.Any(e => e.To == WorkflowDefinition.EndJob)).Select(n => n.Name)),
+            string.Join(',', definition.Nodes.Select(n => n.Name)),
+        };
+        foreach (var node in definition.Nodes)
+        {
+            var ins = predecessors[node.Name];
+            args.Add(node.Name);
+            args.Add(node.Cmd);
+            args.Add(node.DataJson);
+            args.Add(JsonSerializer.Serialize(node.Next.Select(e => new EdgeJson(e.To, e.WhenJson)).ToList(), CoreJsonContext.Default.ListEdgeJson));
+            args.Add(string.Join(',', ins));
+            args.Add(string.Join(',', node.Next.Select(e => e.To)));
+            args.Add(ins.Count(p => p != WorkflowDefinition.StartJob));
+            args.Add(node.MaxAttempts > 0 ? node.MaxAttempts : _options.MaxAttempts);
+            args.Add(node.TimeoutMs);
+            args.Add(node.BackoffMs);
+        }
+
+        var reply = (RedisResult[])(await Db.ScriptEvaluateAsync(LuaScripts.WorkflowSubmit,
+            [keys.Status(run), keys.DataAvailable(run), keys.Workflow(run.JobId)], [.. args]))!;
+        switch ((string)reply[0]!)
+        {
+            case "new":
+                await queue.EnqueueAsync([.. reply.Skip(1).Select(s => (new JobRef((string)s!, run.JobId), request.Priority))]);
+                await Db.ScriptEvaluateAsync("""
+                    redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[3])
+                    return redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
+                    """, [keys.ClientRuns(run.From)], [now, run.JobId, now - (long)_options.Retention.TotalMilliseconds]);
+                return new WorkflowSubmitOutcome(WorkflowSubmitStatus.Created, new JobSnapshot(
+                    run, JobState.Processing, WorkflowDefinition.EndJob, "workflow", request.DefinitionJson, request.Priority, now, now, 1, null, null, null));
+            case "taken":
+                return new WorkflowSubmitOutcome(WorkflowSubmitStatus.NameTaken, null, (string)reply[1]!);
+            case "conflict":
+                return new WorkflowSubmitOutcome(WorkflowSubmitStatus.Conflict, RedisJobStore.ReadSnapshot(run, reply, 1));
+            default:
+                return new WorkflowSubmitOutcome(WorkflowSubmitStatus.Existing, RedisJobStore.ReadSnapshot(run, reply, 1));
+        }
+    }
+
+    public async Task<WorkflowSnapshot?> GetAsync(JobRef run)
+    {
+        var result = await Db.ScriptEvaluateAsync(LuaScripts.WorkflowGet,
+            [keys.Status(run), keys.DataAvailable(run), keys.Workflow(run.JobId)], [keys.Prefix, run.JobId]);
+        if (result.IsNull)
+        {
+            return null;
+        }
+
+        var r = (RedisResult[])result!;
+        var nodes = new List<WorkflowNodeState>();
+        for (var i = 12; i + 8 < r.Length; i += 9)
+        {
+            nodes.Add(new WorkflowNodeState(
+                (string)r[i]!,
+                r[i + 1].IsNull ? JobState.Standby : (JobState)(int)r[i + 1],
+                (string?)r[i + 2] ?? "",
+                r[i + 3].IsNull ? 0 : (int)r[i + 3],
+                r[i + 4].IsNull ? null : (long)r[i + 4],
+                r[i + 5].IsNull ? null : (long)r[i + 5],
+                (string?)r[i + 6],
+                !r[i + 7].IsNull,
+                (string?)r[i + 8] ?? ""));
+        }
+
+        return new WorkflowSnapshot(RedisJobStore.ReadSnapshot(run, r, 0), (string)r[11]!, nodes);
+    }
+
+    public async Task<WorkflowControlOutcome> ControlAsync(JobRef run, WorkflowAction action)
+    {
+        var reply = (RedisResult[])(await Db.ScriptEvaluateAsync(LuaScripts.WorkflowControl, [keys.Status(run), keys.Workflow(run.JobId)],
+            [action.ToString().ToLowerInvariant(), keys.Prefix, run.JobId, queue.NowMs, (long)_options.Retention.TotalMilliseconds,
+             keys.DoneChannelName, "cancelled"]))!;
+        switch ((string)reply[0]!)
+        {
+            case "missing":
+                return new WorkflowControlOutcome(false, false, "");
+            case "ended":
+                return new WorkflowControlOutcome(true, false, (string)reply[1]!);
+        }
+
+        var phase = (string)reply[1]!;
+        if (action == WorkflowAction.Resume)
+        {
+            await queue.EnqueueAsync([.. reply.Skip(2).Select(n => (new JobRef((string)n!, run.JobId), JobPriority.Normal))]);
+        }
+        else if (action == WorkflowAction.Cancel)
+        {
+            // Running nodes hear it on the cancel channel and cancel their function's token.
+            var subscriber = redis.GetSubscriber();
+            foreach (var node in reply.Skip(3))
+            {
+                await subscriber.PublishAsync(keys.CancelChannel, new JobRef((string)node!, run.JobId).Member);
+            }
+        }
+
+        return new WorkflowControlOutcome(true, true, phase);
+    }
+
+    public async Task<IReadOnlyList<string>> CancelAllAsync(string from)
+    {
+        var runs = await Db.SortedSetRangeByRankAsync(keys.ClientRuns(from));
+        var cancelled = new List<string>();
+        foreach (var jobId in runs.Select(r => (string)r!))
+        {
+            var outcome = await ControlAsync(new JobRef(from, jobId), WorkflowAction.Cancel);
+            if (outcome.Applied)
+            {
+                cancelled.Add(jobId);
+            }
+
+            await Db.SortedSetRemoveAsync(keys.ClientRuns(from), jobId);
+        }
+
+        return cancelled;
+    }
+}
+
+internal sealed record EdgeJson(
+    [property: System.Text.Json.Serialization.JsonPropertyName("to")] string To,
+    [property: System.Text.Json.Serialization.JsonPropertyName("when"), System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    RawWhen? When)
+{
+    public EdgeJson(string to, string? whenJson) : this(to, whenJson is null ? null : new RawWhen(whenJson))
+    {
+    }
+}
+
+[System.Text.Json.Serialization.JsonConverter(typeof(RawWhenConverter))]
+internal sealed record RawWhen(string Json);
+
+internal sealed class RawWhenConverter : System.Text.Json.Serialization.JsonConverter<RawWhen>
+{
+    public override RawWhen Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        using var doc = JsonDocument.ParseValue(ref reader);
+        return new RawWhen(doc.RootElement.GetRawText());
+    }
+
+    public override void Write(Utf8JsonWriter writer, RawWhen value, JsonSerializerOptions options) => writer.WriteRawValue(value.Json);
+}
+
+[System.Text.Json.Serialization.JsonSerializable(typeof(List<EdgeJson>))]
+internal sealed partial class CoreJsonContext : System.Text.Json.Serialization.JsonSerializerContext;

@@ -1,0 +1,30 @@
+-- Shared helpers, prepended to the scripts that advance workflows. Key names here mirror RedisKeys.cs (the one place
+-- C# builds them); every key a script builds shares the run's {job_id} hash tag, so it is in the caller's slot.
+local function job_key(prefix, name, job_id, suffix)
+  return prefix .. ':' .. name .. ':{' .. job_id .. '}:' .. suffix
+end
+
+local function wf_key(prefix, job_id)
+  return prefix .. ':{' .. job_id .. '}:wf'
+end
+
+local function split(text)
+  local out = {}
+  if not text or text == '' then
+    return out
+  end
+  for part in string.gmatch(text, '[^,]+') do
+    out[#out + 1] = part
+  end
+  return out
+end
+
+-- data_available holds '{"to":"<to>","result":<R>}', written only by ExeSys with a safe-charset <to> (no quotes),
+-- so R is the text between the first '","result":' and the final brace.
+local function result_of(stored)
+  if not stored then
+    return nil
+  end
+  local _, stop = string.find(stored, '","result":', 1, true)
+  return string.sub(stored, stop + 1, -2)
+end

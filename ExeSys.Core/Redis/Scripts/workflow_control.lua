@@ -1,0 +1,50 @@
+-- Operator control of a graph run. One job slot: KEYS[1] run status, KEYS[2] workflow hash.
+-- ARGV: action ('pause' | 'resume' | 'cancel'), prefix, job_id, now_ms, retention_ms, done channel, reason
+-- Returns {'missing'} | {'ended', state} | {'ok', state, nodes to enqueue...}; cancel also lists running nodes
+-- after the marker 'running', so their workers can be told to stop.
+local state = redis.call('HGET', KEYS[2], 'state')
+if not state or redis.call('HGET', KEYS[1], 'kind') ~= 'w' then
+  return {'missing'}
+end
+if state ~= 'running' and state ~= 'paused' then
+  return {'ended', state}
+end
+local prefix, job_id, now, ret = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local action = ARGV[1]
+local nodes = split(redis.call('HGET', KEYS[2], 'nodes'))
+if action == 'pause' then
+  redis.call('HSET', KEYS[2], 'state', 'paused')
+  return {'ok', 'paused'}
+end
+if action == 'resume' then
+  redis.call('HSET', KEYS[2], 'state', 'running')
+  local out = {'ok', 'running'}
+  for _, n in ipairs(nodes) do
+    local key = job_key(prefix, n, job_id, 'status')
+    if redis.call('HGET', key, 'held') then
+      redis.call('HDEL', key, 'held')
+      redis.call('HSET', key, 'st', '0', 'ut', now)
+      out[#out + 1] = n
+    end
+  end
+  return out
+end
+-- cancel: the run ends in state 4; nodes not started never start; running nodes are listed for cancellation.
+redis.call('HSET', KEYS[2], 'state', 'cancelled')
+redis.call('HSET', KEYS[1], 'st', '4', 'err', ARGV[7], 'ut', now, 'ft', now)
+redis.call('PEXPIRE', KEYS[1], ret)
+redis.call('PEXPIRE', KEYS[2], ret)
+redis.call('PEXPIRE', job_key(prefix, 'start_job', job_id, 'data_available'), ret)
+local out = {'ok', 'cancelled', 'running'}
+for _, n in ipairs(nodes) do
+  local key = job_key(prefix, n, job_id, 'status')
+  if redis.call('HGET', key, 'st') == '2' then
+    out[#out + 1] = n
+  end
+  redis.call('PEXPIRE', key, ret)
+end
+local owner = redis.call('HGET', KEYS[2], 'owner')
+if redis.call('HGET', KEYS[1], 'w') then
+  redis.call('PUBLISH', ARGV[6], owner .. ':' .. job_id)
+end
+return out

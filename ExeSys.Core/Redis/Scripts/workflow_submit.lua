@@ -1,0 +1,63 @@
+-- Create a graph run, if new. One job slot: KEYS[1] run status (owner:{job_id}), KEYS[2] run data_available,
+-- KEYS[3] workflow hash.
+-- ARGV: 1 owner, 2 job_id, 3 prefix, 4 definition (canonical JSON, compared on re-send), 5 now_ms, 6 watch,
+--       7 priority, 8 run data (JSON, the 'start_job' input), 9 node count, 10 start nodes, 11 end nodes, 12 all nodes,
+--       then per node 10 fields: name, cmd, data, next (JSON edges), in (comma list), out (comma list), pending,
+--       max_attempts, timeout_ms, backoff_ms
+-- Returns {'new', start nodes...} | {'taken', name} (a job of that name exists under this job_id) |
+--         {'conflict' | 'existing', st, to, cmd, data, pri, ct, ut, at, err, wk, result}
+local f = redis.call('HMGET', KEYS[1], 'st', 'to', 'cmd', 'data', 'pri', 'ct', 'ut', 'at', 'err', 'wk', 'w')
+if f[1] then
+  local kind = (f[3] == 'workflow' and f[4] == ARGV[4]) and 'existing' or 'conflict'
+  local result = false
+  if kind == 'existing' and f[1] == '3' then
+    result = redis.call('GET', KEYS[2])
+  elseif kind == 'existing' and f[1] ~= '4' and ARGV[6] == '1' and not f[11] then
+    redis.call('HSET', KEYS[1], 'w', '1')
+  end
+  return {kind, f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10], result}
+end
+local prefix, job_id, now = ARGV[3], ARGV[2], ARGV[5]
+if redis.call('EXISTS', KEYS[3]) == 1 then
+  return {'taken', 'the workflow ' .. job_id}
+end
+local count = tonumber(ARGV[9])
+for i = 0, count - 1 do
+  local name = ARGV[13 + i * 10]
+  if redis.call('EXISTS', job_key(prefix, name, job_id, 'status')) == 1 then
+    return {'taken', name}
+  end
+end
+
+local run = {'st', '2', 'to', 'end_job', 'cmd', 'workflow', 'data', ARGV[4], 'pri', ARGV[7], 'ct', now, 'ut', now,
+  'at', '1', 'sa', now, 'kind', 'w'}
+if ARGV[6] == '1' then table.insert(run, 'w'); table.insert(run, '1') end
+redis.call('HSET', KEYS[1], unpack(run))
+redis.call('SET', job_key(prefix, 'start_job', job_id, 'data_available'), '{"to":"' .. ARGV[10] .. '","result":' .. ARGV[8] .. '}')
+
+local wf = {'owner', ARGV[1], 'state', 'running', 'nodes', ARGV[12], 'ends', ARGV[11], 'out:start_job', ARGV[10]}
+local starts = {}
+for _, s in ipairs(split(ARGV[10])) do
+  starts[s] = true
+end
+for i = 0, count - 1 do
+  local b = 13 + i * 10
+  local name = ARGV[b]
+  local node = {'st', starts[name] and '0' or '1', 'to', ARGV[b + 5] ~= '' and ARGV[b + 5] or 'end_job', 'cmd', ARGV[b + 1],
+    'data', ARGV[b + 2], 'pri', ARGV[7], 'ct', now, 'ut', now, 'at', '0', 'kind', 'n', 'next', ARGV[b + 3],
+    'ma', ARGV[b + 7], 'tmo', ARGV[b + 8], 'bo', ARGV[b + 9]}
+  redis.call('HSET', job_key(prefix, name, job_id, 'status'), unpack(node))
+  table.insert(wf, 'in:' .. name); table.insert(wf, ARGV[b + 4])
+  table.insert(wf, 'out:' .. name); table.insert(wf, ARGV[b + 5])
+  table.insert(wf, 'pending:' .. name); table.insert(wf, ARGV[b + 6])
+  if starts[name] then
+    table.insert(wf, 'taken:' .. name); table.insert(wf, '1')
+  end
+end
+table.insert(wf, 'pending:end_job'); table.insert(wf, tostring(#split(ARGV[11])))
+redis.call('HSET', KEYS[3], unpack(wf))
+local out = {'new'}
+for _, s in ipairs(split(ARGV[10])) do
+  out[#out + 1] = s
+end
+return out
