@@ -55,7 +55,7 @@ public sealed class RedisJobStore(
 
             return new SubmitOutcome(SubmitStatus.Created, new JobSnapshot(
                 job, state, command.To, command.Cmd, command.DataJson, command.Priority, now, now, 0,
-                state == JobState.Error ? "A step before this one failed." : null, null, null));
+                reply.Length > 2 && !reply[2].IsNull ? (string?)reply[2] : null, null, null));
         }
 
         var snapshot = ReadSnapshot(job, reply, 1);

@@ -1,7 +1,7 @@
 -- Submit-if-new. One job slot: KEYS[1] status hash, KEYS[2] data_available, KEYS[3] the run's workflow hash.
 -- ARGV: to, cmd, data, priority, now_ms, watch (1 = publish on finish), step (1 = 'Operation: workflow' header),
 --       max_attempts, retention_ms, from
--- Returns {'new', st} | {'conflict', <fields>} | {'existing', <fields>}, fields = st, to, cmd, data, pri, ct, ut, at, err, wk, result
+-- Returns {'new', st, error (when the chain already failed upstream)} | {'conflict', <fields>} | {'existing', <fields>}, fields = st, to, cmd, data, pri, ct, ut, at, err, wk, result
 local f = redis.call('HMGET', KEYS[1], 'st', 'to', 'cmd', 'data', 'pri', 'ct', 'ut', 'at', 'err', 'wk', 'w')
 if not f[1] then
   local st, pred, err = '0', false, false
@@ -33,7 +33,7 @@ if not f[1] then
       redis.call('PEXPIRE', KEYS[3], ARGV[9])
     end
   end
-  return {'new', st}
+  return {'new', st, err}
 end
 if f[2] ~= ARGV[1] or f[3] ~= ARGV[2] or f[4] ~= ARGV[3] then
   return {'conflict', f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10], false}
