@@ -10,7 +10,9 @@ namespace ExeSys.Api.SysCmd;
 /// <param name="Resp">The state's name: start, standby, processing, data_available or error.</param>
 /// <param name="State">The state code: 0 start, 1 standby, 2 processing, 3 data_available, 4 error.</param>
 /// <param name="Data">The EOJ value, present in state 3 only.</param>
-/// <param name="Error">What went wrong, present in state 4 only.</param>
+/// <param name="Error">What went wrong: in state 4, and in state 1 while a failed job waits for another attempt.</param>
+/// <param name="RetryAt">When the next attempt may start, while a failed job waits in state 1.</param>
+/// <param name="Errors">Every failed attempt's error, oldest first, once there has been more than one.</param>
 /// <param name="Poll">Where to read the job's state: <c>GET</c> it, optionally with <c>?wait=5s</c>.</param>
 public sealed record JobReply(
     [property: JsonPropertyName("resp")] string Resp,
@@ -25,7 +27,9 @@ public sealed record JobReply(
     [property: JsonPropertyName("updated")] DateTimeOffset Updated,
     [property: JsonPropertyName("poll")] string Poll,
     [property: JsonPropertyName("data"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] RawJson? Data,
-    [property: JsonPropertyName("error"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Error)
+    [property: JsonPropertyName("error"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Error,
+    [property: JsonPropertyName("retry_at"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? RetryAt,
+    [property: JsonPropertyName("errors"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Errors)
 {
     public static string PollPath(JobRef job) => $"/jobs/{job.From}/{job.JobId}";
 
@@ -42,5 +46,7 @@ public sealed record JobReply(
         DateTimeOffset.FromUnixTimeMilliseconds(s.UpdatedMs),
         PollPath(s.Job),
         s.State == JobState.DataAvailable && s.ResultJson is not null ? new RawJson(s.ResultJson) : null,
-        s.State == JobState.Error ? s.Error ?? "The job failed." : null);
+        s.State == JobState.Error ? s.Error ?? "The job failed." : s.RetryAtMs is null ? null : s.Error,
+        s.State == JobState.Standby && s.RetryAtMs is { } at ? DateTimeOffset.FromUnixTimeMilliseconds(at) : null,
+        s.Errors is { Count: > 1 } ? s.Errors : null);
 }

@@ -2,7 +2,8 @@ namespace ExeSys.Core.Jobs;
 
 /// <summary>
 /// One read of a job's Redis state. <see cref="ResultJson"/> is the EOJ value as JSON text, present in state 3.
-/// Times are Unix milliseconds.
+/// Times are Unix milliseconds. <see cref="RetryAtMs"/> is set while a failed job waits for another attempt;
+/// <see cref="Errors"/> holds every failed attempt's error, oldest first.
 /// </summary>
 public sealed record JobSnapshot(
     JobRef Job,
@@ -16,4 +17,6 @@ public sealed record JobSnapshot(
     int Attempts,
     string? Error,
     string? Worker,
-    string? ResultJson);
+    string? ResultJson,
+    long? RetryAtMs = null,
+    IReadOnlyList<string>? Errors = null);

@@ -256,7 +256,10 @@ public sealed class RedisJobStore(
             ? (JobPriority)p
             : JobPriority.Normal;
 
-    /// <summary>Reads the field order shared by job_submit.lua, job_get.lua and the workflow scripts: st, to, cmd, data, pri, ct, ut, at, err, wk, result.</summary>
+    /// <summary>The number of values <see cref="ReadSnapshot"/> reads.</summary>
+    internal const int SnapshotFields = 13;
+
+    /// <summary>Reads the field order shared by job_submit.lua, job_get.lua and the workflow scripts: st, to, cmd, data, pri, ct, ut, at, err, wk, result, retry_at, errors.</summary>
     internal static JobSnapshot ReadSnapshot(JobRef job, RedisResult[] r, int offset) => new(
         job,
         (JobState)(int)r[offset],
@@ -269,7 +272,9 @@ public sealed class RedisJobStore(
         (int)r[offset + 7],
         r[offset + 8].IsNull ? null : (string?)r[offset + 8],
         r[offset + 9].IsNull ? null : (string?)r[offset + 9],
-        ExtractResult(r[offset + 10]));
+        ExtractResult(r[offset + 10]),
+        r.Length > offset + 11 && !r[offset + 11].IsNull ? (long)r[offset + 11] : null,
+        r.Length > offset + 12 && !r[offset + 12].IsNull ? System.Text.Json.JsonSerializer.Deserialize((string)r[offset + 12]!, CoreJsonContext.Default.ListString) : null);
 
     /// <summary>data_available holds <c>{"to":...,"result":...}</c>, as in the original; the reply needs the result part.</summary>
     internal static string? ExtractResult(RedisResult value)

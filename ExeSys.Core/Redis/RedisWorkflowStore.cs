@@ -92,7 +92,8 @@ public sealed class RedisWorkflowStore(IConnectionMultiplexer redis, RedisKeys k
 
         var r = (RedisResult[])result!;
         var nodes = new List<WorkflowNodeState>();
-        for (var i = 12; i + 8 < r.Length; i += 9)
+        var first = RedisJobStore.SnapshotFields + 1;
+        for (var i = first; i + 8 < r.Length; i += 9)
         {
             nodes.Add(new WorkflowNodeState(
                 (string)r[i]!,
@@ -106,7 +107,7 @@ public sealed class RedisWorkflowStore(IConnectionMultiplexer redis, RedisKeys k
                 (string?)r[i + 8] ?? ""));
         }
 
-        return new WorkflowSnapshot(RedisJobStore.ReadSnapshot(run, r, 0), (string)r[11]!, nodes);
+        return new WorkflowSnapshot(RedisJobStore.ReadSnapshot(run, r, 0), (string)r[RedisJobStore.SnapshotFields]!, nodes);
     }
 
     public async Task<WorkflowControlOutcome> ControlAsync(JobRef run, WorkflowAction action)
@@ -184,4 +185,5 @@ internal sealed class RawWhenConverter : System.Text.Json.Serialization.JsonConv
 }
 
 [System.Text.Json.Serialization.JsonSerializable(typeof(List<EdgeJson>))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(List<string>))]
 internal sealed partial class CoreJsonContext : System.Text.Json.Serialization.JsonSerializerContext;

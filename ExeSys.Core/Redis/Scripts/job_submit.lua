@@ -1,8 +1,9 @@
 -- Submit-if-new. One job slot: KEYS[1] status hash, KEYS[2] data_available, KEYS[3] the run's workflow hash.
 -- ARGV: to, cmd, data, priority, now_ms, watch (1 = publish on finish), step (1 = 'Operation: workflow' header),
 --       max_attempts, retention_ms, from
--- Returns {'new', st, error (when the chain already failed upstream)} | {'conflict', <fields>} | {'existing', <fields>}, fields = st, to, cmd, data, pri, ct, ut, at, err, wk, result
-local f = redis.call('HMGET', KEYS[1], 'st', 'to', 'cmd', 'data', 'pri', 'ct', 'ut', 'at', 'err', 'wk', 'w')
+-- Returns {'new', st, error (when the chain already failed upstream)} | {'conflict', <fields>} | {'existing', <fields>},
+-- fields = st, to, cmd, data, pri, ct, ut, at, err, wk, result, retry_at, errors (JSON array of every attempt's error)
+local f = redis.call('HMGET', KEYS[1], 'st', 'to', 'cmd', 'data', 'pri', 'ct', 'ut', 'at', 'err', 'wk', 'w', 'ra', 'errs')
 if not f[1] then
   local st, pred, err = '0', false, false
   if ARGV[7] == '1' then
@@ -36,7 +37,7 @@ if not f[1] then
   return {'new', st, err}
 end
 if f[2] ~= ARGV[1] or f[3] ~= ARGV[2] or f[4] ~= ARGV[3] then
-  return {'conflict', f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10], false}
+  return {'conflict', f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10], false, f[12], f[13]}
 end
 local result = false
 if f[1] == '3' then
@@ -44,4 +45,4 @@ if f[1] == '3' then
 elseif f[1] ~= '4' and ARGV[6] == '1' and not f[11] then
   redis.call('HSET', KEYS[1], 'w', '1')
 end
-return {'existing', f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10], result}
+return {'existing', f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10], result, f[12], f[13]}
