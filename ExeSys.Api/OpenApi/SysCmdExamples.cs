@@ -59,24 +59,44 @@ internal sealed class SysCmdExamples : IOperationFilter
         },
     };
 
+    private static readonly Dictionary<string, (string Summary, string Json)> WorkflowRequests = new()
+    {
+        ["diamond"] = ("Fan-out then fan-in (EOJ 114)", """{"from":"testclient","job_id":"diamond-1","data":1,"nodes":{"a":{"cmd":"sum","data":1,"next":["b","c"]},"b":{"cmd":"sum","data":10,"next":["d"]},"c":{"cmd":"sum","data":100,"next":["d"],"retry":{"max_attempts":3,"backoff":"500ms"},"timeout":"10s"},"d":{"cmd":"sum","next":["end_job"]}}}"""),
+        ["conditional"] = ("Only the taken branch runs", """{"from":"testclient","job_id":"branch-1","nodes":{"check":{"cmd":"echo","data":{"size":250},"next":[{"to":"big","when":{"path":"size","gt":100}},{"to":"small","when":{"path":"size","lte":100}}]},"big":{"cmd":"echo","data":"big","next":["end_job"]},"small":{"cmd":"echo","data":"small","next":["end_job"]}}}"""),
+        ["by_name"] = ("Start a registered definition", """{"from":"testclient","job_id":"nightly-2026-11-22","workflow":"nightly","data":{"day":"2026-11-22"}}"""),
+    };
+
+    private static readonly Dictionary<string, (string Summary, string Json)> WorkflowReplies = new()
+    {
+        ["run"] = ("A finished diamond", """{"run":{"resp":"data_available","state":3,"from":"testclient","job_id":"diamond-1","to":"end_job","cmd":"workflow","priority":"normal","attempts":1,"created":"2026-11-22T20:00:00+00:00","updated":"2026-11-22T20:00:00.03+00:00","poll":"/workflows/testclient/diamond-1","data":114},"phase":"done","nodes":[{"name":"a","state":3,"status":"data_available","cmd":"sum","attempts":1,"started":"2026-11-22T20:00:00.01+00:00","finished":"2026-11-22T20:00:00.012+00:00","skipped":false,"next":["b","c"]},{"name":"b","state":3,"status":"data_available","cmd":"sum","attempts":1,"started":"2026-11-22T20:00:00.014+00:00","finished":"2026-11-22T20:00:00.015+00:00","skipped":false,"next":["d"]},{"name":"c","state":3,"status":"data_available","cmd":"sum","attempts":1,"started":"2026-11-22T20:00:00.014+00:00","finished":"2026-11-22T20:00:00.016+00:00","skipped":false,"next":["d"]},{"name":"d","state":3,"status":"data_available","cmd":"sum","attempts":1,"started":"2026-11-22T20:00:00.02+00:00","finished":"2026-11-22T20:00:00.021+00:00","skipped":false,"next":["end_job"]}]}"""),
+    };
+
     public void Apply(OpenApiOperation operation, OperationFilterContext context)
     {
-        if (operation.OperationId is not ("SysCmd" or "GetJob"))
+        var (requests, responses) = operation.OperationId switch
+        {
+            "SysCmd" => (Requests, Responses),
+            "GetJob" => (null, Responses),
+            "SubmitWorkflow" => (WorkflowRequests, Responses),
+            "GetWorkflow" => (null, new Dictionary<string, Dictionary<string, (string Summary, string Json)>> { ["200"] = WorkflowReplies, ["404"] = Responses["404"] }),
+            _ => (null, null),
+        };
+        if (responses is null)
         {
             return;
         }
 
-        if (operation.OperationId == "SysCmd" && operation.RequestBody?.Content is { } requestContent)
+        if (requests is not null && operation.RequestBody?.Content is { } requestContent)
         {
             foreach (var media in requestContent.Values)
             {
-                media.Examples = ToExamples(Requests);
+                media.Examples = ToExamples(requests);
             }
         }
 
         foreach (var (status, response) in operation.Responses ?? [])
         {
-            if (Responses.TryGetValue(status, out var examples) && response.Content is { } content)
+            if (responses.TryGetValue(status, out var examples) && response.Content is { } content)
             {
                 foreach (var media in content.Values)
                 {
