@@ -28,3 +28,17 @@ local function result_of(stored)
   local _, stop = string.find(stored, '","result":', 1, true)
   return string.sub(stored, stop + 1, -2)
 end
+
+-- ZADD NX the score/member pairs onto the ready queue (NX: an already-queued job keeps its place), and wake idle
+-- workers when the queue goes from empty to non-empty. Returns how many were added.
+local function enqueue_ready(ready, channel, items)
+  if #items == 0 then
+    return 0
+  end
+  local was_empty = redis.call('EXISTS', ready) == 0
+  local added = redis.call('ZADD', ready, 'NX', unpack(items))
+  if was_empty and added > 0 then
+    redis.call('PUBLISH', channel, '1')
+  end
+  return added
+end

@@ -6,16 +6,8 @@ redis.call('ZREM', KEYS[2], ARGV[2])
 if ARGV[3] ~= '' then
   redis.call('ZADD', KEYS[3], ARGV[3], ARGV[2])
 end
-if #ARGV < 5 then
-  return 0
-end
-local was_empty = redis.call('EXISTS', KEYS[1]) == 0
-local args = {}
+local items = {}
 for i = 4, #ARGV do
-  args[#args + 1] = ARGV[i]
+  items[#items + 1] = ARGV[i]
 end
-local added = redis.call('ZADD', KEYS[1], 'NX', unpack(args))
-if was_empty and added > 0 then
-  redis.call('PUBLISH', ARGV[1], '1')
-end
-return added
+return enqueue_ready(KEYS[1], ARGV[1], items)

@@ -1,4 +1,4 @@
--- Move scheduled jobs whose time has come (retries after backoff) to the ready queue. Queue slot:
+-- Move scheduled jobs whose time has come (retries after backoff, deferrals) to the ready queue. Queue slot:
 -- KEYS[1] scheduled, KEYS[2] ready. ARGV: wake channel, max count. Returns how many moved.
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -6,16 +6,12 @@ local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'WITHSCORES', 'LIM
 if #due == 0 then
   return 0
 end
-local was_empty = redis.call('EXISTS', KEYS[2]) == 0
-local args, members = {}, {}
+local items, members = {}, {}
 for i = 1, #due, 2 do
-  args[#args + 1] = due[i + 1]
-  args[#args + 1] = due[i]
+  items[#items + 1] = due[i + 1]
+  items[#items + 1] = due[i]
   members[#members + 1] = due[i]
 end
-redis.call('ZADD', KEYS[2], 'NX', unpack(args))
 redis.call('ZREM', KEYS[1], unpack(members))
-if was_empty then
-  redis.call('PUBLISH', ARGV[1], '1')
-end
+enqueue_ready(KEYS[2], ARGV[1], items)
 return #members

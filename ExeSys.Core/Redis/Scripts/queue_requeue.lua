@@ -2,20 +2,17 @@
 -- KEYS[3] scheduled. ARGV: wake channel, then groups of: action, score, member. Actions: 'r' leave inflight for ready,
 -- 's' leave inflight for scheduled, 'd' leave inflight (score unused), 'e' enqueue only: a workflow successor, which
 -- must keep any inflight entry it has, since that may be the lease of a worker that just claimed it.
-local was_empty = redis.call('EXISTS', KEYS[1]) == 0
-local added = 0
+local items = {}
 for i = 2, #ARGV, 3 do
   local action, score, member = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   if action ~= 'e' then
     redis.call('ZREM', KEYS[2], member)
   end
   if action == 'r' or action == 'e' then
-    added = added + redis.call('ZADD', KEYS[1], 'NX', score, member)
+    items[#items + 1] = score
+    items[#items + 1] = member
   elseif action == 's' then
     redis.call('ZADD', KEYS[3], score, member)
   end
 end
-if was_empty and added > 0 then
-  redis.call('PUBLISH', ARGV[1], '1')
-end
-return added
+return enqueue_ready(KEYS[1], ARGV[1], items)
