@@ -1,0 +1,100 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+
+namespace ExeSys.Bench.Load;
+
+/// <summary>The outcome of one job as the client saw it.</summary>
+internal readonly record struct JobOutcome(bool Done, string? Error);
+
+/// <summary>
+/// Submits jobs to <c>POST /sys_cmd?wait=5s</c> over keep-alive HTTP/1.1 connections and returns when the reply
+/// carries the job's result. One <see cref="HttpClient"/>, at most <c>connections</c> sockets.
+/// </summary>
+internal sealed class JobClient : IDisposable
+{
+    public const string From = "bench";
+    private const string Wait = "5s";
+    private static readonly MediaTypeHeaderValue Json = new("application/json");
+    private static readonly byte[] DoneMarker = "\"resp\":\"data_available\""u8.ToArray();
+    private static readonly TimeSpan ResultDeadline = TimeSpan.FromSeconds(60);
+    private readonly HttpClient _http;
+    private readonly Uri _submit;
+    private readonly Uri _api;
+
+    public JobClient(Uri api, int connections)
+    {
+        _api = api;
+        _submit = new Uri(api, $"/sys_cmd?wait={Wait}");
+        _http = new HttpClient(new SocketsHttpHandler
+        {
+            MaxConnectionsPerServer = connections,
+            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
+            PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
+            UseProxy = false,
+            UseCookies = false,
+            AutomaticDecompression = DecompressionMethods.None,
+        })
+        {
+            Timeout = TimeSpan.FromSeconds(30),
+            DefaultRequestVersion = HttpVersion.Version11,
+        };
+    }
+
+    /// <summary>The body of an <c>echo</c> job: <c>{"from","to","cmd","data","job_id"}</c> with <paramref name="dataJson"/> as data.</summary>
+    public static byte[] EchoBody(string jobId, string dataJson)
+    {
+        var buffer = new ArrayBufferWriter<byte>(dataJson.Length + 128);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("from", From);
+            writer.WriteString("to", "bench");
+            writer.WriteString("cmd", "echo");
+            writer.WritePropertyName("data");
+            writer.WriteRawValue(dataJson, skipInputValidation: true);
+            writer.WriteString("job_id", jobId);
+            writer.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Submits one job and waits for its result in the same call; a reply without it (the wait ran out) is followed by GET ?wait.</summary>
+    public async Task<JobOutcome> SubmitAndWaitAsync(string jobId, byte[] body, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, _submit) { Content = new ByteArrayContent(body) };
+            request.Content.Headers.ContentType = Json;
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            var (status, reply) = await SendAsync(request, cancellationToken);
+            while (status == HttpStatusCode.Accepted && System.Diagnostics.Stopwatch.GetElapsedTime(started) < ResultDeadline)
+            {
+                using var poll = new HttpRequestMessage(HttpMethod.Get, new Uri(_api, $"/jobs/{From}/{jobId}?wait={Wait}"));
+                (status, reply) = await SendAsync(poll, cancellationToken);
+            }
+
+            if (status == HttpStatusCode.OK && reply.AsSpan().IndexOf(DoneMarker) >= 0)
+            {
+                return new JobOutcome(true, null);
+            }
+
+            return new JobOutcome(false, $"job {jobId}: HTTP {(int)status}: {Encoding.UTF8.GetString(reply, 0, Math.Min(reply.Length, 300))}");
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            return new JobOutcome(false, $"job {jobId}: {ex.GetType().Name}: {ex.Message}");
+        }
+    }
+
+    private async Task<(HttpStatusCode Status, byte[] Body)> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken);
+        return (response.StatusCode, await response.Content.ReadAsByteArrayAsync(cancellationToken));
+    }
+
+    public void Dispose() => _http.Dispose();
+}

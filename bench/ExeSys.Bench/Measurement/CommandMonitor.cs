@@ -1,0 +1,206 @@
+using System.Globalization;
+using System.Net.Sockets;
+using System.Text;
+using ExeSys.Bench.Target;
+using StackExchange.Redis;
+
+namespace ExeSys.Bench.Measurement;
+
+/// <summary>
+/// Counts the commands each client sends, apart from those its Lua scripts run, with Redis MONITOR. MONITOR prints
+/// a command that a client sent as <c>[0 127.0.0.1:PORT] "cmd" ...</c> and one run inside a script as
+/// <c>[0 lua] "cmd" ...</c>, right after the EVALSHA that ran it. INFO commandstats cannot tell the two apart.
+/// MONITOR slows Redis down, so it only runs in a separate, untimed pass.
+/// </summary>
+internal sealed class CommandMonitor : IAsyncDisposable
+{
+    private readonly TcpClient _tcp;
+    private readonly StreamReader _reader;
+    private readonly IDatabase _bench;
+    private readonly string _marker = $"exesys-bench-{Guid.NewGuid():N}";
+    private readonly Dictionary<string, string> _roleByAddress;
+    private readonly Task _loop;
+    private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private CommandMonitor(TcpClient tcp, StreamReader reader, IDatabase bench, Dictionary<string, string> roleByAddress)
+    {
+        _tcp = tcp;
+        _reader = reader;
+        _bench = bench;
+        _roleByAddress = roleByAddress;
+        _loop = Task.Run(ReadLoopAsync);
+    }
+
+    /// <summary>SHA1 → name of each ExeSys Lua script, from the scripts embedded in ExeSys.Core.</summary>
+    private static readonly Dictionary<string, string> ScriptNames = LoadScriptNames();
+
+    /// <summary>Client commands by role (api, worker, controller, other), then by command name.</summary>
+    public Dictionary<string, Dictionary<string, long>> ClientCommands { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Commands run inside Lua, by the role of the client whose script ran them.</summary>
+    public Dictionary<string, long> LuaCommands { get; } = new(StringComparer.Ordinal);
+
+    public static async Task<CommandMonitor> StartAsync(string endpoint, ConnectionMultiplexer redis, IReadOnlyList<ProcessRef> processes)
+    {
+        var server = redis.GetServer(redis.GetEndPoints()[0]);
+        var roleByPid = processes.ToDictionary(p => p.Pid, p => p.Role);
+        var roleByAddress = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var client in await server.ClientListAsync())
+        {
+            var name = client.Name ?? "";
+            roleByAddress[client.Address?.ToString() ?? ""] =
+                name == "exesys-bench" ? "bench"
+                : name.StartsWith("exesys-", StringComparison.Ordinal) &&
+                  int.TryParse(name["exesys-".Length..], NumberStyles.None, CultureInfo.InvariantCulture, out var pid) &&
+                  roleByPid.TryGetValue(pid, out var role) ? role
+                : "other";
+        }
+
+        var separator = endpoint.LastIndexOf(':');
+        var tcp = new TcpClient { NoDelay = true };
+        StreamReader? reader = null;
+        try
+        {
+            await tcp.ConnectAsync(endpoint[..separator], int.Parse(endpoint[(separator + 1)..], CultureInfo.InvariantCulture));
+            await tcp.GetStream().WriteAsync("MONITOR\r\n"u8.ToArray());
+
+            // MONITOR is in force once Redis has answered +OK. A marker sent before that, over the bench's other
+            // connection, could overtake it and never be seen.
+            reader = new StreamReader(tcp.GetStream(), Encoding.UTF8, false, 1 << 16);
+            var reply = await reader.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(10));
+            if (reply != "+OK")
+            {
+                throw new InvalidOperationException($"Redis refused MONITOR: {reply}");
+            }
+        }
+        catch
+        {
+            reader?.Dispose();
+            tcp.Dispose();
+            throw;
+        }
+
+        var monitor = new CommandMonitor(tcp, reader, redis.GetDatabase(), roleByAddress);
+
+        // Counting starts at this marker: what came before belongs to no pass.
+        await monitor._bench.ExecuteAsync("ECHO", monitor._marker + "-start");
+        await monitor._started.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        return monitor;
+    }
+
+    /// <summary>Stops counting at a marker sent after everything the pass did.</summary>
+    public async Task StopAsync()
+    {
+        await _bench.ExecuteAsync("ECHO", _marker + "-end");
+        await _loop.WaitAsync(TimeSpan.FromSeconds(60));
+    }
+
+    private async Task ReadLoopAsync()
+    {
+        var counting = false;
+        var lastRole = "other";
+        while (await _reader.ReadLineAsync() is { } line)
+        {
+            if (line.Contains(_marker, StringComparison.Ordinal))
+            {
+                if (line.Contains(_marker + "-start", StringComparison.Ordinal))
+                {
+                    counting = true;
+                    _started.TrySetResult();
+                    continue;
+                }
+
+                return;
+            }
+
+            // +1700000000.123456 [0 127.0.0.1:54321] "evalsha" "..."
+            var open = line.IndexOf(" [", StringComparison.Ordinal);
+            var close = open < 0 ? -1 : line.IndexOf("] ", open, StringComparison.Ordinal);
+            if (!counting || close < 0)
+            {
+                continue;
+            }
+
+            var source = line[(open + 2)..close];
+            var address = source[(source.IndexOf(' ', StringComparison.Ordinal) + 1)..];
+            if (address == "lua")
+            {
+                LuaCommands[lastRole] = LuaCommands.GetValueOrDefault(lastRole) + 1;
+                continue;
+            }
+
+            lastRole = _roleByAddress.GetValueOrDefault(address, "other");
+            var nameStart = close + 3;
+            var nameEnd = line.IndexOf('"', nameStart);
+            var command = nameEnd > nameStart ? line[nameStart..nameEnd].ToLowerInvariant() : "?";
+            if (command is "evalsha" && line.Length > nameEnd + 43)
+            {
+                // "evalsha" "<40 hex digits>": name the script, so each step of a job shows separately.
+                var sha = line.Substring(nameEnd + 3, 40);
+                command = $"evalsha:{ScriptNames.GetValueOrDefault(sha, sha)}";
+            }
+            if (!ClientCommands.TryGetValue(lastRole, out var byCommand))
+            {
+                ClientCommands[lastRole] = byCommand = new Dictionary<string, long>(StringComparer.Ordinal);
+            }
+
+            byCommand[command] = byCommand.GetValueOrDefault(command) + 1;
+        }
+    }
+
+    /// <summary>Round trips (client commands) and commands inside Lua per job, in total and per role; the bench's own are left out.</summary>
+    public void AddFigures(Figures figures, int jobs)
+    {
+        var total = 0L;
+        foreach (var (role, byCommand) in ClientCommands.Where(c => c.Key != "bench"))
+        {
+            var sum = byCommand.Values.Sum();
+            total += sum;
+            figures[$"redis_round_trips_per_job_{role}"] = (double)sum / jobs;
+            foreach (var (command, count) in byCommand)
+            {
+                figures[$"redis_round_trips_per_job_{role}_{command}"] = (double)count / jobs;
+            }
+        }
+
+        var lua = LuaCommands.Where(c => c.Key != "bench").Sum(c => c.Value);
+        figures["redis_round_trips_per_job"] = (double)total / jobs;
+        figures["redis_lua_cmds_per_job"] = (double)lua / jobs;
+        figures["redis_cmds_per_job_monitor"] = (double)(total + lua) / jobs;
+    }
+
+    private static Dictionary<string, string> LoadScriptNames()
+    {
+        const string Prefix = "ExeSys.Scripts.";
+        var core = typeof(ExeSys.Core.Redis.RedisKeys).Assembly;
+        var names = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var resource in core.GetManifestResourceNames().Where(r => r.StartsWith(Prefix, StringComparison.Ordinal)))
+        {
+            using var stream = core.GetManifestResourceStream(resource)!;
+            using var reader = new StreamReader(stream);
+#pragma warning disable CA5350 // SHA1 is what Redis names scripts by, not a security measure.
+            var sha = Convert.ToHexStringLower(System.Security.Cryptography.SHA1.HashData(Encoding.UTF8.GetBytes(reader.ReadToEnd())));
+#pragma warning restore CA5350
+            names[sha] = Path.GetFileNameWithoutExtension(resource[Prefix.Length..]);
+        }
+
+        return names;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _tcp.Dispose(); // ends MONITOR; the read loop sees the stream close
+        try
+        {
+            await _loop;
+        }
+        catch (IOException)
+        {
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+
+        _reader.Dispose();
+    }
+}

@@ -1,0 +1,93 @@
+namespace ExeSys.Bench.Options;
+
+/// <summary>Everything a run is configured with. Defaults are the full run; <see cref="Smoke"/> is the tiny one.</summary>
+internal sealed record BenchOptions
+{
+    /// <summary>A running API to target; null starts the bench's own processes.</summary>
+    public Uri? Api { get; init; }
+
+    /// <summary>The Redis that <see cref="Api"/> uses (host:port); required with it.</summary>
+    public string? Redis { get; init; }
+
+    public string KeyPrefix { get; init; } = "exesys";
+
+    /// <summary>The repository whose Release build is started in own-process mode.</summary>
+    public string RepoRoot { get; init; } = "";
+
+    /// <summary>The build configuration whose ExeSys binaries are started (bin/CONFIGURATION/net10.0).</summary>
+    public string Configuration { get; init; } = "Release";
+
+    public string RedisServer { get; init; } = "redis-server";
+
+    public int Workers { get; init; } = 1;
+
+    /// <summary>ExeSys__Worker__Concurrency for own workers; null keeps the product default.</summary>
+    public int? WorkerConcurrency { get; init; }
+
+    /// <summary>ExeSys__Worker__ClaimBatch for own workers; null keeps the product default.</summary>
+    public int? ClaimBatch { get; init; }
+
+    /// <summary>Extra environment variables for own ExeSys processes (--set KEY=VALUE).</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> ExtraEnvironment { get; init; } = [];
+
+    /// <summary>Requests in flight at once in the throughput scenarios; also the HTTP connection limit.</summary>
+    public int Concurrency { get; init; } = 32;
+
+    public int Jobs { get; init; } = 20_000;
+
+    /// <summary>
+    /// No-op load run once before any scenario. ExeSys's CPU cost per job keeps falling for about 10 s of load
+    /// after start (tiered JIT with dynamic PGO), so measuring earlier would measure the JIT.
+    /// </summary>
+    public TimeSpan WarmupTime { get; init; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>Jobs run before each throughput measurement, so the system is in that scenario's steady state.</summary>
+    public int Warmup { get; init; } = 2_000;
+
+    public int Samples { get; init; } = 2_000;
+
+    public int LatencyWarmup { get; init; } = 100;
+
+    /// <summary>Jobs per second in the latency scenarios, one at a time.</summary>
+    public double Rate { get; init; } = 200;
+
+    public int Retained { get; init; } = 1_000_000;
+
+    /// <summary>Scenario names to run; empty runs all.</summary>
+    public IReadOnlyList<string> Scenarios { get; init; } = [];
+
+    public int Repeat { get; init; } = 1;
+
+    public string? Out { get; init; }
+
+    public bool Smoke { get; init; }
+
+    /// <summary>Count client round trips with a separate MONITOR pass after the timed runs.</summary>
+    public bool CountRoundTrips { get; init; } = true;
+
+    /// <summary>Jobs in the MONITOR pass of a throughput scenario.</summary>
+    public int AccountingJobs { get; init; } = 1_000;
+
+    /// <summary>Idle time over which background Redis traffic (heartbeats, ticks) is measured.</summary>
+    public TimeSpan IdleWindow { get; init; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>Before each measurement, wait up to this long for other processes on the machine to go idle.</summary>
+    public TimeSpan WaitQuiet { get; init; } = TimeSpan.Zero;
+
+    public bool OwnProcesses => Api is null;
+
+    public static BenchOptions SmokeDefaults { get; } = new()
+    {
+        Smoke = true,
+        Concurrency = 8,
+        Jobs = 50,
+        WarmupTime = TimeSpan.Zero,
+        Warmup = 10,
+        Samples = 20,
+        LatencyWarmup = 5,
+        Rate = 200,
+        Retained = 1_000,
+        AccountingJobs = 20,
+        IdleWindow = TimeSpan.FromMilliseconds(500),
+    };
+}

@@ -1,0 +1,3 @@
+using ExeSys.Bench;
+
+return await BenchApp.RunAsync(args, Console.Out);
