@@ -9,8 +9,15 @@ public static class FunctionsApi
             .WithName("ListFunctions")
             .WithSummary("List the functions that live workers offer")
             .WithDescription("Each function with the ids of the live workers that advertise it. A cmd not in this list gets 422.");
+        app.MapGet("/modules", ListModules)
+            .WithTags("Functions")
+            .WithName("ListModules")
+            .WithSummary("The function modules each live worker has loaded, or failed to load and why");
         return app;
     }
+
+    private static async Task<Ok<IReadOnlyList<ModuleInfo>>> ListModules(FunctionDirectory directory) =>
+        TypedResults.Ok(await directory.ListModulesAsync());
 
     private static async Task<Ok<IReadOnlyList<FunctionInfo>>> ListFunctions(FunctionDirectory directory) =>
         TypedResults.Ok(await directory.ListAsync());

@@ -13,4 +13,5 @@ namespace ExeSys.Api.SysCmd;
 [JsonSerializable(typeof(ExeSys.Api.Workflows.CancelAllReply))]
 [JsonSerializable(typeof(IReadOnlyDictionary<string, System.Text.Json.JsonElement>))]
 [JsonSerializable(typeof(IReadOnlyList<FunctionInfo>))]
+[JsonSerializable(typeof(IReadOnlyList<ModuleInfo>))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;

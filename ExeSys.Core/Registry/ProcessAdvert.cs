@@ -11,7 +11,18 @@ public sealed record ProcessAdvert(
     [property: JsonPropertyName("started")] DateTimeOffset Started,
     [property: JsonPropertyName("functions")] IReadOnlyList<string> Functions,
     [property: JsonPropertyName("concurrency")] int Concurrency,
-    [property: JsonPropertyName("running")] int Running);
+    [property: JsonPropertyName("running")] int Running,
+    [property: JsonPropertyName("modules")] IReadOnlyList<ModuleAdvert>? Modules = null);
+
+/// <summary>A function module a worker loaded (or failed to load) from its modules folder.</summary>
+/// <param name="Status">loaded or failed.</param>
+/// <param name="Error">Why a failed module failed.</param>
+public sealed record ModuleAdvert(
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("version")] string Version,
+    [property: JsonPropertyName("status")] string Status,
+    [property: JsonPropertyName("error")] string? Error,
+    [property: JsonPropertyName("functions")] IReadOnlyList<string> Functions);
 
 [JsonSerializable(typeof(ProcessAdvert))]
 internal sealed partial class RegistryJsonContext : JsonSerializerContext;

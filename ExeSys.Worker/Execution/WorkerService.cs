@@ -34,6 +34,7 @@ public sealed partial class WorkerService(
     private readonly WorkerOptions _options = workerOptions.Value;
     private readonly ConcurrentDictionary<JobRef, ClaimedJob> _running = new();
     private readonly ConcurrentDictionary<JobRef, CancellationTokenSource> _cancels = new();
+    private readonly Channel<byte> _advertise = Channel.CreateBounded<byte>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly Channel<byte> _wake = Channel.CreateBounded<byte>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly CancellationTokenSource _hardStop = new();
     private readonly DateTimeOffset _started = time.GetUtcNow();
@@ -51,6 +52,7 @@ public sealed partial class WorkerService(
         await _backoff.ExecuteAsync(async _ => await subscriber.SubscribeAsync(keys.CancelChannel, (_, member) => Cancel(member!)), stoppingToken);
         LogStarted(WorkerId, _options.Concurrency, string.Join(", ", catalog.Names));
 
+        catalog.Changed += () => _advertise.Writer.TryWrite(0);
         var heartbeat = HeartbeatLoopAsync(stoppingToken);
         var renewals = RenewLoopAsync(stoppingToken);
         try
@@ -196,16 +198,24 @@ public sealed partial class WorkerService(
 
     private async Task HeartbeatLoopAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(_options.HeartbeatInterval, time);
+        // Beats every HeartbeatInterval, and at once when modules change, so new functions are offered within moments.
         try
         {
-            do
+            while (true)
             {
                 var advert = new ProcessAdvert(WorkerId, "worker", Environment.MachineName, Environment.ProcessId, _started,
-                    catalog.Names, _options.Concurrency, Volatile.Read(ref _runningCount));
+                    catalog.Names, _options.Concurrency, Volatile.Read(ref _runningCount), catalog.Modules);
                 await TryAsync(() => registry.HeartbeatAsync(advert, _options.HeartbeatInterval * 3), "heartbeat");
+                using var beat = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+                beat.CancelAfter(_options.HeartbeatInterval);
+                try
+                {
+                    await _advertise.Reader.ReadAsync(beat.Token);
+                }
+                catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+                {
+                }
             }
-            while (await timer.WaitForNextTickAsync(stoppingToken));
         }
         catch (OperationCanceledException)
         {

@@ -2,6 +2,7 @@ using ExeSys.Core.Hosting;
 using ExeSys.FunctionalModules.Builtins;
 using ExeSys.Worker.Execution;
 using ExeSys.Worker.Functions;
+using ExeSys.Worker.Modules;
 
 namespace ExeSys.Worker.Hosting;
 
@@ -14,6 +15,8 @@ public static class WorkerHostExtensions
         builder.Services.AddBuiltinFunctions();
         builder.Services.AddSingleton<FunctionCatalog>();
         builder.Services.AddSingleton<JobExecutor>();
+        builder.Services.AddSingleton<ModuleLoader>();
+        builder.Services.AddHostedService<ModuleWatcher>();
         builder.Services.AddHostedService<WorkerService>();
 
         // The host must outlive the worker's own shutdown grace, or running jobs would be cut off early.

@@ -26,6 +26,18 @@ public sealed class WorkerOptions
     [Range(typeof(TimeSpan), "00:00:00", "01:00:00", ErrorMessage = "ExeSys:Worker:ShutdownGrace must be between 0 and 1 hour.")]
     public TimeSpan ShutdownGrace { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>The folder of function modules, one sub-folder per module; relative paths are from the working directory.</summary>
+    [Required(ErrorMessage = "ExeSys:Worker:ModulesFolder must name a folder, e.g. modules.")]
+    public string ModulesFolder { get; set; } = "modules";
+
+    /// <summary>How often the modules folder is read again (a file watcher also triggers reads; it misses events on some file systems).</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00", ErrorMessage = "ExeSys:Worker:ModulesRescan must be between 100 ms and 1 hour.")]
+    public TimeSpan ModulesRescan { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>A module's files must stay unchanged this long before it is loaded, so a half-copied module is never loaded.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:10:00", ErrorMessage = "ExeSys:Worker:ModuleStableFor must be between 0 and 10 minutes.")]
+    public TimeSpan ModuleStableFor { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>The worker's id in the registry and in job state; empty means host name plus process id.</summary>
     [RegularExpression("^[A-Za-z0-9_.-]{0,64}$", ErrorMessage = "ExeSys:Worker:Id may hold only A-Z a-z 0-9 _ . - (at most 64).")]
     public string Id { get; set; } = "";

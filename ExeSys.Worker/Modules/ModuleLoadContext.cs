@@ -1,0 +1,55 @@
+using System.Reflection;
+using System.Runtime.Loader;
+
+namespace ExeSys.Worker.Modules;
+
+/// <summary>
+/// One module's collectible load context. The module shares only the SDK (<c>ExeSys.FunctionalModules</c>) and the
+/// framework with the host; its own dependencies resolve from its folder. Assemblies load from bytes, never mapped
+/// from the files, so copying a new version over the folder cannot disturb jobs still running on the old one.
+/// </summary>
+internal sealed class ModuleLoadContext(string name, string mainAssemblyPath) : AssemblyLoadContext($"module:{name}", isCollectible: true)
+{
+    private static readonly string SdkName = typeof(FunctionalModules.IExeSysFunction).Assembly.GetName().Name!;
+    private readonly AssemblyDependencyResolver _resolver = new(mainAssemblyPath);
+
+    public Assembly LoadMain() => LoadBytes(mainAssemblyPath);
+
+    protected override Assembly? Load(AssemblyName assemblyName)
+    {
+        if (assemblyName.Name == SdkName)
+        {
+            return null; // the host's copy, so IExeSysFunction is the same type on both sides
+        }
+
+        var path = _resolver.ResolveAssemblyToPath(assemblyName);
+        if (path is null || IsFramework(assemblyName))
+        {
+            return null;
+        }
+
+        return LoadBytes(path);
+    }
+
+    protected override IntPtr LoadUnmanagedDll(string unmanagedDllName)
+    {
+        var path = _resolver.ResolveUnmanagedDllToPath(unmanagedDllName);
+        return path is null ? IntPtr.Zero : LoadUnmanagedDllFromPath(path);
+    }
+
+    private static bool IsFramework(AssemblyName name) =>
+        Default.Assemblies.Any(a => a.GetName().Name == name.Name) && name.Name!.StartsWith("System", StringComparison.Ordinal);
+
+    private Assembly LoadBytes(string path)
+    {
+        using var image = new MemoryStream(File.ReadAllBytes(path));
+        var pdbPath = Path.ChangeExtension(path, ".pdb");
+        if (!File.Exists(pdbPath))
+        {
+            return LoadFromStream(image);
+        }
+
+        using var symbols = new MemoryStream(File.ReadAllBytes(pdbPath));
+        return LoadFromStream(image, symbols);
+    }
+}
