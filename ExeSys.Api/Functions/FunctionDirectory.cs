@@ -90,3 +90,9 @@ public sealed class FunctionDirectory(ProcessRegistry registry, IOptions<ApiOpti
         public bool Contains(string name) => _names.Contains(name);
     }
 }
+
+/// <summary>A forever runner and the worker that holds it.</summary>
+public sealed record RunnerInfo(
+    [property: System.Text.Json.Serialization.JsonPropertyName("from")] string From,
+    [property: System.Text.Json.Serialization.JsonPropertyName("job_id")] string JobId,
+    [property: System.Text.Json.Serialization.JsonPropertyName("worker")] string Worker);

@@ -13,7 +13,19 @@ public static class FunctionsApi
             .WithTags("Functions")
             .WithName("ListModules")
             .WithSummary("The function modules each live worker has loaded, or failed to load and why");
+        app.MapGet("/runners", ListRunnersAsync)
+            .WithTags("Functions")
+            .WithName("ListRunners")
+            .WithSummary("Every forever runner that a live worker holds");
         return app;
+    }
+
+    private static async Task<Ok<IReadOnlyList<RunnerInfo>>> ListRunnersAsync(ExeSys.Core.Registry.ProcessRegistry registry)
+    {
+        var workers = await registry.GetLiveAsync(ExeSys.Core.Registry.ProcessRole.Worker);
+        return TypedResults.Ok<IReadOnlyList<RunnerInfo>>([.. workers
+            .SelectMany(w => (w.Runners ?? []).Select(r => ExeSys.Core.Jobs.JobRef.Parse(r)).Select(j => new RunnerInfo(j.From, j.JobId, w.Id)))
+            .OrderBy(r => r.From, StringComparer.Ordinal).ThenBy(r => r.JobId, StringComparer.Ordinal)]);
     }
 
     private static async Task<Ok<IReadOnlyList<ModuleInfo>>> ListModules(FunctionDirectory directory) =>

@@ -5,6 +5,8 @@ using ExeSys.Api.Health;
 namespace ExeSys.Api.SysCmd;
 
 [JsonSerializable(typeof(JobReply))]
+[JsonSerializable(typeof(StopReply))]
+[JsonSerializable(typeof(IReadOnlyList<RunnerInfo>))]
 [JsonSerializable(typeof(SysCmdRequest))]
 [JsonSerializable(typeof(FunctionInfo[]))]
 [JsonSerializable(typeof(ReadinessReport))]

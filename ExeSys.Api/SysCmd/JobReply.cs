@@ -13,6 +13,7 @@ namespace ExeSys.Api.SysCmd;
 /// <param name="Error">What went wrong: in state 4, and in state 1 while a failed job waits for another attempt.</param>
 /// <param name="RetryAt">When the next attempt may start, while a failed job waits in state 1.</param>
 /// <param name="Errors">Every failed attempt's error, oldest first, once there has been more than one.</param>
+/// <param name="Progress">The latest intermediate result a running function (a forever runner) published.</param>
 /// <param name="Poll">Where to read the job's state: <c>GET</c> it, optionally with <c>?wait=5s</c>.</param>
 public sealed record JobReply(
     [property: JsonPropertyName("resp")] string Resp,
@@ -29,7 +30,8 @@ public sealed record JobReply(
     [property: JsonPropertyName("data"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] RawJson? Data,
     [property: JsonPropertyName("error"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Error,
     [property: JsonPropertyName("retry_at"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? RetryAt,
-    [property: JsonPropertyName("errors"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Errors)
+    [property: JsonPropertyName("errors"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Errors,
+    [property: JsonPropertyName("progress"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] RawJson? Progress)
 {
     public static string PollPath(JobRef job) => $"/jobs/{job.From}/{job.JobId}";
 
@@ -48,5 +50,14 @@ public sealed record JobReply(
         s.State == JobState.DataAvailable && s.ResultJson is not null ? new RawJson(s.ResultJson) : null,
         s.State == JobState.Error ? s.Error ?? "The job failed." : s.RetryAtMs is null ? null : s.Error,
         s.State == JobState.Standby && s.RetryAtMs is { } at ? DateTimeOffset.FromUnixTimeMilliseconds(at) : null,
-        s.Errors is { Count: > 1 } ? s.Errors : null);
+        s.Errors is { Count: > 1 } ? s.Errors : null,
+        s.ProgressJson is null ? null : new RawJson(s.ProgressJson));
 }
+
+/// <summary>The answer to a stop request.</summary>
+/// <param name="Applied">True when the stop was requested; false when the job had already ended.</param>
+public sealed record StopReply(
+    [property: JsonPropertyName("from")] string From,
+    [property: JsonPropertyName("job_id")] string JobId,
+    [property: JsonPropertyName("applied")] bool Applied,
+    [property: JsonPropertyName("detail")] string Detail);

@@ -43,7 +43,32 @@ public static class SysCmdApi
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
+        jobs.MapPost("/jobs/{from}/{job_id}/stop", StopAsync)
+            .WithName("StopRunner")
+            .WithSummary("Ask a forever runner to stop")
+            .WithDescription("The runner finishes its current unit of work within about a second and ends in state 3 with its final EOJ. A stop sent before the runner started makes it end at once; stopping a job that has already ended is harmless (applied: false).")
+            .Produces<StopReply>()
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
         return app;
+    }
+
+    private static async Task<Results<Ok<StopReply>, ProblemHttpResult>> StopAsync(
+        string from, [FromRoute(Name = "job_id")] string jobId, IJobStore store, IOptions<JobOptions> jobOptions)
+    {
+        var maxLength = jobOptions.Value.MaxIdLength;
+        if ((JobIdentifiers.Check("from", from, maxLength) ?? JobIdentifiers.Check("job_id", jobId, maxLength)) is { } idError)
+        {
+            return JobResults.Problem(StatusCodes.Status400BadRequest, "Invalid job reference", idError);
+        }
+
+        return await store.RequestStopAsync(new JobRef(from, jobId)) switch
+        {
+            StopOutcome.Requested => TypedResults.Ok(new StopReply(from, jobId, true, "stop requested")),
+            StopOutcome.AlreadyEnded => TypedResults.Ok(new StopReply(from, jobId, false, "the job had already ended")),
+            _ => JobResults.Problem(StatusCodes.Status404NotFound, "No such job", $"There is no job '{jobId}' from '{from}'."),
+        };
     }
 
     /// <param name="wait">Optional: how long to wait for the result, e.g. 5s or 500ms (at most ExeSys:Api:MaxWait).</param>

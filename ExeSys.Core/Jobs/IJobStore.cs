@@ -4,6 +4,13 @@ namespace ExeSys.Core.Jobs;
 /// The few verbs the API, the workers and the controller use on live job state. Each verb is one atomic Lua
 /// script per Redis hash slot; callers never build Redis keys.
 /// </summary>
+public enum StopOutcome
+{
+    NoSuchJob,
+    Requested,
+    AlreadyEnded,
+}
+
 public interface IJobStore
 {
     /// <summary>Writes a new job (state 0, or 1 for a workflow step whose predecessor has not finished) and enqueues it, or returns the existing job unchanged.</summary>
@@ -30,6 +37,12 @@ public interface IJobStore
 
     /// <summary>Puts a running job back in standby until <paramref name="until"/>, not counting the attempt (a function asked to be run later).</summary>
     Task<bool> DeferAsync(ClaimedJob job, DateTimeOffset until);
+
+    /// <summary>Stores a running job's latest intermediate result. False when the claim is stale.</summary>
+    Task<bool> PublishProgressAsync(ClaimedJob job, string progressJson);
+
+    /// <summary>Asks a runner to stop: its flag is kept in the job and announced to workers.</summary>
+    Task<StopOutcome> RequestStopAsync(JobRef job);
 
     /// <summary>Extends the leases of jobs a live worker is running.</summary>
     Task RenewLeasesAsync(IReadOnlyCollection<JobRef> jobs);

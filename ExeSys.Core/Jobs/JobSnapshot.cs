@@ -3,7 +3,7 @@ namespace ExeSys.Core.Jobs;
 /// <summary>
 /// One read of a job's Redis state. <see cref="ResultJson"/> is the EOJ value as JSON text, present in state 3.
 /// Times are Unix milliseconds. <see cref="RetryAtMs"/> is set while a failed job waits for another attempt;
-/// <see cref="Errors"/> holds every failed attempt's error, oldest first.
+/// <see cref="Errors"/> holds every failed attempt's error, oldest first; <see cref="ProgressJson"/> a runner's latest intermediate result.
 /// </summary>
 public sealed record JobSnapshot(
     JobRef Job,
@@ -19,4 +19,5 @@ public sealed record JobSnapshot(
     string? Worker,
     string? ResultJson,
     long? RetryAtMs = null,
-    IReadOnlyList<string>? Errors = null);
+    IReadOnlyList<string>? Errors = null,
+    string? ProgressJson = null);

@@ -29,6 +29,8 @@ internal static class LuaScripts
     public static readonly string WorkflowSubmit = Load("workflow_submit");
     public static readonly string WorkflowGet = Load("workflow_get");
     public static readonly string WorkflowControl = Load("workflow_control");
+    public static readonly string JobProgress = Load("job_progress");
+    public static readonly string JobStop = Load("job_stop");
 
     /// <summary>Every script starts with the shared helpers of _common.lua (key names, list splitting).</summary>
     private static string Load(string name) => Common + "\n" + Read(name);

@@ -118,7 +118,7 @@ public sealed class RedisJobStore(
             }
 
             claimed.Add(new ClaimedJob(refs[i], (int)reply[0], (string)reply[1]!, (string)reply[2]!, (string)reply[3]!,
-                (string)reply[4]!, (string?)reply[5] ?? "", ParseInt(reply[6]), ParseInt(reply[7]), ParseLong(reply[8])));
+                (string)reply[4]!, (string?)reply[5] ?? "", ParseInt(reply[6]), ParseInt(reply[7]), ParseLong(reply[8]), (string?)reply[9] == "1"));
         }
 
         if (forget is not null)
@@ -165,6 +165,17 @@ public sealed class RedisJobStore(
                 return true;
         }
     }
+
+    public async Task<bool> PublishProgressAsync(ClaimedJob job, string progressJson) =>
+        (int)await Db.ScriptEvaluateAsync(LuaScripts.JobProgress, [keys.Status(job.Job)], [job.Attempt, progressJson, queue.NowMs]) == 1;
+
+    public async Task<StopOutcome> RequestStopAsync(JobRef job) =>
+        (int)await Db.ScriptEvaluateAsync(LuaScripts.JobStop, [keys.Status(job)], [keys.StopChannel.ToString(), job.Member]) switch
+        {
+            1 => StopOutcome.Requested,
+            2 => StopOutcome.AlreadyEnded,
+            _ => StopOutcome.NoSuchJob,
+        };
 
     public async Task RenewLeasesAsync(IReadOnlyCollection<JobRef> jobs)
     {
@@ -257,9 +268,9 @@ public sealed class RedisJobStore(
             : JobPriority.Normal;
 
     /// <summary>The number of values <see cref="ReadSnapshot"/> reads.</summary>
-    internal const int SnapshotFields = 13;
+    internal const int SnapshotFields = 14;
 
-    /// <summary>Reads the field order shared by job_submit.lua, job_get.lua and the workflow scripts: st, to, cmd, data, pri, ct, ut, at, err, wk, result, retry_at, errors.</summary>
+    /// <summary>Reads the field order shared by job_submit.lua, job_get.lua and the workflow scripts: st, to, cmd, data, pri, ct, ut, at, err, wk, result, retry_at, errors, progress.</summary>
     internal static JobSnapshot ReadSnapshot(JobRef job, RedisResult[] r, int offset) => new(
         job,
         (JobState)(int)r[offset],
@@ -274,7 +285,8 @@ public sealed class RedisJobStore(
         r[offset + 9].IsNull ? null : (string?)r[offset + 9],
         ExtractResult(r[offset + 10]),
         r.Length > offset + 11 && !r[offset + 11].IsNull ? (long)r[offset + 11] : null,
-        r.Length > offset + 12 && !r[offset + 12].IsNull ? System.Text.Json.JsonSerializer.Deserialize((string)r[offset + 12]!, CoreJsonContext.Default.ListString) : null);
+        r.Length > offset + 12 && !r[offset + 12].IsNull ? System.Text.Json.JsonSerializer.Deserialize((string)r[offset + 12]!, CoreJsonContext.Default.ListString) : null,
+        r.Length > offset + 13 && !r[offset + 13].IsNull ? (string?)r[offset + 13] : null);
 
     /// <summary>data_available holds <c>{"to":...,"result":...}</c>, as in the original; the reply needs the result part.</summary>
     internal static string? ExtractResult(RedisResult value)

@@ -30,6 +30,7 @@ public sealed class RedisKeys
         Scheduled = $"{prefix}:{{queue}}:scheduled";
         WorkflowDefinitions = $"{prefix}:{{definitions}}:workflows";
         CancelChannel = RedisChannel.Literal($"{prefix}:events:cancel");
+        StopChannel = RedisChannel.Literal($"{prefix}:events:stop");
         Workers = $"{prefix}:{{registry}}:workers";
         WorkerFunctions = $"{prefix}:{{registry}}:functions";
         Controllers = $"{prefix}:{{registry}}:controllers";
@@ -87,6 +88,9 @@ public sealed class RedisKeys
 
     /// <summary>Published with <c>from:job_id</c> of running jobs that must stop (workflow cancelled).</summary>
     public RedisChannel CancelChannel { get; }
+
+    /// <summary>Published with <c>from:job_id</c> of a runner asked to stop.</summary>
+    public RedisChannel StopChannel { get; }
 
     /// <summary>The channel name as a script argument (scripts get channels through ARGV).</summary>
     public string WakeChannelName => WakeChannel.ToString();

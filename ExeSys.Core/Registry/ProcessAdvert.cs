@@ -12,7 +12,8 @@ public sealed record ProcessAdvert(
     [property: JsonPropertyName("functions")] IReadOnlyList<string> Functions,
     [property: JsonPropertyName("concurrency")] int Concurrency,
     [property: JsonPropertyName("running")] int Running,
-    [property: JsonPropertyName("modules")] IReadOnlyList<ModuleAdvert>? Modules = null);
+    [property: JsonPropertyName("modules")] IReadOnlyList<ModuleAdvert>? Modules = null,
+    [property: JsonPropertyName("runners")] IReadOnlyList<string>? Runners = null);
 
 /// <summary>A function module a worker loaded (or failed to load) from its modules folder.</summary>
 /// <param name="Status">loaded or failed.</param>

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 
 namespace ExeSys.FunctionalModules;
@@ -6,18 +7,11 @@ namespace ExeSys.FunctionalModules;
 /// <summary>Everything a function receives about the job it runs.</summary>
 public sealed class FunctionContext
 {
+    private static readonly IReadOnlyDictionary<string, JsonElement> NoInputs = new Dictionary<string, JsonElement>();
+
     /// <summary>Creates a context. Workers build it; tests of a function may build one by hand.</summary>
     public FunctionContext(string from, string jobId, string to, string cmd, JsonElement data, int attempt, ILogger logger, CancellationToken cancellationToken)
-        : this(from, jobId, to, cmd, data, attempt, new Dictionary<string, JsonElement>(), null, logger, cancellationToken)
     {
-    }
-
-    /// <summary>Creates a context for a job inside a workflow.</summary>
-    public FunctionContext(string from, string jobId, string to, string cmd, JsonElement data, int attempt,
-        IReadOnlyDictionary<string, JsonElement> inputs, DateTimeOffset? deferredUntil, ILogger logger, CancellationToken cancellationToken)
-    {
-        Inputs = inputs;
-        DeferredUntil = deferredUntil;
         From = from;
         JobId = jobId;
         To = to;
@@ -47,10 +41,19 @@ public sealed class FunctionContext
     /// In a workflow, the results (EOJ values) of the steps or nodes that led to this one, by name. A graph's start
     /// nodes see the run's own <c>data</c> under <c>start_job</c>. Empty for a single job.
     /// </summary>
-    public IReadOnlyDictionary<string, JsonElement> Inputs { get; }
+    public IReadOnlyDictionary<string, JsonElement> Inputs { get; init; } = NoInputs;
 
     /// <summary>When the function asked to be run again later (<see cref="DeferException"/>), the time it asked for; otherwise null.</summary>
-    public DateTimeOffset? DeferredUntil { get; }
+    public DateTimeOffset? DeferredUntil { get; init; }
+
+    /// <summary>
+    /// For a <see cref="FunctionMode.ForeverRun"/> runner: signalled when a stop is requested. Finish the current unit of
+    /// work and return the final EOJ. Already signalled if the stop came before the runner started.
+    /// </summary>
+    public CancellationToken StopRequested { get; init; }
+
+    /// <summary>Where <see cref="PublishAsync"/> writes; set by the worker.</summary>
+    public Func<JsonNode?, ValueTask>? Publisher { get; init; }
 
     /// <summary>The attempt number, 1 on the first run.</summary>
     public int Attempt { get; }
@@ -58,6 +61,12 @@ public sealed class FunctionContext
     /// <summary>A logger scoped to the job.</summary>
     public ILogger Logger { get; }
 
-    /// <summary>Signalled when the worker shuts down or the job is cancelled. Long functions must observe it.</summary>
+    /// <summary>Signalled when the worker shuts down, the job is cancelled or its timeout passes. Long functions must observe it.</summary>
     public CancellationToken CancellationToken { get; }
+
+    /// <summary>
+    /// Publishes an intermediate result while the job runs: clients see it as <c>progress</c> when they read the job.
+    /// Each call replaces the previous one.
+    /// </summary>
+    public ValueTask PublishAsync(JsonNode? intermediate) => Publisher?.Invoke(intermediate) ?? ValueTask.CompletedTask;
 }

@@ -14,6 +14,9 @@ public interface IExeSysFunction
     /// <summary>The command name clients put in <c>cmd</c>, for example <c>test_cmd</c>.</summary>
     string Name { get; }
 
+    /// <summary><see cref="FunctionMode.SingleRun"/> (the default) or <see cref="FunctionMode.ForeverRun"/> for a runner.</summary>
+    FunctionMode Mode => FunctionMode.SingleRun;
+
     /// <summary>
     /// Runs the function for one job and returns its EOJ value: the JSON value the client receives
     /// as <c>data</c> once the job is in state 3 (data_available). Return <see langword="null"/> for a JSON null.

@@ -19,10 +19,11 @@ public sealed class JobExecutor(FunctionCatalog catalog, IJobStore store, IOptio
     /// is at least once, the recorded result exactly once.
     /// </summary>
     /// <param name="cancel">Cancels this job only (its workflow was cancelled).</param>
+    /// <param name="stop">Asks a runner to finish (a stop was requested).</param>
     /// <returns>False when the job was cut off by shutdown and must be released rather than recorded.</returns>
-    public async Task<bool> RunAsync(ClaimedJob job, ResiliencePipeline redisBackoff, CancellationToken hardStop, CancellationToken cancel)
+    public async Task<bool> RunAsync(ClaimedJob job, ResiliencePipeline redisBackoff, CancellationToken stop, CancellationToken hardStop, CancellationToken cancel)
     {
-        var outcome = await InvokeAsync(job, hardStop, cancel);
+        var outcome = await InvokeAsync(job, stop, hardStop, cancel);
         if (outcome is null)
         {
             return false;
@@ -33,7 +34,7 @@ public sealed class JobExecutor(FunctionCatalog catalog, IJobStore store, IOptio
         return true;
     }
 
-    private async Task<Outcome?> InvokeAsync(ClaimedJob job, CancellationToken hardStop, CancellationToken cancel)
+    private async Task<Outcome?> InvokeAsync(ClaimedJob job, CancellationToken stop, CancellationToken hardStop, CancellationToken cancel)
     {
         if (!catalog.TryGet(job.Cmd, out var function))
         {
@@ -52,9 +53,13 @@ public sealed class JobExecutor(FunctionCatalog catalog, IJobStore store, IOptio
             using var inputs = JsonDocument.Parse(job.InputsJson);
             var context = new FunctionContext(
                 job.Job.From, job.Job.JobId, job.To, job.Cmd, data.RootElement, job.Attempt,
-                inputs.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => p.Value, StringComparer.Ordinal),
-                job.DeferredUntilMs > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(job.DeferredUntilMs) : null,
-                loggers.CreateLogger($"ExeSys.Functions.{job.Cmd}"), timeout.Token);
+                loggers.CreateLogger($"ExeSys.Functions.{job.Cmd}"), timeout.Token)
+            {
+                Inputs = inputs.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => p.Value, StringComparer.Ordinal),
+                DeferredUntil = job.DeferredUntilMs > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(job.DeferredUntilMs) : null,
+                StopRequested = stop,
+                Publisher = async progress => await store.PublishProgressAsync(job, progress?.ToJsonString() ?? "null"),
+            };
             var result = await function.RunAsync(context);
             using var resultDoc = JsonDocument.Parse(result?.ToJsonString() ?? "null");
             return new Completed(resultDoc.RootElement.GetRawText(), TakenEdges(job.NextJson, resultDoc.RootElement));

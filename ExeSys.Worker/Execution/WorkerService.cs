@@ -34,6 +34,7 @@ public sealed partial class WorkerService(
     private readonly WorkerOptions _options = workerOptions.Value;
     private readonly ConcurrentDictionary<JobRef, ClaimedJob> _running = new();
     private readonly ConcurrentDictionary<JobRef, CancellationTokenSource> _cancels = new();
+    private readonly ConcurrentDictionary<JobRef, CancellationTokenSource> _stops = new();
     private readonly Channel<byte> _advertise = Channel.CreateBounded<byte>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly Channel<byte> _wake = Channel.CreateBounded<byte>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly CancellationTokenSource _hardStop = new();
@@ -49,7 +50,8 @@ public sealed partial class WorkerService(
     {
         var subscriber = redis.GetSubscriber();
         await _backoff.ExecuteAsync(async _ => await subscriber.SubscribeAsync(keys.WakeChannel, (_, _) => Wake()), stoppingToken);
-        await _backoff.ExecuteAsync(async _ => await subscriber.SubscribeAsync(keys.CancelChannel, (_, member) => Cancel(member!)), stoppingToken);
+        await _backoff.ExecuteAsync(async _ => await subscriber.SubscribeAsync(keys.CancelChannel, (_, member) => Signal(_cancels, member!, "its workflow was cancelled")), stoppingToken);
+        await _backoff.ExecuteAsync(async _ => await subscriber.SubscribeAsync(keys.StopChannel, (_, member) => Signal(_stops, member!, "a stop was requested")), stoppingToken);
         LogStarted(WorkerId, _options.Concurrency, string.Join(", ", catalog.Names));
 
         catalog.Changed += () => _advertise.Writer.TryWrite(0);
@@ -66,6 +68,7 @@ public sealed partial class WorkerService(
         await DrainAsync();
         await TryAsync(() => subscriber.UnsubscribeAsync(keys.WakeChannel), "unsubscribe");
         await TryAsync(() => subscriber.UnsubscribeAsync(keys.CancelChannel), "unsubscribe");
+        await TryAsync(() => subscriber.UnsubscribeAsync(keys.StopChannel), "unsubscribe");
         await Task.WhenAll(heartbeat, renewals);
         await TryAsync(() => registry.LeaveAsync(ProcessRole.Worker, WorkerId), "leave the registry");
         LogStopped(WorkerId);
@@ -73,12 +76,12 @@ public sealed partial class WorkerService(
 
     private void Wake() => _wake.Writer.TryWrite(0);
 
-    private void Cancel(string member)
+    private void Signal(ConcurrentDictionary<JobRef, CancellationTokenSource> tokens, string member, string why)
     {
-        if (_cancels.TryGetValue(JobRef.Parse(member), out var cancel))
+        if (tokens.TryGetValue(JobRef.Parse(member), out var source))
         {
-            logger.LogInformation("Cancelling {Job}: its workflow was cancelled.", member);
-            cancel.Cancel();
+            logger.LogInformation("Signalling {Job}: {Why}.", member, why);
+            source.Cancel();
         }
     }
 
@@ -109,6 +112,13 @@ public sealed partial class WorkerService(
 
             foreach (var job in claimed)
             {
+                if (IsRunner(job) && _stops.Count >= _options.MaxRunners)
+                {
+                    // This worker holds all the runners it may; the job goes back for another worker, a second from now.
+                    await TryAsync(() => store.DeferAsync(job, time.GetUtcNow().AddSeconds(1)), "hand back a runner");
+                    continue;
+                }
+
                 _running[job.Job] = job;
                 Interlocked.Increment(ref _runningCount);
                 _ = RunOneAsync(job);
@@ -132,11 +142,22 @@ public sealed partial class WorkerService(
     private async Task RunOneAsync(ClaimedJob job)
     {
         using var cancel = new CancellationTokenSource();
+        using var stop = new CancellationTokenSource();
         _cancels[job.Job] = cancel;
+        var runner = IsRunner(job);
+        if (runner)
+        {
+            _stops[job.Job] = stop;
+            if (job.StopRequested)
+            {
+                await stop.CancelAsync();
+            }
+        }
+
         try
         {
             await Task.Yield();
-            var recorded = await executor.RunAsync(job, _backoff, _hardStop.Token, cancel.Token);
+            var recorded = await executor.RunAsync(job, _backoff, stop.Token, _hardStop.Token, cancel.Token);
             if (recorded)
             {
                 _running.TryRemove(job.Job, out _);
@@ -152,6 +173,11 @@ public sealed partial class WorkerService(
         finally
         {
             _cancels.TryRemove(job.Job, out _);
+            if (runner)
+            {
+                _stops.TryRemove(job.Job, out _);
+            }
+
             Interlocked.Decrement(ref _runningCount);
             Wake();
         }
@@ -181,6 +207,8 @@ public sealed partial class WorkerService(
         }
     }
 
+    private bool IsRunner(ClaimedJob job) => catalog.TryGet(job.Cmd, out var function) && function.Mode == FunctionalModules.FunctionMode.ForeverRun;
+
     private async Task RenewLoopAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(jobOptions.Value.LeaseDuration / 3, time);
@@ -204,7 +232,8 @@ public sealed partial class WorkerService(
             while (true)
             {
                 var advert = new ProcessAdvert(WorkerId, "worker", Environment.MachineName, Environment.ProcessId, _started,
-                    catalog.Names, _options.Concurrency, Volatile.Read(ref _runningCount), catalog.Modules);
+                    catalog.Names, _options.Concurrency, Volatile.Read(ref _runningCount), catalog.Modules,
+                    [.. _stops.Keys.Select(j => j.Member)]);
                 await TryAsync(() => registry.HeartbeatAsync(advert, _options.HeartbeatInterval * 3), "heartbeat");
                 using var beat = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
                 beat.CancelAfter(_options.HeartbeatInterval);

@@ -1,4 +1,5 @@
 using ExeSys.Core.Hosting;
+using ExeSys.FunctionalModules;
 using ExeSys.FunctionalModules.Builtins;
 using ExeSys.Worker.Execution;
 using ExeSys.Worker.Functions;
@@ -13,6 +14,7 @@ public static class WorkerHostExtensions
         builder.AddExeSysCore();
         builder.Services.AddOptions<WorkerOptions>().BindConfiguration(WorkerOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddBuiltinFunctions();
+        builder.Services.AddSingleton<IExeSysFunction, StopRunnerFunction>();
         builder.Services.AddSingleton<FunctionCatalog>();
         builder.Services.AddSingleton<JobExecutor>();
         builder.Services.AddSingleton<ModuleLoader>();

@@ -26,6 +26,10 @@ public sealed class WorkerOptions
     [Range(typeof(TimeSpan), "00:00:00", "01:00:00", ErrorMessage = "ExeSys:Worker:ShutdownGrace must be between 0 and 1 hour.")]
     public TimeSpan ShutdownGrace { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>The most forever runners one worker holds at once; more wait on the queue for another worker or a free place.</summary>
+    [Range(0, 10_000, ErrorMessage = "ExeSys:Worker:MaxRunners must be 0..10000.")]
+    public int MaxRunners { get; set; } = 16;
+
     /// <summary>The folder of function modules, one sub-folder per module; relative paths are from the working directory.</summary>
     [Required(ErrorMessage = "ExeSys:Worker:ModulesFolder must name a folder, e.g. modules.")]
     public string ModulesFolder { get; set; } = "modules";

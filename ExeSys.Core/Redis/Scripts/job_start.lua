@@ -1,8 +1,8 @@
 -- Claim one job: state 0 (or 1 with a due retry) -> 2. One job slot: KEYS[1] status hash, KEYS[2] workflow hash.
 -- ARGV: worker id, now_ms, prefix, job_id, name (the job's 'from')
--- Returns {attempt, to, cmd, data, inputs, next, timeout_ms, backoff_ms, deferred_until_ms} where inputs is a JSON object of the results of the
+-- Returns {attempt, to, cmd, data, inputs, next, timeout_ms, backoff_ms, deferred_until_ms, stop} where inputs is a JSON object of the results of the
 -- job's predecessors in a workflow (node name -> EOJ) and next its outgoing graph edges (JSON), or {'skip', st}.
-local f = redis.call('HMGET', KEYS[1], 'st', 'to', 'cmd', 'data', 'at', 'ra', 'kind', 'pred', 'next', 'tmo', 'bo', 'du')
+local f = redis.call('HMGET', KEYS[1], 'st', 'to', 'cmd', 'data', 'at', 'ra', 'kind', 'pred', 'next', 'tmo', 'bo', 'du', 'stop')
 if not (f[1] == '0' or (f[1] == '1' and f[6])) then
   return {'skip', f[1] or ''}
 end
@@ -35,4 +35,4 @@ for _, p in ipairs(preds) do
     parts[#parts + 1] = '"' .. p .. '":' .. r
   end
 end
-return {at, f[2], f[3], f[4], '{' .. table.concat(parts, ',') .. '}', f[9] or '', f[10] or '', f[11] or '', f[12] or ''}
+return {at, f[2], f[3], f[4], '{' .. table.concat(parts, ',') .. '}', f[9] or '', f[10] or '', f[11] or '', f[12] or '', f[13] or ''}

@@ -2,8 +2,9 @@
 -- ARGV: to, cmd, data, priority, now_ms, watch (1 = publish on finish), step (1 = 'Operation: workflow' header),
 --       max_attempts, retention_ms, from
 -- Returns {'new', st, error (when the chain already failed upstream)} | {'conflict', <fields>} | {'existing', <fields>},
--- fields = st, to, cmd, data, pri, ct, ut, at, err, wk, result, retry_at, errors (JSON array of every attempt's error)
-local f = redis.call('HMGET', KEYS[1], 'st', 'to', 'cmd', 'data', 'pri', 'ct', 'ut', 'at', 'err', 'wk', 'w', 'ra', 'errs')
+-- fields = st, to, cmd, data, pri, ct, ut, at, err, wk, result, retry_at, errors (JSON array of every attempt's error),
+-- progress (a runner's latest intermediate result)
+local f = redis.call('HMGET', KEYS[1], 'st', 'to', 'cmd', 'data', 'pri', 'ct', 'ut', 'at', 'err', 'wk', 'w', 'ra', 'errs', 'prog')
 if not f[1] then
   local st, pred, err = '0', false, false
   if ARGV[7] == '1' then
@@ -37,7 +38,7 @@ if not f[1] then
   return {'new', st, err}
 end
 if f[2] ~= ARGV[1] or f[3] ~= ARGV[2] or f[4] ~= ARGV[3] then
-  return {'conflict', f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10], false, f[12], f[13]}
+  return {'conflict', f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10], false, f[12], f[13], f[14]}
 end
 local result = false
 if f[1] == '3' then
@@ -45,4 +46,4 @@ if f[1] == '3' then
 elseif f[1] ~= '4' and ARGV[6] == '1' and not f[11] then
   redis.call('HSET', KEYS[1], 'w', '1')
 end
-return {'existing', f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10], result, f[12], f[13]}
+return {'existing', f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10], result, f[12], f[13], f[14]}

@@ -5,8 +5,8 @@
 --       then per node 10 fields: name, cmd, data, next (JSON edges), in (comma list), out (comma list), pending,
 --       max_attempts, timeout_ms, backoff_ms
 -- Returns {'new', start nodes...} | {'taken', name} (a job of that name exists under this job_id) |
---         {'conflict' | 'existing', st, to, cmd, data, pri, ct, ut, at, err, wk, result, retry_at, errors}
-local f = redis.call('HMGET', KEYS[1], 'st', 'to', 'cmd', 'data', 'pri', 'ct', 'ut', 'at', 'err', 'wk', 'w', 'ra', 'errs')
+--         {'conflict' | 'existing', st, to, cmd, data, pri, ct, ut, at, err, wk, result, retry_at, errors, progress}
+local f = redis.call('HMGET', KEYS[1], 'st', 'to', 'cmd', 'data', 'pri', 'ct', 'ut', 'at', 'err', 'wk', 'w', 'ra', 'errs', 'prog')
 if f[1] then
   local kind = (f[3] == 'workflow' and f[4] == ARGV[4]) and 'existing' or 'conflict'
   local result = false
@@ -15,7 +15,7 @@ if f[1] then
   elseif kind == 'existing' and f[1] ~= '4' and ARGV[6] == '1' and not f[11] then
     redis.call('HSET', KEYS[1], 'w', '1')
   end
-  return {kind, f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10], result, f[12], f[13]}
+  return {kind, f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10], result, f[12], f[13], f[14]}
 end
 local prefix, job_id, now = ARGV[3], ARGV[2], ARGV[5]
 if redis.call('EXISTS', KEYS[3]) == 1 then
