@@ -46,6 +46,18 @@ public sealed class FunctionDirectory(ProcessRegistry registry, IOptions<ApiOpti
 
     public async Task<IReadOnlyList<FunctionInfo>> ListAsync() => (await RefreshAsync(_snapshot)).Functions;
 
+    /// <summary>The function names live workers offer, from the cache while it is fresh (for validating many names at once).</summary>
+    public async Task<Func<string, bool>> KnownAsync()
+    {
+        var snapshot = _snapshot;
+        if (time.GetUtcNow() - snapshot.Taken > options.Value.FunctionCacheTtl)
+        {
+            snapshot = await RefreshAsync(snapshot);
+        }
+
+        return snapshot.Contains;
+    }
+
     public async Task<IReadOnlyList<ModuleInfo>> ListModulesAsync() => (await RefreshAsync(_snapshot)).Modules;
 
     private async Task<Snapshot> RefreshAsync(Snapshot seen)

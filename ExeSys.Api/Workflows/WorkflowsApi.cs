@@ -131,8 +131,14 @@ public static class WorkflowsApi
                 graph = named.RootElement;
             }
 
-            var known = (await functions.ListAsync()).Select(f => f.Name).ToHashSet(StringComparer.Ordinal);
-            var definition = WorkflowParser.Parse(graph, known.Contains, maxLength, [from!], errors);
+            // A cmd missing from the cached list is looked up once more, so a worker that just started is seen.
+            var known = await functions.KnownAsync();
+            foreach (var cmd in CommandsOf(graph).Where(c => !known(c)))
+            {
+                await functions.FindAsync(cmd);
+            }
+
+            var definition = WorkflowParser.Parse(graph, await functions.KnownAsync(), maxLength, [from!], errors);
             if (definition is null)
             {
                 return SysCmdRequestReader.Invalid(errors);
@@ -246,6 +252,13 @@ public static class WorkflowsApi
         var all = await catalog.ListAsync();
         return TypedResults.Ok<IReadOnlyDictionary<string, JsonElement>>(all.ToDictionary(kv => kv.Key, kv => JsonDocument.Parse(kv.Value).RootElement.Clone(), StringComparer.Ordinal));
     }
+
+    private static IEnumerable<string> CommandsOf(JsonElement graph) =>
+        graph.TryGetProperty("nodes", out var nodes) && nodes.ValueKind == JsonValueKind.Object
+            ? nodes.EnumerateObject()
+                .Select(n => n.Value.ValueKind == JsonValueKind.Object && n.Value.TryGetProperty("cmd", out var c) && c.ValueKind == JsonValueKind.String ? c.GetString()! : null)
+                .OfType<string>().Distinct(StringComparer.Ordinal).ToList()
+            : [];
 
     private static ProblemHttpResult? CheckRun(string from, string jobId, int maxLength) =>
         (JobIdentifiers.Check("from", from, maxLength) ?? JobIdentifiers.Check("job_id", jobId, maxLength)) is { } bad

@@ -12,6 +12,9 @@ namespace ExeSys.Worker.Execution;
 /// <summary>Runs one claimed job's function and records its outcome.</summary>
 public sealed class JobExecutor(FunctionCatalog catalog, IJobStore store, IOptions<JobOptions> options, TimeProvider time, ILoggerFactory loggers, ILogger<JobExecutor> logger)
 {
+    /// <summary>How long a function may take to honour its timeout's cancellation before the worker gives up on it.</summary>
+    private static readonly TimeSpan AbandonGrace = TimeSpan.FromSeconds(2);
+
     /// <summary>
     /// The delivery guarantee is kept here. The job was claimed (state 2, lease held); the function runs; its EOJ or
     /// error is recorded by one fenced script, which also advances the job's workflow, and only then is the lease
@@ -60,7 +63,17 @@ public sealed class JobExecutor(FunctionCatalog catalog, IJobStore store, IOptio
                 StopRequested = stop,
                 Publisher = async progress => await store.PublishProgressAsync(job, progress?.ToJsonString() ?? "null"),
             };
-            var result = await function.RunAsync(context);
+            var run = function.RunAsync(context).AsTask();
+            if (job.TimeoutMs > 0 &&
+                await Task.WhenAny(run, Task.Delay(TimeSpan.FromMilliseconds(job.TimeoutMs) + AbandonGrace, time, hardStop)) != run)
+            {
+                // The function ignored its cancellation. Record the timeout anyway, so the node is not held by a
+                // function that never returns; the stray task is left to end on its own.
+                _ = run.ContinueWith(t => _ = t.Exception, TaskScheduler.Default);
+                return Retryable(job, $"timed out after {job.TimeoutMs} ms and did not stop when cancelled (attempt {job.Attempt})");
+            }
+
+            var result = await run;
             using var resultDoc = JsonDocument.Parse(result?.ToJsonString() ?? "null");
             return new Completed(resultDoc.RootElement.GetRawText(), TakenEdges(job.NextJson, resultDoc.RootElement));
         }
