@@ -253,7 +253,7 @@ public static class WorkflowsApi
         return TypedResults.Ok<IReadOnlyDictionary<string, JsonElement>>(all.ToDictionary(kv => kv.Key, kv => JsonDocument.Parse(kv.Value).RootElement.Clone(), StringComparer.Ordinal));
     }
 
-    private static IEnumerable<string> CommandsOf(JsonElement graph) =>
+    private static List<string> CommandsOf(JsonElement graph) =>
         graph.TryGetProperty("nodes", out var nodes) && nodes.ValueKind == JsonValueKind.Object
             ? nodes.EnumerateObject()
                 .Select(n => n.Value.ValueKind == JsonValueKind.Object && n.Value.TryGetProperty("cmd", out var c) && c.ValueKind == JsonValueKind.String ? c.GetString()! : null)
