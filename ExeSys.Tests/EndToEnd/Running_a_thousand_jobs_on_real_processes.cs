@@ -1,0 +1,106 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text.Json;
+using ExeSys.Core.Configuration;
+using ExeSys.Core.Jobs;
+using ExeSys.Tests.Infrastructure;
+
+namespace ExeSys.Tests.EndToEnd;
+
+/// <summary>
+/// The whole system as it is deployed: the API, a controller and two workers, each a real <c>dotnet</c> process on
+/// the test Redis, driven over HTTP the way clients drive it. A thousand jobs go in concurrently; every one must
+/// come back with its own data, having run exactly once, and none may be lost.
+/// </summary>
+[TestFixture]
+public sealed class Running_a_thousand_jobs_on_real_processes
+{
+    private const int Jobs = 1000;
+    private const int Concurrency = 48;
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan RunTimeout = TimeSpan.FromSeconds(90);
+
+    private ProcessSet _processes = null!;
+
+    [SetUp]
+    public void Create() => _processes = new ProcessSet();
+
+    [TearDown]
+    public async Task Stop() => await _processes.DisposeAsync();
+
+    [Test]
+    public async Task Should_run_every_job_exactly_once_and_return_its_data()
+    {
+        var settings = TestSettings.For(TestRedis.NewPrefix("e2e"));
+        _processes.Start(ExeSysRole.Controller, "controller", settings);
+        _processes.Start(ExeSysRole.Worker, "worker-1", settings.With("ExeSys:Worker:Id", "e2e-worker-1"));
+        _processes.Start(ExeSysRole.Worker, "worker-2", settings.With("ExeSys:Worker:Id", "e2e-worker-2"));
+        var (_, baseAddress) = await _processes.StartApiAsync("api", settings, StartTimeout);
+        using var client = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        await Eventually.WaitForAsync(
+            () => SysCmdHttp.GetAsync(client, "/health/ready"),
+            r => r.Code == 200 && r.Get("workers").GetInt32() == 2 && r.Get("controllers").GetInt32() == 1,
+            StartTimeout, "/health/ready to show 2 workers and 1 controller");
+
+        var commands = Enumerable.Range(0, Jobs).ToDictionary(
+            i => $"job-{i:D4}",
+            i => (Data: $$"""{"n":{{i}},"text":"payload {{i}} {{Guid.NewGuid()}}","list":[{{i}},{{i * 2}}]}""", Json: ""));
+        foreach (var id in commands.Keys.ToList())
+        {
+            commands[id] = commands[id] with { Json = SysCmdHttp.Command("e2e-client", id, "test_cmd", commands[id].Data) };
+        }
+
+        var clock = Stopwatch.StartNew();
+        var firstAnswers = new ConcurrentDictionary<int, int>();
+        var pollsNeeded = 0;
+        var finished = new ConcurrentDictionary<string, Reply>();
+        using var deadline = new CancellationTokenSource(RunTimeout);
+        await Parallel.ForEachAsync(commands, new ParallelOptions { MaxDegreeOfParallelism = Concurrency, CancellationToken = deadline.Token }, async (command, token) =>
+        {
+            var reply = await SysCmdHttp.PostAsync(client, command.Value.Json, "?wait=10s");
+            firstAnswers.AddOrUpdate(reply.Code, 1, (_, n) => n + 1);
+            while (reply.Code is 202)
+            {
+                token.ThrowIfCancellationRequested();
+                Interlocked.Increment(ref pollsNeeded);
+                reply = await SysCmdHttp.GetAsync(client, $"/jobs/e2e-client/{command.Key}?wait=5s");
+            }
+
+            finished[command.Key] = reply;
+        });
+        var runTime = clock.Elapsed;
+
+        // Re-sending every command, as the original clients did to read results, must change nothing.
+        var resent = new ConcurrentDictionary<string, Reply>();
+        await Parallel.ForEachAsync(commands, new ParallelOptions { MaxDegreeOfParallelism = Concurrency }, async (command, _) =>
+            resent[command.Key] = await SysCmdHttp.PostAsync(client, command.Value.Json));
+
+        var store = new StoreHarness(settings.Prefix, new JobOptions(), TimeProvider.System);
+        var snapshots = await Task.WhenAll(commands.Keys.Select(id => store.GetAsync(new JobRef("e2e-client", id))));
+        await Eventually.WaitForAsync(async () => await store.InflightCountAsync() == 0, TimeSpan.FromSeconds(10), "the last lease entries to be dropped");
+        var statusKeys = (await KeyspaceSnapshot.TakeAsync(TestRedis.Connection, settings.Prefix, k => k.EndsWith(":status", StringComparison.Ordinal))).Entries.Count;
+
+        var notDone = finished.Where(f => f.Value.State != 3).Select(f => $"{f.Key}: {f.Value}").ToList();
+        var wrongData = resent.Where(r => r.Value.State != 3 || !JsonElement.DeepEquals(r.Value.Get("data"), JsonDocument.Parse(commands[r.Key].Data).RootElement))
+            .Select(r => $"{r.Key}: {r.Value}").ToList();
+        var ranTwice = resent.Where(r => r.Value.Attempts != 1).Select(r => $"{r.Key}: attempts {r.Value.Attempts}").ToList();
+        var perWorker = snapshots.GroupBy(s => s?.Worker ?? "(none)").OrderBy(g => g.Key).Select(g => $"{g.Key}={g.Count()}");
+
+        await TestContext.Out.WriteLineAsync($"{Jobs} jobs, {Concurrency} concurrent clients, 2 workers, 1 controller: all answered in {runTime.TotalSeconds:0.0}s");
+        await TestContext.Out.WriteLineAsync($"first answers by status: {string.Join(", ", firstAnswers.OrderBy(a => a.Key).Select(a => $"{a.Key}={a.Value}"))}; extra polls: {pollsNeeded}");
+        await TestContext.Out.WriteLineAsync($"finished: {finished.Count}, state 3: {finished.Count(f => f.Value.State == 3)}, EOJ equal to data: {Jobs - wrongData.Count}, attempts == 1: {Jobs - ranTwice.Count}, job hashes in Redis: {statusKeys}");
+        await TestContext.Out.WriteLineAsync($"jobs per worker: {string.Join(", ", perWorker)}");
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(finished, Has.Count.EqualTo(Jobs), "jobs lost");
+            Assert.That(notDone, Is.Empty, "jobs not in state 3");
+            Assert.That(wrongData, Is.Empty, "EOJ differs from the data sent");
+            Assert.That(ranTwice, Is.Empty, "jobs that ran more than once");
+            Assert.That(resent.Values.Select(r => r.Code), Is.All.EqualTo(200));
+            Assert.That(statusKeys, Is.EqualTo(Jobs), "job hashes in Redis");
+            Assert.That(await store.ReadyCountAsync(), Is.Zero, "jobs left on the queue");
+            Assert.That(_processes.All.Where(p => p.HasExited).Select(p => p.Name), Is.Empty, "processes that died during the run");
+        }
+    }
+}

@@ -1,0 +1,78 @@
+using ExeSys.Core.Jobs;
+using Microsoft.Extensions.DependencyInjection;
+using StackExchange.Redis;
+
+namespace ExeSys.Tests.Infrastructure;
+
+/// <summary>
+/// The API's real pipeline on a test server plus, optionally, an in-process worker, both on the test Redis under a
+/// prefix of their own. Ready means: the API hears job completions (its done-channel subscription is live) and,
+/// with a worker, the API knows the worker's functions, so no test races the start-up.
+/// </summary>
+public sealed class ApiEnvironment : IAsyncDisposable
+{
+    private ApiEnvironment(TestSettings settings, ExeSysApiFactory api, HttpClient client, InProcessWorker? worker)
+    {
+        Settings = settings;
+        Api = api;
+        Client = client;
+        Worker = worker;
+    }
+
+    public TestSettings Settings { get; }
+
+    public string Prefix => Settings.Prefix;
+
+    public ExeSysApiFactory Api { get; }
+
+    public HttpClient Client { get; }
+
+    public InProcessWorker? Worker { get; }
+
+    /// <summary>The API's own job store, for setting up and inspecting jobs.</summary>
+    public IJobStore Store => Api.Services.GetRequiredService<IJobStore>();
+
+    public static async Task<ApiEnvironment> StartAsync(TestSettings settings, bool withWorker)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var api = new ExeSysApiFactory(settings);
+        var client = api.CreateClient();
+        var worker = withWorker ? await InProcessWorker.StartAsync(settings, $"worker-{settings.Prefix}") : null;
+        var environment = new ApiEnvironment(settings, api, client, worker);
+
+        var done = $"{settings.Prefix}:events:done";
+        await Eventually.WaitForAsync(
+            async () => await SubscriberCountAsync(done) >= 1,
+            TimeSpan.FromSeconds(30), "the API to subscribe to job completions");
+        if (withWorker)
+        {
+            await Eventually.WaitForAsync(
+                () => SysCmdHttp.GetAsync(client, "/functions"),
+                r => r.Text.Contains("\"test_error_cmd\"", StringComparison.Ordinal),
+                TimeSpan.FromSeconds(30), "the API to list the worker's functions");
+        }
+
+        return environment;
+    }
+
+    /// <summary>PUBSUB NUMSUB: how many connections listen on a channel.</summary>
+    public static async Task<long> SubscriberCountAsync(string channel)
+    {
+        var reply = (RedisResult[])(await TestRedis.Connection.GetDatabase().ExecuteAsync("PUBSUB", "NUMSUB", channel))!;
+        return (long)reply[1];
+    }
+
+    public Task<KeyspaceSnapshot> SnapshotAsync(bool jobsOnly = false) =>
+        KeyspaceSnapshot.TakeAsync(TestRedis.Connection, Prefix, jobsOnly ? key => !key.Contains("{registry}", StringComparison.Ordinal) : null);
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        if (Worker is not null)
+        {
+            await Worker.DisposeAsync();
+        }
+
+        await Api.DisposeAsync();
+    }
+}

@@ -1,0 +1,52 @@
+using ExeSys.Core.Configuration;
+using ExeSys.Core.Jobs;
+using ExeSys.Core.Redis;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace ExeSys.Tests.Infrastructure;
+
+/// <summary>
+/// <see cref="RedisJobStore"/> built directly on a real multiplexer and the test Redis, under a prefix of its own,
+/// with the clock and job options a test chooses. The store verbs go through here, so a change of their
+/// signatures touches one file.
+/// </summary>
+public sealed class StoreHarness
+{
+    public StoreHarness(string prefix, JobOptions options, TimeProvider time, IConnectionMultiplexer? redis = null)
+    {
+        Prefix = prefix;
+        Keys = new RedisKeys(prefix);
+        Redis = redis ?? TestRedis.Connection;
+        Store = new RedisJobStore(Redis, Keys, new RedisQueueSlot(Redis, Keys, Options.Create(options), time), Options.Create(options), NullLogger<RedisJobStore>.Instance);
+    }
+
+    public string Prefix { get; }
+
+    public RedisKeys Keys { get; }
+
+    public IConnectionMultiplexer Redis { get; }
+
+    public RedisJobStore Store { get; }
+
+    /// <summary>The same prefix, options and clock on another connection: for races that must really run in parallel.</summary>
+    public StoreHarness On(IConnectionMultiplexer redis, JobOptions options, TimeProvider time) => new(Prefix, options, time, redis);
+
+    public static JobCommand Command(string from, string jobId, string dataJson = "null", JobPriority priority = JobPriority.Normal, string cmd = "echo") =>
+        new(new JobRef(from, jobId), "end_job", cmd, dataJson, priority);
+
+    public Task<SubmitOutcome> SubmitAsync(JobCommand command) => Store.SubmitAsync(command, watch: false);
+
+    public Task<IReadOnlyList<ClaimedJob>> ClaimAsync(string workerId, int max) => Store.ClaimAsync(workerId, max);
+
+    public Task<bool> CompleteAsync(ClaimedJob job, string resultJson) => Store.CompleteAsync(job, resultJson, []);
+
+    public Task<bool> FailAsync(ClaimedJob job, string message) => Store.FailAsync(job, message, retryAt: null);
+
+    public Task<JobSnapshot?> GetAsync(JobRef job) => Store.GetAsync(job, watch: false);
+
+    public Task<long> ReadyCountAsync() => Redis.GetDatabase().SortedSetLengthAsync(Keys.Ready);
+
+    public Task<long> InflightCountAsync() => Redis.GetDatabase().SortedSetLengthAsync(Keys.Inflight);
+}
