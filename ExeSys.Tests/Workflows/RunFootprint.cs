@@ -1,0 +1,30 @@
+using ExeSys.Core.Redis;
+using ExeSys.Tests.Infrastructure;
+
+namespace ExeSys.Tests.Workflows;
+
+/// <summary>
+/// Everything in Redis that a run of <c>from</c>/<c>job_id</c> could have written under the prefix: every key that
+/// names either (the run's and its nodes' keys, its workflow hash, the client's list of runs) and every queue entry
+/// for it. A whole-prefix snapshot would also see the other fixtures' runs on the shared processes; this sees only
+/// the run's own writes, so it can be compared while other work goes on.
+/// </summary>
+public static class RunFootprint
+{
+    public static async Task<IReadOnlyList<string>> TakeAsync(string prefix, string from, string jobId)
+    {
+        var keys = await KeyspaceSnapshot.TakeAsync(TestRedis.Connection, prefix,
+            key => key.Contains(jobId, StringComparison.Ordinal) || key.Contains(from, StringComparison.Ordinal));
+        var lines = keys.Entries.Select(e => $"{e.Key} = {e.Value}").ToList();
+
+        var db = TestRedis.Connection.GetDatabase();
+        var names = new RedisKeys(prefix);
+        foreach (var queue in new[] { names.Ready, names.Inflight, names.Scheduled })
+        {
+            var members = await db.SortedSetRangeByRankAsync(queue);
+            lines.AddRange(members.Select(m => (string)m!).Where(m => m.Contains(jobId, StringComparison.Ordinal)).Select(m => $"{queue} holds {m}"));
+        }
+
+        return lines;
+    }
+}
