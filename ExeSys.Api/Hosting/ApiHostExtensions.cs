@@ -33,10 +33,29 @@ public static class ApiHostExtensions
         return builder;
     }
 
+    /// <summary>404 and 405 from routing, as ProblemDetails that say what to do.</summary>
+    private static async Task WriteStatusProblemAsync(Microsoft.AspNetCore.Diagnostics.StatusCodeContext context)
+    {
+        var http = context.HttpContext;
+        var status = http.Response.StatusCode;
+        var where = $"{http.Request.Method} {http.Request.Path}";
+        var detail = status switch
+        {
+            StatusCodes.Status404NotFound => $"There is nothing at {where}. Swagger UI at /swagger lists every endpoint.",
+            StatusCodes.Status405MethodNotAllowed => $"{http.Request.Path} does not take {http.Request.Method}. Swagger UI at /swagger lists the methods.",
+            _ => null,
+        };
+        await http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = http,
+            ProblemDetails = new Microsoft.AspNetCore.Mvc.ProblemDetails { Status = status, Detail = detail },
+        });
+    }
+
     public static WebApplication MapExeSysApi(this WebApplication app)
     {
         app.UseExceptionHandler();
-        app.UseStatusCodePages();
+        app.UseStatusCodePages(WriteStatusProblemAsync);
         app.UseExeSysSwagger();
         app.MapSysCmd();
         app.MapWorkflows();

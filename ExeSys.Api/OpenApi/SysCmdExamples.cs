@@ -71,8 +71,32 @@ internal sealed class SysCmdExamples : IOperationFilter
         ["run"] = ("A finished diamond", """{"run":{"resp":"data_available","state":3,"from":"testclient","job_id":"diamond-1","to":"end_job","cmd":"workflow","priority":"normal","attempts":1,"created":"2026-11-22T20:00:00+00:00","updated":"2026-11-22T20:00:00.03+00:00","poll":"/workflows/testclient/diamond-1","data":114},"phase":"done","nodes":[{"name":"a","state":3,"status":"data_available","cmd":"sum","attempts":1,"started":"2026-11-22T20:00:00.01+00:00","finished":"2026-11-22T20:00:00.012+00:00","skipped":false,"next":["b","c"]},{"name":"b","state":3,"status":"data_available","cmd":"sum","attempts":1,"started":"2026-11-22T20:00:00.014+00:00","finished":"2026-11-22T20:00:00.015+00:00","skipped":false,"next":["d"]},{"name":"c","state":3,"status":"data_available","cmd":"sum","attempts":1,"started":"2026-11-22T20:00:00.014+00:00","finished":"2026-11-22T20:00:00.016+00:00","skipped":false,"next":["d"]},{"name":"d","state":3,"status":"data_available","cmd":"sum","attempts":1,"started":"2026-11-22T20:00:00.02+00:00","finished":"2026-11-22T20:00:00.021+00:00","skipped":false,"next":["end_job"]}]}"""),
     };
 
+    /// <summary>
+    /// The bodies are read by hand (so every malformed body gets its own message), which leaves them out of the
+    /// endpoint metadata; they are described here instead. (Accepts() metadata would also make routing refuse other
+    /// content types with a bare 415 before the reader could explain.)
+    /// </summary>
+    private static readonly Dictionary<string, Type> Bodies = new()
+    {
+        ["SysCmd"] = typeof(SysCmd.SysCmdRequest),
+        ["SubmitWorkflow"] = typeof(System.Text.Json.JsonElement),
+        ["SaveWorkflowDefinition"] = typeof(System.Text.Json.JsonElement),
+    };
+
     public void Apply(OpenApiOperation operation, OperationFilterContext context)
     {
+        if (operation.OperationId is { } id && Bodies.TryGetValue(id, out var bodyType))
+        {
+            operation.RequestBody ??= new OpenApiRequestBody
+            {
+                Required = true,
+                Content = new Dictionary<string, OpenApiMediaType>
+                {
+                    ["application/json"] = new() { Schema = context.SchemaGenerator.GenerateSchema(bodyType, context.SchemaRepository) },
+                },
+            };
+        }
+
         var (requests, responses) = operation.OperationId switch
         {
             "SysCmd" => (Requests, Responses),

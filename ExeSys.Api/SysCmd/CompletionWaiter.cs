@@ -17,6 +17,7 @@ public sealed class CompletionWaiter(IConnectionMultiplexer redis, RedisKeys key
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         // The multiplexer re-subscribes by itself after a reconnect; only the first subscribe needs retrying.
+        var warned = false;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -26,7 +27,9 @@ public sealed class CompletionWaiter(IConnectionMultiplexer redis, RedisKeys key
             }
             catch (RedisException ex)
             {
-                logger.LogWarning("Cannot subscribe to job completions yet ({Error}); long-polls fall back to their timeout.", ex.Message);
+                // Said once at warning level; the retries every second after that are only worth a debug line.
+                logger.Log(warned ? LogLevel.Debug : LogLevel.Warning, "Cannot subscribe to job completions yet ({Error}); long-polls fall back to their timeout.", ex.Message);
+                warned = true;
                 await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken);
             }
         }

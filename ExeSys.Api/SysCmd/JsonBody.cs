@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Text.Json;
+using System.Text.Unicode;
 
 namespace ExeSys.Api.SysCmd;
 
@@ -62,10 +63,17 @@ internal static class JsonBody
                 return (null, BadRequest($"The request has no body. Send a JSON object {shape}."));
             }
 
+            // Copied out of Kestrel's pooled buffer: the document outlives this method, the buffer does not.
+            var bytes = body.ToArray();
+            if (!Utf8.IsValid(bytes))
+            {
+                return (null, BadRequest("The body is not valid UTF-8 text; send JSON encoded as UTF-8."));
+            }
+
             JsonDocument doc;
             try
             {
-                doc = JsonDocument.Parse(body, ParseOptions);
+                doc = JsonDocument.Parse(bytes, ParseOptions);
             }
             catch (JsonException ex)
             {

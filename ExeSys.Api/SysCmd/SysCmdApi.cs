@@ -23,7 +23,6 @@ public static class SysCmdApi
                 finished, "resp":"data_available" with the EOJ in "data" (200), or state 4 with "error" (200).
                 Add ?wait=5s to wait for the result in the same call. The same job_id with a different cmd, to or data is 409.
                 """)
-            .Accepts<SysCmdRequest>("application/json")
             .Produces<JobReply>(StatusCodes.Status200OK)
             .Produces<JobReply>(StatusCodes.Status202Accepted)
             .ProducesProblem(StatusCodes.Status400BadRequest)

@@ -32,7 +32,6 @@ public static class WorkflowsApi
                 The run's EOJ is the result of the node leading to end_job, or an object of them by name if several do.
                 Re-sending the same run reads it; ?wait=5s waits for the result.
                 """)
-            .Accepts<JsonElement>("application/json")
             .Produces<JobReply>(StatusCodes.Status200OK)
             .Produces<JobReply>(StatusCodes.Status202Accepted)
             .ProducesProblem(StatusCodes.Status400BadRequest)
@@ -61,7 +60,6 @@ public static class WorkflowsApi
         group.MapPut("/definitions/{name}", SaveDefinitionAsync)
             .WithName("SaveWorkflowDefinition")
             .WithSummary("Register a named definition ({\"start\"?, \"nodes\"}); files in the workflows folder register too")
-            .Accepts<JsonElement>("application/json")
             .Produces(StatusCodes.Status204NoContent)
             .ProducesProblem(StatusCodes.Status400BadRequest);
 

@@ -5,21 +5,35 @@ namespace ExeSys.Core.Hosting;
 
 public static class ExeSysHost
 {
+    private const string Hint = "Settings come from appsettings.json and are overridden by environment variables such as ExeSys__Redis__Connection.";
+
     /// <summary>
-    /// Runs a host and turns a configuration error into one readable line and exit code 2, rather than a stack trace.
+    /// Builds and runs a host, and turns a configuration error (a value out of range, or one that is not even of the
+    /// right type) into one readable line and exit code 2, rather than a stack trace.
     /// </summary>
-    public static async Task<int> RunAsync(IHost host)
+    public static async Task<int> RunAsync(Func<IHost> build)
     {
         try
         {
+            using var host = build();
             await host.RunAsync();
             return 0;
         }
         catch (OptionsValidationException ex)
         {
-            await Console.Error.WriteLineAsync($"ExeSys cannot start: invalid configuration. {string.Join(" ", ex.Failures)}");
-            await Console.Error.WriteLineAsync("Settings come from appsettings.json and are overridden by environment variables such as ExeSys__Redis__Connection.");
-            return 2;
+            return await FailAsync(string.Join(" ", ex.Failures));
         }
+        catch (InvalidOperationException ex) when (ex.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal))
+        {
+            // The binder's message names the setting's path and the value, e.g. "... at 'ExeSys:Worker:Concurrency' to type 'System.Int32'."
+            return await FailAsync(ex.Message);
+        }
+    }
+
+    private static async Task<int> FailAsync(string reason)
+    {
+        await Console.Error.WriteLineAsync($"ExeSys cannot start: invalid configuration. {reason}");
+        await Console.Error.WriteLineAsync(Hint);
+        return 2;
     }
 }
