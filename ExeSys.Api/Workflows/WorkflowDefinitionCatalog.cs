@@ -84,6 +84,14 @@ public sealed class WorkflowDefinitionCatalog(IConnectionMultiplexer redis, Redi
                 logger.LogWarning("Workflow file {File} cannot be read yet: {Error}", file, ex.Message);
                 continue;
             }
+#pragma warning disable CA1031 // One bad file must not keep the files after it from loading.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                logger.LogWarning("Workflow file {File} is not a valid graph: {Error}", file, ex.Message);
+                _loaded[name] = written;
+                continue;
+            }
 
             await SaveAsync(name, text);
             _loaded[name] = written;

@@ -44,6 +44,9 @@ public interface IJobStore
     /// <summary>Asks a runner to stop: its flag is kept in the job and announced to workers.</summary>
     Task<StopOutcome> RequestStopAsync(JobRef job);
 
+    /// <summary>Which of these running jobs have a stop (runners) or a cancellation (cancelled workflow) requested.</summary>
+    Task<(IReadOnlyList<JobRef> Stop, IReadOnlyList<JobRef> Cancel)> GetSignalsAsync(IReadOnlyCollection<JobRef> jobs);
+
     /// <summary>Extends the leases of jobs a live worker is running.</summary>
     Task RenewLeasesAsync(IReadOnlyCollection<JobRef> jobs);
 

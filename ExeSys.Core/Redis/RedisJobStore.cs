@@ -155,13 +155,7 @@ public sealed class RedisJobStore(
                 await queue.AckAsync(job.Job, DateTimeOffset.FromUnixTimeMilliseconds((long)reply[1]), []);
                 return true;
             default:
-                var promoted = new (JobRef, JobPriority)[reply.Length - 1];
-                for (var i = 1; i < reply.Length; i++)
-                {
-                    promoted[i - 1] = (new JobRef((string)reply[i]!, job.Job.JobId), JobPriority.Normal);
-                }
-
-                await queue.AckAsync(job.Job, null, promoted);
+                await queue.AckAsync(job.Job, null, NamesWithPriorities(reply, 1, job.Job.JobId));
                 return true;
         }
     }
@@ -176,6 +170,15 @@ public sealed class RedisJobStore(
             2 => StopOutcome.AlreadyEnded,
             _ => StopOutcome.NoSuchJob,
         };
+
+    public async Task<(IReadOnlyList<JobRef> Stop, IReadOnlyList<JobRef> Cancel)> GetSignalsAsync(IReadOnlyCollection<JobRef> jobs)
+    {
+        var db = Db;
+        var reads = jobs.Select(j => (Job: j, Flags: db.HashGetAsync(keys.Status(j), ["stop", "cancel"]))).ToList();
+        await Task.WhenAll(reads.Select(r => r.Flags));
+        return ([.. reads.Where(r => !r.Flags.Result[0].IsNull).Select(r => r.Job)],
+                [.. reads.Where(r => !r.Flags.Result[1].IsNull).Select(r => r.Job)]);
+    }
 
     public async Task RenewLeasesAsync(IReadOnlyCollection<JobRef> jobs)
     {
@@ -254,6 +257,18 @@ public sealed class RedisJobStore(
         }
 
         await queue.RequeueAsync(actions);
+    }
+
+    /// <summary>Reads name, priority pairs (workflow jobs to enqueue) from a script reply, starting at <paramref name="from"/>.</summary>
+    internal static List<(JobRef, JobPriority)> NamesWithPriorities(RedisResult[] reply, int from, string jobId)
+    {
+        var jobs = new List<(JobRef, JobPriority)>();
+        for (var i = from; i + 1 < reply.Length; i += 2)
+        {
+            jobs.Add((new JobRef((string)reply[i]!, jobId), ParsePriority(reply[i + 1])));
+        }
+
+        return jobs;
     }
 
     private static long ParseLong(RedisResult value) =>

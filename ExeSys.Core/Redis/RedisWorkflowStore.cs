@@ -126,7 +126,7 @@ public sealed class RedisWorkflowStore(IConnectionMultiplexer redis, RedisKeys k
         var phase = (string)reply[1]!;
         if (action == WorkflowAction.Resume)
         {
-            await queue.EnqueueAsync([.. reply.Skip(2).Select(n => (new JobRef((string)n!, run.JobId), JobPriority.Normal))]);
+            await queue.EnqueueAsync(RedisJobStore.NamesWithPriorities(reply, 2, run.JobId));
         }
         else if (action == WorkflowAction.Cancel)
         {

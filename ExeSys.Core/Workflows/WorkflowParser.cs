@@ -33,10 +33,17 @@ public static class WorkflowParser
         }
 
         var nodes = new List<WorkflowNode>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var property in nodesElement.EnumerateObject())
         {
             var name = property.Name;
             var where = $"nodes.{name}";
+            if (!seen.Add(name))
+            {
+                Error(where, $"The node '{name}' is defined more than once.");
+                continue;
+            }
+
             if (JobIdentifiers.Check("node name", name, maxIdLength) is { } bad)
             {
                 Error(where, bad);
@@ -237,7 +244,7 @@ public static class WorkflowParser
             var roots = nodes.Where(n => predecessors[n.Name].Count == 0).Select(n => n.Name).ToList();
             if (roots.Count == 0)
             {
-                error("start", "Every node has a predecessor, so nothing can start: the graph has a cycle. Name the first nodes in 'start'.");
+                error("nodes", $"Every node has a predecessor, so nothing can start: the graph has a cycle through {string.Join(", ", nodes.Select(n => n.Name))}.");
             }
 
             return roots;

@@ -35,6 +35,10 @@ public sealed partial class WorkerService(
     private readonly ConcurrentDictionary<JobRef, ClaimedJob> _running = new();
     private readonly ConcurrentDictionary<JobRef, CancellationTokenSource> _cancels = new();
     private readonly ConcurrentDictionary<JobRef, CancellationTokenSource> _stops = new();
+
+    // A stop or cancel can be announced after job_start made the job ours but before its token is registered; such
+    // early signals wait here (with when they came) and are applied at registration.
+    private readonly ConcurrentDictionary<(JobRef Job, string Kind), DateTimeOffset> _early = new();
     private readonly Channel<byte> _advertise = Channel.CreateBounded<byte>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly Channel<byte> _wake = Channel.CreateBounded<byte>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly CancellationTokenSource _hardStop = new();
@@ -50,8 +54,8 @@ public sealed partial class WorkerService(
     {
         var subscriber = redis.GetSubscriber();
         await _backoff.ExecuteAsync(async _ => await subscriber.SubscribeAsync(keys.WakeChannel, (_, _) => Wake()), stoppingToken);
-        await _backoff.ExecuteAsync(async _ => await subscriber.SubscribeAsync(keys.CancelChannel, (_, member) => Signal(_cancels, member!, "its workflow was cancelled")), stoppingToken);
-        await _backoff.ExecuteAsync(async _ => await subscriber.SubscribeAsync(keys.StopChannel, (_, member) => Signal(_stops, member!, "a stop was requested")), stoppingToken);
+        await _backoff.ExecuteAsync(async _ => await subscriber.SubscribeAsync(keys.CancelChannel, (_, member) => Signal(_cancels, "cancel", member!, "its workflow was cancelled")), stoppingToken);
+        await _backoff.ExecuteAsync(async _ => await subscriber.SubscribeAsync(keys.StopChannel, (_, member) => Signal(_stops, "stop", member!, "a stop was requested")), stoppingToken);
         LogStarted(WorkerId, _options.Concurrency, string.Join(", ", catalog.Names));
 
         catalog.Changed += () => _advertise.Writer.TryWrite(0);
@@ -76,12 +80,30 @@ public sealed partial class WorkerService(
 
     private void Wake() => _wake.Writer.TryWrite(0);
 
-    private void Signal(ConcurrentDictionary<JobRef, CancellationTokenSource> tokens, string member, string why)
+    private void Signal(ConcurrentDictionary<JobRef, CancellationTokenSource> tokens, string kind, string member, string why)
     {
-        if (tokens.TryGetValue(JobRef.Parse(member), out var source))
+        var job = JobRef.Parse(member);
+        if (tokens.TryGetValue(job, out var source))
         {
             logger.LogInformation("Signalling {Job}: {Why}.", member, why);
             source.Cancel();
+        }
+        else
+        {
+            _early[(job, kind)] = time.GetUtcNow();
+            foreach (var old in _early.Where(e => time.GetUtcNow() - e.Value > TimeSpan.FromMinutes(1)).Select(e => e.Key).ToList())
+            {
+                _early.TryRemove(old, out _);
+            }
+        }
+    }
+
+    private async Task RegisterAsync(ConcurrentDictionary<JobRef, CancellationTokenSource> tokens, string kind, JobRef job, CancellationTokenSource source)
+    {
+        tokens[job] = source;
+        if (_early.TryRemove((job, kind), out _))
+        {
+            await source.CancelAsync();
         }
     }
 
@@ -143,11 +165,11 @@ public sealed partial class WorkerService(
     {
         using var cancel = new CancellationTokenSource();
         using var stop = new CancellationTokenSource();
-        _cancels[job.Job] = cancel;
+        await RegisterAsync(_cancels, "cancel", job.Job, cancel);
         var runner = IsRunner(job);
         if (runner)
         {
-            _stops[job.Job] = stop;
+            await RegisterAsync(_stops, "stop", job.Job, stop);
             if (job.StopRequested)
             {
                 await stop.CancelAsync();
@@ -217,10 +239,31 @@ public sealed partial class WorkerService(
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
                 await TryAsync(() => store.RenewLeasesAsync([.. _running.Keys]), "renew leases");
+                await TryAsync(ApplyMissedSignalsAsync, "check stop and cancel flags");
             }
         }
         catch (OperationCanceledException)
         {
+        }
+    }
+
+    /// <summary>The safety net for signals pub/sub lost (a reconnect): the flags stay in the jobs' hashes.</summary>
+    private async Task ApplyMissedSignalsAsync()
+    {
+        if (_running.IsEmpty)
+        {
+            return;
+        }
+
+        var (stop, cancel) = await store.GetSignalsAsync([.. _running.Keys]);
+        foreach (var job in stop)
+        {
+            Signal(_stops, "stop", job.Member, "a stop was requested");
+        }
+
+        foreach (var job in cancel)
+        {
+            Signal(_cancels, "cancel", job.Member, "its workflow was cancelled");
         }
     }
 

@@ -4,7 +4,7 @@
 --       done channel, member, prefix, job_id, name (the job's 'from'), taken (graph edges whose condition held,
 --       comma-separated), retry_at ('' = do not retry; else when the next attempt may start, if attempts remain)
 -- Returns {0} refused (the claim is stale) | {2, retry_at} another attempt is scheduled |
---         {1, promoted...} recorded; promoted are the workflow jobs it moved to state 0, which the caller enqueues.
+--         {1, name, priority, ...} recorded; the pairs are the workflow jobs it moved to state 0, which the caller enqueues.
 local f = redis.call('HMGET', KEYS[1], 'st', 'at', 'to', 'w', 'kind', 'ma', 'errs')
 if f[1] ~= '2' or f[2] ~= ARGV[1] then
   return {0}
@@ -86,6 +86,7 @@ local function advance_graph(taken_list, promoted)
           if state == 'running' then
             redis.call('HSET', key, 'st', '0', 'ut', now)
             promoted[#promoted + 1] = succ
+            promoted[#promoted + 1] = redis.call('HGET', key, 'pri') or '1'
           else
             redis.call('HSET', key, 'held', '1')
           end
@@ -105,10 +106,11 @@ local function advance_steps(ok, promoted)
   if ok then
     redis.call('HSET', wf, 'reached:' .. to, name)
     local key = job_key(prefix, to, job_id, 'status')
-    local s = redis.call('HMGET', key, 'st', 'ra')
+    local s = redis.call('HMGET', key, 'st', 'ra', 'pri')
     if s[1] == '1' and not s[2] then
       redis.call('HSET', key, 'st', '0', 'pred', name, 'ut', now)
       promoted[#promoted + 1] = to
+      promoted[#promoted + 1] = s[3] or '1'
     end
   else
     local msg = 'step ' .. name .. ' failed: ' .. ARGV[3]

@@ -1,6 +1,6 @@
 -- Operator control of a graph run. One job slot: KEYS[1] run status, KEYS[2] workflow hash.
 -- ARGV: action ('pause' | 'resume' | 'cancel'), prefix, job_id, now_ms, retention_ms, done channel, reason
--- Returns {'missing'} | {'ended', state} | {'ok', state, nodes to enqueue...}; cancel also lists running nodes
+-- Returns {'missing'} | {'ended', state} | {'ok', state, node, priority, ...} to enqueue on resume; cancel lists running nodes
 -- after the marker 'running', so their workers can be told to stop.
 local state = redis.call('HGET', KEYS[2], 'state')
 if not state or redis.call('HGET', KEYS[1], 'kind') ~= 'w' then
@@ -25,6 +25,7 @@ if action == 'resume' then
       redis.call('HDEL', key, 'held')
       redis.call('HSET', key, 'st', '0', 'ut', now)
       out[#out + 1] = n
+      out[#out + 1] = redis.call('HGET', key, 'pri') or '1'
     end
   end
   return out
@@ -39,6 +40,8 @@ local out = {'ok', 'cancelled', 'running'}
 for _, n in ipairs(nodes) do
   local key = job_key(prefix, n, job_id, 'status')
   if redis.call('HGET', key, 'st') == '2' then
+    -- Sticky, so a worker that misses the pub/sub message still finds it when it next checks.
+    redis.call('HSET', key, 'cancel', '1')
     out[#out + 1] = n
   end
   redis.call('PEXPIRE', key, ret)
