@@ -6,8 +6,10 @@ namespace ExeSys.Api.Functions;
 
 /// <summary>One function, the module (and version) it comes from, and the live workers that offer it.</summary>
 /// <param name="Module">builtin, or the modules-folder module that provides it.</param>
+/// <param name="Mode">single (runs once per job) or forever (a runner that runs until stopped).</param>
 public sealed record FunctionInfo(
     [property: System.Text.Json.Serialization.JsonPropertyName("name")] string Name,
+    [property: System.Text.Json.Serialization.JsonPropertyName("mode")] string Mode,
     [property: System.Text.Json.Serialization.JsonPropertyName("module")] string Module,
     [property: System.Text.Json.Serialization.JsonPropertyName("version")] string Version,
     [property: System.Text.Json.Serialization.JsonPropertyName("workers")] IReadOnlyList<string> Workers);
@@ -78,11 +80,12 @@ public sealed class FunctionDirectory(ProcessRegistry registry, IOptions<ApiOpti
             var origin = modules.Where(m => m.Status == "loaded")
                 .SelectMany(m => m.Functions.Select(f => (Worker: m.Worker, Function: f, m.Module, m.Version)))
                 .ToDictionary(x => (x.Worker, x.Function), x => (x.Module, x.Version));
+            var forever = workers.SelectMany(w => w.ForeverFunctions ?? []).ToHashSet(StringComparer.Ordinal);
             var functions = workers
                 .SelectMany(w => w.Functions.Select(f => (Function: f, Worker: w.Id, From: origin.GetValueOrDefault((w.Id, f), ("builtin", "")))))
                 .GroupBy(x => x.Function, StringComparer.Ordinal)
                 .OrderBy(g => g.Key, StringComparer.Ordinal)
-                .Select(g => new FunctionInfo(g.Key, g.First().From.Item1, g.Select(x => x.From.Item2).Max(StringComparer.Ordinal) ?? "",
+                .Select(g => new FunctionInfo(g.Key, forever.Contains(g.Key) ? "forever" : "single", g.First().From.Item1, g.Select(x => x.From.Item2).Max(StringComparer.Ordinal) ?? "",
                     [.. g.Select(x => x.Worker).Distinct().Order(StringComparer.Ordinal)]))
                 .ToList();
             return _snapshot = new Snapshot(functions, modules, time.GetUtcNow());

@@ -13,7 +13,8 @@ public sealed record ProcessAdvert(
     [property: JsonPropertyName("concurrency")] int Concurrency,
     [property: JsonPropertyName("running")] int Running,
     [property: JsonPropertyName("modules")] IReadOnlyList<ModuleAdvert>? Modules = null,
-    [property: JsonPropertyName("runners")] IReadOnlyList<string>? Runners = null);
+    [property: JsonPropertyName("runners")] IReadOnlyList<string>? Runners = null,
+    [property: JsonPropertyName("forever_functions")] IReadOnlyList<string>? ForeverFunctions = null);
 
 /// <summary>A function module a worker loaded (or failed to load) from its modules folder.</summary>
 /// <param name="Status">loaded or failed.</param>

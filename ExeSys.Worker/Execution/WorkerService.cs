@@ -276,7 +276,7 @@ public sealed partial class WorkerService(
             {
                 var advert = new ProcessAdvert(WorkerId, "worker", Environment.MachineName, Environment.ProcessId, _started,
                     catalog.Names, _options.Concurrency, Volatile.Read(ref _runningCount), catalog.Modules,
-                    [.. _stops.Keys.Select(j => j.Member)]);
+                    [.. _stops.Keys.Select(j => j.Member)], catalog.RunnerNames);
                 await TryAsync(() => registry.HeartbeatAsync(advert, _options.HeartbeatInterval * 3), "heartbeat");
                 using var beat = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
                 beat.CancelAfter(_options.HeartbeatInterval);

@@ -41,6 +41,10 @@ public sealed class FunctionCatalog
 
     public IReadOnlyList<string> Names => [.. _snapshot.Functions.Keys.Order(StringComparer.Ordinal)];
 
+    /// <summary>The functions that run as forever runners.</summary>
+    public IReadOnlyList<string> RunnerNames =>
+        [.. _snapshot.Functions.Where(f => f.Value.Function.Mode == FunctionMode.ForeverRun).Select(f => f.Key).Order(StringComparer.Ordinal)];
+
     public IReadOnlyList<ModuleAdvert> Modules => _snapshot.Modules;
 
     public bool TryGet(string name, out IExeSysFunction function)
@@ -56,9 +60,11 @@ public sealed class FunctionCatalog
     /// </summary>
     internal IReadOnlyList<ModuleAdvert> Publish(IReadOnlyList<(ModuleAdvert Advert, IReadOnlyList<IExeSysFunction> Functions)> modules)
     {
+        // A clash is settled by who was first: modules already serving go before newcomers, whatever their names.
+        var serving = _snapshot.Modules.Where(m => m.Status == "loaded").Select(m => m.Name).ToHashSet(StringComparer.Ordinal);
         var functions = new Dictionary<string, FunctionEntry>(_builtins, StringComparer.Ordinal);
         var adverts = new List<ModuleAdvert> { _builtinAdvert };
-        foreach (var (advert, moduleFunctions) in modules.OrderBy(m => m.Advert.Name, StringComparer.Ordinal))
+        foreach (var (advert, moduleFunctions) in modules.OrderBy(m => serving.Contains(m.Advert.Name) ? 0 : 1).ThenBy(m => m.Advert.Name, StringComparer.Ordinal))
         {
             var clash = moduleFunctions.FirstOrDefault(f => functions.ContainsKey(f.Name));
             if (clash is not null)

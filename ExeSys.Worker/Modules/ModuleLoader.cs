@@ -101,10 +101,19 @@ internal sealed class ModuleLoader(ILoggerFactory loggers, TimeProvider time)
 
     private static string Describe(Exception ex)
     {
-        var inner = ex is TargetInvocationException or TypeInitializationException && ex.InnerException is not null ? ex.InnerException : ex;
-        return ex is BadImageFormatException ? $"not a valid .NET assembly ({ex.Message})"
-            : ex is TypeInitializationException ? $"a type failed to initialize: {inner.Message}"
-            : ex is ReflectionTypeLoadException or FileNotFoundException or FileLoadException ? $"a dependency is missing: {inner.Message}"
+        // Reflection wraps a throwing static constructor twice (TargetInvocationException, TypeInitializationException);
+        // the reason a person can act on is the innermost message.
+        var typeInit = false;
+        var inner = ex;
+        while (inner is TargetInvocationException or TypeInitializationException && inner.InnerException is not null)
+        {
+            typeInit |= inner is TypeInitializationException;
+            inner = inner.InnerException;
+        }
+
+        return inner is BadImageFormatException ? $"not a valid .NET assembly ({inner.Message})"
+            : typeInit ? $"a type failed to initialize: {inner.GetType().Name}: {inner.Message}"
+            : inner is ReflectionTypeLoadException or FileNotFoundException or FileLoadException ? $"a dependency is missing: {inner.Message}"
             : inner.Message;
     }
 }
