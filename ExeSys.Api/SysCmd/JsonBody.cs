@@ -26,7 +26,7 @@ internal static class JsonBody
 
         if (request.ContentLength > maxBytes)
         {
-            return (null, TooLarge(maxBytes));
+            return (null, TooLarge(request, maxBytes));
         }
 
         var reader = request.BodyReader;
@@ -39,7 +39,7 @@ internal static class JsonBody
                 if (read.Buffer.Length > maxBytes)
                 {
                     reader.AdvanceTo(read.Buffer.Start, read.Buffer.End);
-                    return (null, TooLarge(maxBytes));
+                    return (null, TooLarge(request, maxBytes));
                 }
 
                 if (read.IsCompleted)
@@ -52,7 +52,7 @@ internal static class JsonBody
         }
         catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
-            return (null, TooLarge(maxBytes));
+            return (null, TooLarge(request, maxBytes));
         }
 
         var body = read.Buffer;
@@ -105,7 +105,17 @@ internal static class JsonBody
                type.EndsWith("+json", StringComparison.OrdinalIgnoreCase);
     }
 
-    private static ProblemHttpResult TooLarge(int max) =>
+    /// <summary>
+    /// The rest of an oversized body is never read, so the connection cannot carry another request: say so with
+    /// 'Connection: close', or a keep-alive client would send its next request into a connection about to close.
+    /// </summary>
+    private static ProblemHttpResult TooLarge(HttpRequest request, int max)
+    {
+        request.HttpContext.Response.Headers.Connection = "close";
+        return TooLargeProblem(max);
+    }
+
+    private static ProblemHttpResult TooLargeProblem(int max) =>
         TypedResults.Problem($"The body is larger than {max} bytes, the limit set by ExeSys:Api:MaxBodyBytes.",
             statusCode: StatusCodes.Status413PayloadTooLarge, title: "Request body too large");
 }

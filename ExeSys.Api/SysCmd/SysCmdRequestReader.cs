@@ -35,13 +35,18 @@ public sealed class SysCmdRequestReader(IOptions<ApiOptions> apiOptions, IOption
             var cmd = RequireId(root, "cmd", maxLength, errors);
             var jobId = RequireId(root, "job_id", maxLength, errors);
             var priority = ReadPriority(root, errors);
+            var data = root.TryGetProperty("data", out var d) ? WorkflowParser.TryCompact(d) : "null";
+            if (data is null)
+            {
+                errors["data"] = ["'data' holds a string that is not valid Unicode (a lone surrogate such as \\ud800)."];
+            }
+
             if (errors.Count > 0)
             {
                 return (null, Invalid(errors));
             }
 
-            var data = root.TryGetProperty("data", out var d) ? WorkflowParser.Compact(d) : "null";
-            return (new JobCommand(new JobRef(from!, jobId!), to!, cmd!, data, priority), null);
+            return (new JobCommand(new JobRef(from!, jobId!), to!, cmd!, data!, priority), null);
         }
     }
 

@@ -143,8 +143,16 @@ public static class WorkflowsApi
             }
 
             var run = new JobRef(from!, jobId!);
-            var data = root.TryGetProperty("data", out var d) ? WorkflowParser.Compact(d) : "null";
-            var canonical = WorkflowParser.Compact(graph);
+            var data = root.TryGetProperty("data", out var d) ? WorkflowParser.TryCompact(d) : "null";
+            var canonical = WorkflowParser.TryCompact(graph);
+            if (data is null || canonical is null)
+            {
+                return SysCmdRequestReader.Invalid(new Dictionary<string, string[]>(StringComparer.Ordinal)
+                {
+                    [data is null ? "data" : "nodes"] = ["The request holds a string that is not valid Unicode (a lone surrogate such as \\ud800)."],
+                });
+            }
+
             var runRequest = new WorkflowRunRequest(run, definition, $"{{\"graph\":{canonical},\"data\":{data}}}", data, priority);
 
             using var registration = waitFor > TimeSpan.Zero ? completions.Register(run) : default(CompletionWaiter.Registration?);
@@ -241,7 +249,7 @@ public static class WorkflowsApi
             return SysCmdRequestReader.Invalid(errors);
         }
 
-        await catalog.SaveAsync(name, WorkflowParser.Compact(doc.RootElement));
+        await catalog.SaveAsync(name, WorkflowParser.TryCompact(doc.RootElement) ?? doc.RootElement.GetRawText());
         return TypedResults.NoContent();
     }
 

@@ -21,10 +21,6 @@ public sealed class JobOptions
     [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00", ErrorMessage = "ExeSys:Jobs:PriorityAging must be between 0 and 1 day.")]
     public TimeSpan PriorityAging { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>A re-sent job still in state 0 this long after its last update is enqueued again, which heals a submit cut off between its two steps.</summary>
-    [Range(typeof(TimeSpan), "00:00:01", "01:00:00", ErrorMessage = "ExeSys:Jobs:RequeueStaleAfter must be between 1 second and 1 hour.")]
-    public TimeSpan RequeueStaleAfter { get; set; } = TimeSpan.FromSeconds(5);
-
     /// <summary>How many times a job runs at most when its function throws an unexpected exception (a FunctionException is never retried).</summary>
     [Range(1, 100, ErrorMessage = "ExeSys:Jobs:MaxAttempts must be 1..100.")]
     public int MaxAttempts { get; set; } = 3;

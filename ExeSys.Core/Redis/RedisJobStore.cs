@@ -13,7 +13,7 @@ namespace ExeSys.Core.Redis;
 /// touches both is two scripts, ordered so that a crash between them never loses a job:
 /// <list type="bullet">
 /// <item>submit writes the job, then enqueues it; a job left un-enqueued was never acknowledged to the client,
-/// and a re-send of it enqueues it again (<see cref="JobOptions.RequeueStaleAfter"/>);</item>
+/// and a re-send of it (while it is in state 0) enqueues it again;</item>
 /// <item>claim moves the reference to the inflight set under a lease before the job moves to state 2, so a
 /// worker that dies in between leaves a lease for the controller to expire;</item>
 /// <item>finish records the outcome and promotes workflow successors in the job's slot; only then does the ack drop
@@ -64,9 +64,10 @@ public sealed class RedisJobStore(
             return new SubmitOutcome(SubmitStatus.Conflict, snapshot);
         }
 
-        if (snapshot.State == JobState.Start && now - snapshot.UpdatedMs >= _options.RequeueStaleAfter.TotalMilliseconds)
+        if (snapshot.State == JobState.Start)
         {
-            // Heals a submit whose enqueue step never ran (API crash, Redis blip); ZADD NX makes it a no-op otherwise.
+            // Heals a submit whose enqueue step never ran (API crash, Redis blip between the two scripts): the client
+            // got no 202 and sends again. ZADD NX makes this a no-op when the job is already queued.
             await queue.EnqueueAsync([(job, snapshot.Priority)]);
         }
 

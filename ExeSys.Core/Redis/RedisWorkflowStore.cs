@@ -77,6 +77,7 @@ public sealed class RedisWorkflowStore(IConnectionMultiplexer redis, RedisKeys k
             case "conflict":
                 return new WorkflowSubmitOutcome(WorkflowSubmitStatus.Conflict, RedisJobStore.ReadSnapshot(run, reply, 1));
             default:
+                await queue.EnqueueAsync(RedisJobStore.NamesWithPriorities(reply, 1 + RedisJobStore.SnapshotFields, run.JobId));
                 return new WorkflowSubmitOutcome(WorkflowSubmitStatus.Existing, RedisJobStore.ReadSnapshot(run, reply, 1));
         }
     }

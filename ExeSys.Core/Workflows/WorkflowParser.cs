@@ -172,7 +172,11 @@ public static class WorkflowParser
                             Fail($"Node '{name}', edge to '{to.GetString()}': {problem}");
                         }
 
-                        when = Compact(whenElement);
+                        when = TryCompact(whenElement);
+                        if (when is null)
+                        {
+                            Fail($"Node '{name}', edge to '{to.GetString()}': 'when' holds a string that is not valid Unicode.");
+                        }
                     }
 
                     next.Add(new WorkflowEdge(to.GetString()!, when));
@@ -232,8 +236,13 @@ public static class WorkflowParser
             timeoutMs = Math.Max(1, (int)t.TotalMilliseconds);
         }
 
-        var data = spec.TryGetProperty("data", out var d) ? Compact(d) : "null";
-        return failed ? null : new WorkflowNode(name, cmd!, data, next, maxAttempts, timeoutMs, backoffMs);
+        var data = spec.TryGetProperty("data", out var d) ? TryCompact(d) : "null";
+        if (data is null)
+        {
+            Fail($"Node '{name}': 'data' holds a string that is not valid Unicode (a lone surrogate such as \\ud800).");
+        }
+
+        return failed ? null : new WorkflowNode(name, cmd!, data!, next, maxAttempts, timeoutMs, backoffMs);
     }
 
     private static List<string> ParseStart(JsonElement graph, List<WorkflowNode> nodes, Dictionary<string, List<string>> predecessors,
@@ -321,6 +330,19 @@ public static class WorkflowParser
         if (!nodes.Any(n => reached.Contains(n.Name) && n.Next.Any(e => e.To == WorkflowDefinition.EndJob)))
         {
             error("nodes", "No path from start_job reaches end_job: add \"end_job\" to the 'next' of the last node(s).");
+        }
+    }
+
+    /// <summary>The compact text of a JSON value, or null when a string in it is not valid Unicode (a lone surrogate such as \ud800).</summary>
+    public static string? TryCompact(JsonElement element)
+    {
+        try
+        {
+            return Compact(element);
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
         }
     }
 

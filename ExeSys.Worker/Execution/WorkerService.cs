@@ -124,7 +124,9 @@ public sealed partial class WorkerService(
                 claimed = await _backoff.ExecuteAsync(async _ => await store.ClaimAsync(WorkerId, Math.Min(free, _options.ClaimBatch)), stoppingToken);
             }
 #pragma warning disable CA1031 // One failed claim must not end the loop; it is logged and retried.
-            catch (Exception ex) when (ex is not OperationCanceledException)
+            // StackExchange.Redis can also fail a pending command with TaskCanceledException when Redis hangs; only
+            // the worker's own stopping token may end the loop.
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
 #pragma warning restore CA1031
             {
                 logger.LogError(ex, "Claiming jobs failed; retrying.");

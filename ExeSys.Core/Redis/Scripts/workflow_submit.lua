@@ -15,7 +15,18 @@ if f[1] then
   elseif kind == 'existing' and f[1] ~= '4' and ARGV[6] == '1' and not f[11] then
     redis.call('HSET', KEYS[1], 'w', '1')
   end
-  return {kind, f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10], result, f[12], f[13], f[14]}
+  local out = {kind, f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10], result, f[12], f[13], f[14]}
+  if kind == 'existing' and f[1] == '2' then
+    -- Start nodes still waiting: a submit cut off before its enqueue step is healed by the client's re-send.
+    for _, s in ipairs(split(ARGV[10])) do
+      local n = redis.call('HMGET', job_key(ARGV[3], s, ARGV[2], 'status'), 'st', 'pri')
+      if n[1] == '0' then
+        out[#out + 1] = s
+        out[#out + 1] = n[2] or '1'
+      end
+    end
+  end
+  return out
 end
 local prefix, job_id, now = ARGV[3], ARGV[2], ARGV[5]
 if redis.call('EXISTS', KEYS[3]) == 1 then
