@@ -14,7 +14,7 @@ public static class RedisBackoff
     public static ResiliencePipeline Create(ILogger logger, string loop) => new ResiliencePipelineBuilder()
         .AddRetry(new RetryStrategyOptions
         {
-            ShouldHandle = new PredicateBuilder().Handle<RedisConnectionException>().Handle<RedisTimeoutException>().Handle<RedisServerException>(ex => ex.Message.StartsWith("LOADING", StringComparison.Ordinal)),
+            ShouldHandle = new PredicateBuilder().Handle<RedisConnectionException>().Handle<RedisTimeoutException>().Handle<RedisServerException>(ex => ex.Message.StartsWith("LOADING", StringComparison.Ordinal) || ex.Message.StartsWith("BUSY", StringComparison.Ordinal) || ex.Message.StartsWith("TRYAGAIN", StringComparison.Ordinal)),
             MaxRetryAttempts = int.MaxValue,
             BackoffType = DelayBackoffType.Exponential,
             UseJitter = true,
