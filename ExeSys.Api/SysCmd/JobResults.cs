@@ -26,6 +26,12 @@ internal static class JobResults
         return await store.GetAsync(snapshot.Job, watch: false) ?? snapshot;
     }
 
+    /// <summary>A 400 when a <c>{from}/{job_id}</c> route names an id outside the safe character set, else null.</summary>
+    public static ProblemHttpResult? CheckJobRoute(string from, string jobId, int maxLength) =>
+        (JobIdentifiers.Check("from", from, maxLength) ?? JobIdentifiers.Check("job_id", jobId, maxLength)) is { } bad
+            ? Problem(StatusCodes.Status400BadRequest, "Invalid job reference", bad)
+            : null;
+
     public static ProblemHttpResult Problem(int status, string title, string detail, params (string Key, object? Value)[] extensions)
     {
         var problem = new ProblemDetails { Status = status, Title = title, Detail = detail };

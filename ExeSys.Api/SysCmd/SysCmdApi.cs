@@ -56,10 +56,9 @@ public static class SysCmdApi
     private static async Task<Results<Ok<StopReply>, ProblemHttpResult>> StopAsync(
         string from, [FromRoute(Name = "job_id")] string jobId, IJobStore store, IOptions<JobOptions> jobOptions)
     {
-        var maxLength = jobOptions.Value.MaxIdLength;
-        if ((JobIdentifiers.Check("from", from, maxLength) ?? JobIdentifiers.Check("job_id", jobId, maxLength)) is { } idError)
+        if (JobResults.CheckJobRoute(from, jobId, jobOptions.Value.MaxIdLength) is { } badRoute)
         {
-            return JobResults.Problem(StatusCodes.Status400BadRequest, "Invalid job reference", idError);
+            return badRoute;
         }
 
         return await store.RequestStopAsync(new JobRef(from, jobId)) switch
@@ -136,10 +135,9 @@ public static class SysCmdApi
         IOptions<JobOptions> jobOptions,
         CancellationToken cancellationToken)
     {
-        var maxLength = jobOptions.Value.MaxIdLength;
-        if ((JobIdentifiers.Check("from", from, maxLength) ?? JobIdentifiers.Check("job_id", jobId, maxLength)) is { } idError)
+        if (JobResults.CheckJobRoute(from, jobId, jobOptions.Value.MaxIdLength) is { } badRoute)
         {
-            return JobResults.Problem(StatusCodes.Status400BadRequest, "Invalid job reference", idError);
+            return badRoute;
         }
 
         if (!WaitParameter.TryParse(wait, options.Value.MaxWait, out var waitFor, out var waitError))

@@ -178,7 +178,7 @@ public static class WorkflowsApi
 
     private static async Task<Results<Ok<WorkflowReply>, ProblemHttpResult>> GetAsync(string from, [FromRoute(Name = "job_id")] string jobId, IWorkflowStore workflows, IOptions<JobOptions> jobOptions)
     {
-        if (CheckRun(from, jobId, jobOptions.Value.MaxIdLength) is { } bad)
+        if (JobResults.CheckJobRoute(from, jobId, jobOptions.Value.MaxIdLength) is { } bad)
         {
             return bad;
         }
@@ -192,7 +192,7 @@ public static class WorkflowsApi
     private static async Task<Results<Ok<WorkflowControlReply>, ProblemHttpResult>> ControlAsync(
         string from, [FromRoute(Name = "job_id")] string jobId, string action, IWorkflowStore workflows, IOptions<JobOptions> jobOptions)
     {
-        if (CheckRun(from, jobId, jobOptions.Value.MaxIdLength) is { } bad)
+        if (JobResults.CheckJobRoute(from, jobId, jobOptions.Value.MaxIdLength) is { } bad)
         {
             return bad;
         }
@@ -265,9 +265,4 @@ public static class WorkflowsApi
                 .Select(n => n.Value.ValueKind == JsonValueKind.Object && n.Value.TryGetProperty("cmd", out var c) && c.ValueKind == JsonValueKind.String ? c.GetString()! : null)
                 .OfType<string>().Distinct(StringComparer.Ordinal).ToList()
             : [];
-
-    private static ProblemHttpResult? CheckRun(string from, string jobId, int maxLength) =>
-        (JobIdentifiers.Check("from", from, maxLength) ?? JobIdentifiers.Check("job_id", jobId, maxLength)) is { } bad
-            ? JobResults.Problem(StatusCodes.Status400BadRequest, "Invalid workflow reference", bad)
-            : null;
 }
