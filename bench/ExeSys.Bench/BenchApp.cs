@@ -150,6 +150,11 @@ internal static class BenchApp
         await output.WriteLineAsync($"JSON: {path}");
 
         var failedJobs = warmup.Failed + report.Scenarios.SelectMany(s => s.Rows).SelectMany(r => r.Runs).Sum(f => f.GetValueOrDefault("failed"));
+        if (warmup.Errors.Count > 0)
+        {
+            await Console.Error.WriteLineAsync($"warm-up: {warmup.Failed} failed job(s): {string.Join(Environment.NewLine + "  ", warmup.Errors)}");
+        }
+
         foreach (var row in report.Scenarios.SelectMany(s => s.Rows).Where(r => r.Errors.Count > 0))
         {
             await Console.Error.WriteLineAsync($"{row.Label}: {string.Join(Environment.NewLine + "  ", row.Errors)}");
@@ -176,6 +181,7 @@ internal static class BenchApp
         var rates = new List<double>();
         var jobs = 0;
         var failed = 0;
+        var errors = new List<string>();
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         if (options.WarmupTime > TimeSpan.Zero)
         {
@@ -189,6 +195,7 @@ internal static class BenchApp
             rates.Add(Math.Round(BatchJobs / batch.Elapsed.TotalSeconds));
             jobs += BatchJobs;
             failed += batch.Failed;
+            errors.AddRange(batch.Errors.Take(10 - errors.Count));
             await context.DeleteJobsAsync(batch.DoneJobIds(prefix));
         }
 
@@ -197,7 +204,7 @@ internal static class BenchApp
             await context.Log.WriteLineAsync($"Warm-up: {jobs:N0} jobs; jobs/s per batch of {BatchJobs:N0}: {string.Join(", ", rates.Select(r => r.ToString("N0", CultureInfo.InvariantCulture)))}");
         }
 
-        return new WarmupReport(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds, jobs, failed, BatchJobs, rates);
+        return new WarmupReport(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds, jobs, failed, BatchJobs, rates, errors);
     }
 
     private static bool IsScenarioFailure(Exception ex) =>

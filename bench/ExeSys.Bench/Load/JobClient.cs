@@ -62,8 +62,12 @@ internal sealed class JobClient : IDisposable
         return buffer.WrittenSpan.ToArray();
     }
 
-    /// <summary>Submits one job and waits for its result in the same call; a reply without it (the wait ran out) is followed by GET ?wait.</summary>
-    public async Task<JobOutcome> SubmitAndWaitAsync(string jobId, byte[] body, CancellationToken cancellationToken)
+    /// <summary>
+    /// Submits one job and waits for its result in the same call; a reply without it (the wait ran out) is followed
+    /// by GET ?wait. Done means HTTP 200, data_available, this job's id and echo's data.
+    /// </summary>
+    /// <param name="expectedData">The compact JSON that echo must return.</param>
+    public async Task<JobOutcome> SubmitAndWaitAsync(string jobId, byte[] body, string expectedData, CancellationToken cancellationToken)
     {
         try
         {
@@ -79,16 +83,22 @@ internal sealed class JobClient : IDisposable
 
             if (status == HttpStatusCode.OK && reply.AsSpan().IndexOf(DoneMarker) >= 0)
             {
-                return new JobOutcome(true, null);
+                // The reply must be this job's, with echo's result: a mixed-up reply is a failure, not a fast job.
+                return reply.AsSpan().IndexOf(Encoding.UTF8.GetBytes($"\"job_id\":\"{jobId}\"")) >= 0 &&
+                       reply.AsSpan().IndexOf(Encoding.UTF8.GetBytes($"\"data\":{expectedData}")) >= 0
+                    ? new JobOutcome(true, null)
+                    : new JobOutcome(false, $"job {jobId}: the reply is not this job's or does not echo its data: {Snippet(reply)}");
             }
 
-            return new JobOutcome(false, $"job {jobId}: HTTP {(int)status}: {Encoding.UTF8.GetString(reply, 0, Math.Min(reply.Length, 300))}");
+            return new JobOutcome(false, $"job {jobId}: HTTP {(int)status}: {Snippet(reply)}");
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
         {
             return new JobOutcome(false, $"job {jobId}: {ex.GetType().Name}: {ex.Message}");
         }
     }
+
+    private static string Snippet(byte[] reply) => Encoding.UTF8.GetString(reply, 0, Math.Min(reply.Length, 600));
 
     private async Task<(HttpStatusCode Status, byte[] Body)> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {

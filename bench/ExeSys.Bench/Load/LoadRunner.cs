@@ -73,7 +73,7 @@ internal static class LoadRunner
         var id = JobId(idPrefix, i);
         var body = JobClient.EchoBody(id, dataJson);
         var started = Stopwatch.GetTimestamp();
-        var outcome = await client.SubmitAndWaitAsync(id, body, cancellationToken);
+        var outcome = await client.SubmitAndWaitAsync(id, body, dataJson, cancellationToken);
         latencies[i] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         done[i] = outcome.Done;
         if (outcome.Error is { } error)

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net.Sockets;
+using System.Reflection;
 using System.Text;
 using ExeSys.Bench.Target;
 using StackExchange.Redis;
@@ -37,8 +38,8 @@ internal sealed class CommandMonitor : IAsyncDisposable
     /// <summary>Client commands by role (api, worker, controller, other), then by command name.</summary>
     public Dictionary<string, Dictionary<string, long>> ClientCommands { get; } = new(StringComparer.Ordinal);
 
-    /// <summary>Commands run inside Lua, by the role of the client whose script ran them.</summary>
-    public Dictionary<string, long> LuaCommands { get; } = new(StringComparer.Ordinal);
+    /// <summary>Commands run inside Lua, by the role of the client whose script ran them, then by that script.</summary>
+    public Dictionary<string, Dictionary<string, long>> LuaCommands { get; } = new(StringComparer.Ordinal);
 
     public static async Task<CommandMonitor> StartAsync(string endpoint, ConnectionMultiplexer redis, IReadOnlyList<ProcessRef> processes)
     {
@@ -99,6 +100,7 @@ internal sealed class CommandMonitor : IAsyncDisposable
     {
         var counting = false;
         var lastRole = "other";
+        var lastCommand = "?";
         while (await _reader.ReadLineAsync() is { } line)
         {
             if (line.Contains(_marker, StringComparison.Ordinal))
@@ -125,7 +127,7 @@ internal sealed class CommandMonitor : IAsyncDisposable
             var address = source[(source.IndexOf(' ', StringComparison.Ordinal) + 1)..];
             if (address == "lua")
             {
-                LuaCommands[lastRole] = LuaCommands.GetValueOrDefault(lastRole) + 1;
+                Increment(LuaCommands, lastRole, lastCommand);
                 continue;
             }
 
@@ -139,16 +141,22 @@ internal sealed class CommandMonitor : IAsyncDisposable
                 var sha = line.Substring(nameEnd + 3, 40);
                 command = $"evalsha:{ScriptNames.GetValueOrDefault(sha, sha)}";
             }
-            if (!ClientCommands.TryGetValue(lastRole, out var byCommand))
-            {
-                ClientCommands[lastRole] = byCommand = new Dictionary<string, long>(StringComparer.Ordinal);
-            }
-
-            byCommand[command] = byCommand.GetValueOrDefault(command) + 1;
+            lastCommand = command;
+            Increment(ClientCommands, lastRole, command);
         }
     }
 
-    /// <summary>Round trips (client commands) and commands inside Lua per job, in total and per role; the bench's own are left out.</summary>
+    private static void Increment(Dictionary<string, Dictionary<string, long>> counts, string role, string command)
+    {
+        if (!counts.TryGetValue(role, out var byCommand))
+        {
+            counts[role] = byCommand = new Dictionary<string, long>(StringComparer.Ordinal);
+        }
+
+        byCommand[command] = byCommand.GetValueOrDefault(command) + 1;
+    }
+
+    /// <summary>Round trips (client commands) and commands inside Lua per job, in total, per role and per script; the bench's own are left out.</summary>
     public void AddFigures(Figures figures, int jobs)
     {
         var total = 0L;
@@ -163,12 +171,26 @@ internal sealed class CommandMonitor : IAsyncDisposable
             }
         }
 
-        var lua = LuaCommands.Where(c => c.Key != "bench").Sum(c => c.Value);
+        var lua = 0L;
+        foreach (var (role, byScript) in LuaCommands.Where(c => c.Key != "bench"))
+        {
+            lua += byScript.Values.Sum();
+            foreach (var (script, count) in byScript)
+            {
+                figures[$"redis_lua_cmds_per_job_{role}_{script}"] = (double)count / jobs;
+            }
+        }
+
         figures["redis_round_trips_per_job"] = (double)total / jobs;
         figures["redis_lua_cmds_per_job"] = (double)lua / jobs;
         figures["redis_cmds_per_job_monitor"] = (double)(total + lua) / jobs;
     }
 
+    /// <summary>
+    /// Redis names a script by the SHA1 of its text. The raw files embedded in ExeSys.Core name a script that is sent
+    /// as it is; ExeSys.Core's internal LuaScripts table, read by reflection, names the texts as really sent (it may
+    /// prepend shared helpers). A script neither knows keeps its SHA1.
+    /// </summary>
     private static Dictionary<string, string> LoadScriptNames()
     {
         const string Prefix = "ExeSys.Scripts.";
@@ -178,14 +200,28 @@ internal sealed class CommandMonitor : IAsyncDisposable
         {
             using var stream = core.GetManifestResourceStream(resource)!;
             using var reader = new StreamReader(stream);
-#pragma warning disable CA5350 // SHA1 is what Redis names scripts by, not a security measure.
-            var sha = Convert.ToHexStringLower(System.Security.Cryptography.SHA1.HashData(Encoding.UTF8.GetBytes(reader.ReadToEnd())));
-#pragma warning restore CA5350
-            names[sha] = Path.GetFileNameWithoutExtension(resource[Prefix.Length..]);
+            names[Sha1(reader.ReadToEnd())] = Path.GetFileNameWithoutExtension(resource[Prefix.Length..]);
+        }
+
+        var table = core.GetType("ExeSys.Core.Redis.LuaScripts");
+        foreach (var field in table?.GetFields(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static) ?? [])
+        {
+            if (field.FieldType == typeof(string) && field.GetValue(null) is string text)
+            {
+                names[Sha1(text)] = SnakeCase(field.Name);
+            }
         }
 
         return names;
     }
+
+#pragma warning disable CA5350 // SHA1 is what Redis names scripts by, not a security measure.
+    private static string Sha1(string text) => Convert.ToHexStringLower(System.Security.Cryptography.SHA1.HashData(Encoding.UTF8.GetBytes(text)));
+#pragma warning restore CA5350
+
+    /// <summary>JobSubmit → job_submit, the name of the script's file.</summary>
+    private static string SnakeCase(string name) =>
+        string.Concat(name.Select((c, i) => char.IsUpper(c) && i > 0 ? $"_{char.ToLowerInvariant(c)}" : $"{char.ToLowerInvariant(c)}"));
 
     public async ValueTask DisposeAsync()
     {

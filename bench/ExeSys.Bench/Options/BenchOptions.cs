@@ -31,7 +31,7 @@ internal sealed record BenchOptions
     public IReadOnlyList<KeyValuePair<string, string>> ExtraEnvironment { get; init; } = [];
 
     /// <summary>Requests in flight at once in the throughput scenarios; also the HTTP connection limit.</summary>
-    public int Concurrency { get; init; } = 32;
+    public int Concurrency { get; init; } = 256;
 
     public int Jobs { get; init; } = 20_000;
 

@@ -24,7 +24,7 @@ internal static class OptionParser
 
         Load
           --scenario a,b            scenarios to run (default all): noop, payload10k, latency, retained, chain10, dag100
-          --concurrency N           requests in flight in throughput scenarios (default 32)
+          --concurrency N           requests in flight in throughput scenarios (default 256)
           --jobs N                  measured jobs per throughput scenario (default 20000)
           --warmup-seconds N        no-op load before any scenario, until the JIT has settled (default 20)
           --warmup N                unmeasured jobs before each throughput measurement (default 2000)

@@ -39,7 +39,7 @@ internal sealed record RunSettings(
     IReadOnlyList<ProcessInfo> Processes);
 
 /// <param name="BatchJobsPerS">The throughput of each warm-up batch, in order: it should level off before the end.</param>
-internal sealed record WarmupReport(double Seconds, int Jobs, int Failed, int BatchJobs, IReadOnlyList<double> BatchJobsPerS);
+internal sealed record WarmupReport(double Seconds, int Jobs, int Failed, int BatchJobs, IReadOnlyList<double> BatchJobsPerS, IReadOnlyList<string> Errors);
 
 internal sealed record ProcessInfo(string Role, string Label, int Pid);
 
@@ -48,7 +48,7 @@ internal sealed record MachineInfo(int Cores, string Os, string Dotnet, string R
 /// <param name="Status">ok, failed: why, or not available (why).</param>
 internal sealed record ScenarioReport(string Name, string Description, string Status, IReadOnlyList<RowReport> Rows);
 
-/// <param name="Median">The median of each figure over the repetitions; round-trip figures come from one untimed MONITOR pass.</param>
+/// <param name="Median">The median of each figure over the repetitions (failed: the sum); round-trip figures come from one untimed MONITOR pass.</param>
 /// <param name="Runs">Each repetition's figures.</param>
 internal sealed record RowReport(string Label, Figures Median, IReadOnlyList<Figures> Runs, IReadOnlyList<string> Errors);
 

@@ -18,7 +18,7 @@ internal static class ResultTable
         new("Redis cmds/job", f => Number(f, "redis_cmds_per_job", "F1")),
         new("round trips/job", f => Number(f, "redis_round_trips_per_job", "F1")),
         new("Redis B/job", f => Number(f, "redis_mem_bytes_per_job", "N0")),
-        new("failed", f => Number(f, "failed", "N0")),
+        new("failed (all runs)", f => Number(f, "failed", "N0")),
     ];
 
     /// <summary>Cores used by processes outside the benchmark above which the figures are flagged.</summary>
