@@ -1,6 +1,6 @@
+using ExeSys.Core.Resilience;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
-using StackExchange.Redis;
 
 namespace ExeSys.Api.Errors;
 
@@ -10,14 +10,6 @@ namespace ExeSys.Api.Errors;
 /// </summary>
 public sealed class RedisUnavailableHandler(IProblemDetailsService problems, ILogger<RedisUnavailableHandler> logger) : IExceptionHandler
 {
-    /// <summary>
-    /// Redis states that pass by themselves: replaying its AOF after a restart (LOADING), a busy script (BUSY), or a
-    /// replica or cluster not ready yet. The client should retry, as when Redis is unreachable.
-    /// </summary>
-    private static readonly string[] TransientErrors = ["LOADING", "BUSY", "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN"];
-
-    internal static bool IsTransient(string message) => TransientErrors.Any(e => message.StartsWith(e, StringComparison.Ordinal));
-
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
         int status;
@@ -29,8 +21,7 @@ public sealed class RedisUnavailableHandler(IProblemDetailsService problems, ILo
                 title = "Bad request";
                 detail = bad.Message;
                 break;
-            case RedisConnectionException or RedisTimeoutException:
-            case RedisServerException server when IsTransient(server.Message):
+            case var _ when RedisFaults.IsTransient(exception):
                 status = StatusCodes.Status503ServiceUnavailable;
                 title = "Job store unavailable";
                 detail = "ExeSys cannot reach Redis right now, so the request was not carried out. Retry shortly; re-sending a command never runs it twice.";

@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Polly;
 using Polly.Retry;
-using StackExchange.Redis;
 
 namespace ExeSys.Core.Resilience;
 
@@ -14,7 +13,7 @@ public static class RedisBackoff
     public static ResiliencePipeline Create(ILogger logger, string loop) => new ResiliencePipelineBuilder()
         .AddRetry(new RetryStrategyOptions
         {
-            ShouldHandle = new PredicateBuilder().Handle<RedisConnectionException>().Handle<RedisTimeoutException>().Handle<RedisServerException>(ex => ex.Message.StartsWith("LOADING", StringComparison.Ordinal) || ex.Message.StartsWith("BUSY", StringComparison.Ordinal) || ex.Message.StartsWith("TRYAGAIN", StringComparison.Ordinal)),
+            ShouldHandle = new PredicateBuilder().Handle<Exception>(RedisFaults.IsTransient),
             MaxRetryAttempts = int.MaxValue,
             BackoffType = DelayBackoffType.Exponential,
             UseJitter = true,
