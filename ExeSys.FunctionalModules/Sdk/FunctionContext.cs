@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
+using StackExchange.Redis;
 
 namespace ExeSys.FunctionalModules;
 
@@ -51,6 +52,18 @@ public sealed class FunctionContext
     /// work and return the final EOJ. Already signalled if the stop came before the runner started.
     /// </summary>
     public CancellationToken StopRequested { get; init; }
+
+    /// <summary>
+    /// The functions' own Redis data store, kept apart from ExeSys's keys as the original kept function data in a
+    /// database of its own: by default database 1 of the ExeSys Redis, over a connection of its own
+    /// (<c>ExeSys:Functions:DataStore</c> chooses the server, database and a key prefix). Workers always set it;
+    /// it is null only in a context built by hand, e.g. in a unit test of a function.
+    /// </summary>
+    /// <remarks>
+    /// Read and write freely (<c>StringGetAsync</c>, <c>HashIncrementAsync</c>, <c>ScriptEvaluateAsync</c> and so on).
+    /// Do not use blocking commands such as <c>BLPOP</c>: the connection is shared by every function of the worker.
+    /// </remarks>
+    public IDatabase? DataStore { get; init; }
 
     /// <summary>Where <see cref="PublishAsync"/> writes; set by the worker.</summary>
     public Func<JsonNode?, ValueTask>? Publisher { get; init; }

@@ -93,6 +93,17 @@ public sealed class Dropping_a_module_into_a_running_worker
             Assert.That(first.Get("data").GetProperty("greeting").GetString(), Is.EqualTo("Hello, ExeSys!"), first.Text);
         }
 
+        // A module function gets the functions' data store: the host's StackExchange.Redis IDatabase, one type across load contexts.
+        var visitor = $"visitor-{Guid.NewGuid():N}";
+        var visit1 = await Client.SubmitAsync("modules", $"{visitor}-1", "visit_count", $"\"{visitor}\"", wait: "10s");
+        var visit2 = await Client.SubmitAsync("modules", $"{visitor}-2", "visit_count", $"\"{visitor}\"", wait: "10s");
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(visit1.Text, Does.Contain("\"visits\":1"), visit1.Text);
+            Assert.That(visit2.Text, Does.Contain("\"visits\":2"), visit2.Text);
+            Assert.That(await TestRedis.Connection.GetDatabase(1).StringGetAsync($"visits:{visitor}"), Is.EqualTo((StackExchange.Redis.RedisValue)2));
+        }
+
         // Replaced while a job runs on version 1: new jobs get version 2, the running job finishes on version 1.
         await Client.SubmitAsync("modules", "slow-v1", "slow_version", "4000");
         await Client.WaitForJobAsync("modules", "slow-v1", r => r.State == 2, LoadTimeout, "slow_version to start on version 1");

@@ -10,7 +10,7 @@ using Polly;
 namespace ExeSys.Worker.Execution;
 
 /// <summary>Runs one claimed job's function and records its outcome.</summary>
-public sealed class JobExecutor(FunctionCatalog catalog, IJobStore store, IOptions<JobOptions> options, TimeProvider time, ILoggerFactory loggers, ILogger<JobExecutor> logger)
+public sealed class JobExecutor(FunctionCatalog catalog, FunctionDataStore dataStore, IJobStore store, IOptions<JobOptions> options, TimeProvider time, ILoggerFactory loggers, ILogger<JobExecutor> logger)
 {
     /// <summary>How long a function may take to honour its timeout's cancellation before the worker gives up on it.</summary>
     private static readonly TimeSpan AbandonGrace = TimeSpan.FromSeconds(2);
@@ -61,6 +61,7 @@ public sealed class JobExecutor(FunctionCatalog catalog, IJobStore store, IOptio
                 Inputs = inputs.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => p.Value, StringComparer.Ordinal),
                 DeferredUntil = job.DeferredUntilMs > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(job.DeferredUntilMs) : null,
                 StopRequested = stop,
+                DataStore = dataStore.Database,
                 Publisher = async progress => await store.PublishProgressAsync(job, progress?.ToJsonString() ?? "null"),
             };
             var run = function.RunAsync(context).AsTask();

@@ -14,6 +14,8 @@ public static class WorkerHostExtensions
         builder.AddExeSysCore();
         builder.Services.AddOptions<WorkerOptions>().BindConfiguration(WorkerOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddBuiltinFunctions();
+        builder.Services.AddOptions<FunctionDataStoreOptions>().BindConfiguration(FunctionDataStoreOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<FunctionDataStore>();
         builder.Services.AddSingleton<IExeSysFunction, StopRunnerFunction>();
         builder.Services.AddSingleton<FunctionCatalog>();
         builder.Services.AddSingleton<JobExecutor>();

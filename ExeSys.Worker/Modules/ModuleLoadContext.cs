@@ -4,22 +4,24 @@ using System.Runtime.Loader;
 namespace ExeSys.Worker.Modules;
 
 /// <summary>
-/// One module's collectible load context. The module shares only the SDK (<c>ExeSys.FunctionalModules</c>) and the
-/// framework with the host; its own dependencies resolve from its folder. Assemblies load from bytes, never mapped
+/// One module's collectible load context. The module shares only the SDK (<c>ExeSys.FunctionalModules</c>), the
+/// libraries whose types the SDK hands to functions (StackExchange.Redis for the data store) and the framework with
+/// the host; its own dependencies resolve from its folder. Assemblies load from bytes, never mapped
 /// from the files, so copying a new version over the folder cannot disturb jobs still running on the old one.
 /// </summary>
 internal sealed class ModuleLoadContext(string name, string mainAssemblyPath) : AssemblyLoadContext($"module:{name}", isCollectible: true)
 {
-    private static readonly string SdkName = typeof(FunctionalModules.IExeSysFunction).Assembly.GetName().Name!;
+    /// <summary>The SDK and the non-framework assemblies it references, so <c>IDatabase</c> is one type on both sides.</summary>
+    private static readonly HashSet<string> Shared = SharedAssemblies();
     private readonly AssemblyDependencyResolver _resolver = new(mainAssemblyPath);
 
     public Assembly LoadMain() => LoadBytes(mainAssemblyPath);
 
     protected override Assembly? Load(AssemblyName assemblyName)
     {
-        if (assemblyName.Name == SdkName)
+        if (Shared.Contains(assemblyName.Name!))
         {
-            return null; // the host's copy, so IExeSysFunction is the same type on both sides
+            return null; // the host's copy, so IExeSysFunction (and IDatabase) are the same types on both sides
         }
 
         var path = _resolver.ResolveAssemblyToPath(assemblyName);
@@ -35,6 +37,16 @@ internal sealed class ModuleLoadContext(string name, string mainAssemblyPath) : 
     {
         var path = _resolver.ResolveUnmanagedDllToPath(unmanagedDllName);
         return path is null ? IntPtr.Zero : LoadUnmanagedDllFromPath(path);
+    }
+
+    private static HashSet<string> SharedAssemblies()
+    {
+        var sdk = typeof(FunctionalModules.IExeSysFunction).Assembly;
+        var names = sdk.GetReferencedAssemblies().Select(a => a.Name!)
+            .Where(n => !n.StartsWith("System", StringComparison.Ordinal) && !n.StartsWith("Microsoft", StringComparison.Ordinal) && n != "netstandard" && n != "mscorlib")
+            .ToHashSet(StringComparer.Ordinal);
+        names.Add(sdk.GetName().Name!);
+        return names;
     }
 
     private static bool IsFramework(AssemblyName name) =>
