@@ -1,4 +1,5 @@
 using ExeSys.Api.Errors;
+using ExeSys.Api.Events;
 using ExeSys.Api.Functions;
 using ExeSys.Api.Health;
 using ExeSys.Api.OpenApi;
@@ -59,6 +60,7 @@ public static class ApiHostExtensions
         app.UseExeSysSwagger();
         app.MapSysCmd();
         app.MapWorkflows();
+        app.MapEvents();
         app.MapFunctions();
         app.MapHealth();
         app.MapGet("/", () => TypedResults.Redirect("/swagger")).ExcludeFromDescription();

@@ -66,6 +66,16 @@ internal sealed class SysCmdExamples : IOperationFilter
         ["by_name"] = ("Start a registered definition", """{"from":"testclient","job_id":"nightly-2026-11-22","workflow":"nightly","data":{"day":"2026-11-22"}}"""),
     };
 
+    private static readonly Dictionary<string, (string Summary, string Json)> EventRequests = new()
+    {
+        ["payment"] = ("An event with data", """{"event":"payment_received","data":{"order":42,"amount":99.5}}"""),
+    };
+
+    private static readonly Dictionary<string, (string Summary, string Json)> EventReplies = new()
+    {
+        ["delivered"] = ("The jobs the event reached", """{"event":"payment_received","delivered":[{"from":"await_payment","job_id":"order-42"}]}"""),
+    };
+
     private static readonly Dictionary<string, (string Summary, string Json)> WorkflowReplies = new()
     {
         ["run"] = ("A finished diamond", """{"run":{"resp":"data_available","state":3,"from":"testclient","job_id":"diamond-1","to":"end_job","cmd":"workflow","priority":"normal","attempts":1,"created":"2026-11-22T20:00:00+00:00","updated":"2026-11-22T20:00:00.03+00:00","poll":"/workflows/testclient/diamond-1","data":114},"phase":"done","nodes":[{"name":"a","state":3,"status":"data_available","cmd":"sum","attempts":1,"started":"2026-11-22T20:00:00.01+00:00","finished":"2026-11-22T20:00:00.012+00:00","skipped":false,"next":["b","c"]},{"name":"b","state":3,"status":"data_available","cmd":"sum","attempts":1,"started":"2026-11-22T20:00:00.014+00:00","finished":"2026-11-22T20:00:00.015+00:00","skipped":false,"next":["d"]},{"name":"c","state":3,"status":"data_available","cmd":"sum","attempts":1,"started":"2026-11-22T20:00:00.014+00:00","finished":"2026-11-22T20:00:00.016+00:00","skipped":false,"next":["d"]},{"name":"d","state":3,"status":"data_available","cmd":"sum","attempts":1,"started":"2026-11-22T20:00:00.02+00:00","finished":"2026-11-22T20:00:00.021+00:00","skipped":false,"next":["end_job"]}]}"""),
@@ -81,6 +91,7 @@ internal sealed class SysCmdExamples : IOperationFilter
         ["SysCmd"] = typeof(SysCmd.SysCmdRequest),
         ["SubmitWorkflow"] = typeof(System.Text.Json.JsonElement),
         ["SaveWorkflowDefinition"] = typeof(System.Text.Json.JsonElement),
+        ["PostEvent"] = typeof(System.Text.Json.JsonElement),
     };
 
     public void Apply(OpenApiOperation operation, OperationFilterContext context)
@@ -103,6 +114,7 @@ internal sealed class SysCmdExamples : IOperationFilter
             "GetJob" => (null, Responses),
             "SubmitWorkflow" => (WorkflowRequests, Responses),
             "GetWorkflow" => (null, new Dictionary<string, Dictionary<string, (string Summary, string Json)>> { ["200"] = WorkflowReplies, ["404"] = Responses["404"] }),
+            "PostEvent" => (EventRequests, new Dictionary<string, Dictionary<string, (string Summary, string Json)>> { ["200"] = EventReplies, ["400"] = Responses["400"] }),
             _ => (null, null),
         };
         if (responses is null)

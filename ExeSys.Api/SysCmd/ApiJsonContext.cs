@@ -13,6 +13,7 @@ namespace ExeSys.Api.SysCmd;
 [JsonSerializable(typeof(ExeSys.Api.Workflows.WorkflowReply))]
 [JsonSerializable(typeof(ExeSys.Api.Workflows.WorkflowControlReply))]
 [JsonSerializable(typeof(ExeSys.Api.Workflows.CancelAllReply))]
+[JsonSerializable(typeof(ExeSys.Api.Events.EventReply))]
 [JsonSerializable(typeof(IReadOnlyDictionary<string, System.Text.Json.JsonElement>))]
 [JsonSerializable(typeof(IReadOnlyList<FunctionInfo>))]
 [JsonSerializable(typeof(IReadOnlyList<ModuleInfo>))]

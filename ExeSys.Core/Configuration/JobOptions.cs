@@ -10,6 +10,13 @@ public sealed class JobOptions
     [Range(typeof(TimeSpan), "00:00:01", "3650.00:00:00", ErrorMessage = "ExeSys:Jobs:Retention must be between 1 second and 3650 days.")]
     public TimeSpan Retention { get; set; } = TimeSpan.FromDays(1);
 
+    /// <summary>
+    /// How long a posted event is kept for wait_event jobs that start waiting after it was posted (events posted since a
+    /// job was created count for it).
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "7.00:00:00", ErrorMessage = "ExeSys:Jobs:EventRetention must be between 1 ms and 7 days.")]
+    public TimeSpan EventRetention { get; set; } = TimeSpan.FromMinutes(10);
+
     /// <summary>How long a claimed job may go without a lease renewal before the controller gives it to another worker.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00", ErrorMessage = "ExeSys:Jobs:LeaseDuration must be between 1 second and 1 hour.")]
     public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(15);

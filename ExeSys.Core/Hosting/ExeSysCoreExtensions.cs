@@ -1,4 +1,5 @@
 using ExeSys.Core.Configuration;
+using ExeSys.Core.Events;
 using ExeSys.Core.Jobs;
 using ExeSys.Core.Redis;
 using ExeSys.Core.Registry;
@@ -25,6 +26,7 @@ public static class ExeSysCoreExtensions
         services.AddSingleton<IJobStore, RedisJobStore>();
         services.AddSingleton<ProcessRegistry>();
         services.AddSingleton<IWorkflowStore, RedisWorkflowStore>();
+        services.AddSingleton<IEventStore, RedisEventStore>();
         return builder;
     }
 

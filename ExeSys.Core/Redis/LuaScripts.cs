@@ -31,6 +31,10 @@ internal static class LuaScripts
     public static readonly string WorkflowControl = Load("workflow_control");
     public static readonly string JobProgress = Load("job_progress");
     public static readonly string JobStop = Load("job_stop");
+    public static readonly string EventAwait = Load("event_await");
+    public static readonly string EventWait = Load("event_wait");
+    public static readonly string EventPost = Load("event_post");
+    public static readonly string EventDeliver = Load("event_deliver");
 
     /// <summary>Every script starts with the shared helpers of _common.lua (key names, list splitting).</summary>
     private static string Load(string name) => Common + "\n" + Read(name);

@@ -12,6 +12,8 @@ namespace ExeSys.Core.Redis;
 /// The <c>{job_id}</c> hash tag keeps every key of a job in one Redis Cluster slot.</item>
 /// <item>Queue: <c>P:{queue}:ready</c> and <c>P:{queue}:inflight</c> (sorted sets), one slot of their own.</item>
 /// <item>Registry: <c>P:{registry}:workers</c>, <c>P:{registry}:functions</c>, <c>P:{registry}:controllers</c>.</item>
+/// <item>Events (wait_event): <c>P:event:{name}:waiters</c> (hash) and <c>P:event:{name}:recent</c> (sorted set),
+/// one slot per event name.</item>
 /// </list>
 /// </summary>
 public sealed class RedisKeys
@@ -52,6 +54,12 @@ public sealed class RedisKeys
 
     /// <summary>A client's graph runs (score = start time), for "cancel all of a client". Entries of ended runs are pruned lazily.</summary>
     public RedisKey ClientRuns(string from) => $"{_prefix}:runs:{{{from}}}";
+
+    /// <summary>The jobs waiting for an event (wait_event): <c>from:job_id</c> → condition JSON ('' = any).</summary>
+    public RedisKey EventWaiters(string name) => $"{_prefix}:event:{{{name}}}:waiters";
+
+    /// <summary>An event's recent posts (score = post time ms), kept for ExeSys:Jobs:EventRetention for waiters that register late.</summary>
+    public RedisKey EventRecent(string name) => $"{_prefix}:event:{{{name}}}:recent";
 
     /// <summary>Named workflow definitions: name → JSON.</summary>
     public RedisKey WorkflowDefinitions { get; }

@@ -17,6 +17,7 @@ public static class WorkerHostExtensions
         builder.Services.AddOptions<FunctionDataStoreOptions>().BindConfiguration(FunctionDataStoreOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<FunctionDataStore>();
         builder.Services.AddSingleton<IExeSysFunction, StopRunnerFunction>();
+        builder.Services.AddSingleton<IExeSysFunction, WaitEventFunction>();
         builder.Services.AddSingleton<FunctionCatalog>();
         builder.Services.AddSingleton<JobExecutor>();
         builder.Services.AddSingleton<ModuleLoader>();

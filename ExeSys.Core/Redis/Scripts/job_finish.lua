@@ -135,8 +135,10 @@ local function advance_steps(ok, promoted)
 end
 
 if ARGV[2] == '1' then
-  redis.call('HSET', KEYS[1], 'st', '1', 'ra', ARGV[12], 'du', ARGV[12], 'at', tonumber(f[2]) - 1, 'ut', now)
-  return {2, ARGV[12]}
+  -- A wait_event job that an event reached while it ran is due at once (it still remembers the time it asked for).
+  local due = redis.call('HEXISTS', KEYS[1], 'evd') == 1 and now or ARGV[12]
+  redis.call('HSET', KEYS[1], 'st', '1', 'ra', due, 'du', ARGV[12], 'at', tonumber(f[2]) - 1, 'ut', now)
+  return {2, due}
 end
 local ok = ARGV[2] == '3'
 if ok then

@@ -1,14 +1,17 @@
 -- Move jobs from inflight back to the queue, and forget ended ones. Queue slot: KEYS[1] ready, KEYS[2] inflight,
 -- KEYS[3] scheduled. ARGV: wake channel, then groups of: action, score, member. Actions: 'r' leave inflight for ready,
 -- 's' leave inflight for scheduled, 'd' leave inflight (score unused), 'e' enqueue only: a workflow successor, which
--- must keep any inflight entry it has, since that may be the lease of a worker that just claimed it.
+-- must keep any inflight entry it has, since that may be the lease of a worker that just claimed it; 'w' leave
+-- scheduled for ready: a waiting job woken early (an event reached it).
 local items = {}
 for i = 2, #ARGV, 3 do
   local action, score, member = ARGV[i], ARGV[i + 1], ARGV[i + 2]
-  if action ~= 'e' then
+  if action == 'w' then
+    redis.call('ZREM', KEYS[3], member)
+  elseif action ~= 'e' then
     redis.call('ZREM', KEYS[2], member)
   end
-  if action == 'r' or action == 'e' then
+  if action == 'r' or action == 'e' or action == 'w' then
     items[#items + 1] = score
     items[#items + 1] = member
   elseif action == 's' then

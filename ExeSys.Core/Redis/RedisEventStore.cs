@@ -1,0 +1,109 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using ExeSys.Core.Configuration;
+using ExeSys.Core.Events;
+using ExeSys.Core.Jobs;
+using ExeSys.Core.Workflows;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace ExeSys.Core.Redis;
+
+/// <summary>
+/// Events in Redis. Per event name, one slot holds the waiters and the recent posts (<see cref="RedisKeys.EventWaiters"/>,
+/// <see cref="RedisKeys.EventRecent"/>); registering and posting are atomic there, so no event slips between them.
+/// A post then delivers to each matching job in the job's own slot, and wakes it in the queue slot.
+/// </summary>
+public sealed class RedisEventStore(IConnectionMultiplexer redis, RedisKeys keys, RedisQueueSlot queue, IOptions<JobOptions> options, TimeProvider time) : IEventStore
+{
+    private IDatabase Db => redis.GetDatabase();
+
+    public async Task<PostedEvent?> AwaitAsync(JobRef job, string name, string? whenJson)
+    {
+        var seen = (RedisResult[])(await Db.ScriptEvaluateAsync(LuaScripts.EventAwait, [keys.Status(job)], [name]))!;
+        if ((int)seen[0] == 1)
+        {
+            return new PostedEvent((string)seen[1]!);
+        }
+
+        var since = (long)seen[1];
+        var recent = (RedisValue[])(await Db.ScriptEvaluateAsync(
+            LuaScripts.EventWait, [keys.EventWaiters(name), keys.EventRecent(name)], [job.Member, whenJson ?? "", since]))!;
+        foreach (var posted in recent)
+        {
+            if (Matches(whenJson, posted!))
+            {
+                _ = Db.HashDeleteAsync(keys.EventWaiters(name), job.Member, CommandFlags.FireAndForget);
+                return new PostedEvent(posted!);
+            }
+        }
+
+        return null;
+    }
+
+    public async Task<IReadOnlyList<JobRef>> PostAsync(string name, string dataJson)
+    {
+        var now = time.GetUtcNow();
+        var posted = new JsonObject
+        {
+            ["event"] = name,
+            ["data"] = JsonNode.Parse(dataJson),
+            ["posted_at"] = now.ToString("O", CultureInfo.InvariantCulture),
+            ["id"] = Guid.NewGuid().ToString("N"),
+        }.ToJsonString();
+        var waiters = (RedisValue[])(await Db.ScriptEvaluateAsync(
+            LuaScripts.EventPost, [keys.EventWaiters(name), keys.EventRecent(name)],
+            [posted, now.ToUnixTimeMilliseconds(), (long)options.Value.EventRetention.TotalMilliseconds]))!;
+
+        var delivered = new List<JobRef>();
+        var forget = new List<RedisValue>();
+        var wake = new List<(char, long, JobRef)>();
+        for (var i = 0; i + 1 < waiters.Length; i += 2)
+        {
+            var member = (string)waiters[i]!;
+            var when = (string)waiters[i + 1]!;
+            if (!Matches(when.Length == 0 ? null : when, posted))
+            {
+                continue;
+            }
+
+            var job = JobRef.Parse(member);
+            var reply = (RedisResult[])(await Db.ScriptEvaluateAsync(
+                LuaScripts.EventDeliver, [keys.Status(job)], [name, posted, now.ToUnixTimeMilliseconds()]))!;
+            forget.Add(member);
+            switch ((int)reply[0])
+            {
+                case 1:
+                    delivered.Add(job);
+                    wake.Add(('w', queue.Score(queue.NowMs, RedisJobStore.ParsePriority(reply[1])), job));
+                    break;
+                case 2:
+                    delivered.Add(job);
+                    break;
+            }
+        }
+
+        // Woken before forgotten: a crash in between leaves the waiter, and posting again wakes the job again.
+        await queue.RequeueAsync(wake);
+        if (forget.Count > 0)
+        {
+            await Db.HashDeleteAsync(keys.EventWaiters(name), [.. forget]);
+        }
+
+        return delivered;
+    }
+
+    /// <summary>Whether a posted event (its JSON as stored) satisfies a waiter's condition on the event's data.</summary>
+    private static bool Matches(string? whenJson, string postedJson)
+    {
+        if (whenJson is null)
+        {
+            return true;
+        }
+
+        using var when = JsonDocument.Parse(whenJson);
+        using var posted = JsonDocument.Parse(postedJson);
+        return EdgeCondition.Evaluate(when.RootElement, posted.RootElement.GetProperty("data"));
+    }
+}

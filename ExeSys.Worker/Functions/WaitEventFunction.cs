@@ -1,0 +1,80 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using ExeSys.Core.Events;
+using ExeSys.Core.Jobs;
+using ExeSys.Core.Workflows;
+using ExeSys.FunctionalModules;
+
+namespace ExeSys.Worker.Functions;
+
+/// <summary>
+/// <c>wait_event</c>: finishes when a matching event is posted to <c>POST /events</c>, without holding a worker slot
+/// meanwhile (it defers itself, and the post wakes it). <c>data</c> is the event name, or
+/// <c>{"event": name, "when": condition, "timeout_ms": n}</c>: <c>when</c> has the shape of a workflow edge's condition
+/// and is checked against the event's data; without <c>timeout_ms</c> it waits for as long as it takes. Events posted
+/// after the job was created count, even before it started waiting, while they are retained
+/// (<c>ExeSys:Jobs:EventRetention</c>). Returns <c>{"event", "data", "posted_at", "id"}</c>.
+/// </summary>
+public sealed class WaitEventFunction(IEventStore events, TimeProvider time) : IExeSysFunction
+{
+    private const string Usage = "wait_event needs data to be an event name, or {\"event\": name, \"when\": {\"path\": ..., \"equals\": ...}, \"timeout_ms\": n}.";
+
+    /// <summary>How long a wait without a timeout lasts: for practical purposes, until the event comes.</summary>
+    private static readonly TimeSpan Forever = TimeSpan.FromDays(3650);
+
+    public string Name => "wait_event";
+
+    public async ValueTask<JsonNode?> RunAsync(FunctionContext context)
+    {
+        var (name, whenJson, timeoutMs) = Parse(context.Data);
+        var posted = await events.AwaitAsync(new JobRef(context.From, context.JobId), name, whenJson);
+        if (posted is not null)
+        {
+            return JsonNode.Parse(posted.Json);
+        }
+
+        var now = time.GetUtcNow();
+        if (timeoutMs is { } ms && context.DeferredUntil is { } until && now >= until)
+        {
+            throw new FunctionException($"wait_event: no '{name}' event{(whenJson is null ? "" : " matching its condition")} came within {ms} ms.");
+        }
+
+        throw new DeferException(context.DeferredUntil ?? now + (timeoutMs is { } t ? TimeSpan.FromMilliseconds(t) : Forever));
+    }
+
+    private static (string Name, string? WhenJson, long? TimeoutMs) Parse(JsonElement data)
+    {
+        JsonElement name, when = default, timeout = default;
+        if (data.ValueKind == JsonValueKind.String)
+        {
+            name = data;
+        }
+        else if (data.ValueKind != JsonValueKind.Object || !data.TryGetProperty("event", out name) || name.ValueKind != JsonValueKind.String)
+        {
+            throw new FunctionException(Usage);
+        }
+        else
+        {
+            data.TryGetProperty("when", out when);
+            data.TryGetProperty("timeout_ms", out timeout);
+        }
+
+        if (JobIdentifiers.Check("event", name.GetString()!, 128) is { } badName)
+        {
+            throw new FunctionException($"wait_event: {badName}");
+        }
+
+        if (when.ValueKind != JsonValueKind.Undefined && EdgeCondition.Check(when) is { } badWhen)
+        {
+            throw new FunctionException($"wait_event: {badWhen}");
+        }
+
+        long? timeoutMs = null;
+        if (timeout.ValueKind != JsonValueKind.Undefined)
+        {
+            timeoutMs = timeout.TryGetInt64(out var t) && t >= 0 ? t : throw new FunctionException("wait_event: 'timeout_ms' must be a whole number of milliseconds, 0 or more.");
+        }
+
+        return (name.GetString()!, when.ValueKind == JsonValueKind.Undefined ? null : when.GetRawText(), timeoutMs);
+    }
+}
