@@ -21,5 +21,5 @@ public interface IEventStore
     Task<IReadOnlyList<JobRef>> PostAsync(string name, string dataJson);
 }
 
-/// <summary>An event as a waiting job receives it: <c>{"event", "data", "posted_at"}</c> JSON, and its parts.</summary>
+/// <summary>An event as a waiting job receives it: its <c>{"event", "data", "posted_at", "id"}</c> JSON.</summary>
 public sealed record PostedEvent(string Json);
