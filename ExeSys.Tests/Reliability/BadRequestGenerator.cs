@@ -90,7 +90,7 @@ internal sealed class BadRequestGenerator
             (8, WrongType), (12, BadIdCharacter), (2, EmptyId), (4, LongId), (5, MissingField), (5, UnknownField), (3, DuplicateField),
             (3, BadPriority), (8, Truncated), (6, GarbledStructure), (5, InvalidUtf8), (5, RandomBytes), (3, NotAnObject), (3, TooDeep),
             (4, Oversized), (5, BadContentType), (5, BadWait), (2, BadOperationHeader), (3, CollidesWithExistingJob), (4, OddDataForUnknownFunction),
-            (2, WrongMethod), (1, EmptyBody), (5, BadJobRead), (6, BadGraph), (3, BadWorkflowControl), (3, BadDefinition),
+            (2, WrongMethod), (1, EmptyBody), (5, BadJobRead), (6, BadGraph), (3, BadWorkflowControl), (3, BadDefinition), (3, BadEvent),
         };
         var total = generators.Sum(g => g.Weight);
         for (var i = 0; i < count; i++)
@@ -434,6 +434,35 @@ internal sealed class BadRequestGenerator
 
         return new BadRequest("bad-definition", HttpMethod.Put, $"/workflows/definitions/{name}",
             Encoding.UTF8.GetBytes(definition.ToJsonString()), "application/json", false, []);
+    }
+
+    // ----- /events -----
+
+    private BadRequest BadEvent()
+    {
+        var name = RandomId(1 + Next(10));
+        var posted = new JsonObject { ["event"] = name, ["data"] = RandomData(2) };
+        switch (Next(5))
+        {
+            case 0:
+                var at = Next(name.Length + 1);
+                posted["event"] = name[..at] + Pick(ForbiddenInIds) + name[at..];
+                break;
+            case 1:
+                posted.Remove("event");
+                break;
+            case 2:
+                posted["event"] = NonString();
+                break;
+            case 3:
+                posted["event"] = RandomId(MaxIdLength + 1 + Next(50));
+                break;
+            default:
+                posted[Pick(["from", "job_id", "when", "Event", "name"])] = RandomData(1);
+                break;
+        }
+
+        return new BadRequest("bad-event", HttpMethod.Post, "/events", Encoding.UTF8.GetBytes(posted.ToJsonString(Raw)), "application/json", false, []);
     }
 
     // ----- building blocks -----
