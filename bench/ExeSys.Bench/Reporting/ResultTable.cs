@@ -51,8 +51,13 @@ internal static class ResultTable
         var s = new StringBuilder();
         var repeat = report.Settings.Repeat;
         s.AppendLine(repeat > 1 ? $"Results (median of {repeat} runs)" : "Results (1 run)");
-        AppendTable(s, report, Main, f => !IsWorkflow(f), listNotRun: true);
-        if (report.Scenarios.SelectMany(sc => sc.Rows).Any(r => IsWorkflow(r.Median)))
+        var workflowRows = report.Scenarios.SelectMany(sc => sc.Rows).Any(r => IsWorkflow(r.Median));
+        if (!workflowRows || report.Scenarios.Any(sc => sc.Rows.Count == 0 || sc.Rows.Any(r => !IsWorkflow(r.Median))))
+        {
+            AppendTable(s, report, Main, f => !IsWorkflow(f), listNotRun: true);
+        }
+
+        if (workflowRows)
         {
             s.AppendLine();
             s.AppendLine("Workflows: runs of echo nodes through POST /workflows?wait=5s; step = a node's start minus the end of the predecessor that released it");
