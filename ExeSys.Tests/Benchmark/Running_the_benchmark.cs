@@ -6,7 +6,8 @@ namespace ExeSys.Tests.Benchmark;
 
 /// <summary>
 /// Benchmarks are not tests, but the benchmark tool must not rot: a tiny run of it (its own redis-server and ExeSys
-/// processes, a few dozen jobs) has to finish and write its results. No figure is asserted.
+/// processes, a few dozen jobs, a few workflow runs) has to finish and write its results. No figure's size is
+/// asserted, only that every scenario ran and measured something.
 /// </summary>
 [TestFixture]
 public sealed class Running_the_benchmark
@@ -45,12 +46,31 @@ public sealed class Running_the_benchmark
             using (Assert.EnterMultipleScope())
             {
                 Assert.That(process.ExitCode, Is.Zero, output);
-                Assert.That(output, Does.Contain("noop").And.Contain("latency"), "the table names its scenarios");
+                Assert.That(output, Does.Contain("noop").And.Contain("latency").And.Contain("chain10 1 at a time").And.Contain("dag100"), "the table names its scenarios");
                 Assert.That(results, Does.Exist);
             }
 
             using var json = JsonDocument.Parse(await File.ReadAllTextAsync(results, cancellationToken));
             Assert.That(json.RootElement.ValueKind, Is.EqualTo(JsonValueKind.Object), "the results file is one JSON object");
+            var scenarios = json.RootElement.GetProperty("scenarios").EnumerateArray().ToDictionary(s => s.GetProperty("name").GetString()!);
+            using (Assert.EnterMultipleScope())
+            {
+                foreach (var name in new[] { "chain10", "dag100" })
+                {
+                    Assert.That(scenarios, Does.ContainKey(name));
+                    var scenario = scenarios[name];
+                    Assert.That(scenario.GetProperty("status").GetString(), Is.EqualTo("ok"), $"{name} ran");
+                    var rows = scenario.GetProperty("rows").EnumerateArray().Select(r => r.GetProperty("median")).ToList();
+                    Assert.That(rows, Is.Not.Empty, $"{name} has figures");
+                    foreach (var row in rows)
+                    {
+                        Assert.That(row.GetProperty("failed").GetDouble(), Is.Zero, $"{name}: every run finished with every node done");
+                        Assert.That(row.GetProperty("runs_per_s").GetDouble(), Is.GreaterThan(0), $"{name} measured runs");
+                        Assert.That(row.GetProperty("step_overhead_samples").GetDouble(), Is.GreaterThan(0), $"{name} read the gaps between steps from the stored node times");
+                        Assert.That(row.GetProperty("monitor_step_overhead_samples").GetDouble(), Is.GreaterThan(0), $"{name} measured the gaps under MONITOR");
+                    }
+                }
+            }
         }
         finally
         {

@@ -224,7 +224,13 @@ internal static class BenchApp
             parts.Add(string.Create(CultureInfo.InvariantCulture, $"p50 {p50:F2} ms, p99 {f["latency_p99_ms"]:F2} ms"));
         }
 
-        parts.Add(string.Create(CultureInfo.InvariantCulture, $"{f["redis_cmds_per_job"]:F1} Redis cmds/job"));
+        if (f.TryGetValue("runs_per_s", out var runs))
+        {
+            parts.Add(string.Create(CultureInfo.InvariantCulture,
+                $"{runs:N1} runs/s, run p50 {f["run_latency_p50_ms"]:F1} ms, step p50 {f["step_overhead_p50_ms"]:F0} ms / p99 {f["step_overhead_p99_ms"]:F0} ms / mean {f["step_overhead_mean_ms"]:F2} ms (1 ms steps)"));
+        }
+
+        parts.Add(string.Create(CultureInfo.InvariantCulture, $"{f["redis_cmds_per_job"]:F1} Redis cmds/{(f.ContainsKey("nodes_per_run") ? "node" : "job")}"));
         if (f.TryGetValue("prefill_seconds", out var prefill))
         {
             parts.Add(string.Create(CultureInfo.InvariantCulture, $"{f["retained_jobs"]:N0} jobs written in {prefill:F1} s"));
@@ -261,6 +267,11 @@ internal static class BenchApp
         o.LatencyWarmup,
         o.Rate,
         o.Retained,
+        o.WorkflowSequential,
+        o.WorkflowRuns,
+        o.WorkflowConcurrency,
+        o.DagRuns,
+        o.WorkflowWarmup,
         o.Repeat,
         o.Smoke,
         o.WaitQuiet.TotalSeconds,
@@ -272,6 +283,7 @@ internal static class BenchApp
         $"p50..max: submit→result of one job at a time at {options.Rate:0} jobs/s (latency rows only; throughput rows keep load_latency_* in the JSON).",
         "Redis cmds/job: INFO commandstats calls (commands inside Lua included, the bench's INFO excluded) / jobs; round trips/job: client-sent commands per job, counted in a separate untimed MONITOR pass.",
         "Redis B/job: INFO used_memory delta / jobs, finished jobs retained; retained +N row: per copied finished job.",
+        "Workflow rows: a node is a job, so per-job costs are per node. step (stored): from the node start/end times of GET /workflows, whole ms of the worker's clock, so each gap is off by < 1 ms (the mean is not); step (MONITOR): Redis's µs clock at job_finish and job_start, one run at a time in the untimed MONITOR pass, which slows Redis a little.",
     ];
 
     private static string GitCommit(string repo)

@@ -22,12 +22,14 @@ internal sealed class JobClient : IDisposable
     private static readonly TimeSpan ResultDeadline = TimeSpan.FromSeconds(60);
     private readonly HttpClient _http;
     private readonly Uri _submit;
+    private readonly Uri _submitWorkflow;
     private readonly Uri _api;
 
     public JobClient(Uri api, int connections)
     {
         _api = api;
         _submit = new Uri(api, $"/sys_cmd?wait={Wait}");
+        _submitWorkflow = new Uri(api, $"/workflows?wait={Wait}");
         _http = new HttpClient(new SocketsHttpHandler
         {
             MaxConnectionsPerServer = connections,
@@ -67,11 +69,33 @@ internal sealed class JobClient : IDisposable
     /// by GET ?wait. Done means HTTP 200, data_available, this job's id and echo's data.
     /// </summary>
     /// <param name="expectedData">The compact JSON that echo must return.</param>
-    public async Task<JobOutcome> SubmitAndWaitAsync(string jobId, byte[] body, string expectedData, CancellationToken cancellationToken)
+    public Task<JobOutcome> SubmitAndWaitAsync(string jobId, byte[] body, string expectedData, CancellationToken cancellationToken) =>
+        PostAndWaitAsync(_submit, jobId, body, expectedData, cancellationToken);
+
+    /// <summary>
+    /// Starts a workflow run with <c>POST /workflows?wait=5s</c> and waits for its result the same way; the run is an
+    /// ordinary job at <see cref="From"/>/<paramref name="jobId"/>. Done means HTTP 200, data_available, this run's id
+    /// and, if given, <paramref name="expectedData"/> as the EOJ. Whether every node really ran is for the caller to
+    /// check in the graph (<see cref="GetWorkflowAsync"/>).
+    /// </summary>
+    public Task<JobOutcome> SubmitWorkflowAndWaitAsync(string jobId, byte[] body, string? expectedData, CancellationToken cancellationToken) =>
+        PostAndWaitAsync(_submitWorkflow, jobId, body, expectedData, cancellationToken);
+
+    /// <summary><c>GET /workflows/bench/{jobId}</c>: the run's phase and every node's state, attempts and times.</summary>
+    public async Task<WorkflowGraphState> GetWorkflowAsync(string jobId, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(_api, $"/workflows/{From}/{jobId}"));
+        var (status, reply) = await SendAsync(request, cancellationToken);
+        return status == HttpStatusCode.OK
+            ? WorkflowGraphState.Parse(reply)
+            : throw new InvalidOperationException($"GET /workflows/{From}/{jobId}: HTTP {(int)status}: {Snippet(reply)}");
+    }
+
+    private async Task<JobOutcome> PostAndWaitAsync(Uri submit, string jobId, byte[] body, string? expectedData, CancellationToken cancellationToken)
     {
         try
         {
-            using var request = new HttpRequestMessage(HttpMethod.Post, _submit) { Content = new ByteArrayContent(body) };
+            using var request = new HttpRequestMessage(HttpMethod.Post, submit) { Content = new ByteArrayContent(body) };
             request.Content.Headers.ContentType = Json;
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
             var (status, reply) = await SendAsync(request, cancellationToken);
@@ -85,7 +109,7 @@ internal sealed class JobClient : IDisposable
             {
                 // The reply must be this job's, with echo's result: a mixed-up reply is a failure, not a fast job.
                 return reply.AsSpan().IndexOf(Encoding.UTF8.GetBytes($"\"job_id\":\"{jobId}\"")) >= 0 &&
-                       reply.AsSpan().IndexOf(Encoding.UTF8.GetBytes($"\"data\":{expectedData}")) >= 0
+                       (expectedData is null || reply.AsSpan().IndexOf(Encoding.UTF8.GetBytes($"\"data\":{expectedData}")) >= 0)
                     ? new JobOutcome(true, null)
                     : new JobOutcome(false, $"job {jobId}: the reply is not this job's or does not echo its data: {Snippet(reply)}");
             }

@@ -22,7 +22,15 @@ internal static class LoadRunner
     /// Closed loop: <paramref name="concurrency"/> requests always in flight until all jobs are done. Elapsed runs from
     /// the first submit to the last result.
     /// </summary>
-    public static async Task<LoadResult> RunConcurrentAsync(JobClient client, string idPrefix, int jobs, string dataJson, int concurrency, CancellationToken cancellationToken)
+    public static Task<LoadResult> RunConcurrentAsync(JobClient client, string idPrefix, int jobs, string dataJson, int concurrency, CancellationToken cancellationToken) =>
+        RunConcurrentAsync(jobs, concurrency, i => EchoJob(client, idPrefix, i, dataJson), cancellationToken);
+
+    /// <summary>
+    /// The same closed loop for any unit of work (a job, a whole workflow run). <paramref name="prepare"/> builds unit
+    /// i (its request body) outside the timed part and returns the call that is timed, which ends once the unit has
+    /// its result.
+    /// </summary>
+    public static async Task<LoadResult> RunConcurrentAsync(int jobs, int concurrency, Func<int, Func<CancellationToken, Task<JobOutcome>>> prepare, CancellationToken cancellationToken)
     {
         var latencies = new double[jobs];
         var done = new bool[jobs];
@@ -34,7 +42,7 @@ internal static class LoadRunner
             int i;
             while ((i = Interlocked.Increment(ref next)) < jobs)
             {
-                await RunOneAsync(client, idPrefix, i, dataJson, latencies, done, errors, cancellationToken);
+                await RunOneAsync(i, prepare(i), latencies, done, errors, cancellationToken);
             }
         }
 
@@ -62,18 +70,23 @@ internal static class LoadRunner
                 await Task.Delay(wait, cancellationToken);
             }
 
-            await RunOneAsync(client, idPrefix, i, dataJson, latencies, done, errors, cancellationToken);
+            await RunOneAsync(i, EchoJob(client, idPrefix, i, dataJson), latencies, done, errors, cancellationToken);
         }
 
         return new LoadResult(jobs, Stopwatch.GetElapsedTime(started), latencies, done, errors);
     }
 
-    private static async Task RunOneAsync(JobClient client, string idPrefix, int i, string dataJson, double[] latencies, bool[] done, List<string> errors, CancellationToken cancellationToken)
+    private static Func<CancellationToken, Task<JobOutcome>> EchoJob(JobClient client, string idPrefix, int i, string dataJson)
     {
         var id = JobId(idPrefix, i);
         var body = JobClient.EchoBody(id, dataJson);
+        return ct => client.SubmitAndWaitAsync(id, body, dataJson, ct);
+    }
+
+    private static async Task RunOneAsync(int i, Func<CancellationToken, Task<JobOutcome>> timed, double[] latencies, bool[] done, List<string> errors, CancellationToken cancellationToken)
+    {
         var started = Stopwatch.GetTimestamp();
-        var outcome = await client.SubmitAndWaitAsync(id, body, dataJson, cancellationToken);
+        var outcome = await timed(cancellationToken);
         latencies[i] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         done[i] = outcome.Done;
         if (outcome.Error is { } error)

@@ -38,6 +38,15 @@ internal sealed class CommandMonitor : IAsyncDisposable
     /// <summary>Client commands by role (api, worker, controller, other), then by command name.</summary>
     public Dictionary<string, Dictionary<string, long>> ClientCommands { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// Each call of a script named in <see cref="RecordScripts"/>: when Redis ran it (its clock, in µs since the
+    /// Unix epoch, as MONITOR prints it), the script's name and its first key.
+    /// </summary>
+    public List<(long UnixMicros, string Script, string FirstKey)> ScriptCalls { get; } = [];
+
+    /// <summary>Scripts whose calls go to <see cref="ScriptCalls"/>; set before the pass starts.</summary>
+    public IReadOnlySet<string> RecordScripts { get; set; } = new HashSet<string>(StringComparer.Ordinal);
+
     /// <summary>Commands run inside Lua, by the role of the client whose script ran them, then by that script.</summary>
     public Dictionary<string, Dictionary<string, long>> LuaCommands { get; } = new(StringComparer.Ordinal);
 
@@ -139,11 +148,34 @@ internal sealed class CommandMonitor : IAsyncDisposable
             {
                 // "evalsha" "<40 hex digits>": name the script, so each step of a job shows separately.
                 var sha = line.Substring(nameEnd + 3, 40);
-                command = $"evalsha:{ScriptNames.GetValueOrDefault(sha, sha)}";
+                var script = ScriptNames.GetValueOrDefault(sha, sha);
+                command = $"evalsha:{script}";
+                if (RecordScripts.Contains(script) && ScriptCall(line, open, nameEnd + 45) is { } call)
+                {
+                    ScriptCalls.Add((call.UnixMicros, script, call.FirstKey));
+                }
             }
             lastCommand = command;
             Increment(ClientCommands, lastRole, command);
         }
+    }
+
+    /// <summary>From <c>+1700000000.123456 [0 addr] "evalsha" "sha" "3" "key1" ...</c>: the time and key1 (keys hold no quotes or spaces).</summary>
+    private static (long UnixMicros, string FirstKey)? ScriptCall(string line, int open, int afterSha)
+    {
+        var dot = line.IndexOf('.', StringComparison.Ordinal);
+        if (line[0] != '+' || dot < 0 || dot > open ||
+            !long.TryParse(line.AsSpan(1, dot - 1), NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) ||
+            !long.TryParse(line.AsSpan(dot + 1, open - dot - 1), NumberStyles.None, CultureInfo.InvariantCulture, out var micros))
+        {
+            return null;
+        }
+
+        // "numkeys" "key1": skip the numkeys token, then take the next quoted one.
+        var numkeysEnd = line.IndexOf('"', line.IndexOf('"', afterSha) + 1);
+        var keyStart = numkeysEnd < 0 ? -1 : line.IndexOf('"', numkeysEnd + 1);
+        var keyEnd = keyStart < 0 ? -1 : line.IndexOf('"', keyStart + 1);
+        return keyEnd < 0 ? null : ((seconds * 1_000_000) + micros, line[(keyStart + 1)..keyEnd]);
     }
 
     private static void Increment(Dictionary<string, Dictionary<string, long>> counts, string role, string command)

@@ -53,6 +53,20 @@ internal sealed record BenchOptions
 
     public int Retained { get; init; } = 1_000_000;
 
+    /// <summary>chain10 runs measured with <see cref="WorkflowConcurrency"/> runs in flight.</summary>
+    public int WorkflowRuns { get; init; } = 200;
+
+    public int WorkflowConcurrency { get; init; } = 16;
+
+    /// <summary>chain10 runs measured one at a time: the per-step overhead on an otherwise idle system.</summary>
+    public int WorkflowSequential { get; init; } = 200;
+
+    /// <summary>dag100 runs, one at a time.</summary>
+    public int DagRuns { get; init; } = 10;
+
+    /// <summary>Unmeasured runs before each workflow measurement (at most as many as are measured).</summary>
+    public int WorkflowWarmup { get; init; } = 20;
+
     /// <summary>Scenario names to run; empty runs all.</summary>
     public IReadOnlyList<string> Scenarios { get; init; } = [];
 
@@ -87,6 +101,11 @@ internal sealed record BenchOptions
         LatencyWarmup = 5,
         Rate = 200,
         Retained = 1_000,
+        WorkflowRuns = 6,
+        WorkflowConcurrency = 3,
+        WorkflowSequential = 4,
+        DagRuns = 2,
+        WorkflowWarmup = 1,
         AccountingJobs = 20,
         IdleWindow = TimeSpan.FromMilliseconds(500),
     };

@@ -32,11 +32,17 @@ internal static class OptionParser
           --latency-warmup N        unmeasured jobs before each latency measurement (default 100)
           --rate N                  jobs per second in latency scenarios, one at a time (default 200)
           --retained N              finished jobs written before the retained measurement (default 1000000)
+          --workflow-sequential N   chain10 runs one at a time: the per-step overhead headline (default 200)
+          --workflow-runs N         chain10 runs with --workflow-concurrency runs in flight (default 200)
+          --workflow-concurrency N  workflow runs in flight in that row (default 16)
+          --dag-runs N              dag100 runs, one at a time (default 10)
+          --workflow-warmup N       unmeasured runs before each workflow measurement (default 20)
           --repeat N                run every scenario N times and report the median of each figure (default 1)
           --no-round-trips          skip the MONITOR pass that counts client round trips
-          --accounting-jobs N       jobs in that pass per throughput scenario (default 1000)
+          --accounting-jobs N       jobs in that pass per scenario; workflow passes run N / nodes runs (default 1000)
           --wait-quiet N            before each measurement, wait up to N s for a shared machine to go idle (default 0)
-          --smoke                   tiny run for tests: no warm-up, 50 jobs, 20 samples, 1000 retained (explicit options win)
+          --smoke                   tiny run for tests: no warm-up, 50 jobs, 20 samples, 1000 retained, 4 + 6 chain10 runs,
+                                    2 dag100 runs (explicit options win)
 
         Output
           --out PATH                JSON results (default <repo>/bench-results/<UTC timestamp>.json)
@@ -125,6 +131,11 @@ internal static class OptionParser
                     "latency-warmup" => options with { LatencyWarmup = Int(name, value!, 0, 100_000_000) },
                     "rate" => options with { Rate = Int(name, value!, 1, 1_000_000) },
                     "retained" => options with { Retained = Int(name, value!, 0, 100_000_000) },
+                    "workflow-sequential" => options with { WorkflowSequential = Int(name, value!, 1, 10_000_000) },
+                    "workflow-runs" => options with { WorkflowRuns = Int(name, value!, 1, 10_000_000) },
+                    "workflow-concurrency" => options with { WorkflowConcurrency = Int(name, value!, 1, 10_000) },
+                    "dag-runs" => options with { DagRuns = Int(name, value!, 1, 1_000_000) },
+                    "workflow-warmup" => options with { WorkflowWarmup = Int(name, value!, 0, 1_000_000) },
                     "repeat" => options with { Repeat = Int(name, value!, 1, 100) },
                     "accounting-jobs" => options with { AccountingJobs = Int(name, value!, 1, 1_000_000) },
                     "wait-quiet" => options with { WaitQuiet = TimeSpan.FromSeconds(Int(name, value!, 0, 86_400)) },
@@ -154,7 +165,7 @@ internal static class OptionParser
     {
         "api", "redis", "key-prefix", "repo", "configuration", "redis-server", "workers", "worker-concurrency", "claim-batch", "set",
         "scenario", "concurrency", "jobs", "warmup-seconds", "warmup", "samples", "latency-warmup", "rate", "retained", "repeat",
-        "accounting-jobs", "wait-quiet", "out",
+        "accounting-jobs", "wait-quiet", "out", "workflow-sequential", "workflow-runs", "workflow-concurrency", "dag-runs", "workflow-warmup",
     };
 
     private static BenchOptions AddEnvironment(BenchOptions options, List<KeyValuePair<string, string>> all, string value)

@@ -21,6 +21,26 @@ internal static class ResultTable
         new("failed (all runs)", f => Number(f, "failed", "N0")),
     ];
 
+    /// <summary>
+    /// Workflow rows: whole runs, the run's submit→result time, and the gap between a step's end and the next step's
+    /// start, from the nodes' stored times (whole ms) and, one run at a time, from the MONITOR pass (µs).
+    /// </summary>
+    private static readonly Column[] Workflows =
+    [
+        new("runs/s", f => Number(f, "runs_per_s", "N1")),
+        new("nodes/s", f => Number(f, "nodes_per_s", "N0")),
+        new("run p50 ms", f => Number(f, "run_latency_p50_ms", "F1")),
+        new("run p99 ms", f => Number(f, "run_latency_p99_ms", "F1")),
+        new("step p50/p95/p99/max ms (stored, 1 ms steps)", f => string.Join(" / ", new[] { "p50", "p95", "p99", "max" }.Select(p => Number(f, $"step_overhead_{p}_ms", "F0")))),
+        new("step mean ms", f => Number(f, "step_overhead_mean_ms", "F2")),
+        new("step p50/p95/p99/max ms (MONITOR, µs)", f => f.GetValueOrDefault("workflow_concurrency") == 1
+            ? string.Join(" / ", new[] { "p50", "p95", "p99", "max" }.Select(p => Number(f, $"monitor_step_overhead_{p}_ms", "F2")))
+            : "-"),
+        new("Redis cmds/node", f => Number(f, "redis_cmds_per_job", "F1")),
+        new("round trips/node", f => Number(f, "redis_round_trips_per_job", "F1")),
+        new("failed (all runs)", f => Number(f, "failed", "N0")),
+    ];
+
     /// <summary>Cores used by processes outside the benchmark above which the figures are flagged.</summary>
     public const double OtherLoadWarning = 0.1;
 
@@ -31,12 +51,23 @@ internal static class ResultTable
         var s = new StringBuilder();
         var repeat = report.Settings.Repeat;
         s.AppendLine(repeat > 1 ? $"Results (median of {repeat} runs)" : "Results (1 run)");
-        AppendTable(s, report, Main);
+        var workflowRows = report.Scenarios.SelectMany(sc => sc.Rows).Any(r => IsWorkflow(r.Median));
+        if (!workflowRows || report.Scenarios.Any(sc => sc.Rows.Count == 0 || sc.Rows.Any(r => !IsWorkflow(r.Median))))
+        {
+            AppendTable(s, report, Main, f => !IsWorkflow(f), listNotRun: true);
+        }
+
+        if (workflowRows)
+        {
+            s.AppendLine();
+            s.AppendLine("Workflows: runs of echo nodes through POST /workflows?wait=5s; step = a node's start minus the end of the predecessor that released it");
+            AppendTable(s, report, Workflows, IsWorkflow, listNotRun: false);
+        }
 
         s.AppendLine();
-        s.AppendLine("CPU time per 1,000 jobs in ms (in brackets: cores kept busy during the measurement, top's %CPU / 100);");
+        s.AppendLine("CPU time per 1,000 jobs (workflow rows: per 1,000 nodes) in ms (in brackets: cores kept busy during the measurement, top's %CPU / 100);");
         s.AppendLine(CultureInfo.InvariantCulture, $"machine = every process and the kernel on all {report.Machine.Cores} cores; other = machine minus the processes measured");
-        AppendTable(s, report, [.. CpuRoles.Select(role => new Column(role, f => Cpu(f, role)))]);
+        AppendTable(s, report, [.. CpuRoles.Select(role => new Column(role, f => Cpu(f, role)))], _ => true, listNotRun: false);
 
         s.AppendLine();
         s.AppendLine(CultureInfo.InvariantCulture, $"Background Redis traffic while idle (heartbeats, controller ticks): {report.BackgroundRedisCmdsPerS:F1} commands/s.");
@@ -55,7 +86,9 @@ internal static class ResultTable
         return s.ToString();
     }
 
-    private static void AppendTable(StringBuilder s, BenchReport report, IReadOnlyList<Column> columns)
+    private static bool IsWorkflow(Figures f) => f.ContainsKey("nodes_per_run");
+
+    private static void AppendTable(StringBuilder s, BenchReport report, IReadOnlyList<Column> columns, Func<Figures, bool> include, bool listNotRun)
     {
         var rows = new List<string[]> { columns.Select(c => c.Header).Prepend("scenario").ToArray() };
         var unavailable = new List<(string Name, string Status)>();
@@ -67,7 +100,7 @@ internal static class ResultTable
                 continue;
             }
 
-            rows.AddRange(scenario.Rows.Select(r => columns.Select(c => c.Cell(r.Median)).Prepend(r.Label).ToArray()));
+            rows.AddRange(scenario.Rows.Where(r => include(r.Median)).Select(r => columns.Select(c => c.Cell(r.Median)).Prepend(r.Label).ToArray()));
         }
 
         var widths = Enumerable.Range(0, rows[0].Length).Select(i => rows.Max(r => r[i].Length)).ToArray();
@@ -81,7 +114,7 @@ internal static class ResultTable
             }
         }
 
-        foreach (var (name, status) in unavailable)
+        foreach (var (name, status) in listNotRun ? unavailable : [])
         {
             s.AppendLine(CultureInfo.InvariantCulture, $"{name.PadRight(widths[0])}  {status}");
         }

@@ -105,4 +105,32 @@ internal sealed class BenchContext(BenchOptions options, TargetSystem target, Jo
 
         await Task.WhenAll(pending);
     }
+
+    /// <summary>
+    /// Deletes finished workflow runs of <paramref name="graph"/>'s shape: the run's own job, each node's job, the
+    /// start data, the workflow hash, and the run's entry in the client's run list.
+    /// </summary>
+    public async Task DeleteWorkflowRunsAsync(IReadOnlyCollection<string> jobIds, WorkflowGraph graph)
+    {
+        var db = Redis;
+        var names = graph.NodeNames.ToList();
+        foreach (var chunk in jobIds.Chunk(Math.Max(1, DeleteBatch / (2 * names.Count + 4))))
+        {
+            var keys = new List<RedisKey>();
+            foreach (var jobId in chunk)
+            {
+                foreach (var job in names.Append(JobClient.From).Select(n => new JobRef(n, jobId)))
+                {
+                    keys.Add(Keys.Status(job));
+                    keys.Add(Keys.DataAvailable(job));
+                }
+
+                keys.Add(Keys.DataAvailable(new JobRef(ExeSys.Core.Workflows.WorkflowDefinition.StartJob, jobId)));
+                keys.Add(Keys.Workflow(jobId));
+            }
+
+            await db.KeyDeleteAsync([.. keys]);
+            await db.SortedSetRemoveAsync(Keys.ClientRuns(JobClient.From), [.. chunk.Select(id => (RedisValue)id)]);
+        }
+    }
 }

@@ -1,11 +1,10 @@
+using ExeSys.Bench.Load;
+
 namespace ExeSys.Bench.Scenarios;
 
 /// <summary>Every scenario, in report order.</summary>
 internal static class ScenarioCatalog
 {
-    // ExeSys gained workflows (fc82aea) while this tool was written; driving them is the next scenario to add.
-    private const string NoWorkflows = "not available (workflow scenarios not implemented yet)";
-
     /// <summary>echo's data in the no-op scenarios: tiny, so the cost measured is ExeSys's own.</summary>
     public const string TinyData = """{"n":1}""";
 
@@ -15,8 +14,15 @@ internal static class ScenarioCatalog
         new ThroughputScenario("payload10k", "echo with 10 KB of data, --concurrency requests in flight", TenKilobytes()),
         new LatencyScenario(),
         new RetainedScenario(),
-        new UnavailableScenario("chain10", "10-step chain: the controller's overhead per step", NoWorkflows),
-        new UnavailableScenario("dag100", "100-node DAG", NoWorkflows),
+        new WorkflowScenario("chain10", "10-step chain of echo nodes through POST /workflows: the time between a step's end and the next step's start",
+            new WorkflowGraph(Layers: 10, Width: 1, FanIn: 1),
+            [
+                new WorkflowLoad(_ => "1 at a time", o => o.WorkflowSequential, _ => 1),
+                new WorkflowLoad(o => $"{o.WorkflowConcurrency} in flight", o => o.WorkflowRuns, o => o.WorkflowConcurrency),
+            ]),
+        new WorkflowScenario("dag100", "100 echo nodes in 10 layers of 10, each node after 3 of the layer before, one run at a time",
+            new WorkflowGraph(Layers: 10, Width: 10, FanIn: 3),
+            [new WorkflowLoad(_ => "1 at a time", o => o.DagRuns, _ => 1)]),
     ];
 
     /// <summary>A JSON object of exactly 10,240 bytes.</summary>
