@@ -24,6 +24,12 @@ public interface IJobStore
     Task<IReadOnlyList<ClaimedJob>> ClaimAsync(string workerId, int max);
 
     /// <summary>
+    /// <see cref="ClaimAsync"/>, also saying whether the queue was left empty (fewer than <paramref name="max"/> were
+    /// on it), so a worker need not ask again until the queue announces new jobs.
+    /// </summary>
+    Task<ClaimBatch> ClaimBatchAsync(string workerId, int max);
+
+    /// <summary>
     /// Records the EOJ (state 3) and advances the job's workflow: <paramref name="takenEdges"/> names the graph
     /// successors whose edge condition held. False when the claim was no longer valid and the result was refused.
     /// </summary>
@@ -59,3 +65,6 @@ public interface IJobStore
     /// <summary>Moves up to <paramref name="max"/> jobs whose retry time has come back to the queue. Returns how many.</summary>
     Task<int> PromoteDueRetriesAsync(int max);
 }
+
+/// <summary>The jobs one claim took, and whether it emptied the queue.</summary>
+public sealed record ClaimBatch(IReadOnlyList<ClaimedJob> Jobs, bool QueueDrained);

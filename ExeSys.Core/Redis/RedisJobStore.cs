@@ -80,14 +80,16 @@ public sealed class RedisJobStore(
         return result.IsNull ? null : ReadSnapshot(job, (RedisResult[])result!, 0);
     }
 
-    public async Task<IReadOnlyList<ClaimedJob>> ClaimAsync(string workerId, int max)
+    public async Task<IReadOnlyList<ClaimedJob>> ClaimAsync(string workerId, int max) => (await ClaimBatchAsync(workerId, max)).Jobs;
+
+    public async Task<ClaimBatch> ClaimBatchAsync(string workerId, int max)
     {
         var db = Db;
         var members = (RedisResult[])(await db.ScriptEvaluateAsync(
             LuaScripts.QueueClaim, [keys.Ready, keys.Inflight], [max, (long)_options.LeaseDuration.TotalMilliseconds]))!;
         if (members.Length == 0)
         {
-            return [];
+            return new ClaimBatch([], QueueDrained: true);
         }
 
         // One script per job, all in flight at once: the multiplexer pipelines them into one round trip.
@@ -127,7 +129,7 @@ public sealed class RedisJobStore(
             await db.SortedSetRemoveAsync(keys.Inflight, [.. forget]);
         }
 
-        return claimed;
+        return new ClaimBatch(claimed, QueueDrained: members.Length < max);
     }
 
     public Task<bool> CompleteAsync(ClaimedJob job, string resultJson, IReadOnlyList<string> takenEdges) =>

@@ -41,6 +41,9 @@ public sealed partial class WorkerService(
     private readonly ConcurrentDictionary<(JobRef Job, string Kind), DateTimeOffset> _early = new();
     private readonly Channel<byte> _advertise = Channel.CreateBounded<byte>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly Channel<byte> _wake = Channel.CreateBounded<byte>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+
+    /// <summary>1 when the queue may hold jobs for this worker: at start, after a wake-up, after a full batch or a failed claim.</summary>
+    private int _queueMayHoldJobs = 1;
     private readonly CancellationTokenSource _hardStop = new();
     private readonly DateTimeOffset _started = time.GetUtcNow();
     private readonly ResiliencePipeline _backoff = RedisBackoff.Create(logger, "worker");
@@ -53,7 +56,7 @@ public sealed partial class WorkerService(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var subscriber = redis.GetSubscriber();
-        await _backoff.ExecuteAsync(async _ => await subscriber.SubscribeAsync(keys.WakeChannel, (_, _) => Wake()), stoppingToken);
+        await _backoff.ExecuteAsync(async _ => await subscriber.SubscribeAsync(keys.WakeChannel, (_, _) => QueueFilled()), stoppingToken);
         await _backoff.ExecuteAsync(async _ => await subscriber.SubscribeAsync(keys.CancelChannel, (_, member) => Signal(_cancels, "cancel", member!, "its workflow was cancelled")), stoppingToken);
         await _backoff.ExecuteAsync(async _ => await subscriber.SubscribeAsync(keys.StopChannel, (_, member) => Signal(_stops, "stop", member!, "a stop was requested")), stoppingToken);
         LogStarted(WorkerId, _options.Concurrency, string.Join(", ", catalog.Names));
@@ -78,7 +81,19 @@ public sealed partial class WorkerService(
         LogStopped(WorkerId);
     }
 
+    /// <summary>Wakes the claim loop: a slot came free, or (<see cref="QueueFilled"/>) the queue may hold jobs.</summary>
     private void Wake() => _wake.Writer.TryWrite(0);
+
+    /// <summary>
+    /// The queue went from empty to non-empty (the wake channel), so the next free slot should claim. Without this, a
+    /// claim loop that last found the queue drained does not ask again when a slot frees: that saves an empty claim
+    /// (a round trip and two Redis commands) per job at low load.
+    /// </summary>
+    private void QueueFilled()
+    {
+        Volatile.Write(ref _queueMayHoldJobs, 1);
+        Wake();
+    }
 
     private void Signal(ConcurrentDictionary<JobRef, CancellationTokenSource> tokens, string kind, string member, string why)
     {
@@ -118,10 +133,17 @@ public sealed partial class WorkerService(
                 continue;
             }
 
-            IReadOnlyList<ClaimedJob> claimed;
+            // The queue was drained by the last claim and no wake-up came since: wait for one (or the idle poll).
+            if (Interlocked.Exchange(ref _queueMayHoldJobs, 0) == 0)
+            {
+                await WaitForWakeAsync(stoppingToken);
+                continue;
+            }
+
+            ClaimBatch batch;
             try
             {
-                claimed = await _backoff.ExecuteAsync(async _ => await store.ClaimAsync(WorkerId, Math.Min(free, _options.ClaimBatch)), stoppingToken);
+                batch = await _backoff.ExecuteAsync(async _ => await store.ClaimBatchAsync(WorkerId, Math.Min(free, _options.ClaimBatch)), stoppingToken);
             }
 #pragma warning disable CA1031 // One failed claim must not end the loop; it is logged and retried.
             // StackExchange.Redis can also fail a pending command with TaskCanceledException when Redis hangs; only
@@ -130,9 +152,19 @@ public sealed partial class WorkerService(
 #pragma warning restore CA1031
             {
                 logger.LogError(ex, "Claiming jobs failed; retrying.");
+                Volatile.Write(ref _queueMayHoldJobs, 1);
                 await Task.Delay(_options.IdlePoll, time, stoppingToken);
                 continue;
             }
+
+            // A full batch may have left more behind; fewer than asked means the queue is empty now, and the next
+            // enqueue will publish a wake-up.
+            if (!batch.QueueDrained)
+            {
+                Volatile.Write(ref _queueMayHoldJobs, 1);
+            }
+
+            var claimed = batch.Jobs;
 
             foreach (var job in claimed)
             {
@@ -148,18 +180,21 @@ public sealed partial class WorkerService(
                 _ = RunOneAsync(job);
             }
 
-            if (claimed.Count == 0)
-            {
-                using var idle = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-                idle.CancelAfter(_options.IdlePoll);
-                try
-                {
-                    await _wake.Reader.ReadAsync(idle.Token);
-                }
-                catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
-                {
-                }
-            }
+        }
+    }
+
+    /// <summary>Waits for a wake-up; after <see cref="WorkerOptions.IdlePoll"/> without one, claims anyway (a lost pub/sub message must not strand jobs).</summary>
+    private async Task WaitForWakeAsync(CancellationToken stoppingToken)
+    {
+        using var idle = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        idle.CancelAfter(_options.IdlePoll);
+        try
+        {
+            await _wake.Reader.ReadAsync(idle.Token);
+        }
+        catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+        {
+            Volatile.Write(ref _queueMayHoldJobs, 1);
         }
     }
 
