@@ -8,7 +8,8 @@ namespace ExeSys.Api.SysCmd;
 /// <summary>
 /// Lets a request wait for a job to finish (long-poll) without polling Redis. The API subscribes once to the
 /// done channel; a job that has a waiter is marked <c>w</c> in its hash, and only such jobs are published when they
-/// finish. Pub/sub is best effort, so a waiter that hears nothing still re-reads the job when its time is up.
+/// finish. A single job's notification carries the finished job itself, so the waiting request answers without
+/// reading it again. Pub/sub is best effort, so a waiter that hears nothing still re-reads the job when its time is up.
 /// </summary>
 public sealed class CompletionWaiter(IConnectionMultiplexer redis, RedisKeys keys, ILogger<CompletionWaiter> logger) : BackgroundService
 {
@@ -51,11 +52,12 @@ public sealed class CompletionWaiter(IConnectionMultiplexer redis, RedisKeys key
         }
     }
 
-    private void Signal(string member)
+    private void Signal(string message)
     {
-        if (_waiters.TryGetValue(member, out var waiter))
+        var (job, snapshot) = RedisJobStore.ReadDoneMessage(message);
+        if (_waiters.TryGetValue(job.Member, out var waiter))
         {
-            waiter.Done.TrySetResult();
+            waiter.Done.TrySetResult(snapshot);
         }
     }
 
@@ -72,7 +74,8 @@ public sealed class CompletionWaiter(IConnectionMultiplexer redis, RedisKeys key
         private readonly Lock _gate = new();
         private int _count;
 
-        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        /// <summary>Completed when the job finishes, with the finished job when the notification carried it.</summary>
+        public TaskCompletionSource<JobSnapshot?> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         internal bool TryAcquire()
         {
@@ -105,17 +108,19 @@ public sealed class CompletionWaiter(IConnectionMultiplexer redis, RedisKeys key
 
     public readonly struct Registration(CompletionWaiter owner, string member, Waiter waiter) : IDisposable
     {
-        /// <summary>Waits until the job finishes or <paramref name="timeout"/> passes; true when it finished.</summary>
-        public async Task<bool> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken)
+        /// <summary>
+        /// Waits until the job finishes or <paramref name="timeout"/> passes. Returns the finished job when the
+        /// notification carried it, else null (time ran out, or the job must be read).
+        /// </summary>
+        public async Task<JobSnapshot?> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken)
         {
             try
             {
-                await waiter.Done.Task.WaitAsync(timeout, cancellationToken);
-                return true;
+                return await waiter.Done.Task.WaitAsync(timeout, cancellationToken);
             }
             catch (TimeoutException)
             {
-                return false;
+                return null;
             }
         }
 

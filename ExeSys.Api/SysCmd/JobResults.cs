@@ -21,9 +21,9 @@ internal static class JobResults
             return snapshot;
         }
 
-        // Whether the notification came or the time ran out, the reply is the job's state as of now.
-        await r.WaitAsync(waitFor, cancellationToken);
-        return await store.GetAsync(snapshot.Job, watch: false) ?? snapshot;
+        // The notification usually carries the finished job; otherwise (time ran out, or a workflow run's notification)
+        // the reply is the job's state as of now.
+        return await r.WaitAsync(waitFor, cancellationToken) ?? await store.GetAsync(snapshot.Job, watch: false) ?? snapshot;
     }
 
     /// <summary>A 400 when a <c>{from}/{job_id}</c> route names an id outside the safe character set, else null.</summary>

@@ -306,6 +306,26 @@ public sealed class RedisJobStore(
         r.Length > offset + 12 && !r[offset + 12].IsNull ? System.Text.Json.JsonSerializer.Deserialize((string)r[offset + 12]!, CoreJsonContext.Default.ListString) : null,
         r.Length > offset + 13 && !r[offset + 13].IsNull ? (string?)r[offset + 13] : null);
 
+    /// <summary>
+    /// Reads a message of the done channel: <c>from:job_id</c>, then, when the script that finished the job sent it, a
+    /// newline and the job as a JSON array in <see cref="ReadSnapshot"/>'s field order (false for a missing field).
+    /// </summary>
+    public static (JobRef Job, JobSnapshot? Snapshot) ReadDoneMessage(string message)
+    {
+        var newline = message.IndexOf('\n', StringComparison.Ordinal);
+        if (newline < 0)
+        {
+            return (JobRef.Parse(message), null);
+        }
+
+        var job = JobRef.Parse(message[..newline]);
+        using var doc = System.Text.Json.JsonDocument.Parse(message.AsMemory(newline + 1));
+        var fields = doc.RootElement.EnumerateArray()
+            .Select(e => e.ValueKind == System.Text.Json.JsonValueKind.String ? RedisResult.Create((RedisValue)e.GetString()) : RedisResult.Create(RedisValue.Null))
+            .ToArray();
+        return (job, ReadSnapshot(job, fields, 0));
+    }
+
     /// <summary>data_available holds <c>{"to":...,"result":...}</c>, as in the original; the reply needs the result part.</summary>
     internal static string? ExtractResult(RedisResult value)
     {

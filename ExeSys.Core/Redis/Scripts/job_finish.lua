@@ -155,7 +155,19 @@ else
   redis.call('HSET', KEYS[1], 'st', '4', 'ut', now, 'ft', now, 'err', ARGV[3], 'errs', errs_json)
 end
 redis.call('PEXPIRE', KEYS[1], ret)
-publish_if_watched(f[4], name)
+if f[4] then
+  -- Someone long-polls this job: the notification carries the job as job_get.lua would read it, so the waiting
+  -- request answers without reading it again.
+  local g = redis.call('HMGET', KEYS[1], 'st', 'to', 'cmd', 'data', 'pri', 'ct', 'ut', 'at', 'err', 'wk', 'w', 'ra', 'errs', 'prog')
+  local result = ok and ('{"to":' .. cjson.encode(f[3]) .. ',"result":' .. ARGV[3] .. '}') or false
+  local snapshot = {g[1], g[2], g[3], g[4], g[5], g[6], g[7], g[8], g[9], g[10], result, g[12], g[13], g[14]}
+  for i = 1, 14 do
+    if snapshot[i] == nil then
+      snapshot[i] = false
+    end
+  end
+  redis.call('PUBLISH', channel, name .. ':' .. job_id .. '\n' .. cjson.encode(snapshot))
+end
 
 local promoted = {}
 if f[5] == 'n' then
