@@ -31,6 +31,9 @@ internal static class LuaScripts
     public static readonly string WorkflowControl = Load("workflow_control");
     public static readonly string JobProgress = Load("job_progress");
     public static readonly string JobStop = Load("job_stop");
+    public static readonly string ArchiveClaim = Load("archive_claim");
+    public static readonly string ArchiveRead = Load("archive_read");
+    public static readonly string ArchiveDone = Load("archive_done");
 
     /// <summary>Every script starts with the shared helpers of _common.lua (key names, list splitting).</summary>
     private static string Load(string name) => Common + "\n" + Read(name);
