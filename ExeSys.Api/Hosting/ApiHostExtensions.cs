@@ -1,6 +1,7 @@
 using ExeSys.Api.Errors;
 using ExeSys.Api.Functions;
 using ExeSys.Api.Health;
+using ExeSys.Api.History;
 using ExeSys.Api.OpenApi;
 using ExeSys.Api.SysCmd;
 using ExeSys.Api.Workflows;
@@ -60,6 +61,7 @@ public static class ApiHostExtensions
         app.MapSysCmd();
         app.MapWorkflows();
         app.MapFunctions();
+        app.MapHistory();
         app.MapHealth();
         app.MapGet("/", () => TypedResults.Redirect("/swagger")).ExcludeFromDescription();
         return app;
