@@ -15,6 +15,19 @@ if ! command -v redis-server >/dev/null 2>&1; then
   fi
 fi
 
+# The MongoDB history tests run CongoDB, a MongoDB wire-protocol server in an npm package, on node.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1 && [[ $(id -u) -eq 0 ]]; then
+    echo "[test] installing nodejs and npm with apt-get"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+  else
+    echo "[test] node and npm are missing. Install them with: sudo apt-get update && sudo apt-get install -y nodejs npm" >&2
+    exit 1
+  fi
+fi
+echo "[test] installing CongoDB for the MongoDB history tests (ExeSys.Tests/Tooling/congodb)"
+ExeSys.Tests/Tooling/congodb/install.sh
+
 echo "[test] checking formatting (dotnet format --verify-no-changes)"
 dotnet format ExeSys.sln --verify-no-changes
 

@@ -28,6 +28,13 @@ public sealed class RedisUnavailableHandler(IProblemDetailsService problems, ILo
                 httpContext.Response.Headers.RetryAfter = "1";
                 logger.LogWarning("Answered 503: Redis is unreachable ({Error}).", exception.Message);
                 break;
+            case MongoDB.Driver.MongoException or TimeoutException:
+                status = StatusCodes.Status503ServiceUnavailable;
+                title = "Job history unavailable";
+                detail = "The job has left Redis for the MongoDB history, and ExeSys cannot reach MongoDB right now. Retry shortly; nothing was changed.";
+                httpContext.Response.Headers.RetryAfter = "1";
+                logger.LogWarning("Answered 503: MongoDB is unreachable ({Error}).", exception.Message);
+                break;
             default:
                 return false;
         }

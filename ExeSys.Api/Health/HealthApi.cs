@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json.Serialization;
+using ExeSys.Core.History;
+using ExeSys.Core.Redis;
 using ExeSys.Core.Registry;
 using StackExchange.Redis;
 
@@ -10,12 +12,17 @@ namespace ExeSys.Api.Health;
 /// <param name="RedisLatencyMs">The round trip of a PING.</param>
 /// <param name="Workers">Live workers (heart-beating).</param>
 /// <param name="Controllers">Live controllers.</param>
+/// <param name="Mongo">off (history not configured), ok, or "degraded: reason" when MongoDB cannot be reached. A MongoDB
+/// outage does not make ExeSys unready: jobs keep flowing and wait on the archive backlog.</param>
+/// <param name="ArchiveBacklog">Ended jobs waiting in Redis to be archived into MongoDB.</param>
 public sealed record ReadinessReport(
     [property: JsonPropertyName("status")] string Status,
     [property: JsonPropertyName("redis")] string Redis,
     [property: JsonPropertyName("redis_latency_ms"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? RedisLatencyMs,
     [property: JsonPropertyName("workers"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? Workers,
-    [property: JsonPropertyName("controllers"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? Controllers);
+    [property: JsonPropertyName("controllers"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? Controllers,
+    [property: JsonPropertyName("mongo"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Mongo = null,
+    [property: JsonPropertyName("archive_backlog"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? ArchiveBacklog = null);
 
 public static class HealthApi
 {
@@ -25,13 +32,13 @@ public static class HealthApi
         health.MapGet("/live", () => TypedResults.Ok(new ReadinessReport("healthy", "not checked", null, null, null)))
             .WithSummary("Is the API process up? (does not touch Redis)");
         health.MapGet("/ready", ReadyAsync)
-            .WithSummary("Can the API serve jobs? Checks Redis and reports live workers and controllers")
+            .WithSummary("Can the API serve jobs? Checks Redis (503 when it is away) and reports live workers and controllers, and MongoDB history (degraded is still 200)")
             .Produces<ReadinessReport>(StatusCodes.Status200OK)
             .Produces<ReadinessReport>(StatusCodes.Status503ServiceUnavailable);
         return app;
     }
 
-    private static async Task<IResult> ReadyAsync(IConnectionMultiplexer redis, ProcessRegistry registry)
+    private static async Task<IResult> ReadyAsync(IConnectionMultiplexer redis, ProcessRegistry registry, IJobHistory history, RedisArchiveBacklog backlog)
     {
         try
         {
@@ -40,7 +47,15 @@ public static class HealthApi
             var latency = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
             var workers = await registry.GetLiveAsync(ProcessRole.Worker);
             var controllers = await registry.GetLiveAsync(ProcessRole.Controller);
-            return TypedResults.Ok(new ReadinessReport("healthy", "ok", Math.Round(latency, 3), workers.Count, controllers.Count));
+            string mongo = "off";
+            long? waiting = null;
+            if (history.Enabled)
+            {
+                mongo = await history.CheckAsync(TimeSpan.FromSeconds(1)) is { } problem ? $"degraded: {problem}" : "ok";
+                waiting = await backlog.CountAsync();
+            }
+
+            return TypedResults.Ok(new ReadinessReport("healthy", "ok", Math.Round(latency, 3), workers.Count, controllers.Count, mongo, waiting));
         }
         catch (RedisException ex)
         {

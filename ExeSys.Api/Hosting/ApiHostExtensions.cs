@@ -2,6 +2,7 @@ using ExeSys.Api.Errors;
 using ExeSys.Api.Events;
 using ExeSys.Api.Functions;
 using ExeSys.Api.Health;
+using ExeSys.Api.History;
 using ExeSys.Api.OpenApi;
 using ExeSys.Api.SysCmd;
 using ExeSys.Api.Workflows;
@@ -62,6 +63,7 @@ public static class ApiHostExtensions
         app.MapWorkflows();
         app.MapEvents();
         app.MapFunctions();
+        app.MapHistory();
         app.MapHealth();
         app.MapGet("/", () => TypedResults.Redirect("/swagger")).ExcludeFromDescription();
         return app;

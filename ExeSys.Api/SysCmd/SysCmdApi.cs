@@ -1,6 +1,7 @@
 using ExeSys.Api.Functions;
 using ExeSys.Api.Hosting;
 using ExeSys.Core.Configuration;
+using ExeSys.Core.History;
 using ExeSys.Core.Jobs;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
@@ -22,11 +23,14 @@ public static class SysCmdApi
                 Re-sending the same command never starts it again: it returns the job's state, and once the job has
                 finished, "resp":"data_available" with the EOJ in "data" (200), or state 4 with "error" (200).
                 Add ?wait=5s to wait for the result in the same call. The same job_id with a different cmd, to or data is 409.
+                With MongoDB history on, a job that has left Redis after its hot retention is answered from the history,
+                with the same reply; it is never started again (410 once the history's own TTL has passed too).
                 """)
             .Produces<JobReply>(StatusCodes.Status200OK)
             .Produces<JobReply>(StatusCodes.Status202Accepted)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status410Gone)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
@@ -35,7 +39,7 @@ public static class SysCmdApi
         jobs.MapGet("/jobs/{from}/{job_id}", GetAsync)
             .WithName("GetJob")
             .WithSummary("Read one job's state")
-            .WithDescription("The same reply as re-sending the command, without needing its body. ?wait=5s waits for the job to finish.")
+            .WithDescription("The same reply as re-sending the command, without needing its body. ?wait=5s waits for the job to finish. With MongoDB history on, a job that has left Redis is read from the history.")
             .Produces<JobReply>(StatusCodes.Status200OK)
             .Produces<JobReply>(StatusCodes.Status202Accepted)
             .ProducesProblem(StatusCodes.Status400BadRequest)
@@ -77,6 +81,7 @@ public static class SysCmdApi
         [FromHeader(Name = "Operation")] string? operation,
         SysCmdRequestReader reader,
         IJobStore store,
+        IJobHistory history,
         FunctionDirectory functions,
         CompletionWaiter completions,
         IOptions<ApiOptions> options,
@@ -110,18 +115,27 @@ public static class SysCmdApi
         if (!known)
         {
             // A re-send must still read a job whose function has since gone away; only new jobs are refused.
-            var existing = await store.GetAsync(command.Job, watch: false);
+            var existing = await store.GetAsync(command.Job, watch: false) ?? await FromHistoryAsync(history, command.Job, cancellationToken);
             return existing is null ? UnknownFunction(command.Cmd, all) : Reply(existing, command, created: false);
         }
 
         using var registration = waitFor > TimeSpan.Zero ? completions.Register(command.Job) : default(CompletionWaiter.Registration?);
         var outcome = await store.SubmitAsync(command, watch: registration is not null);
-        if (outcome.Status == SubmitStatus.Conflict)
+        if (outcome.Status == SubmitStatus.Archived)
         {
-            return Reply(outcome.Snapshot, command, created: false);
+            // Only a job whose tombstone says it was archived costs a MongoDB read; a new submit never does.
+            return await FromHistoryAsync(history, command.Job, cancellationToken) is { } archived
+                ? Reply(archived, command, created: false)
+                : JobResults.Problem(StatusCodes.Status410Gone, "Job history expired",
+                    $"Job '{command.Job.JobId}' from '{command.Job.From}' finished long ago and its history has expired (ExeSys:Mongo:HistoryTtl). Use a new job_id to run it again.");
         }
 
-        var snapshot = await JobResults.WaitIfAskedAsync(outcome.Snapshot, registration, waitFor, store, cancellationToken);
+        if (outcome.Status == SubmitStatus.Conflict)
+        {
+            return Reply(outcome.Snapshot!, command, created: false);
+        }
+
+        var snapshot = await JobResults.WaitIfAskedAsync(outcome.Snapshot!, registration, waitFor, store, cancellationToken);
         return Reply(snapshot, command, created: outcome.Status == SubmitStatus.Created);
     }
 
@@ -130,6 +144,7 @@ public static class SysCmdApi
         [FromRoute(Name = "job_id")] string jobId,
         [FromQuery] string? wait,
         IJobStore store,
+        IJobHistory history,
         CompletionWaiter completions,
         IOptions<ApiOptions> options,
         IOptions<JobOptions> jobOptions,
@@ -147,7 +162,7 @@ public static class SysCmdApi
 
         var job = new JobRef(from, jobId);
         using var registration = waitFor > TimeSpan.Zero ? completions.Register(job) : default(CompletionWaiter.Registration?);
-        var snapshot = await store.GetAsync(job, watch: registration is not null);
+        var snapshot = await store.GetAsync(job, watch: registration is not null) ?? await FromHistoryAsync(history, job, cancellationToken);
         if (snapshot is null)
         {
             return JobResults.Problem(StatusCodes.Status404NotFound, "No such job",
@@ -157,6 +172,10 @@ public static class SysCmdApi
         snapshot = await JobResults.WaitIfAskedAsync(snapshot, registration, waitFor, store, cancellationToken);
         return Reply(snapshot, command: null, created: false);
     }
+
+    /// <summary>A finished job that has left Redis, from the MongoDB history; null when history is off or does not have it.</summary>
+    private static async Task<JobSnapshot?> FromHistoryAsync(IJobHistory history, JobRef job, CancellationToken cancellationToken) =>
+        history.Enabled ? await history.FindSnapshotAsync(job, cancellationToken) : null;
 
     private static Results<Ok<JobReply>, Accepted<JobReply>, ProblemHttpResult> Reply(JobSnapshot snapshot, JobCommand? command, bool created)
     {

@@ -1,3 +1,4 @@
+using ExeSys.Controller.Archiving;
 using ExeSys.Controller.Ticking;
 using ExeSys.Core.Hosting;
 
@@ -10,6 +11,8 @@ public static class ControllerHostExtensions
         builder.AddExeSysCore();
         builder.Services.AddOptions<ControllerOptions>().BindConfiguration(ControllerOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddHostedService<ControllerService>();
+        builder.Services.AddSingleton<HistoryArchiver>();
+        builder.Services.AddHostedService<HistoryArchiverService>();
         return builder;
     }
 }

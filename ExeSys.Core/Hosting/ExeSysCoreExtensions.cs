@@ -1,5 +1,6 @@
 using ExeSys.Core.Configuration;
 using ExeSys.Core.Events;
+using ExeSys.Core.History;
 using ExeSys.Core.Jobs;
 using ExeSys.Core.Redis;
 using ExeSys.Core.Registry;
@@ -13,7 +14,7 @@ namespace ExeSys.Core.Hosting;
 
 public static class ExeSysCoreExtensions
 {
-    /// <summary>Options, the shared Redis connection, key names, the job store and the process registry.</summary>
+    /// <summary>Options, the shared Redis connection, key names, the job store, the process registry and the MongoDB history (when configured).</summary>
     public static IHostApplicationBuilder AddExeSysCore(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
@@ -22,7 +23,9 @@ public static class ExeSysCoreExtensions
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<IConnectionMultiplexer>(sp => Connect(sp.GetRequiredService<IOptions<RedisOptions>>().Value));
         services.AddSingleton<RedisKeys>();
+        services.AddExeSysMongo();
         services.AddSingleton<RedisQueueSlot>();
+        services.AddSingleton<RedisArchiveBacklog>();
         services.AddSingleton<IJobStore, RedisJobStore>();
         services.AddSingleton<ProcessRegistry>();
         services.AddSingleton<IWorkflowStore, RedisWorkflowStore>();

@@ -35,6 +35,9 @@ internal static class LuaScripts
     public static readonly string EventWait = Load("event_wait");
     public static readonly string EventPost = Load("event_post");
     public static readonly string EventDeliver = Load("event_deliver");
+    public static readonly string ArchiveClaim = Load("archive_claim");
+    public static readonly string ArchiveRead = Load("archive_read");
+    public static readonly string ArchiveDone = Load("archive_done");
 
     /// <summary>Every script starts with the shared helpers of _common.lua (key names, list splitting).</summary>
     private static string Load(string name) => Common + "\n" + Read(name);

@@ -25,6 +25,7 @@ public sealed class RedisJobStore(
     IConnectionMultiplexer redis,
     RedisKeys keys,
     RedisQueueSlot queue,
+    RedisArchiveBacklog backlog,
     IOptions<JobOptions> options,
     ILogger<RedisJobStore> logger) : IJobStore
 {
@@ -32,25 +33,38 @@ public sealed class RedisJobStore(
 
     private IDatabase Db => redis.GetDatabase();
 
-    private long RetentionMs => (long)_options.Retention.TotalMilliseconds;
+    private long RetentionMs => queue.ScriptRetentionMs;
 
     public async Task<SubmitOutcome> SubmitAsync(JobCommand command, bool watch)
     {
         var job = command.Job;
         var now = queue.NowMs;
+        RedisKey[] submitKeys = queue.Archives
+            ? [keys.Status(job), keys.DataAvailable(job), keys.Workflow(job.JobId), keys.Tombstone(job)]
+            : [keys.Status(job), keys.DataAvailable(job), keys.Workflow(job.JobId)];
         var reply = (RedisResult[])(await Db.ScriptEvaluateAsync(
             LuaScripts.JobSubmit,
-            [keys.Status(job), keys.DataAvailable(job), keys.Workflow(job.JobId)],
+            submitKeys,
             [command.To, command.Cmd, command.DataJson, (int)command.Priority, now, watch ? 1 : 0, command.IsWorkflowStep ? 1 : 0,
              _options.MaxAttempts, RetentionMs, job.From]))!;
 
         var kind = (string)reply[0]!;
+        if (kind == "archived")
+        {
+            return new SubmitOutcome(SubmitStatus.Archived, null);
+        }
+
         if (kind == "new")
         {
             var state = (JobState)(int)reply[1];
             if (state == JobState.Start)
             {
                 await queue.EnqueueAsync([(command.Job, command.Priority)]);
+            }
+            else if (state == JobState.Error && queue.Archives)
+            {
+                // A step whose chain had already failed ends at once, without a worker to put it on the archive backlog.
+                await backlog.AddAsync([job]);
             }
 
             return new SubmitOutcome(SubmitStatus.Created, new JobSnapshot(
@@ -105,6 +119,7 @@ public sealed class RedisJobStore(
 
         var claimed = new List<ClaimedJob>(members.Length);
         List<RedisValue>? forget = null;
+        List<(char, long, JobRef)>? archive = null;
         for (var i = 0; i < starts.Length; i++)
         {
             var reply = (RedisResult[])(await starts[i])!;
@@ -112,7 +127,13 @@ public sealed class RedisJobStore(
             {
                 // Not waiting any more. If it has ended, is gone or is held, no claim needs its inflight entry; if
                 // another worker runs it (state 2), that worker's lease is this very entry, so it stays.
-                if ((string?)reply[1] != "2")
+                var st = (string?)reply[1];
+                if (queue.Archives && st is "3" or "4")
+                {
+                    // Its claim overwrote the lease whose expiry would otherwise bring it to the archive backlog.
+                    (archive ??= []).Add(('a', now, refs[i]));
+                }
+                else if (st != "2")
                 {
                     (forget ??= []).Add(refs[i].Member);
                 }
@@ -127,6 +148,11 @@ public sealed class RedisJobStore(
         if (forget is not null)
         {
             await db.SortedSetRemoveAsync(keys.Inflight, [.. forget]);
+        }
+
+        if (archive is not null)
+        {
+            await queue.RequeueAsync(archive);
         }
 
         return new ClaimBatch(claimed, QueueDrained: members.Length < max);
@@ -249,7 +275,9 @@ public sealed class RedisJobStore(
                     actions.Add(('s', (long)reply[2], job));
                     break;
                 case "drop":
-                    actions.Add(('d', 0, job));
+                case "ended":
+                    // An ended job whose ack was lost (the worker died after recording it): it still goes to the archive.
+                    actions.Add(((string?)reply[0] == "ended" && queue.Archives ? 'a' : 'd', now, job));
                     for (var s = 1; s + 1 < reply.Length; s += 2)
                     {
                         actions.Add(('e', queue.Score(now, ParsePriority(reply[s + 1])), new JobRef((string)reply[s]!, job.JobId)));

@@ -30,6 +30,7 @@ public sealed class RedisKeys
         Ready = $"{prefix}:{{queue}}:ready";
         Inflight = $"{prefix}:{{queue}}:inflight";
         Scheduled = $"{prefix}:{{queue}}:scheduled";
+        ArchiveBacklog = $"{prefix}:{{queue}}:archive";
         WorkflowDefinitions = $"{prefix}:{{definitions}}:workflows";
         CancelChannel = RedisChannel.Literal($"{prefix}:events:cancel");
         StopChannel = RedisChannel.Literal($"{prefix}:events:stop");
@@ -44,6 +45,15 @@ public sealed class RedisKeys
     public RedisKey Status(JobRef job) => $"{_prefix}:{job.From}:{{{job.JobId}}}:status";
 
     public RedisKey DataAvailable(JobRef job) => $"{_prefix}:{job.From}:{{{job.JobId}}}:data_available";
+
+    /// <summary>
+    /// Left behind when an archived job leaves Redis (MongoDB history on): its state, with the history's TTL, so a
+    /// re-send is answered from MongoDB and never creates a new job. Mirrored by job_key(..., 'archived') in Lua.
+    /// </summary>
+    public RedisKey Tombstone(JobRef job) => $"{_prefix}:{job.From}:{{{job.JobId}}}:archived";
+
+    /// <summary>A graph run's operator actions (pause, resume, cancel), as <c>label|ms</c>; only with MongoDB history on. Mirrored by wf_log_key in Lua.</summary>
+    public RedisKey WorkflowLog(string jobId) => $"{_prefix}:{{{jobId}}}:wf_log";
 
     /// <summary>
     /// The workflow hash of one job_id: step-protocol progress (<c>reached:</c>/<c>failed:</c>) or a graph run's
@@ -63,6 +73,13 @@ public sealed class RedisKeys
 
     /// <summary>Named workflow definitions: name → JSON.</summary>
     public RedisKey WorkflowDefinitions { get; }
+
+    /// <summary>
+    /// Ended jobs the controller has yet to archive into MongoDB (only with MongoDB history on), as <c>from:job_id</c>;
+    /// score = when the entry may be taken (its end, or the lease deadline of the archiver that took it). In the queue
+    /// slot, so the script that drops a job's lease also adds it here.
+    /// </summary>
+    public RedisKey ArchiveBacklog { get; }
 
     /// <summary>Jobs waiting for a retry; score = when the next attempt may start (ms).</summary>
     public RedisKey Scheduled { get; }

@@ -1,4 +1,5 @@
 using ExeSys.Core.Configuration;
+using ExeSys.Core.History;
 using ExeSys.Core.Jobs;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
@@ -6,9 +7,20 @@ using StackExchange.Redis;
 namespace ExeSys.Core.Redis;
 
 /// <summary>The queue slot's scripts (ready, inflight, scheduled), shared by the job and workflow stores.</summary>
-public sealed class RedisQueueSlot(IConnectionMultiplexer redis, RedisKeys keys, IOptions<JobOptions> options, TimeProvider time)
+public sealed class RedisQueueSlot(IConnectionMultiplexer redis, RedisKeys keys, IOptions<JobOptions> options, IOptions<MongoOptions> mongo, TimeProvider time)
 {
     private readonly JobOptions _options = options.Value;
+
+    /// <summary>With MongoDB history on, the scripts that drop a lease also put an ended job on the archive backlog.</summary>
+    private readonly bool _archive = mongo.Value.Enabled;
+
+    /// <summary>The queue keys, plus the archive backlog when history is on (the scripts take it as an optional KEYS[4]).</summary>
+    private RedisKey[] QueueKeys => _archive ? [keys.Ready, keys.Inflight, keys.Scheduled, keys.ArchiveBacklog] : [keys.Ready, keys.Inflight, keys.Scheduled];
+
+    /// <summary>The TTL the job scripts give a finished job: the retention, or 0 (keep) when the archiver sets it after archiving.</summary>
+    internal long ScriptRetentionMs => _archive ? 0 : (long)_options.Retention.TotalMilliseconds;
+
+    internal bool Archives => _archive;
 
     internal long NowMs => time.GetUtcNow().ToUnixTimeMilliseconds();
 
@@ -54,14 +66,23 @@ public sealed class RedisQueueSlot(IConnectionMultiplexer redis, RedisKeys keys,
         var db = redis.GetDatabase();
         if (retryAt is null && promoted.Count == 0)
         {
-            _ = db.SortedSetRemoveAsync(keys.Inflight, job.Member, CommandFlags.FireAndForget);
+            // Without history this stays a bare ZREM: the per-job Redis cost does not grow when MongoDB is off.
+            if (_archive)
+            {
+                _ = db.ScriptEvaluateAsync(LuaScripts.QueueAck, QueueKeys, [.. args], CommandFlags.FireAndForget);
+            }
+            else
+            {
+                _ = db.SortedSetRemoveAsync(keys.Inflight, job.Member, CommandFlags.FireAndForget);
+            }
+
             return;
         }
 
-        await db.ScriptEvaluateAsync(LuaScripts.QueueAck, [keys.Ready, keys.Inflight, keys.Scheduled], [.. args]);
+        await db.ScriptEvaluateAsync(LuaScripts.QueueAck, QueueKeys, [.. args]);
     }
 
-    /// <summary>Applies a batch of requeue actions ('r' ready, 's' schedule, 'd' drop, 'e' enqueue only) in one script.</summary>
+    /// <summary>Applies a batch of requeue actions ('r' ready, 's' schedule, 'd' drop, 'a' drop to the archive backlog, 'e' enqueue only) in one script.</summary>
     public Task RequeueAsync(IReadOnlyList<(char Action, long Score, JobRef Job)> actions)
     {
         if (actions.Count == 0)
@@ -78,7 +99,7 @@ public sealed class RedisQueueSlot(IConnectionMultiplexer redis, RedisKeys keys,
             args[3 + (i * 3)] = actions[i].Job.Member;
         }
 
-        return redis.GetDatabase().ScriptEvaluateAsync(LuaScripts.QueueRequeue, [keys.Ready, keys.Inflight, keys.Scheduled], args);
+        return redis.GetDatabase().ScriptEvaluateAsync(LuaScripts.QueueRequeue, QueueKeys, args);
     }
 
     /// <summary>Queue order: enqueue time, moved ahead (high) or back (low) by <see cref="JobOptions.PriorityAging"/>.</summary>

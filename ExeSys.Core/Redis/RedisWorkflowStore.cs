@@ -13,7 +13,7 @@ namespace ExeSys.Core.Redis;
 /// run, reading it and pausing, resuming or cancelling it are each one atomic script; enqueueing what they release
 /// is a second script in the queue's slot.
 /// </summary>
-public sealed class RedisWorkflowStore(IConnectionMultiplexer redis, RedisKeys keys, RedisQueueSlot queue, IOptions<JobOptions> options) : IWorkflowStore
+public sealed class RedisWorkflowStore(IConnectionMultiplexer redis, RedisKeys keys, RedisQueueSlot queue, RedisArchiveBacklog backlog, IOptions<JobOptions> options) : IWorkflowStore
 {
     private readonly JobOptions _options = options.Value;
 
@@ -111,11 +111,18 @@ public sealed class RedisWorkflowStore(IConnectionMultiplexer redis, RedisKeys k
         return new WorkflowSnapshot(RedisJobStore.ReadSnapshot(run, r, 0), (string)r[RedisJobStore.SnapshotFields]!, nodes);
     }
 
-    public async Task<WorkflowControlOutcome> ControlAsync(JobRef run, WorkflowAction action)
+    public Task<WorkflowControlOutcome> ControlAsync(JobRef run, WorkflowAction action) =>
+        ControlCoreAsync(run, action, action.ToString().ToLowerInvariant());
+
+    /// <param name="label">How the action is recorded in the run's operator log for the history: the action, or cancel_all.</param>
+    private async Task<WorkflowControlOutcome> ControlCoreAsync(JobRef run, WorkflowAction action, string label)
     {
-        var reply = (RedisResult[])(await Db.ScriptEvaluateAsync(LuaScripts.WorkflowControl, [keys.Status(run), keys.Workflow(run.JobId)],
-            [action.ToString().ToLowerInvariant(), keys.Prefix, run.JobId, queue.NowMs, (long)_options.Retention.TotalMilliseconds,
-             keys.DoneChannelName, "cancelled"]))!;
+        RedisKey[] controlKeys = queue.Archives
+            ? [keys.Status(run), keys.Workflow(run.JobId), keys.WorkflowLog(run.JobId)]
+            : [keys.Status(run), keys.Workflow(run.JobId)];
+        var reply = (RedisResult[])(await Db.ScriptEvaluateAsync(LuaScripts.WorkflowControl, controlKeys,
+            [action.ToString().ToLowerInvariant(), keys.Prefix, run.JobId, queue.NowMs, queue.ScriptRetentionMs,
+             keys.DoneChannelName, "cancelled", label]))!;
         switch ((string)reply[0]!)
         {
             case "missing":
@@ -131,6 +138,12 @@ public sealed class RedisWorkflowStore(IConnectionMultiplexer redis, RedisKeys k
         }
         else if (action == WorkflowAction.Cancel)
         {
+            if (queue.Archives)
+            {
+                // The run ended here, not in a worker's finish, so nothing else puts it on the archive backlog.
+                await backlog.AddAsync([run]);
+            }
+
             // Running nodes hear it on the cancel channel and cancel their function's token.
             var subscriber = redis.GetSubscriber();
             foreach (var node in reply.Skip(3))
@@ -148,7 +161,7 @@ public sealed class RedisWorkflowStore(IConnectionMultiplexer redis, RedisKeys k
         var cancelled = new List<string>();
         foreach (var jobId in runs.Select(r => (string)r!))
         {
-            var outcome = await ControlAsync(new JobRef(from, jobId), WorkflowAction.Cancel);
+            var outcome = await ControlCoreAsync(new JobRef(from, jobId), WorkflowAction.Cancel, "cancel_all");
             if (outcome.Applied)
             {
                 cancelled.Add(jobId);

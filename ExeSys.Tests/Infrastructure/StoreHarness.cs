@@ -1,4 +1,5 @@
 using ExeSys.Core.Configuration;
+using ExeSys.Core.History;
 using ExeSys.Core.Jobs;
 using ExeSys.Core.Redis;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -19,7 +20,9 @@ public sealed class StoreHarness
         Prefix = prefix;
         Keys = new RedisKeys(prefix);
         Redis = redis ?? TestRedis.Connection;
-        Store = new RedisJobStore(Redis, Keys, new RedisQueueSlot(Redis, Keys, Options.Create(options), time), Options.Create(options), NullLogger<RedisJobStore>.Instance);
+        var mongo = Options.Create(new MongoOptions());
+        Store = new RedisJobStore(Redis, Keys, new RedisQueueSlot(Redis, Keys, Options.Create(options), mongo, time),
+            new RedisArchiveBacklog(Redis, Keys, Options.Create(options), mongo, time), Options.Create(options), NullLogger<RedisJobStore>.Instance);
     }
 
     public string Prefix { get; }

@@ -27,6 +27,11 @@ public sealed class Starting_with_an_invalid_setting
     [TestCase(ExeSysRole.Api, "ExeSys:Jobs:LeaseDuration", "00:00:00")]
     [TestCase(ExeSysRole.Worker, "ExeSys:Worker:Concurrency", "abc")]
     [TestCase(ExeSysRole.Controller, "ExeSys:Controller:TickInterval", "soon")]
+    [TestCase(ExeSysRole.Controller, "ExeSys:Mongo:ConnectionString", "not-a-mongodb-url")]
+    [TestCase(ExeSysRole.Api, "ExeSys:Mongo:ConnectionString", "mongodb://")]
+    [TestCase(ExeSysRole.Controller, "ExeSys:Mongo:HistoryTtl", "-1")]
+    [TestCase(ExeSysRole.Worker, "ExeSys:Mongo:Database", "bad name")]
+    [TestCase(ExeSysRole.Controller, "ExeSys:Mongo:ArchiveBatch", "0")]
     public async Task Should_exit_with_code_2_naming_the_setting(ExeSysRole role, string setting, string value)
     {
         var settings = TestSettings.For(TestRedis.NewPrefix("invalid"))

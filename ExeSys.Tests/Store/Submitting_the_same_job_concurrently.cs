@@ -72,8 +72,8 @@ public sealed class Submitting_the_same_job_concurrently
         {
             Assert.That(created, Has.Count.EqualTo(1));
             Assert.That(outcomes.Count(o => o.Status == SubmitStatus.Conflict), Is.EqualTo(Submitters - 1));
-            Assert.That(snapshot!.DataJson, Is.EqualTo(created.Single().Snapshot.DataJson), "a losing submit overwrote the job");
-            Assert.That(outcomes.Where(o => o.Status == SubmitStatus.Conflict).Select(o => o.Snapshot.DataJson), Is.All.EqualTo(snapshot.DataJson));
+            Assert.That(snapshot!.DataJson, Is.EqualTo(created.Single().Snapshot!.DataJson), "a losing submit overwrote the job");
+            Assert.That(outcomes.Where(o => o.Status == SubmitStatus.Conflict).Select(o => o.Snapshot!.DataJson), Is.All.EqualTo(snapshot.DataJson));
             Assert.That(await store.ReadyCountAsync(), Is.EqualTo(1));
         }
     }

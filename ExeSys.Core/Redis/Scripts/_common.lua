@@ -8,6 +8,27 @@ local function wf_key(prefix, job_id)
   return prefix .. ':{' .. job_id .. '}:wf'
 end
 
+-- Operator actions on a graph run (pause, resume, cancel), kept for the history archiver while MongoDB is on.
+local function wf_log_key(prefix, job_id)
+  return prefix .. ':{' .. job_id .. '}:wf_log'
+end
+
+-- Retention '0' means keep: with MongoDB history on, a finished job's keys get their TTL from the controller's
+-- archiver once the job is safely archived, never before.
+local function keep_for(key, ret)
+  if ret ~= '0' then
+    redis.call('PEXPIRE', key, ret)
+  end
+end
+
+local function set_kept(key, value, ret)
+  if ret ~= '0' then
+    redis.call('SET', key, value, 'PX', ret)
+  else
+    redis.call('SET', key, value)
+  end
+end
+
 local function split(text)
   local out = {}
   if not text or text == '' then

@@ -1,6 +1,6 @@
 -- Record a job's end and advance its workflow, atomically. One job slot: KEYS[1] status hash, KEYS[2] data_available,
 -- KEYS[3] the run's workflow hash.
--- ARGV: attempt (fencing token), outcome ('3' EOJ | '4' error | '1' defer: run again at retry_at, attempt not counted), payload (EOJ JSON | error text), now_ms, retention_ms,
+-- ARGV: attempt (fencing token), outcome ('3' EOJ | '4' error | '1' defer: run again at retry_at, attempt not counted), payload (EOJ JSON | error text), now_ms, retention_ms ('0' = keep: the archiver expires the keys),
 --       done channel, member, prefix, job_id, name (the job's 'from'), taken (graph edges whose condition held,
 --       comma-separated), retry_at ('' = do not retry; else when the next attempt may start, if attempts remain)
 -- Returns {0} refused (the claim is stale) | {2, retry_at} another attempt is scheduled |
@@ -25,17 +25,17 @@ local function end_run(outcome, payload)
   local rs = job_key(prefix, owner, job_id, 'status')
   if outcome == '3' then
     redis.call('HSET', rs, 'st', '3', 'ut', now, 'ft', now)
-    redis.call('SET', job_key(prefix, owner, job_id, 'data_available'), '{"to":"end_job","result":' .. payload .. '}', 'PX', ret)
+    set_kept(job_key(prefix, owner, job_id, 'data_available'), '{"to":"end_job","result":' .. payload .. '}', ret)
   else
     redis.call('HSET', rs, 'st', '4', 'ut', now, 'ft', now, 'err', payload)
   end
   redis.call('HSET', wf, 'state', outcome == '3' and 'done' or 'failed')
-  redis.call('PEXPIRE', rs, ret)
+  keep_for(rs, ret)
   for _, n in ipairs(split(redis.call('HGET', wf, 'nodes'))) do
-    redis.call('PEXPIRE', job_key(prefix, n, job_id, 'status'), ret)
+    keep_for(job_key(prefix, n, job_id, 'status'), ret)
   end
-  redis.call('PEXPIRE', job_key(prefix, 'start_job', job_id, 'data_available'), ret)
-  redis.call('PEXPIRE', wf, ret)
+  keep_for(job_key(prefix, 'start_job', job_id, 'data_available'), ret)
+  keep_for(wf, ret)
   publish_if_watched(redis.call('HGET', rs, 'w'), owner)
 end
 
@@ -123,7 +123,7 @@ local function advance_steps(ok, promoted)
         break
       end
       redis.call('HSET', key, 'st', '4', 'err', msg, 'ut', now, 'ft', now)
-      redis.call('PEXPIRE', key, ret)
+      keep_for(key, ret)
       publish_if_watched(s[3], step)
       if s[2] == 'end_job' then
         break
@@ -131,7 +131,7 @@ local function advance_steps(ok, promoted)
       step = s[2]
     end
   end
-  redis.call('PEXPIRE', wf, ret)
+  keep_for(wf, ret)
 end
 
 if ARGV[2] == '1' then
@@ -143,7 +143,7 @@ end
 local ok = ARGV[2] == '3'
 if ok then
   redis.call('HSET', KEYS[1], 'st', '3', 'ut', now, 'ft', now)
-  redis.call('SET', KEYS[2], '{"to":' .. cjson.encode(f[3]) .. ',"result":' .. ARGV[3] .. '}', 'PX', ret)
+  set_kept(KEYS[2], '{"to":' .. cjson.encode(f[3]) .. ',"result":' .. ARGV[3] .. '}', ret)
 else
   local errs = f[7] and cjson.decode(f[7]) or {}
   errs[#errs + 1] = ARGV[3]
@@ -154,7 +154,7 @@ else
   end
   redis.call('HSET', KEYS[1], 'st', '4', 'ut', now, 'ft', now, 'err', ARGV[3], 'errs', errs_json)
 end
-redis.call('PEXPIRE', KEYS[1], ret)
+keep_for(KEYS[1], ret)
 if f[4] then
   -- Someone long-polls this job: the notification carries the job as job_get.lua would read it, so the waiting
   -- request answers without reading it again.

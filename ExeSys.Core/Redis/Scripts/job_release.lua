@@ -1,7 +1,7 @@
 -- Take a claim back (lease expired, or the worker is shutting down). One job slot: KEYS[1] status, KEYS[2] workflow hash.
 -- ARGV: expected attempt ('' = any), now_ms, prefix, job_id, name
 -- Returns {'requeue', pri} back to the queue | {'retry', pri, at} back to the schedule | {'keep'} another claim holds it |
---         {'drop', name, pri, ...} the lease can go; listed are workflow successors in state 0 that the job's end
+--         {'drop', name, pri, ...} the lease can go ({'ended', ...} the same for a job in state 3 or 4); listed are workflow successors in state 0 that the job's end
 --         promoted, which may not have been enqueued if the worker died right after recording the result.
 local f = redis.call('HMGET', KEYS[1], 'st', 'at', 'pri', 'kind', 'to', 'ra')
 if f[1] == '2' and (ARGV[1] == '' or ARGV[1] == f[2]) then
@@ -20,6 +20,7 @@ if f[1] == '2' then
 end
 local out = {'drop'}
 if f[1] == '3' or f[1] == '4' then
+  out[1] = 'ended'
   local succs = {}
   if f[4] == 'n' then
     succs = split(redis.call('HGET', KEYS[2], 'out:' .. ARGV[5]))

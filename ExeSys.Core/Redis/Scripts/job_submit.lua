@@ -1,4 +1,6 @@
--- Submit-if-new. One job slot: KEYS[1] status hash, KEYS[2] data_available, KEYS[3] the run's workflow hash.
+-- Submit-if-new. One job slot: KEYS[1] status hash, KEYS[2] data_available, KEYS[3] the run's workflow hash,
+-- KEYS[4] (only with MongoDB history on) the job's archive tombstone: {'archived'} means the job finished and has left
+-- Redis for MongoDB, where the caller reads it; a new job is never created over it.
 -- ARGV: to, cmd, data, priority, now_ms, watch (1 = publish on finish), step (1 = 'Operation: workflow' header),
 --       max_attempts, retention_ms, from
 -- Returns {'new', st, error (when the chain already failed upstream)} | {'conflict', <fields>} | {'existing', <fields>},
@@ -6,6 +8,9 @@
 -- progress (a runner's latest intermediate result)
 local f = redis.call('HMGET', KEYS[1], 'st', 'to', 'cmd', 'data', 'pri', 'ct', 'ut', 'at', 'err', 'wk', 'w', 'ra', 'errs', 'prog')
 if not f[1] then
+  if KEYS[4] and redis.call('EXISTS', KEYS[4]) == 1 then
+    return {'archived'}
+  end
   local st, pred, err = '0', false, false
   if ARGV[7] == '1' then
     -- A workflow step runs once the step before it (the one whose 'to' names this step) has finished.
@@ -29,10 +34,10 @@ if not f[1] then
   redis.call('HSET', KEYS[1], unpack(fields))
   if err then
     -- The chain already failed upstream: this step fails too, and so will the one it leads to.
-    redis.call('PEXPIRE', KEYS[1], ARGV[9])
+    keep_for(KEYS[1], ARGV[9])
     if ARGV[1] ~= 'end_job' then
       redis.call('HSET', KEYS[3], 'failed:' .. ARGV[1], err)
-      redis.call('PEXPIRE', KEYS[3], ARGV[9])
+      keep_for(KEYS[3], ARGV[9])
     end
   end
   return {'new', st, err}

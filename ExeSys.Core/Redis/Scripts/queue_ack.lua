@@ -1,10 +1,14 @@
 -- After a job's outcome is recorded: drop its lease, and enqueue what the outcome released. Queue slot:
--- KEYS[1] ready, KEYS[2] inflight, KEYS[3] scheduled.
+-- KEYS[1] ready, KEYS[2] inflight, KEYS[3] scheduled, KEYS[4] (only with MongoDB history on) the archive backlog,
+-- which gets the member of a job that ended (no retry_at), in the same step that drops its lease.
 -- ARGV: wake channel, member, retry_at ('' = none; else schedule the member again then), then score/member pairs
 --       of workflow jobs promoted to state 0.
 redis.call('ZREM', KEYS[2], ARGV[2])
 if ARGV[3] ~= '' then
   redis.call('ZADD', KEYS[3], ARGV[3], ARGV[2])
+elseif KEYS[4] then
+  local t = redis.call('TIME')
+  redis.call('ZADD', KEYS[4], 'NX', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000), ARGV[2])
 end
 local items = {}
 for i = 4, #ARGV do

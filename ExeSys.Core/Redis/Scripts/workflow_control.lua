@@ -1,5 +1,6 @@
--- Operator control of a graph run. One job slot: KEYS[1] run status, KEYS[2] workflow hash.
--- ARGV: action ('pause' | 'resume' | 'cancel'), prefix, job_id, now_ms, retention_ms, done channel, reason
+-- Operator control of a graph run. One job slot: KEYS[1] run status, KEYS[2] workflow hash, KEYS[3] (only with
+-- MongoDB history on) the run's operator log, to which an applied action is appended as 'label|now_ms'.
+-- ARGV: action ('pause' | 'resume' | 'cancel'), prefix, job_id, now_ms, retention_ms, done channel, reason, label
 -- Returns {'missing'} | {'ended', state} | {'ok', state, node, priority, ...} to enqueue on resume; cancel lists running nodes
 -- after the marker 'running', so their workers can be told to stop.
 local state = redis.call('HGET', KEYS[2], 'state')
@@ -11,6 +12,10 @@ if state ~= 'running' and state ~= 'paused' then
 end
 local prefix, job_id, now, ret = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local action = ARGV[1]
+if KEYS[3] then
+  redis.call('RPUSH', KEYS[3], ARGV[8] .. '|' .. now)
+  redis.call('LTRIM', KEYS[3], -1000, -1)
+end
 local nodes = split(redis.call('HGET', KEYS[2], 'nodes'))
 if action == 'pause' then
   redis.call('HSET', KEYS[2], 'state', 'paused')
@@ -33,9 +38,9 @@ end
 -- cancel: the run ends in state 4; nodes not started never start; running nodes are listed for cancellation.
 redis.call('HSET', KEYS[2], 'state', 'cancelled')
 redis.call('HSET', KEYS[1], 'st', '4', 'err', ARGV[7], 'ut', now, 'ft', now)
-redis.call('PEXPIRE', KEYS[1], ret)
-redis.call('PEXPIRE', KEYS[2], ret)
-redis.call('PEXPIRE', job_key(prefix, 'start_job', job_id, 'data_available'), ret)
+keep_for(KEYS[1], ret)
+keep_for(KEYS[2], ret)
+keep_for(job_key(prefix, 'start_job', job_id, 'data_available'), ret)
 local out = {'ok', 'cancelled', 'running'}
 for _, n in ipairs(nodes) do
   local key = job_key(prefix, n, job_id, 'status')
@@ -44,7 +49,7 @@ for _, n in ipairs(nodes) do
     redis.call('HSET', key, 'cancel', '1')
     out[#out + 1] = n
   end
-  redis.call('PEXPIRE', key, ret)
+  keep_for(key, ret)
 end
 local owner = redis.call('HGET', KEYS[2], 'owner')
 if redis.call('HGET', KEYS[1], 'w') then

@@ -1,0 +1,42 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace ExeSys.Core.History;
+
+/// <summary>
+/// Durable job history in MongoDB. Off (the default) when <see cref="ConnectionString"/> is empty: finished jobs then
+/// live in Redis until <c>ExeSys:Jobs:Retention</c> ends, and no ExeSys process talks to MongoDB.
+/// </summary>
+public sealed class MongoOptions
+{
+    public const string Section = "ExeSys:Mongo";
+
+    /// <summary>A MongoDB connection string (<c>mongodb://host:27017</c>); empty = history off.</summary>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>The database that holds the <c>jobs</c> and <c>activity</c> collections.</summary>
+    [Required]
+    [RegularExpression("^[A-Za-z0-9_-]{1,63}$", ErrorMessage = "ExeSys:Mongo:Database must be 1-63 of A-Z a-z 0-9 _ -")]
+    public string Database { get; set; } = "exesys";
+
+    /// <summary>How long archived history is kept in MongoDB (a TTL index); 0 = forever.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "36500.00:00:00", ErrorMessage = "ExeSys:Mongo:HistoryTtl must be between 0 (keep forever) and 36500 days.")]
+    public TimeSpan HistoryTtl { get; set; } = TimeSpan.Zero;
+
+    /// <summary>The most backlog entries the archiver takes in one claim (one BulkWrite).</summary>
+    [Range(1, 10_000, ErrorMessage = "ExeSys:Mongo:ArchiveBatch must be 1..10000.")]
+    public int ArchiveBatch { get; set; } = 500;
+
+    /// <summary>How often the controller's archiver looks at the backlog when it last found it empty.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00", ErrorMessage = "ExeSys:Mongo:ArchiveInterval must be between 10 ms and 10 minutes.")]
+    public TimeSpan ArchiveInterval { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>How long a claimed backlog batch is reserved for the controller that claimed it; after that another controller may take it.</summary>
+    [Range(typeof(TimeSpan), "00:00:05", "1.00:00:00", ErrorMessage = "ExeSys:Mongo:ArchiveLease must be between 5 seconds and 1 day.")]
+    public TimeSpan ArchiveLease { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How long a MongoDB call waits for a reachable server before it fails (the driver's server selection timeout).</summary>
+    [Range(100, 120_000, ErrorMessage = "ExeSys:Mongo:TimeoutMs must be 100..120000.")]
+    public int TimeoutMs { get; set; } = 3000;
+
+    public bool Enabled => !string.IsNullOrWhiteSpace(ConnectionString);
+}

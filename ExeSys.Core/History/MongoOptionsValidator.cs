@@ -1,0 +1,29 @@
+using Microsoft.Extensions.Options;
+using MongoDB.Driver;
+
+namespace ExeSys.Core.History;
+
+/// <summary>A connection string MongoDB.Driver cannot parse stops the process at start (exit 2), naming the setting.</summary>
+internal sealed class MongoOptionsValidator : IValidateOptions<MongoOptions>
+{
+    public ValidateOptionsResult Validate(string? name, MongoOptions options)
+    {
+        if (!options.Enabled)
+        {
+            return ValidateOptionsResult.Success;
+        }
+
+        try
+        {
+            _ = MongoUrl.Create(options.ConnectionString);
+            return ValidateOptionsResult.Success;
+        }
+#pragma warning disable CA1031 // The driver throws several exception types for a malformed URL; each means the same thing here.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            return ValidateOptionsResult.Fail(
+                $"ExeSys:Mongo:ConnectionString is not a valid MongoDB connection string ({ex.Message}). Use mongodb://host:27017, or leave it empty to run without MongoDB.");
+        }
+    }
+}

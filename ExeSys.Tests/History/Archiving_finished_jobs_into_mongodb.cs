@@ -1,0 +1,239 @@
+using System.Globalization;
+using System.Text.Json;
+using ExeSys.Core.Jobs;
+using ExeSys.Tests.Infrastructure;
+using ExeSys.Tests.Reliability;
+using ExeSys.Tests.Workflows;
+using MongoDB.Bson;
+using MongoDB.Driver;
+
+namespace ExeSys.Tests.History;
+
+/// <summary>
+/// MongoDB history end to end: real API, controller and worker processes, a real redis-server and CongoDB (a MongoDB
+/// wire-protocol server). The hot retention is 2 s, so archived jobs leave Redis during the test and are answered
+/// from MongoDB. Every test uses a client name of its own; the outage test restarts CongoDB, which comes back empty,
+/// so it checks only jobs that finished during and after the outage.
+/// </summary>
+[TestFixture]
+[NonParallelizable]
+public sealed class Archiving_finished_jobs_into_mongodb
+{
+    private static readonly TimeSpan Long = TimeSpan.FromSeconds(45);
+    private CongoServer _congo = null!;
+    private ExeSysDeployment _deployment = null!;
+    private static readonly string[] DiamondNodes = ["a", "b", "c", "d"];
+    private MongoClient _mongo = null!;
+
+    private IMongoCollection<BsonDocument> Jobs => _mongo.GetDatabase("exesys_tests").GetCollection<BsonDocument>("jobs");
+
+    private IMongoCollection<BsonDocument> Activity => _mongo.GetDatabase("exesys_tests").GetCollection<BsonDocument>("activity");
+
+    [OneTimeSetUp]
+    public async Task Start_mongodb_and_exesys()
+    {
+        _congo = await CongoServer.StartAsync();
+        var settings = TestSettings.For(TestRedis.NewPrefix("hist"))
+            .With("ExeSys:Mongo:ConnectionString", _congo.ConnectionString)
+            .With("ExeSys:Mongo:Database", "exesys_tests")
+            .With("ExeSys:Mongo:ArchiveInterval", "00:00:00.100")
+            .With("ExeSys:Mongo:TimeoutMs", "1000")
+            .With("ExeSys:Jobs:Retention", "00:00:02");
+        _deployment = await ExeSysDeployment.StartAsync(settings, TestRedis.Connection);
+        var controller = _deployment.StartController("controller-1");
+        var worker = _deployment.StartWorker("worker-1");
+        await _deployment.WaitForWorkerAsync(worker);
+        await _deployment.WaitForControllerAsync(controller);
+        _mongo = new MongoClient(_congo.ConnectionString);
+    }
+
+    [OneTimeTearDown]
+    public async Task Stop_everything()
+    {
+        _mongo?.Dispose();
+        if (_deployment is not null)
+        {
+            await _deployment.DisposeAsync();
+        }
+
+        if (_congo is not null)
+        {
+            await _congo.DisposeAsync();
+        }
+    }
+
+    [Test, Order(1)]
+    public async Task Should_archive_jobs_and_workflows_and_answer_them_from_history_after_they_leave_redis()
+    {
+        var from = "e2e" + Guid.NewGuid().ToString("N")[..8];
+        var commands = Enumerable.Range(0, 500)
+            .Select(i => SysCmdHttp.Command(from, $"job-{i}", "echo", $"{{\"n\":{i}}}"))
+            .ToList();
+        var first = await SendAllAsync(commands, "?wait=10s");
+        Assert.That(first.Where(r => r.Resp != "data_available").Select(r => r.Text), Is.Empty, "every job finishes");
+
+        var runs = Enumerable.Range(0, 20).Select(i => $"run-{i}").ToList();
+        var submitted = await Task.WhenAll(runs.Select(id =>
+            PostAsync("/workflows?wait=10s", RunBody.Graph(from, id, Running_a_diamond.Diamond, dataJson: "1"))));
+        Assert.That(submitted.Where(r => r.Resp != "data_available").Select(r => r.Text), Is.Empty, "every run finishes");
+
+        // Archived, then dropped from Redis after the 2 s hot retention: only the tombstones are left.
+        await Eventually.WaitForAsync(() => Jobs.CountDocumentsAsync(Builders<BsonDocument>.Filter.Eq("from", from)), n => n == 520, Long, "520 archived documents");
+        await Eventually.WaitForAsync(async () => await CountStatusKeysAsync(from, commands.Count), n => n == 0, Long, "the jobs' Redis keys to expire");
+
+        var again = await SendAllAsync(commands, null);
+        using (Assert.EnterMultipleScope())
+        {
+            for (var i = 0; i < commands.Count; i++)
+            {
+                Assert.That(again[i].Resp, Is.EqualTo("data_available"), again[i].Text);
+                Assert.That(again[i].Text, Is.EqualTo(first[i].Text), "a re-send after the job left Redis gets the very same reply");
+            }
+        }
+
+        var runFromHistory = await SysCmdHttp.GetAsync(_deployment.Client, $"/jobs/{from}/run-7");
+        Assert.That((runFromHistory.Code, runFromHistory.Get("data").GetInt32()), Is.EqualTo((200, 114)), runFromHistory.Text);
+
+        var run = await SysCmdHttp.GetAsync(_deployment.Client, $"/history/jobs/{from}/run-3");
+        Assert.That(run.Code, Is.EqualTo(200), run.Text);
+        var nodes = run.Get("nodes").EnumerateArray().ToList();
+        var job = await SysCmdHttp.GetAsync(_deployment.Client, $"/history/jobs/{from}/job-42");
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That((run.Field("kind"), run.Field("phase")), Is.EqualTo(("run", "done")));
+            Assert.That(nodes.Select(n => n.GetProperty("name").GetString()), Is.EquivalentTo(DiamondNodes));
+            Assert.That(nodes.Select(n => Events(n)), Has.All.EqualTo("submitted,started,finished"), run.Text);
+            Assert.That(Events(job.Body), Is.EqualTo("submitted,started,finished"), job.Text);
+            Assert.That(job.Get("timeline")[1].GetProperty("worker").GetString(), Is.EqualTo("worker-1"));
+            Assert.That(job.Get("result").GetProperty("n").GetInt32(), Is.EqualTo(42));
+        }
+
+        // Page through the client's history with the cursor: every job exactly once.
+        var seen = new List<string>();
+        string? cursor = null;
+        var pages = 0;
+        do
+        {
+            var page = await SysCmdHttp.GetAsync(_deployment.Client, $"/history/jobs?from={from}&cmd=echo&state=3&limit=120" + (cursor is null ? "" : $"&cursor={cursor}"));
+            Assert.That(page.Code, Is.EqualTo(200), page.Text);
+            seen.AddRange(page.Get("items").EnumerateArray().Select(j => j.GetProperty("job_id").GetString()!));
+            cursor = page.Get("next_cursor").ValueKind == JsonValueKind.String ? page.Field("next_cursor") : null;
+            pages++;
+        }
+        while (cursor is not null && pages < 20);
+        Assert.That(seen, Is.EquivalentTo(Enumerable.Range(0, 500).Select(i => $"job-{i}")), "the pages hold every job once");
+        Assert.That(pages, Is.EqualTo(5));
+
+        var bad = await SysCmdHttp.GetAsync(_deployment.Client, "/history/jobs?cursor=nonsense!");
+        Assert.That(bad.Code, Is.EqualTo(400), bad.Text);
+    }
+
+    [Test, Order(2)]
+    public async Task Should_leave_no_duplicates_when_the_controller_is_killed_mid_archive_and_jobs_are_archived_twice()
+    {
+        var from = "dup" + Guid.NewGuid().ToString("N")[..8];
+        // The deployment's process set owns (and disposes) every process it started.
+        var controller = _deployment.Processes.All.Last(p => p.Role == ExeSysRole.Controller && !p.HasExited);
+        controller.Crash();
+        await controller.WaitForExitAsync(TimeSpan.FromSeconds(10));
+
+        // With no controller, the ended jobs wait on the backlog with their keys kept.
+        var commands = Enumerable.Range(0, 300).Select(i => SysCmdHttp.Command(from, $"job-{i}", "echo", i.ToString(CultureInfo.InvariantCulture))).ToList();
+        var replies = await SendAllAsync(commands, "?wait=10s");
+        Assert.That(replies.Count(r => r.Resp == "data_available"), Is.EqualTo(300));
+        Assert.That(await BacklogAsync(), Is.GreaterThanOrEqualTo(300));
+
+        // Kill a controller while it archives (its log says it started), then let another finish the work.
+        var doomed = _deployment.StartController("controller-doomed");
+        await Eventually.WaitForAsync(() => Jobs.CountDocumentsAsync(Builders<BsonDocument>.Filter.Eq("from", from)), n => n > 0, Long, "the doomed controller to start archiving");
+        doomed.Crash();
+        await doomed.WaitForExitAsync(TimeSpan.FromSeconds(10));
+
+        // Archive every one of them a second time, as a controller that died after writing but before acking would.
+        var db = TestRedis.Connection.GetDatabase();
+        await db.SortedSetAddAsync(_deployment.Keys.ArchiveBacklog, [.. commands.Select((_, i) => new StackExchange.Redis.SortedSetEntry($"{from}:job-{i}", 0))]);
+
+        _deployment.StartController("controller-2");
+        await Eventually.WaitForAsync(BacklogAsync, n => n == 0, Long, "the backlog to drain");
+
+        var refs = await Jobs.Distinct<string>("ref", Builders<BsonDocument>.Filter.Eq("from", from)).ToListAsync();
+        var count = await Jobs.CountDocumentsAsync(Builders<BsonDocument>.Filter.Eq("from", from));
+        var activity = await Activity.Find(Builders<BsonDocument>.Filter.Regex("ref", new BsonRegularExpression("^" + from + ":"))).ToListAsync();
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That((count, refs.Count), Is.EqualTo((300L, 300)), "one document per job");
+            Assert.That(activity, Has.Count.EqualTo(900), "submitted, started and finished once per job");
+            Assert.That(activity.Select(a => a["key"].AsString).Distinct().Count(), Is.EqualTo(activity.Count));
+        }
+    }
+
+    [Test, Order(3)]
+    public async Task Should_keep_jobs_flowing_through_a_mongodb_outage_and_archive_them_all_when_it_returns()
+    {
+        var from = "out" + Guid.NewGuid().ToString("N")[..8];
+        await _congo.StopAsync();
+
+        var commands = Enumerable.Range(0, 200).Select(i => SysCmdHttp.Command(from, $"job-{i}", "echo", i.ToString(CultureInfo.InvariantCulture))).ToList();
+        var during = await SendAllAsync(commands, "?wait=10s");
+        Assert.That(during.Count(r => r.Resp == "data_available"), Is.EqualTo(200), "jobs flow without MongoDB");
+
+        var ready = await SysCmdHttp.GetAsync(_deployment.Client, "/health/ready");
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(ready.Code, Is.EqualTo(200), ready.Text);
+            Assert.That(ready.Field("mongo"), Does.StartWith("degraded"), ready.Text);
+            Assert.That(ready.Get("archive_backlog").GetInt64(), Is.GreaterThanOrEqualTo(200), ready.Text);
+        }
+
+        // Past the 2 s hot retention, nothing has left Redis: it is not archived yet.
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        Assert.That(await CountStatusKeysAsync(from, commands.Count), Is.EqualTo(200), "no key is dropped before it is archived");
+
+        await _congo.StartAgainAsync();
+        await Eventually.WaitForAsync(BacklogAsync, n => n == 0, Long, "the backlog to drain after MongoDB returns");
+        var archived = await Jobs.Distinct<string>("job_id", Builders<BsonDocument>.Filter.Eq("from", from)).ToListAsync();
+        Assert.That(archived, Is.EquivalentTo(commands.Select((_, i) => $"job-{i}")), "every job that finished during the outage is archived");
+
+        await Eventually.WaitForAsync(async () => await CountStatusKeysAsync(from, commands.Count), n => n == 0, Long, "the jobs to leave Redis once archived");
+        var again = await SendAllAsync(commands, null);
+        Assert.That(again.Select(r => r.Text), Is.EqualTo(during.Select(r => r.Text)), "answered from MongoDB with the same replies");
+
+        var stats = await SysCmdHttp.GetAsync(_deployment.Client, "/history/stats");
+        Assert.That((stats.Field("mongo"), stats.Get("backlog").GetInt64()), Is.EqualTo(("ok", 0L)), stats.Text);
+    }
+
+    private static string Events(JsonElement job) =>
+        string.Join(',', job.GetProperty("timeline").EnumerateArray().Select(e => e.GetProperty("event").GetString()));
+
+    private async Task<long> BacklogAsync() => await TestRedis.Connection.GetDatabase().SortedSetLengthAsync(_deployment.Keys.ArchiveBacklog);
+
+    private async Task<int> CountStatusKeysAsync(string from, int jobs)
+    {
+        var db = TestRedis.Connection.GetDatabase();
+        var exists = await Task.WhenAll(Enumerable.Range(0, jobs).Select(i => db.KeyExistsAsync(_deployment.Keys.Status(new JobRef(from, $"job-{i}")))));
+        return exists.Count(e => e);
+    }
+
+    private async Task<Reply> PostAsync(string path, string json)
+    {
+        using var response = await _deployment.Client.PostAsync(new Uri(path, UriKind.Relative), SysCmdHttp.Json(json));
+        return await Reply.ReadAsync(response);
+    }
+
+    private async Task<Reply[]> SendAllAsync(IReadOnlyList<string> commands, string? query)
+    {
+        using var gate = new SemaphoreSlim(32);
+        return await Task.WhenAll(commands.Select(async c =>
+        {
+            await gate.WaitAsync();
+            try
+            {
+                return await SysCmdHttp.PostAsync(_deployment.Client, c, query);
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }));
+    }
+}
