@@ -18,12 +18,12 @@ public sealed class Configuring_the_function_data_store
         var prefix = $"{TestRedis.NewPrefix("fn")}:";
         using var store = Create(new FunctionDataStoreOptions { Database = 0, KeyPrefix = prefix });
 
-        await store.Database.StringSetAsync("greeting", "hi");
+        await (await store.GetDatabaseAsync()).StringSetAsync("greeting", "hi");
 
         using (Assert.EnterMultipleScope())
         {
             Assert.That(await TestRedis.Connection.GetDatabase(0).StringGetAsync($"{prefix}greeting"), Is.EqualTo((RedisValue)"hi"));
-            Assert.That(await store.Database.StringGetAsync("greeting"), Is.EqualTo((RedisValue)"hi"), "the function reads its own keys without the prefix");
+            Assert.That(await (await store.GetDatabaseAsync()).StringGetAsync("greeting"), Is.EqualTo((RedisValue)"hi"), "the function reads its own keys without the prefix");
         }
     }
 
@@ -33,7 +33,7 @@ public sealed class Configuring_the_function_data_store
         var key = $"{TestRedis.NewPrefix("fn")}:default";
         using var store = Create(new FunctionDataStoreOptions());
 
-        await store.Database.StringSetAsync(key, "1");
+        await (await store.GetDatabaseAsync()).StringSetAsync(key, "1");
 
         using (Assert.EnterMultipleScope())
         {

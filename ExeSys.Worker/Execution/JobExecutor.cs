@@ -61,7 +61,7 @@ public sealed class JobExecutor(FunctionCatalog catalog, FunctionDataStore dataS
                 Inputs = inputs.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => p.Value, StringComparer.Ordinal),
                 DeferredUntil = job.DeferredUntilMs > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(job.DeferredUntilMs) : null,
                 StopRequested = stop,
-                DataStore = dataStore.Database,
+                DataStore = await dataStore.GetDatabaseAsync(),
                 Publisher = async progress => await store.PublishProgressAsync(job, progress?.ToJsonString() ?? "null"),
             };
             var run = function.RunAsync(context).AsTask();

@@ -12,36 +12,44 @@ namespace ExeSys.Worker.Functions;
 /// </summary>
 public sealed class FunctionDataStore : IDisposable
 {
-    private readonly Lazy<ConnectionMultiplexer> _connection;
-    private readonly Lazy<IDatabase> _database;
+    private readonly Lazy<Task<ConnectionMultiplexer>> _connection;
+    private readonly FunctionDataStoreOptions _store;
+    private IDatabase? _database;
 
     public FunctionDataStore(IOptions<FunctionDataStoreOptions> options, IOptions<RedisOptions> redis)
     {
-        var store = options.Value;
-        var connection = store.Connection.Length > 0 ? store.Connection : redis.Value.Connection;
-        _connection = new Lazy<ConnectionMultiplexer>(() =>
+        _store = options.Value;
+        var connection = _store.Connection.Length > 0 ? _store.Connection : redis.Value.Connection;
+        _connection = new Lazy<Task<ConnectionMultiplexer>>(() =>
         {
             var config = ConfigurationOptions.Parse(connection);
             config.AbortOnConnectFail = false;
             config.ConnectTimeout = redis.Value.ConnectTimeoutMs;
             config.ClientName ??= $"exesys-functions-{Environment.ProcessId}";
-            return ConnectionMultiplexer.Connect(config);
-        });
-        _database = new Lazy<IDatabase>(() =>
-        {
-            var database = _connection.Value.GetDatabase(store.Database);
-            return store.KeyPrefix.Length > 0 ? database.WithKeyPrefix(store.KeyPrefix) : database;
+            return ConnectionMultiplexer.ConnectAsync(config);
         });
     }
 
-    /// <summary>The database functions see, prefixed if configured. The first read connects.</summary>
-    public IDatabase Database => _database.Value;
+    /// <summary>
+    /// The database functions see, prefixed if configured. The first call connects, asynchronously: a synchronous
+    /// connect would hold thread-pool threads that the worker's own Redis connection needs to read its replies.
+    /// </summary>
+    public async ValueTask<IDatabase> GetDatabaseAsync()
+    {
+        if (_database is { } ready)
+        {
+            return ready;
+        }
+
+        var database = (await _connection.Value).GetDatabase(_store.Database);
+        return _database = _store.KeyPrefix.Length > 0 ? database.WithKeyPrefix(_store.KeyPrefix) : database;
+    }
 
     public void Dispose()
     {
-        if (_connection.IsValueCreated)
+        if (_connection.IsValueCreated && _connection.Value.IsCompletedSuccessfully)
         {
-            _connection.Value.Dispose();
+            _connection.Value.Result.Dispose();
         }
     }
 }
