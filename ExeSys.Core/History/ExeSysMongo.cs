@@ -21,6 +21,9 @@ public sealed class ExeSysMongo(IOptions<MongoOptions> options) : IDisposable
     /// <summary>The configured database. Throws when MongoDB is not configured: check <see cref="Enabled"/> first.</summary>
     public IMongoDatabase Database => Client.GetDatabase(_options.Database);
 
+    /// <summary>The database functions get (<see cref="MongoOptions.FunctionsDatabase"/>). Throws when MongoDB is not configured.</summary>
+    public IMongoDatabase FunctionsDatabase => Client.GetDatabase(_options.FunctionsDatabase);
+
     public IMongoClient Client
     {
         get

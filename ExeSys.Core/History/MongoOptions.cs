@@ -18,6 +18,11 @@ public sealed class MongoOptions
     [RegularExpression("^[A-Za-z0-9_-]{1,63}$", ErrorMessage = "ExeSys:Mongo:Database must be 1-63 of A-Z a-z 0-9 _ -")]
     public string Database { get; set; } = "exesys";
 
+    /// <summary>The database functions get as <c>FunctionContext.Mongo</c>, for their own collections; never ExeSys's <see cref="Database"/>.</summary>
+    [Required]
+    [RegularExpression("^[A-Za-z0-9_-]{1,63}$", ErrorMessage = "ExeSys:Mongo:FunctionsDatabase must be 1-63 of A-Z a-z 0-9 _ -")]
+    public string FunctionsDatabase { get; set; } = "exesys_functions";
+
     /// <summary>How long archived history is kept in MongoDB (a TTL index); 0 = forever.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "36500.00:00:00", ErrorMessage = "ExeSys:Mongo:HistoryTtl must be between 0 (keep forever) and 36500 days.")]
     public TimeSpan HistoryTtl { get; set; } = TimeSpan.Zero;

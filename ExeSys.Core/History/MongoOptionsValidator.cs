@@ -8,6 +8,12 @@ internal sealed class MongoOptionsValidator : IValidateOptions<MongoOptions>
 {
     public ValidateOptionsResult Validate(string? name, MongoOptions options)
     {
+        if (string.Equals(options.FunctionsDatabase, options.Database, StringComparison.Ordinal))
+        {
+            return ValidateOptionsResult.Fail(
+                $"ExeSys:Mongo:FunctionsDatabase must differ from ExeSys:Mongo:Database ('{options.Database}'), so functions' collections stay apart from ExeSys's history.");
+        }
+
         if (!options.Enabled)
         {
             return ValidateOptionsResult.Success;

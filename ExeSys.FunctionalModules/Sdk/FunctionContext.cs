@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
+using MongoDB.Driver;
 using StackExchange.Redis;
 
 namespace ExeSys.FunctionalModules;
@@ -64,6 +65,14 @@ public sealed class FunctionContext
     /// Do not use blocking commands such as <c>BLPOP</c>: the connection is shared by every function of the worker.
     /// </remarks>
     public IDatabase? DataStore { get; init; }
+
+    /// <summary>
+    /// A MongoDB database for the function's own collections, when ExeSys runs with MongoDB
+    /// (<c>ExeSys:Mongo:ConnectionString</c>): the database <c>ExeSys:Mongo:FunctionsDatabase</c>, apart from ExeSys's own
+    /// history. Null when MongoDB is not configured, so a function that needs it should say so with a
+    /// <see cref="FunctionException"/>.
+    /// </summary>
+    public IMongoDatabase? Mongo { get; init; }
 
     /// <summary>Where <see cref="PublishAsync"/> writes; set by the worker.</summary>
     public Func<JsonNode?, ValueTask>? Publisher { get; init; }

@@ -6,7 +6,7 @@ using ExeSys.Tests.Infrastructure;
 namespace ExeSys.Tests.Modules;
 
 /// <summary>The drop-in folders (publish outputs) of the modules these tests copy into a modules folder.</summary>
-/// <param name="HelloV1">samples/HelloModule built as version 1.0.0: hello, word_count, slow_version, visit_count.</param>
+/// <param name="HelloV1">samples/HelloModule built as version 1.0.0: hello, word_count, slow_version, visit_count, save_note.</param>
 /// <param name="HelloV2">The same sources built as version 2.0.0.</param>
 /// <param name="Boom">A module whose only function type throws in its static constructor.</param>
 /// <param name="Copycat">A module whose only function is named <c>hello</c>, like HelloModule's.</param>
@@ -55,7 +55,7 @@ public static class ModuleBuilds
         var root = Directory.CreateTempSubdirectory("exesys-test-modules-").FullName;
         _root = root;
         var sdk = typeof(IExeSysFunction).Assembly.Location;
-        var redis = typeof(StackExchange.Redis.IDatabase).Assembly.Location;
+        var redis = string.Join(";", new[] { typeof(StackExchange.Redis.IDatabase), typeof(MongoDB.Driver.IMongoDatabase), typeof(MongoDB.Bson.BsonDocument) }.Select(t => t.Assembly.Location));
         var sample = Path.Combine(RepositoryRoot(), "samples", "HelloModule");
 
         // Empty build files at the root stop MSBuild from picking up any Directory.Build.* above the temp folder.
@@ -124,9 +124,13 @@ public static class ModuleBuilds
         return new BuiltModules(Output("hello-1.0.0"), Output("hello-2.0.0"), Output("boom"), Output("copycat"));
     }
 
-    // What samples/HelloModule.csproj and the repository's Directory.Build.props give a module, with the SDK (and
-    // StackExchange.Redis, whose IDatabase the SDK hands to functions) by path.
-    private static string Project(string sdk, string redis, string assemblyName, string version) => $"""
+    // What samples/HelloModule.csproj and the repository's Directory.Build.props give a module, with the SDK (and the
+    // libraries whose types the SDK hands to functions: StackExchange.Redis, MongoDB.Driver, MongoDB.Bson) by path.
+    private static string Project(string sdk, string shared, string assemblyName, string version)
+    {
+        var references = string.Concat(shared.Split(';').Select(path =>
+            $"    <Reference Include=\"{Path.GetFileNameWithoutExtension(path)}\" HintPath=\"{path}\" Private=\"false\" />{Environment.NewLine}"));
+        return $"""
         <Project Sdk="Microsoft.NET.Sdk">
           <PropertyGroup>
             <TargetFramework>net10.0</TargetFramework>
@@ -142,10 +146,10 @@ public static class ModuleBuilds
             <!-- The SDK's dependencies (ILogger) come with the ASP.NET Core framework, as the SDK project's own reference brings them. -->
             <FrameworkReference Include="Microsoft.AspNetCore.App" />
             <Reference Include="ExeSys.FunctionalModules" HintPath="{sdk}" Private="false" />
-            <Reference Include="StackExchange.Redis" HintPath="{redis}" Private="false" />
-          </ItemGroup>
+        {references}          </ItemGroup>
         </Project>
         """;
+    }
 
     private static async Task WriteModuleAsync(string root, string name, string sdk, string redis, string source)
     {

@@ -8,7 +8,7 @@ namespace ExeSys.Tests.Modules;
 public sealed class Scanning_the_modules_folder
 {
     private static readonly TimeSpan LessThanStable = WatchedFolder.StableFor * 0.6;
-    private static readonly string[] HelloFunctions = ["hello", "slow_version", "visit_count", "word_count"];
+    private static readonly string[] HelloFunctions = ["hello", "save_note", "slow_version", "visit_count", "word_count"];
 
     private BuiltModules _modules = null!;
 

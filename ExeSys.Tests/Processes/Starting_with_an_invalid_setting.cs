@@ -21,6 +21,7 @@ public sealed class Starting_with_an_invalid_setting
     [TestCase(ExeSysRole.Worker, "ExeSys:Redis:KeyPrefix", "bad:prefix")]
     [TestCase(ExeSysRole.Worker, "ExeSys:Functions:TestCmdMaxDelayMs", "-5")]
     [TestCase(ExeSysRole.Worker, "ExeSys:Functions:DataStore:Database", "0")]
+    [TestCase(ExeSysRole.Worker, "ExeSys:Mongo:FunctionsDatabase", "exesys")]
     [TestCase(ExeSysRole.Controller, "ExeSys:Jobs:Retention", "-1")]
     [TestCase(ExeSysRole.Controller, "ExeSys:Controller:TickInterval", "00:00:00")]
     [TestCase(ExeSysRole.Api, "ExeSys:Api:MaxBodyBytes", "10")]

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using ExeSys.Core.Configuration;
+using ExeSys.Core.History;
 using ExeSys.Core.Jobs;
 using ExeSys.Core.Workflows;
 using ExeSys.FunctionalModules;
@@ -10,7 +11,7 @@ using Polly;
 namespace ExeSys.Worker.Execution;
 
 /// <summary>Runs one claimed job's function and records its outcome.</summary>
-public sealed class JobExecutor(FunctionCatalog catalog, FunctionDataStore dataStore, IJobStore store, IOptions<JobOptions> options, TimeProvider time, ILoggerFactory loggers, ILogger<JobExecutor> logger)
+public sealed class JobExecutor(FunctionCatalog catalog, FunctionDataStore dataStore, ExeSysMongo mongo, IJobStore store, IOptions<JobOptions> options, TimeProvider time, ILoggerFactory loggers, ILogger<JobExecutor> logger)
 {
     /// <summary>How long a function may take to honour its timeout's cancellation before the worker gives up on it.</summary>
     private static readonly TimeSpan AbandonGrace = TimeSpan.FromSeconds(2);
@@ -62,6 +63,7 @@ public sealed class JobExecutor(FunctionCatalog catalog, FunctionDataStore dataS
                 DeferredUntil = job.DeferredUntilMs > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(job.DeferredUntilMs) : null,
                 StopRequested = stop,
                 DataStore = await dataStore.GetDatabaseAsync(),
+                Mongo = mongo.Enabled ? mongo.FunctionsDatabase : null,
                 Publisher = async progress => await store.PublishProgressAsync(job, progress?.ToJsonString() ?? "null"),
             };
             var run = function.RunAsync(context).AsTask();

@@ -39,15 +39,40 @@ internal sealed class ModuleLoadContext(string name, string mainAssemblyPath) : 
         return path is null ? IntPtr.Zero : LoadUnmanagedDllFromPath(path);
     }
 
+    /// <summary>
+    /// The SDK and, transitively, every non-framework assembly it references (StackExchange.Redis, MongoDB.Driver,
+    /// MongoDB.Bson...): a module's BsonDocument must be the host's, or the host's driver could not read it.
+    /// </summary>
     private static HashSet<string> SharedAssemblies()
     {
         var sdk = typeof(FunctionalModules.IExeSysFunction).Assembly;
-        var names = sdk.GetReferencedAssemblies().Select(a => a.Name!)
-            .Where(n => !n.StartsWith("System", StringComparison.Ordinal) && !n.StartsWith("Microsoft", StringComparison.Ordinal) && n != "netstandard" && n != "mscorlib")
-            .ToHashSet(StringComparer.Ordinal);
-        names.Add(sdk.GetName().Name!);
+        var names = new HashSet<string>(StringComparer.Ordinal) { sdk.GetName().Name! };
+        var pending = new Stack<Assembly>([sdk]);
+        while (pending.TryPop(out var assembly))
+        {
+            foreach (var reference in assembly.GetReferencedAssemblies())
+            {
+                if (IsFrameworkName(reference.Name!) || !names.Add(reference.Name!))
+                {
+                    continue;
+                }
+
+                try
+                {
+                    pending.Push(Default.LoadFromAssemblyName(reference));
+                }
+                catch (FileNotFoundException)
+                {
+                    // An optional dependency the host does not ship; nothing to share.
+                }
+            }
+        }
+
         return names;
     }
+
+    private static bool IsFrameworkName(string name) =>
+        name.StartsWith("System", StringComparison.Ordinal) || name.StartsWith("Microsoft", StringComparison.Ordinal) || name is "netstandard" or "mscorlib";
 
     private static bool IsFramework(AssemblyName name) =>
         Default.Assemblies.Any(a => a.GetName().Name == name.Name) && name.Name!.StartsWith("System", StringComparison.Ordinal);
