@@ -263,6 +263,24 @@ public sealed class Archiving_finished_jobs_into_mongodb
             Assert.That(failedGraph.Get("nodes")[0].GetProperty("error").GetString(), Does.Contain("disk full"), failedGraph.Text);
             Assert.That(never.Code, Is.EqualTo(404), never.Text);
         }
+
+        // With MongoDB away, an archived run cannot be read: 503, and still no new run. (CongoDB comes back empty.)
+        await _congo.StopAsync();
+        try
+        {
+            var unavailable = await PostAsync("/workflows?wait=5s", done);
+            var unavailableGraph = await SysCmdHttp.GetAsync(_deployment.Client, $"/workflows/{from}/done-run");
+            using (Assert.EnterMultipleScope())
+            {
+                Assert.That((unavailable.Code, unavailable.RetryAfter), Is.EqualTo((503, "1")), unavailable.Text);
+                Assert.That(unavailableGraph.Code, Is.EqualTo(503), unavailableGraph.Text);
+                Assert.That(await db.KeyExistsAsync(_deployment.Keys.Status(runs[0])), Is.False, "no new run while MongoDB is away");
+            }
+        }
+        finally
+        {
+            await _congo.StartAgainAsync();
+        }
     }
 
     private static string Events(JsonElement job) =>
