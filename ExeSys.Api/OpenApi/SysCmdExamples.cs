@@ -41,6 +41,10 @@ internal sealed class SysCmdExamples : IOperationFilter
         {
             ["conflict"] = ("Same job_id, different command", $$"""{"type":"https://tools.ietf.org/html/rfc9110#section-15.5.10","title":"job_id already used for another command","status":409,"detail":"Job '{{JobId}}' from 'testclient' was submitted with a different cmd ('test_cmd', not 'echo'). Re-send the identical command to read it, or use a new job_id.","existing_cmd":"test_cmd","existing_to":"end_job"}"""),
         },
+        ["410"] = new()
+        {
+            ["history_expired"] = ("Archived, and its MongoDB history has expired too", $$"""{"type":"https://tools.ietf.org/html/rfc9110#section-15.5.11","title":"Job history expired","status":410,"detail":"Job '{{JobId}}' from 'testclient' finished long ago and its history has expired (ExeSys:Mongo:HistoryTtl). Use a new job_id to run it again."}"""),
+        },
         ["413"] = new()
         {
             ["too_large"] = ("Body over ExeSys:Api:MaxBodyBytes", """{"type":"https://tools.ietf.org/html/rfc9110#section-15.5.14","title":"Request body too large","status":413,"detail":"The body is larger than 1048576 bytes, the limit set by ExeSys:Api:MaxBodyBytes."}"""),
@@ -56,6 +60,7 @@ internal sealed class SysCmdExamples : IOperationFilter
         ["503"] = new()
         {
             ["redis_down"] = ("Redis unreachable (Retry-After: 1)", """{"type":"https://tools.ietf.org/html/rfc9110#section-15.6.4","title":"Job store unavailable","status":503,"detail":"ExeSys cannot reach Redis right now, so the request was not carried out. Retry shortly; re-sending a command never runs it twice."}"""),
+            ["mongo_down"] = ("Archived, and MongoDB unreachable (Retry-After: 1)", """{"type":"https://tools.ietf.org/html/rfc9110#section-15.6.4","title":"Job history unavailable","status":503,"detail":"The job has left Redis for the MongoDB history, and ExeSys cannot reach MongoDB right now. Retry shortly; nothing was changed."}"""),
         },
     };
 
@@ -113,7 +118,7 @@ internal sealed class SysCmdExamples : IOperationFilter
             "SysCmd" => (Requests, Responses),
             "GetJob" => (null, Responses),
             "SubmitWorkflow" => (WorkflowRequests, Responses),
-            "GetWorkflow" => (null, new Dictionary<string, Dictionary<string, (string Summary, string Json)>> { ["200"] = WorkflowReplies, ["404"] = Responses["404"] }),
+            "GetWorkflow" => (null, new Dictionary<string, Dictionary<string, (string Summary, string Json)>> { ["200"] = WorkflowReplies, ["404"] = Responses["404"], ["503"] = Responses["503"] }),
             "PostEvent" => (EventRequests, new Dictionary<string, Dictionary<string, (string Summary, string Json)>> { ["200"] = EventReplies, ["400"] = Responses["400"] }),
             _ => (null, null),
         };

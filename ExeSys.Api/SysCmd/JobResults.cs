@@ -32,6 +32,14 @@ internal static class JobResults
             ? Problem(StatusCodes.Status400BadRequest, "Invalid job reference", bad)
             : null;
 
+    /// <summary>
+    /// 410 for a re-send whose tombstone says it was archived, when the history no longer has it (ExeSys:Mongo:HistoryTtl
+    /// has passed, or the document is gone): it finished long ago and is never run again under this job_id.
+    /// </summary>
+    public static ProblemHttpResult HistoryExpired(JobRef job) =>
+        Problem(StatusCodes.Status410Gone, "Job history expired",
+            $"Job '{job.JobId}' from '{job.From}' finished long ago and its history has expired (ExeSys:Mongo:HistoryTtl). Use a new job_id to run it again.");
+
     public static ProblemHttpResult Problem(int status, string title, string detail, params (string Key, object? Value)[] extensions)
     {
         var problem = new ProblemDetails { Status = status, Title = title, Detail = detail };

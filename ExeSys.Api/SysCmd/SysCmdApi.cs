@@ -126,8 +126,7 @@ public static class SysCmdApi
             // Only a job whose tombstone says it was archived costs a MongoDB read; a new submit never does.
             return await FromHistoryAsync(history, command.Job, cancellationToken) is { } archived
                 ? Reply(archived, command, created: false)
-                : JobResults.Problem(StatusCodes.Status410Gone, "Job history expired",
-                    $"Job '{command.Job.JobId}' from '{command.Job.From}' finished long ago and its history has expired (ExeSys:Mongo:HistoryTtl). Use a new job_id to run it again.");
+                : JobResults.HistoryExpired(command.Job);
         }
 
         if (outcome.Status == SubmitStatus.Conflict)

@@ -3,6 +3,7 @@ using ExeSys.Api.Functions;
 using ExeSys.Api.Hosting;
 using ExeSys.Api.SysCmd;
 using ExeSys.Core.Configuration;
+using ExeSys.Core.History;
 using ExeSys.Core.Jobs;
 using ExeSys.Core.Workflows;
 using Microsoft.AspNetCore.Mvc;
@@ -31,18 +32,25 @@ public static class WorkflowsApi
                 A node sees its own data and its predecessors' results (start nodes see the run's data as "start_job").
                 The run's EOJ is the result of the node leading to end_job, or an object of them by name if several do.
                 Re-sending the same run reads it; ?wait=5s waits for the result.
+                With MongoDB history on, a run that has left Redis after its hot retention is answered from the history,
+                with the same reply; it is never started again (409 if the graph or data differ, 410 once the history's
+                own TTL has passed too, 503 while MongoDB cannot be reached).
                 """)
             .Produces<JobReply>(StatusCodes.Status200OK)
             .Produces<JobReply>(StatusCodes.Status202Accepted)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict);
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status410Gone)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
         group.MapGet("/{from}/{job_id}", GetAsync)
             .WithName("GetWorkflow")
             .WithSummary("The whole graph of a run: every node's state, times, attempts and error")
+            .WithDescription("With MongoDB history on, a run that has left Redis is read from the history (phase and every node as archived).")
             .Produces<WorkflowReply>()
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
         group.MapPost("/{from}/{job_id}/{action}", ControlAsync)
             .WithName("ControlWorkflow")
@@ -75,6 +83,7 @@ public static class WorkflowsApi
         [FromQuery] string? wait,
         IWorkflowStore workflows,
         IJobStore jobs,
+        IJobHistory history,
         WorkflowDefinitionCatalog catalog,
         FunctionDirectory functions,
         CompletionWaiter completions,
@@ -163,8 +172,16 @@ public static class WorkflowsApi
                     return JobResults.Problem(StatusCodes.Status409Conflict, "job_id already in use",
                         $"job_id '{run.JobId}' is already used by {outcome.TakenName}; a workflow's nodes share its job_id, so use a new one.");
                 case WorkflowSubmitStatus.Conflict:
-                    return JobResults.Problem(StatusCodes.Status409Conflict, "job_id already used for another command",
-                        $"Job '{run.JobId}' from '{run.From}' was submitted with a different graph or data. Re-send the identical request to read it, or use a new job_id.");
+                    return RunConflict(run);
+                case WorkflowSubmitStatus.Archived:
+                    // Only a run whose tombstone says it was archived costs a MongoDB read; a new run never does. The
+                    // archived run keeps its canonical request as its data, so a different graph or data is still a 409.
+                    return await history.FindSnapshotAsync(run, cancellationToken) switch
+                    {
+                        null => JobResults.HistoryExpired(run),
+                        { Cmd: "workflow" } archived when archived.DataJson == runRequest.DefinitionJson => JobResults.Reply(archived, null),
+                        _ => RunConflict(run),
+                    };
             }
 
             var snapshot = await JobResults.WaitIfAskedAsync(outcome.Snapshot!, registration, waitFor, jobs, cancellationToken);
@@ -176,14 +193,16 @@ public static class WorkflowsApi
         }
     }
 
-    private static async Task<Results<Ok<WorkflowReply>, ProblemHttpResult>> GetAsync(string from, [FromRoute(Name = "job_id")] string jobId, IWorkflowStore workflows, IOptions<JobOptions> jobOptions)
+    private static async Task<Results<Ok<WorkflowReply>, ProblemHttpResult>> GetAsync(
+        string from, [FromRoute(Name = "job_id")] string jobId, IWorkflowStore workflows, IJobHistory history, IOptions<JobOptions> jobOptions, CancellationToken cancellationToken)
     {
         if (JobResults.CheckJobRoute(from, jobId, jobOptions.Value.MaxIdLength) is { } bad)
         {
             return bad;
         }
 
-        var snapshot = await workflows.GetAsync(new JobRef(from, jobId));
+        var run = new JobRef(from, jobId);
+        var snapshot = await workflows.GetAsync(run) ?? (history.Enabled ? await history.FindWorkflowAsync(run, cancellationToken) : null);
         return snapshot is null
             ? JobResults.Problem(StatusCodes.Status404NotFound, "No such workflow", $"There is no workflow run '{jobId}' from '{from}': it was never started, or its retention has passed.")
             : TypedResults.Ok(WorkflowReply.Of(snapshot));
@@ -258,6 +277,10 @@ public static class WorkflowsApi
         var all = await catalog.ListAsync();
         return TypedResults.Ok<IReadOnlyDictionary<string, JsonElement>>(all.ToDictionary(kv => kv.Key, kv => JsonDocument.Parse(kv.Value).RootElement.Clone(), StringComparer.Ordinal));
     }
+
+    private static ProblemHttpResult RunConflict(JobRef run) =>
+        JobResults.Problem(StatusCodes.Status409Conflict, "job_id already used for another command",
+            $"Job '{run.JobId}' from '{run.From}' was submitted with a different graph or data. Re-send the identical request to read it, or use a new job_id.");
 
     private static List<string> CommandsOf(JsonElement graph) =>
         graph.TryGetProperty("nodes", out var nodes) && nodes.ValueKind == JsonValueKind.Object

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using ExeSys.Core.Jobs;
+using ExeSys.Core.Workflows;
 
 namespace ExeSys.Core.History;
 
@@ -14,6 +15,9 @@ public interface IJobHistory
 
     /// <summary>An archived job as the job store would show it, for a re-send or GET after it left Redis; null when not archived.</summary>
     Task<JobSnapshot?> FindSnapshotAsync(JobRef job, CancellationToken cancellationToken);
+
+    /// <summary>An archived graph run with every node, as the workflow store would show it; null when no run of that name is archived.</summary>
+    Task<WorkflowSnapshot?> FindWorkflowAsync(JobRef run, CancellationToken cancellationToken);
 
     /// <summary>One archived job with its timeline (and, for a graph run, every node); null when not archived.</summary>
     Task<HistoryJob?> FindAsync(JobRef job, CancellationToken cancellationToken);

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using ExeSys.Core.Jobs;
+using ExeSys.Core.Workflows;
 using Microsoft.AspNetCore.WebUtilities;
 using MongoDB.Bson;
 using MongoDB.Driver;
@@ -15,30 +16,32 @@ public sealed class MongoJobHistory(ExeSysMongo mongo, HistoryCollections collec
 
     public bool Enabled => mongo.Enabled;
 
-    public async Task<JobSnapshot?> FindSnapshotAsync(JobRef job, CancellationToken cancellationToken)
+    public async Task<JobSnapshot?> FindSnapshotAsync(JobRef job, CancellationToken cancellationToken) =>
+        await FindDocumentAsync(job, cancellationToken) is { } doc ? ToSnapshot(job, doc) : null;
+
+    public async Task<WorkflowSnapshot?> FindWorkflowAsync(JobRef run, CancellationToken cancellationToken)
     {
-        var doc = await FindDocumentAsync(job, cancellationToken);
-        if (doc is null)
+        var doc = await FindDocumentAsync(run, cancellationToken);
+        if (doc is null || Str(doc, HistoryFields.Kind) != "run" || !doc.TryGetValue(HistoryFields.Nodes, out var n) || !n.IsBsonArray)
         {
             return null;
         }
 
-        return new JobSnapshot(
-            job,
-            (JobState)doc[HistoryFields.State].ToInt32(),
-            Str(doc, HistoryFields.To) ?? "",
-            Str(doc, HistoryFields.Cmd) ?? "",
-            Str(doc, HistoryFields.Data) ?? "null",
-            (JobPriority)doc.GetValue(HistoryFields.Priority, 1).ToInt32(),
-            Ms(doc, HistoryFields.Created),
-            Ms(doc, HistoryFields.Updated),
-            doc.GetValue(HistoryFields.Attempts, 0).ToInt32(),
-            Str(doc, HistoryFields.Error),
-            Str(doc, HistoryFields.Worker),
-            Str(doc, HistoryFields.Result),
-            null,
-            Errors(doc),
-            null);
+        var nodes = n.AsBsonArray.Select(x => x.AsBsonDocument).Select(x =>
+        {
+            var timeline = Timeline(x);
+            return new WorkflowNodeState(
+                Str(x, HistoryFields.Name) ?? "",
+                (JobState)x[HistoryFields.State].ToInt32(),
+                Str(x, HistoryFields.Cmd) ?? "",
+                x.GetValue(HistoryFields.Attempts, 0).ToInt32(),
+                timeline.LastOrDefault(e => e.Event == "started")?.Time?.ToUnixTimeMilliseconds(),
+                timeline.LastOrDefault(e => e.Event is "finished" or "failed" or "skipped")?.Time?.ToUnixTimeMilliseconds(),
+                Str(x, HistoryFields.Error),
+                x.GetValue(HistoryFields.Skipped, false).ToBoolean(),
+                NextOf(Str(x, HistoryFields.Next)));
+        });
+        return new WorkflowSnapshot(ToSnapshot(run, doc), Str(doc, HistoryFields.Phase) ?? "done", [.. nodes]);
     }
 
     public async Task<HistoryJob?> FindAsync(JobRef job, CancellationToken cancellationToken) =>
@@ -163,6 +166,39 @@ public sealed class MongoJobHistory(ExeSysMongo mongo, HistoryCollections collec
 
     private async Task<BsonDocument?> FindDocumentAsync(JobRef job, CancellationToken cancellationToken) =>
         await collections.Jobs.Find(Filter.Eq(HistoryFields.Ref, job.Member)).FirstOrDefaultAsync(cancellationToken);
+
+    private static JobSnapshot ToSnapshot(JobRef job, BsonDocument doc) => new(
+        job,
+        (JobState)doc[HistoryFields.State].ToInt32(),
+        Str(doc, HistoryFields.To) ?? "",
+        Str(doc, HistoryFields.Cmd) ?? "",
+        Str(doc, HistoryFields.Data) ?? "null",
+        (JobPriority)doc.GetValue(HistoryFields.Priority, 1).ToInt32(),
+        Ms(doc, HistoryFields.Created),
+        Ms(doc, HistoryFields.Updated),
+        doc.GetValue(HistoryFields.Attempts, 0).ToInt32(),
+        Str(doc, HistoryFields.Error),
+        Str(doc, HistoryFields.Worker),
+        Str(doc, HistoryFields.Result),
+        null,
+        Errors(doc),
+        null);
+
+    /// <summary>A node's edges as archived (JSON, <c>[{"to":…,"when":…}]</c>) → the comma list of targets the workflow store shows.</summary>
+    private static string NextOf(string? edgesJson)
+    {
+        if (edgesJson is null)
+        {
+            return "";
+        }
+
+        using var edges = JsonDocument.Parse(edgesJson);
+        return edges.RootElement.ValueKind == JsonValueKind.Array
+            ? string.Join(',', edges.RootElement.EnumerateArray()
+                .Select(e => e.ValueKind == JsonValueKind.Object && e.TryGetProperty("to", out var to) ? to.GetString() : null)
+                .OfType<string>())
+            : "";
+    }
 
     private static HistoryJob ToJob(BsonDocument d)
     {

@@ -60,10 +60,14 @@ public sealed class RedisWorkflowStore(IConnectionMultiplexer redis, RedisKeys k
             args.Add(node.BackoffMs);
         }
 
-        var reply = (RedisResult[])(await Db.ScriptEvaluateAsync(LuaScripts.WorkflowSubmit,
-            [keys.Status(run), keys.DataAvailable(run), keys.Workflow(run.JobId)], [.. args]))!;
+        RedisKey[] submitKeys = queue.Archives
+            ? [keys.Status(run), keys.DataAvailable(run), keys.Workflow(run.JobId), keys.Tombstone(run)]
+            : [keys.Status(run), keys.DataAvailable(run), keys.Workflow(run.JobId)];
+        var reply = (RedisResult[])(await Db.ScriptEvaluateAsync(LuaScripts.WorkflowSubmit, submitKeys, [.. args]))!;
         switch ((string)reply[0]!)
         {
+            case "archived":
+                return new WorkflowSubmitOutcome(WorkflowSubmitStatus.Archived, null);
             case "new":
                 await queue.EnqueueAsync([.. reply.Skip(1).Select(s => (new JobRef((string)s!, run.JobId), request.Priority))]);
                 await Db.ScriptEvaluateAsync("""

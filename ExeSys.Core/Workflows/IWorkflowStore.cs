@@ -15,6 +15,12 @@ public enum WorkflowSubmitStatus
 
     /// <summary>A job named like one of the nodes already exists under this job_id; nothing was written.</summary>
     NameTaken,
+
+    /// <summary>
+    /// MongoDB history on: the run finished, was archived and has left Redis (its tombstone is there). Nothing was
+    /// written; the caller answers from the history.
+    /// </summary>
+    Archived,
 }
 
 public sealed record WorkflowSubmitOutcome(WorkflowSubmitStatus Status, JobSnapshot? Snapshot, string? TakenName = null);

@@ -23,6 +23,8 @@ public sealed class Archiving_finished_jobs_into_mongodb
     private CongoServer _congo = null!;
     private ExeSysDeployment _deployment = null!;
     private static readonly string[] DiamondNodes = ["a", "b", "c", "d"];
+    private static readonly string[] DiamondFanout = ["b", "c"];
+    private static readonly string[] FailingNodes = ["boom", "never"];
     private MongoClient _mongo = null!;
 
     private IMongoCollection<BsonDocument> Jobs => _mongo.GetDatabase("exesys_tests").GetCollection<BsonDocument>("jobs");
@@ -200,6 +202,85 @@ public sealed class Archiving_finished_jobs_into_mongodb
 
         var stats = await SysCmdHttp.GetAsync(_deployment.Client, "/history/stats");
         Assert.That((stats.Field("mongo"), stats.Get("backlog").GetInt64()), Is.EqualTo(("ok", 0L)), stats.Text);
+    }
+
+    [Test, Order(4)]
+    public async Task Should_answer_a_re_sent_graph_run_from_history_after_it_left_redis_without_starting_it_again()
+    {
+        var from = "rsd" + Guid.NewGuid().ToString("N")[..8];
+        var done = RunBody.Graph(from, "done-run", Running_a_diamond.Diamond, dataJson: "1");
+        var failing = RunBody.Graph(from, "failed-run", """
+            {
+              "boom":  {"cmd": "fail", "data": "disk full", "retry": {"max_attempts": 1}, "next": ["never"]},
+              "never": {"cmd": "echo", "next": ["end_job"]}
+            }
+            """);
+        var first = await PostAsync("/workflows?wait=10s", done);
+        var firstFailed = await PostAsync("/workflows?wait=10s", failing);
+        Assert.That((first.Resp, first.Get("data").GetInt32(), firstFailed.State), Is.EqualTo(("data_available", 114, 4)), first.Text + firstFailed.Text);
+
+        var runs = new[] { new JobRef(from, "done-run"), new JobRef(from, "failed-run") };
+        var nodeKeys = DiamondNodes.Select(n => _deployment.Keys.Status(new JobRef(n, "done-run")))
+            .Concat(FailingNodes.Select(n => _deployment.Keys.Status(new JobRef(n, "failed-run"))))
+            .Concat(runs.Select(r => _deployment.Keys.Status(r)))
+            .Concat(runs.Select(r => _deployment.Keys.Workflow(r.JobId)))
+            .ToList();
+        var db = TestRedis.Connection.GetDatabase();
+        await Eventually.WaitForAsync(() => Jobs.CountDocumentsAsync(Builders<BsonDocument>.Filter.Eq("from", from)), n => n == 2, Long, "both runs archived");
+        await Eventually.WaitForAsync(async () => (await Task.WhenAll(nodeKeys.Select(k => db.KeyExistsAsync(k)))).Count(e => e), n => n == 0, Long, "the runs' Redis keys to expire");
+        Assert.That(await Task.WhenAll(runs.Select(r => db.KeyExistsAsync(_deployment.Keys.Tombstone(r)))), Has.All.True, "only the tombstones are left");
+        var archivedBefore = await Jobs.Find(Builders<BsonDocument>.Filter.Eq("from", from)).SortBy(d => d["ref"]).ToListAsync();
+
+        // The re-send asks to wait: an archived run has finished, so it must answer at once, not after the 5 s.
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var again = await PostAsync("/workflows?wait=5s", done);
+        var againFailed = await PostAsync("/workflows?wait=5s", failing);
+        clock.Stop();
+        var keysAfter = (await Task.WhenAll(nodeKeys.Select(async k => (k, await db.KeyExistsAsync(k))))).Where(x => x.Item2).Select(x => x.k.ToString());
+        var conflict = await PostAsync("/workflows", RunBody.Graph(from, "done-run", Running_a_diamond.Diamond, dataJson: "2"));
+        var graph = await SysCmdHttp.GetAsync(_deployment.Client, $"/workflows/{from}/done-run");
+        var failedGraph = await SysCmdHttp.GetAsync(_deployment.Client, $"/workflows/{from}/failed-run");
+        var never = await SysCmdHttp.GetAsync(_deployment.Client, $"/workflows/{from}/never-started");
+
+        // Give a wrongly started run every chance to finish and be archived over the first document.
+        await Eventually.WaitForAsync(BacklogAsync, n => n == 0, Long, "the backlog to drain");
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        var archivedAfter = await Jobs.Find(Builders<BsonDocument>.Filter.Eq("from", from)).SortBy(d => d["ref"]).ToListAsync();
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That((again.Code, again.Text), Is.EqualTo((first.Code, first.Text)), "the very same data_available reply");
+            Assert.That((againFailed.Code, againFailed.Text), Is.EqualTo((firstFailed.Code, firstFailed.Text)), "the very same error reply");
+            Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(4)), "wait=5s does not hang on an archived run");
+            Assert.That(keysAfter, Is.Empty, "no new run: not one status or workflow key came back");
+            Assert.That(archivedAfter.Select(d => d.ToJson()), Is.EqualTo(archivedBefore.Select(d => d.ToJson())), "no new archive document, the old ones untouched");
+            Assert.That(conflict.Code, Is.EqualTo(409), conflict.Text);
+            Assert.That((graph.Code, graph.Field("phase"), graph.Get("run").GetProperty("data").GetInt32()), Is.EqualTo((200, "done", 114)), graph.Text);
+            var nodes = graph.Get("nodes").EnumerateArray().ToList();
+            Assert.That(nodes.Select(n => n.GetProperty("name").GetString()), Is.EqualTo(DiamondNodes), graph.Text);
+            Assert.That(nodes.Select(n => (n.GetProperty("state").GetInt32(), n.GetProperty("attempts").GetInt32())), Has.All.EqualTo((3, 1)), "each node ran exactly once");
+            Assert.That(nodes[0].GetProperty("next").EnumerateArray().Select(e => e.GetString()), Is.EqualTo(DiamondFanout), graph.Text);
+            Assert.That((failedGraph.Code, failedGraph.Field("phase")), Is.EqualTo((200, "failed")), failedGraph.Text);
+            Assert.That(failedGraph.Get("nodes")[0].GetProperty("error").GetString(), Does.Contain("disk full"), failedGraph.Text);
+            Assert.That(never.Code, Is.EqualTo(404), never.Text);
+        }
+
+        // With MongoDB away, an archived run cannot be read: 503, and still no new run. (CongoDB comes back empty.)
+        await _congo.StopAsync();
+        try
+        {
+            var unavailable = await PostAsync("/workflows?wait=5s", done);
+            var unavailableGraph = await SysCmdHttp.GetAsync(_deployment.Client, $"/workflows/{from}/done-run");
+            using (Assert.EnterMultipleScope())
+            {
+                Assert.That((unavailable.Code, unavailable.RetryAfter), Is.EqualTo((503, "1")), unavailable.Text);
+                Assert.That(unavailableGraph.Code, Is.EqualTo(503), unavailableGraph.Text);
+                Assert.That(await db.KeyExistsAsync(_deployment.Keys.Status(runs[0])), Is.False, "no new run while MongoDB is away");
+            }
+        }
+        finally
+        {
+            await _congo.StartAgainAsync();
+        }
     }
 
     private static string Events(JsonElement job) =>

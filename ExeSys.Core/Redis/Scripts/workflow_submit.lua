@@ -1,10 +1,12 @@
 -- Create a graph run, if new. One job slot: KEYS[1] run status (owner:{job_id}), KEYS[2] run data_available,
--- KEYS[3] workflow hash.
+-- KEYS[3] workflow hash, KEYS[4] (only with MongoDB history on) the run's archive tombstone: {'archived'} means the
+-- run (or a job of the same from/job_id) finished and has left Redis for MongoDB, where the caller reads it; a new run
+-- is never created over it.
 -- ARGV: 1 owner, 2 job_id, 3 prefix, 4 definition (canonical JSON, compared on re-send), 5 now_ms, 6 watch,
 --       7 priority, 8 run data (JSON, the 'start_job' input), 9 node count, 10 start nodes, 11 end nodes, 12 all nodes,
 --       then per node 10 fields: name, cmd, data, next (JSON edges), in (comma list), out (comma list), pending,
 --       max_attempts, timeout_ms, backoff_ms
--- Returns {'new', start nodes...} | {'taken', name} (a job of that name exists under this job_id) |
+-- Returns {'new', start nodes...} | {'archived'} | {'taken', name} (a job of that name exists under this job_id) |
 --         {'conflict' | 'existing', st, to, cmd, data, pri, ct, ut, at, err, wk, result, retry_at, errors, progress}
 local f = redis.call('HMGET', KEYS[1], 'st', 'to', 'cmd', 'data', 'pri', 'ct', 'ut', 'at', 'err', 'wk', 'w', 'ra', 'errs', 'prog')
 if f[1] then
@@ -27,6 +29,9 @@ if f[1] then
     end
   end
   return out
+end
+if KEYS[4] and redis.call('EXISTS', KEYS[4]) == 1 then
+  return {'archived'}
 end
 local prefix, job_id, now = ARGV[3], ARGV[2], ARGV[5]
 if redis.call('EXISTS', KEYS[3]) == 1 then
