@@ -22,7 +22,14 @@ public static class RedisFaults
         // StackExchange.Redis 2.x can lose a race with its own socket teardown when Redis goes away mid-write and throw
         // the pipe's "Writing is not allowed after writer was completed" instead of a RedisConnectionException
         // (StackExchange.Redis issues #2692 and #3205). It means the same thing: the connection dropped.
-        InvalidOperationException when exception.StackTrace?.Contains("StackExchange.Redis.", StringComparison.Ordinal) == true => true,
+        InvalidOperationException when FromRedisClient(exception) => true,
+        // When Redis hangs (it accepts connections but does not answer), StackExchange.Redis can also fail a pending
+        // command with TaskCanceledException. ExeSys never passes a token into the client, so a cancellation thrown
+        // from inside it is the client giving up on Redis, not the caller cancelling.
+        OperationCanceledException when FromRedisClient(exception) => true,
         _ => false,
     };
+
+    private static bool FromRedisClient(Exception exception) =>
+        exception.StackTrace?.Contains("StackExchange.Redis.", StringComparison.Ordinal) == true;
 }
