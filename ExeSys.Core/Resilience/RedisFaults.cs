@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using StackExchange.Redis;
 
 namespace ExeSys.Core.Resilience;
@@ -19,14 +20,12 @@ public static class RedisFaults
     {
         RedisConnectionException or RedisTimeoutException => true,
         RedisServerException server => TransientReplies.Any(e => server.Message.StartsWith(e, StringComparison.Ordinal)),
-        // StackExchange.Redis 2.x can lose a race with its own socket teardown when Redis goes away mid-write and throw
-        // the pipe's "Writing is not allowed after writer was completed" instead of a RedisConnectionException
-        // (StackExchange.Redis issues #2692 and #3205). It means the same thing: the connection dropped.
-        InvalidOperationException when FromRedisClient(exception) => true,
-        // When Redis hangs (it accepts connections but does not answer), StackExchange.Redis can also fail a pending
-        // command with TaskCanceledException. ExeSys never passes a token into the client, so a cancellation thrown
-        // from inside it is the client giving up on Redis, not the caller cancelling.
-        OperationCanceledException when FromRedisClient(exception) => true,
+        // StackExchange.Redis 2.x does not always wrap a dropped or hung connection in RedisConnectionException. Seen
+        // here: the pipe's "Writing is not allowed after writer was completed" (a race with its own socket teardown,
+        // StackExchange.Redis issues #2692 and #3205), Pipelines.Sockets.Unofficial.ConnectionResetException ("Connection
+        // reset by peer") while Redis restarts, and TaskCanceledException while Redis hangs. ExeSys passes no token into
+        // the client, so a cancellation thrown from inside it is the client giving up on Redis, not the caller cancelling.
+        InvalidOperationException or OperationCanceledException or IOException or SocketException when FromRedisClient(exception) => true,
         _ => false,
     };
 
