@@ -160,7 +160,14 @@ internal static class BenchApp
             await Console.Error.WriteLineAsync($"{row.Label}: {string.Join(Environment.NewLine + "  ", row.Errors)}");
         }
 
-        return failures.Count == 0 && failedJobs == 0 ? 0 : 1;
+        if (failures.Count > 0 || failedJobs > 0)
+        {
+            // The started processes' temporary logs go with them; say what they said while it still exists.
+            await Console.Error.WriteLineAsync($"The ExeSys processes' logs end:{Environment.NewLine}{target.DescribeLogs(20)}");
+            return 1;
+        }
+
+        return 0;
     }
 
     /// <summary>What ExeSys sends to Redis with no jobs at all: heartbeats, controller ticks. Part of every per-job figure.</summary>

@@ -170,6 +170,13 @@ internal sealed class TargetSystem : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The last lines of each started process's log (its warnings and errors: the bench starts them at Warning level),
+    /// and whether it is still running; empty when the bench targets processes it did not start.
+    /// </summary>
+    public string DescribeLogs(int lines) => string.Join(Environment.NewLine, _children.Select(c =>
+        $"--- {c.Label}{(c.HasExited ? " (exited)" : "")}:{Environment.NewLine}{c.Tail(lines)}"));
+
     /// <summary>Waits until /health/ready reports Redis ok, the expected workers and a controller.</summary>
     private async Task WaitReadyAsync(int expectedWorkers, TextWriter log, CancellationToken cancellationToken)
     {
