@@ -5,7 +5,8 @@
 --       comma-separated), retry_at ('' = do not retry; else when the next attempt may start, if attempts remain)
 -- Returns {0} refused (the claim is stale) | {2, retry_at} another attempt is scheduled |
 --         {1, name, priority, ...} recorded; the pairs are the workflow jobs it moved to state 0, which the caller enqueues.
-local f = redis.call('HMGET', KEYS[1], 'st', 'at', 'to', 'w', 'kind', 'ma', 'errs')
+-- Fields 8-15 are read only for the done notification of a watched job (built below without a second read).
+local f = redis.call('HMGET', KEYS[1], 'st', 'at', 'to', 'w', 'kind', 'ma', 'errs', 'cmd', 'data', 'pri', 'ct', 'wk', 'ra', 'prog', 'err')
 if f[1] ~= '2' or f[2] ~= ARGV[1] then
   return {0}
 end
@@ -141,6 +142,7 @@ if ARGV[2] == '1' then
   return {2, due}
 end
 local ok = ARGV[2] == '3'
+local final_err, final_errs = f[15], f[7]
 if ok then
   redis.call('HSET', KEYS[1], 'st', '3', 'ut', now, 'ft', now)
   set_kept(KEYS[2], '{"to":' .. cjson.encode(f[3]) .. ',"result":' .. ARGV[3] .. '}', ret)
@@ -153,14 +155,14 @@ else
     return {2, ARGV[12]}
   end
   redis.call('HSET', KEYS[1], 'st', '4', 'ut', now, 'ft', now, 'err', ARGV[3], 'errs', errs_json)
+  final_err, final_errs = ARGV[3], errs_json
 end
 keep_for(KEYS[1], ret)
 if f[4] then
   -- Someone long-polls this job: the notification carries the job as job_get.lua would read it, so the waiting
   -- request answers without reading it again.
-  local g = redis.call('HMGET', KEYS[1], 'st', 'to', 'cmd', 'data', 'pri', 'ct', 'ut', 'at', 'err', 'wk', 'w', 'ra', 'errs', 'prog')
   local result = ok and ('{"to":' .. cjson.encode(f[3]) .. ',"result":' .. ARGV[3] .. '}') or false
-  local snapshot = {g[1], g[2], g[3], g[4], g[5], g[6], g[7], g[8], g[9], g[10], result, g[12], g[13], g[14]}
+  local snapshot = {ok and '3' or '4', f[3], f[8], f[9], f[10], f[11], now, f[2], final_err, f[12], result, f[13], final_errs, f[14]}
   for i = 1, 14 do
     if snapshot[i] == nil then
       snapshot[i] = false
