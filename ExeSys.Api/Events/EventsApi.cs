@@ -3,7 +3,6 @@ using ExeSys.Api.Hosting;
 using ExeSys.Api.SysCmd;
 using ExeSys.Core.Configuration;
 using ExeSys.Core.Events;
-using ExeSys.Core.Workflows;
 using Microsoft.Extensions.Options;
 
 namespace ExeSys.Api.Events;
@@ -48,11 +47,7 @@ public static class EventsApi
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         SysCmdRequestReader.CheckFields(root, Fields, errors);
         var name = SysCmdRequestReader.RequireId(root, "event", jobOptions.Value.MaxIdLength, errors);
-        var data = root.TryGetProperty("data", out var d) ? WorkflowParser.TryCompact(d) : "null";
-        if (data is null)
-        {
-            errors["data"] = ["The request holds a string that is not valid Unicode (a lone surrogate such as \\ud800)."];
-        }
+        var data = SysCmdRequestReader.ReadData(root, errors);
 
         if (errors.Count > 0)
         {

@@ -35,11 +35,7 @@ public sealed class SysCmdRequestReader(IOptions<ApiOptions> apiOptions, IOption
             var cmd = RequireId(root, "cmd", maxLength, errors);
             var jobId = RequireId(root, "job_id", maxLength, errors);
             var priority = ReadPriority(root, errors);
-            var data = root.TryGetProperty("data", out var d) ? WorkflowParser.TryCompact(d) : "null";
-            if (data is null)
-            {
-                errors["data"] = ["'data' holds a string that is not valid Unicode (a lone surrogate such as \\ud800)."];
-            }
+            var data = ReadData(root, errors);
 
             if (errors.Count > 0)
             {
@@ -51,6 +47,18 @@ public sealed class SysCmdRequestReader(IOptions<ApiOptions> apiOptions, IOption
     }
 
     /// <summary>Unknown and duplicated fields: a typo such as 'jobid' gets a clear error instead of being ignored.</summary>
+    /// <summary>The optional <c>data</c> field as compact JSON (<c>null</c> when absent), or null with an error when it is not valid Unicode.</summary>
+    internal static string? ReadData(JsonElement root, Dictionary<string, string[]> errors)
+    {
+        var data = root.TryGetProperty("data", out var d) ? WorkflowParser.TryCompact(d) : "null";
+        if (data is null)
+        {
+            errors["data"] = ["'data' holds a string that is not valid Unicode (a lone surrogate such as \\ud800)."];
+        }
+
+        return data;
+    }
+
     internal static void CheckFields(JsonElement root, string[] fields, Dictionary<string, string[]> errors)
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);
