@@ -32,7 +32,8 @@ public sealed class RedisEventStore(IConnectionMultiplexer redis, RedisKeys keys
             LuaScripts.EventWait, [keys.EventWaiters(name), keys.EventRecent(name)], [job.Member, whenJson ?? "", since]))!;
         foreach (var posted in recent)
         {
-            if (Matches(whenJson, posted!))
+            using var doc = JsonDocument.Parse((string)posted!);
+            if (Matches(whenJson, doc.RootElement.GetProperty("data")))
             {
                 _ = Db.HashDeleteAsync(keys.EventWaiters(name), job.Member, CommandFlags.FireAndForget);
                 return new PostedEvent(posted!);
@@ -56,46 +57,51 @@ public sealed class RedisEventStore(IConnectionMultiplexer redis, RedisKeys keys
             LuaScripts.EventPost, [keys.EventWaiters(name), keys.EventRecent(name)],
             [posted, now.ToUnixTimeMilliseconds(), (long)options.Value.EventRetention.TotalMilliseconds]))!;
 
-        var delivered = new List<JobRef>();
-        var forget = new List<RedisValue>();
-        var wake = new List<(char, long, JobRef)>();
+        // The waiters whose condition holds, each delivered to by one script in its own slot; all are sent at once,
+        // and the multiplexer pipelines them.
+        using var data = JsonDocument.Parse(dataJson);
+        var matched = new List<JobRef>();
         for (var i = 0; i + 1 < waiters.Length; i += 2)
         {
-            var member = (string)waiters[i]!;
             var when = (string)waiters[i + 1]!;
-            if (!Matches(when.Length == 0 ? null : when, posted))
+            if (Matches(when.Length == 0 ? null : when, data.RootElement))
             {
-                continue;
+                matched.Add(JobRef.Parse((string)waiters[i]!));
             }
+        }
 
-            var job = JobRef.Parse(member);
-            var reply = (RedisResult[])(await Db.ScriptEvaluateAsync(
-                LuaScripts.EventDeliver, [keys.Status(job)], [name, posted, now.ToUnixTimeMilliseconds()]))!;
-            forget.Add(member);
+        var deliveries = matched
+            .Select(job => Db.ScriptEvaluateAsync(LuaScripts.EventDeliver, [keys.Status(job)], [name, posted, now.ToUnixTimeMilliseconds()]))
+            .ToList();
+        var delivered = new List<JobRef>();
+        var wake = new List<(char, long, JobRef)>();
+        for (var i = 0; i < matched.Count; i++)
+        {
+            var reply = (RedisResult[])(await deliveries[i])!;
             switch ((int)reply[0])
             {
                 case 1:
-                    delivered.Add(job);
-                    wake.Add(('w', queue.Score(queue.NowMs, RedisJobStore.ParsePriority(reply[1])), job));
+                    delivered.Add(matched[i]);
+                    wake.Add(('w', queue.Score(queue.NowMs, RedisJobStore.ParsePriority(reply[1])), matched[i]));
                     break;
                 case 2:
-                    delivered.Add(job);
+                    delivered.Add(matched[i]);
                     break;
             }
         }
 
         // Woken before forgotten: a crash in between leaves the waiter, and posting again wakes the job again.
         await queue.RequeueAsync(wake);
-        if (forget.Count > 0)
+        if (matched.Count > 0)
         {
-            await Db.HashDeleteAsync(keys.EventWaiters(name), [.. forget]);
+            await Db.HashDeleteAsync(keys.EventWaiters(name), [.. matched.Select(j => (RedisValue)j.Member)]);
         }
 
         return delivered;
     }
 
-    /// <summary>Whether a posted event (its JSON as stored) satisfies a waiter's condition on the event's data.</summary>
-    private static bool Matches(string? whenJson, string postedJson)
+    /// <summary>Whether an event's data satisfies a waiter's condition (null: any event of the name).</summary>
+    private static bool Matches(string? whenJson, JsonElement data)
     {
         if (whenJson is null)
         {
@@ -103,7 +109,6 @@ public sealed class RedisEventStore(IConnectionMultiplexer redis, RedisKeys keys
         }
 
         using var when = JsonDocument.Parse(whenJson);
-        using var posted = JsonDocument.Parse(postedJson);
-        return EdgeCondition.Evaluate(when.RootElement, posted.RootElement.GetProperty("data"));
+        return EdgeCondition.Evaluate(when.RootElement, data);
     }
 }
