@@ -1,9 +1,11 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using ExeSys.Core.Configuration;
 using ExeSys.Core.Events;
 using ExeSys.Core.Jobs;
 using ExeSys.Core.Workflows;
 using ExeSys.FunctionalModules;
+using Microsoft.Extensions.Options;
 
 namespace ExeSys.Worker.Functions;
 
@@ -15,7 +17,7 @@ namespace ExeSys.Worker.Functions;
 /// after the job was created count, even before it started waiting, while they are retained
 /// (<c>ExeSys:Jobs:EventRetention</c>). Returns <c>{"event", "data", "posted_at", "id"}</c>.
 /// </summary>
-public sealed class WaitEventFunction(IEventStore events, TimeProvider time) : IExeSysFunction
+public sealed class WaitEventFunction(IEventStore events, IOptions<JobOptions> options, TimeProvider time) : IExeSysFunction
 {
     private const string Usage = "wait_event needs data to be an event name, or {\"event\": name, \"when\": {\"path\": ..., \"equals\": ...}, \"timeout_ms\": n}.";
 
@@ -26,7 +28,7 @@ public sealed class WaitEventFunction(IEventStore events, TimeProvider time) : I
 
     public async ValueTask<JsonNode?> RunAsync(FunctionContext context)
     {
-        var (name, whenJson, timeoutMs) = Parse(context.Data);
+        var (name, whenJson, timeoutMs) = Parse(context.Data, options.Value.MaxIdLength);
         var posted = await events.AwaitAsync(new JobRef(context.From, context.JobId), name, whenJson);
         if (posted is not null)
         {
@@ -42,7 +44,8 @@ public sealed class WaitEventFunction(IEventStore events, TimeProvider time) : I
         throw new DeferException(context.DeferredUntil ?? now + (timeoutMs is { } t ? TimeSpan.FromMilliseconds(t) : Forever));
     }
 
-    private static (string Name, string? WhenJson, long? TimeoutMs) Parse(JsonElement data)
+    /// <param name="maxNameLength">The limit POST /events puts on an event name (ExeSys:Jobs:MaxIdLength), so any name a post can carry can be waited for.</param>
+    private static (string Name, string? WhenJson, long? TimeoutMs) Parse(JsonElement data, int maxNameLength)
     {
         JsonElement name, when = default, timeout = default;
         if (data.ValueKind == JsonValueKind.String)
@@ -59,7 +62,7 @@ public sealed class WaitEventFunction(IEventStore events, TimeProvider time) : I
             data.TryGetProperty("timeout_ms", out timeout);
         }
 
-        if (JobIdentifiers.Check("event", name.GetString()!, 128) is { } badName)
+        if (JobIdentifiers.Check("event", name.GetString()!, maxNameLength) is { } badName)
         {
             throw new FunctionException($"wait_event: {badName}");
         }
