@@ -55,7 +55,7 @@ public static class ModuleBuilds
         var root = Directory.CreateTempSubdirectory("exesys-test-modules-").FullName;
         _root = root;
         var sdk = typeof(IExeSysFunction).Assembly.Location;
-        var redis = string.Join(";", new[] { typeof(StackExchange.Redis.IDatabase), typeof(MongoDB.Driver.IMongoDatabase), typeof(MongoDB.Bson.BsonDocument) }.Select(t => t.Assembly.Location));
+        var shared = string.Join(";", new[] { typeof(StackExchange.Redis.IDatabase), typeof(MongoDB.Driver.IMongoDatabase), typeof(MongoDB.Bson.BsonDocument) }.Select(t => t.Assembly.Location));
         var sample = Path.Combine(RepositoryRoot(), "samples", "HelloModule");
 
         // Empty build files at the root stop MSBuild from picking up any Directory.Build.* above the temp folder.
@@ -72,10 +72,10 @@ public static class ModuleBuilds
                 File.Copy(source, Path.Combine(folder, Path.GetFileName(source)));
             }
 
-            await File.WriteAllTextAsync(Path.Combine(folder, $"hello-{version}.csproj"), Project(sdk, redis, "HelloModule", version));
+            await File.WriteAllTextAsync(Path.Combine(folder, $"hello-{version}.csproj"), Project(sdk, shared, "HelloModule", version));
         }
 
-        await WriteModuleAsync(root, "boom", sdk, redis, $$"""
+        await WriteModuleAsync(root, "boom", sdk, shared, $$"""
             using System.Text.Json.Nodes;
             using ExeSys.FunctionalModules;
 
@@ -97,7 +97,7 @@ public static class ModuleBuilds
                 public ValueTask<JsonNode?> RunAsync(FunctionContext context) => ValueTask.FromResult<JsonNode?>("boom");
             }
             """);
-        await WriteModuleAsync(root, "copycat", sdk, redis, """
+        await WriteModuleAsync(root, "copycat", sdk, shared, """
             using System.Text.Json.Nodes;
             using ExeSys.FunctionalModules;
 
@@ -151,10 +151,10 @@ public static class ModuleBuilds
         """;
     }
 
-    private static async Task WriteModuleAsync(string root, string name, string sdk, string redis, string source)
+    private static async Task WriteModuleAsync(string root, string name, string sdk, string shared, string source)
     {
         var folder = Directory.CreateDirectory(Path.Combine(root, name)).FullName;
-        await File.WriteAllTextAsync(Path.Combine(folder, $"{name}.csproj"), Project(sdk, redis, name, "1.0.0"));
+        await File.WriteAllTextAsync(Path.Combine(folder, $"{name}.csproj"), Project(sdk, shared, name, "1.0.0"));
         await File.WriteAllTextAsync(Path.Combine(folder, "Functions.cs"), source);
     }
 

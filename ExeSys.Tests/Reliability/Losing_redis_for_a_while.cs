@@ -50,12 +50,7 @@ public sealed class Losing_redis_for_a_while
     {
         await _deployment.DisposeAsync();
         await _connection.DisposeAsync();
-        if (TestContext.CurrentContext.Result.Outcome.Status == NUnit.Framework.Interfaces.TestStatus.Failed)
-        {
-            await TestContext.Out.WriteLineAsync($"----- redis-server{Environment.NewLine}{_redis.Output}");
-        }
-
-        await _redis.DisposeAsync();
+        await _redis.StopAfterTestAsync();
     }
 
     [Test]

@@ -182,6 +182,17 @@ internal sealed class PersistentRedis : IAsyncDisposable
         return await ConnectionMultiplexer.ConnectAsync(options);
     }
 
+    /// <summary>A fixture's teardown: the server's log goes to the test output when the test failed, then the server stops.</summary>
+    public async ValueTask StopAfterTestAsync()
+    {
+        if (TestContext.CurrentContext.Result.Outcome.Status == NUnit.Framework.Interfaces.TestStatus.Failed)
+        {
+            await TestContext.Out.WriteLineAsync($"----- redis-server{Environment.NewLine}{Output}");
+        }
+
+        await DisposeAsync();
+    }
+
     public async ValueTask DisposeAsync()
     {
         Thaw();

@@ -79,12 +79,7 @@ public sealed class Running_jobs_through_crashes_and_restarts
     {
         await _deployment.DisposeAsync();
         await _connection.DisposeAsync();
-        if (TestContext.CurrentContext.Result.Outcome.Status == NUnit.Framework.Interfaces.TestStatus.Failed)
-        {
-            await TestContext.Out.WriteLineAsync($"----- redis-server{Environment.NewLine}{_redis.Output}");
-        }
-
-        await _redis.DisposeAsync();
+        await _redis.StopAfterTestAsync();
     }
 
     [Test]
