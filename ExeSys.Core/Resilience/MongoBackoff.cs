@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Logging;
 using MongoDB.Driver;
 using Polly;
-using Polly.Retry;
 
 namespace ExeSys.Core.Resilience;
 
@@ -16,25 +15,7 @@ public static class MongoBackoff
         exception is MongoConnectionException or MongoExecutionTimeoutException or TimeoutException or MongoNotPrimaryException or MongoNodeIsRecoveringException
             || (exception is MongoException mongo && mongo.HasErrorLabel("RetryableWriteError"));
 
-    public static ResiliencePipeline Create(ILogger logger, string loop) => new ResiliencePipelineBuilder()
-        .AddRetry(new RetryStrategyOptions
-        {
-            ShouldHandle = new PredicateBuilder().Handle<Exception>(IsTransient),
-            MaxRetryAttempts = int.MaxValue,
-            BackoffType = DelayBackoffType.Exponential,
-            UseJitter = true,
-            Delay = TimeSpan.FromMilliseconds(200),
-            MaxDelay = TimeSpan.FromSeconds(5),
-            OnRetry = args =>
-            {
-                if (args.AttemptNumber is 0 or 10 or 100 || args.AttemptNumber % 1000 == 0)
-                {
-                    logger.LogWarning("{Loop}: MongoDB is unreachable ({Error}); retry {Attempt} in {Delay}. Ended jobs wait on the Redis archive backlog.",
-                        loop, args.Outcome.Exception?.Message, args.AttemptNumber + 1, args.RetryDelay);
-                }
-
-                return ValueTask.CompletedTask;
-            },
-        })
-        .Build();
+    public static ResiliencePipeline Create(ILogger logger, string loop) =>
+        UntilBack.Create(logger, loop, IsTransient, TimeSpan.FromMilliseconds(200),
+            "MongoDB is unreachable ({Error}); retry {Attempt} in {Delay}. Ended jobs wait on the Redis archive backlog.");
 }
