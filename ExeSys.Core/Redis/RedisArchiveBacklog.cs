@@ -74,7 +74,7 @@ public sealed class RedisArchiveBacklog(IConnectionMultiplexer redis, RedisKeys 
 
     public async Task<ArchiveItem> ReadAsync(JobRef entry)
     {
-        var r = (RedisResult[])(await Db.ScriptEvaluateAsync(LuaScripts.ArchiveRead, [keys.Status(entry), keys.DataAvailable(entry)],
+        var r = (RedisResult[])(await Db.ScriptEvaluateAsync(LuaScripts.ArchiveRead, [keys.Status(entry)],
             [keys.Prefix, entry.JobId, entry.From]))!;
         switch ((string)r[0]!)
         {
@@ -111,7 +111,7 @@ public sealed class RedisArchiveBacklog(IConnectionMultiplexer redis, RedisKeys 
         var historyTtl = mongo.Value.HistoryTtl;
         var tombstone = historyTtl == TimeSpan.Zero ? 0 : retention + (long)historyTtl.TotalMilliseconds;
         var applied = await Db.ScriptEvaluateAsync(LuaScripts.ArchiveDone,
-            [keys.Status(item.Job), keys.DataAvailable(item.Job), keys.Tombstone(item.Job)],
+            [keys.Status(item.Job), keys.Tombstone(item.Job)],
             [retention, tombstone, keys.Prefix, item.Job.JobId, item.Kind == ArchiveItemKind.Run ? "run" : "job"]);
         return (int)applied == 1;
     }

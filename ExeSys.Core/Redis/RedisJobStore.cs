@@ -40,8 +40,8 @@ public sealed class RedisJobStore(
         var job = command.Job;
         var now = queue.NowMs;
         RedisKey[] submitKeys = queue.Archives
-            ? [keys.Status(job), keys.DataAvailable(job), keys.Workflow(job.JobId), keys.Tombstone(job)]
-            : [keys.Status(job), keys.DataAvailable(job), keys.Workflow(job.JobId)];
+            ? [keys.Status(job), keys.Workflow(job.JobId), keys.Tombstone(job)]
+            : [keys.Status(job), keys.Workflow(job.JobId)];
         var reply = (RedisResult[])(await Db.ScriptEvaluateAsync(
             LuaScripts.JobSubmit,
             submitKeys,
@@ -90,7 +90,7 @@ public sealed class RedisJobStore(
 
     public async Task<JobSnapshot?> GetAsync(JobRef job, bool watch)
     {
-        var result = await Db.ScriptEvaluateAsync(LuaScripts.JobGet, [keys.Status(job), keys.DataAvailable(job)], [watch ? 1 : 0]);
+        var result = await Db.ScriptEvaluateAsync(LuaScripts.JobGet, [keys.Status(job)], [watch ? 1 : 0]);
         return result.IsNull ? null : ReadSnapshot(job, (RedisResult[])result!, 0);
     }
 
@@ -171,7 +171,7 @@ public sealed class RedisJobStore(
     {
         var reply = (RedisResult[])(await Db.ScriptEvaluateAsync(
             LuaScripts.JobFinish,
-            [keys.Status(job.Job), keys.DataAvailable(job.Job), keys.Workflow(job.Job.JobId)],
+            [keys.Status(job.Job), keys.Workflow(job.Job.JobId)],
             [job.Attempt, (int)outcome, payload, queue.NowMs, RetentionMs, keys.DoneChannelName, job.Job.Member,
              keys.Prefix, job.Job.JobId, job.Job.From, taken, retryAt?.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture) ?? ""]))!;
 

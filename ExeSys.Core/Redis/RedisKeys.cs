@@ -8,8 +8,9 @@ namespace ExeSys.Core.Redis;
 /// <summary>
 /// The one place where ExeSys key and channel names are built.
 /// <list type="bullet">
-/// <item>Per job: <c>P:from:{job_id}:status</c> (hash) and <c>P:from:{job_id}:data_available</c> (string).
-/// The <c>{job_id}</c> hash tag keeps every key of a job in one Redis Cluster slot.</item>
+/// <item>Per job: <c>P:from:{job_id}:status</c>, one hash with the whole job; a finished job's result is its field
+/// <c>da</c> (<see cref="ResultField"/>), the original's data_available text. The <c>{job_id}</c> hash tag keeps
+/// every key of a job in one Redis Cluster slot.</item>
 /// <item>Queue: <c>P:{queue}:ready</c> and <c>P:{queue}:inflight</c> (sorted sets), one slot of their own.</item>
 /// <item>Registry: <c>P:{registry}:workers</c>, <c>P:{registry}:functions</c>, <c>P:{registry}:controllers</c>.</item>
 /// <item>Events (wait_event): <c>P:event:{name}:waiters</c> (hash) and <c>P:event:{name}:recent</c> (sorted set),
@@ -44,7 +45,11 @@ public sealed class RedisKeys
 
     public RedisKey Status(JobRef job) => $"{_prefix}:{job.From}:{{{job.JobId}}}:status";
 
-    public RedisKey DataAvailable(JobRef job) => $"{_prefix}:{job.From}:{{{job.JobId}}}:data_available";
+    /// <summary>
+    /// The status-hash field with a finished job's result, as the original's data_available text
+    /// <c>{"to":…,"result":&lt;EOJ&gt;}</c>. Kept in the job's one hash so that finishing a job writes one key.
+    /// </summary>
+    public const string ResultField = "da";
 
     /// <summary>
     /// Left behind when an archived job leaves Redis (MongoDB history on): its state, with the history's TTL, so a

@@ -24,23 +24,41 @@ public sealed class RedisQueueSlot(IConnectionMultiplexer redis, RedisKeys keys,
 
     internal long NowMs => time.GetUtcNow().ToUnixTimeMilliseconds();
 
-    public async Task EnqueueAsync(IReadOnlyList<(JobRef Job, JobPriority Priority)> jobs)
+    private readonly CallCoalescer<RedisValue[]> _enqueues = new(batch => SendEnqueuesAsync(redis, keys, batch));
+
+    private readonly CallCoalescer<RedisValue> _acks = new(members => SendAcksAsync(redis, keys, members));
+
+    /// <summary>
+    /// Enqueues jobs, and wakes idle workers when the queue was empty. Enqueues from concurrent callers share one
+    /// script call (see <see cref="CallCoalescer{T}"/>); the task completes once these jobs are on the queue.
+    /// </summary>
+    public Task EnqueueAsync(IReadOnlyList<(JobRef Job, JobPriority Priority)> jobs)
     {
         if (jobs.Count == 0)
         {
-            return;
+            return Task.CompletedTask;
         }
 
         var now = NowMs;
-        var args = new RedisValue[1 + (jobs.Count * 2)];
-        args[0] = keys.WakeChannelName;
+        var pairs = new RedisValue[jobs.Count * 2];
         for (var i = 0; i < jobs.Count; i++)
         {
-            args[1 + (i * 2)] = Score(now, jobs[i].Priority);
-            args[2 + (i * 2)] = jobs[i].Job.Member;
+            pairs[i * 2] = Score(now, jobs[i].Priority);
+            pairs[(i * 2) + 1] = jobs[i].Job.Member;
         }
 
-        await redis.GetDatabase().ScriptEvaluateAsync(LuaScripts.QueueEnqueue, [keys.Ready], args);
+        return _enqueues.AddAsync(pairs);
+    }
+
+    private static Task<RedisResult> SendEnqueuesAsync(IConnectionMultiplexer redis, RedisKeys keys, IReadOnlyList<RedisValue[]> batch)
+    {
+        var args = new List<RedisValue>(1 + batch.Sum(b => b.Length)) { keys.WakeChannelName };
+        foreach (var pairs in batch)
+        {
+            args.AddRange(pairs);
+        }
+
+        return redis.GetDatabase().ScriptEvaluateAsync(LuaScripts.QueueEnqueue, [keys.Ready], [.. args]);
     }
 
     /// <summary>
@@ -66,20 +84,33 @@ public sealed class RedisQueueSlot(IConnectionMultiplexer redis, RedisKeys keys,
         var db = redis.GetDatabase();
         if (retryAt is null && promoted.Count == 0)
         {
-            // Without history this stays a bare ZREM: the per-job Redis cost does not grow when MongoDB is off.
             if (_archive)
             {
                 _ = db.ScriptEvaluateAsync(LuaScripts.QueueAck, QueueKeys, [.. args], CommandFlags.FireAndForget);
             }
             else
             {
-                _ = db.SortedSetRemoveAsync(keys.Inflight, job.Member, CommandFlags.FireAndForget);
+                // Without history this stays a bare ZREM, shared by the acks of concurrent jobs: the per-job Redis
+                // cost does not grow when MongoDB is off.
+                _ = _acks.AddAsync(job.Member);
             }
 
             return;
         }
 
         await db.ScriptEvaluateAsync(LuaScripts.QueueAck, QueueKeys, [.. args]);
+    }
+
+    private static async Task SendAcksAsync(IConnectionMultiplexer redis, RedisKeys keys, IReadOnlyList<RedisValue> members)
+    {
+        try
+        {
+            await redis.GetDatabase().SortedSetRemoveAsync(keys.Inflight, [.. members]);
+        }
+        catch (Exception)
+        {
+            // Fire-and-forget, as before: a lost ack only leaves leases for the controller to find ended and drop.
+        }
     }
 
     /// <summary>Applies a batch of requeue actions ('r' ready, 's' schedule, 'd' drop, 'a' drop to the archive backlog, 'e' enqueue only) in one script.</summary>

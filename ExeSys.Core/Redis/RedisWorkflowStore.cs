@@ -61,8 +61,8 @@ public sealed class RedisWorkflowStore(IConnectionMultiplexer redis, RedisKeys k
         }
 
         RedisKey[] submitKeys = queue.Archives
-            ? [keys.Status(run), keys.DataAvailable(run), keys.Workflow(run.JobId), keys.Tombstone(run)]
-            : [keys.Status(run), keys.DataAvailable(run), keys.Workflow(run.JobId)];
+            ? [keys.Status(run), keys.Workflow(run.JobId), keys.Tombstone(run)]
+            : [keys.Status(run), keys.Workflow(run.JobId)];
         var reply = (RedisResult[])(await Db.ScriptEvaluateAsync(LuaScripts.WorkflowSubmit, submitKeys, [.. args]))!;
         switch ((string)reply[0]!)
         {
@@ -89,7 +89,7 @@ public sealed class RedisWorkflowStore(IConnectionMultiplexer redis, RedisKeys k
     public async Task<WorkflowSnapshot?> GetAsync(JobRef run)
     {
         var result = await Db.ScriptEvaluateAsync(LuaScripts.WorkflowGet,
-            [keys.Status(run), keys.DataAvailable(run), keys.Workflow(run.JobId)], [keys.Prefix, run.JobId]);
+            [keys.Status(run), keys.Workflow(run.JobId)], [keys.Prefix, run.JobId]);
         if (result.IsNull)
         {
             return null;

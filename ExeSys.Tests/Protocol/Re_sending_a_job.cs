@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using ExeSys.Core.Redis;
 using ExeSys.Tests.Infrastructure;
 
 namespace ExeSys.Tests.Protocol;
@@ -69,14 +70,15 @@ public sealed class Re_sending_a_job : ApiFixture
         }
 
         var stored = TestRedis.Connection.GetDatabase();
-        var resultKey = $"{Env.Prefix}:resender:{{{id}}}:data_available";
+        var statusKey = $"{Env.Prefix}:resender:{{{id}}}:status";
 
         using (Assert.EnterMultipleScope())
         {
             Assert.That(replies.Select(r => r.Code), Is.All.EqualTo(200));
             Assert.That(replies.Select(r => r.Get("data").GetString()), Is.All.EqualTo("kept"));
-            Assert.That(await stored.KeyExistsAsync(resultKey), Is.True, "the result was deleted after being read");
-            Assert.That(await stored.KeyTimeToLiveAsync(resultKey), Is.Not.Null, "a finished job's result must expire after the retention");
+            Assert.That((string?)await stored.HashGetAsync(statusKey, RedisKeys.ResultField), Is.EqualTo("""{"to":"end_job","result":"kept"}"""),
+                "the result was deleted after being read");
+            Assert.That(await stored.KeyTimeToLiveAsync(statusKey), Is.Not.Null, "a finished job must expire after the retention");
         }
     }
 

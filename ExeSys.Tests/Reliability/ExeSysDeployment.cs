@@ -121,9 +121,9 @@ internal sealed class ExeSysDeployment : IAsyncDisposable
         return entries.ToDictionary(e => (string)e.Name!, e => (string)e.Value!, StringComparer.Ordinal);
     }
 
-    /// <summary>The raw <c>data_available</c> string (<c>{"to":...,"result":...}</c>), or null.</summary>
+    /// <summary>The raw <c>data_available</c> text (<c>{"to":...,"result":...}</c>) in the job's status hash, or null.</summary>
     public async Task<string?> DataAvailableAsync(string from, string jobId) =>
-        await Redis.GetDatabase().StringGetAsync(Keys.DataAvailable(new JobRef(from, jobId)));
+        await Redis.GetDatabase().HashGetAsync(Keys.Status(new JobRef(from, jobId)), RedisKeys.ResultField);
 
     /// <summary>Sizes of the queue's three sorted sets: ready, inflight (leases), scheduled (retries).</summary>
     public async Task<(long Ready, long Inflight, long Scheduled)> QueueSizesAsync()

@@ -21,14 +21,6 @@ local function keep_for(key, ret)
   end
 end
 
-local function set_kept(key, value, ret)
-  if ret ~= '0' then
-    redis.call('SET', key, value, 'PX', ret)
-  else
-    redis.call('SET', key, value)
-  end
-end
-
 local function split(text)
   local out = {}
   if not text or text == '' then
@@ -38,6 +30,15 @@ local function split(text)
     out[#out + 1] = part
   end
   return out
+end
+
+-- A finished job's data_available text lives in its status hash, field 'da'; a graph run's input (what 'start_job'
+-- passes on) in the run's workflow hash, field 'start_data'. In a graph run, 'start_job' names that input.
+local function stored_result(prefix, name, job_id, graph)
+  if graph and name == 'start_job' then
+    return redis.call('HGET', wf_key(prefix, job_id), 'start_data')
+  end
+  return redis.call('HGET', job_key(prefix, name, job_id, 'status'), 'da')
 end
 
 -- data_available holds '{"to":"<to>","result":<R>}', written only by ExeSys with a safe-charset <to> (no quotes),

@@ -1,6 +1,6 @@
 -- After a job (or a whole graph run) is safely in MongoDB: its keys get the hot retention, and a tombstone stays
 -- behind so a re-send is answered from MongoDB instead of creating a new job. One job slot: KEYS[1] status,
--- KEYS[2] data_available, KEYS[3] tombstone (for a run: the owner's keys).
+-- KEYS[2] tombstone (for a run: the owner's keys).
 -- ARGV: retention_ms, tombstone_ms ('0' = no TTL: history is kept forever), prefix, job_id, kind ('job' | 'run')
 -- Returns 1, or 0 when the job has not ended (nothing is expired then).
 local ret, tomb, prefix, job_id = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
@@ -16,9 +16,7 @@ if ARGV[5] == 'run' then
   end
   for _, n in ipairs(split(redis.call('HGET', wf, 'nodes'))) do
     redis.call('PEXPIRE', job_key(prefix, n, job_id, 'status'), ret)
-    redis.call('PEXPIRE', job_key(prefix, n, job_id, 'data_available'), ret)
   end
-  redis.call('PEXPIRE', job_key(prefix, 'start_job', job_id, 'data_available'), ret)
   redis.call('PEXPIRE', wf_log_key(prefix, job_id), ret)
   redis.call('PEXPIRE', wf, ret)
 elseif redis.call('HGET', KEYS[1], 'to') ~= 'end_job' or redis.call('HEXISTS', KEYS[1], 'pred') == 1 then
@@ -26,10 +24,9 @@ elseif redis.call('HGET', KEYS[1], 'to') ~= 'end_job' or redis.call('HEXISTS', K
   redis.call('PEXPIRE', wf_key(prefix, job_id), ret)
 end
 redis.call('PEXPIRE', KEYS[1], ret)
-redis.call('PEXPIRE', KEYS[2], ret)
 if tomb == '0' then
-  redis.call('SET', KEYS[3], st)
+  redis.call('SET', KEYS[2], st)
 else
-  redis.call('SET', KEYS[3], st, 'PX', tomb)
+  redis.call('SET', KEYS[2], st, 'PX', tomb)
 end
 return 1

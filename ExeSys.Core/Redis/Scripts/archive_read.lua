@@ -1,4 +1,4 @@
--- Read what the archiver writes to MongoDB for one backlog entry. One job slot: KEYS[1] status, KEYS[2] data_available.
+-- Read what the archiver writes to MongoDB for one backlog entry. One job slot: KEYS[1] status.
 -- ARGV: prefix, job_id, name (the job's 'from')
 -- Returns {'gone'} | {'job', status fields (HGETALL), data_available, later steps of its chain that this job's failure
 -- also failed and that are not archived yet} | for a graph node or run, the whole run:
@@ -16,12 +16,12 @@ if f[1] == 'n' or f[1] == 'w' then
     return {'gone'}
   end
   local out = {'run', owner, redis.call('HGETALL', job_key(prefix, owner, job_id, 'status')),
-    redis.call('GET', job_key(prefix, owner, job_id, 'data_available')) or false,
+    stored_result(prefix, owner, job_id, false) or false,
     redis.call('HGET', wf, 'state') or false, redis.call('LRANGE', wf_log_key(prefix, job_id), 0, -1)}
   for _, n in ipairs(split(redis.call('HGET', wf, 'nodes'))) do
     out[#out + 1] = n
     out[#out + 1] = redis.call('HGETALL', job_key(prefix, n, job_id, 'status'))
-    out[#out + 1] = redis.call('GET', job_key(prefix, n, job_id, 'data_available')) or false
+    out[#out + 1] = stored_result(prefix, n, job_id, true) or false
   end
   return out
 end
@@ -42,4 +42,4 @@ if f[2] == '4' and f[3] and f[3] ~= 'end_job' then
     step = n[2]
   end
 end
-return {'job', s, redis.call('GET', KEYS[2]) or false, cascade}
+return {'job', s, redis.call('HGET', KEYS[1], 'da') or false, cascade}

@@ -1,5 +1,5 @@
--- Record a job's end and advance its workflow, atomically. One job slot: KEYS[1] status hash, KEYS[2] data_available,
--- KEYS[3] the run's workflow hash.
+-- Record a job's end and advance its workflow, atomically. One job slot: KEYS[1] status hash (an EOJ goes into its
+-- field 'da' as the original's data_available text), KEYS[2] the run's workflow hash.
 -- ARGV: attempt (fencing token), outcome ('3' EOJ | '4' error | '1' defer: run again at retry_at, attempt not counted), payload (EOJ JSON | error text), now_ms, retention_ms ('0' = keep: the archiver expires the keys),
 --       done channel, member, prefix, job_id, name (the job's 'from'), taken (graph edges whose condition held,
 --       comma-separated), retry_at ('' = do not retry; else when the next attempt may start, if attempts remain)
@@ -12,7 +12,7 @@ if f[1] ~= '2' or f[2] ~= ARGV[1] then
 end
 local now, ret, channel = ARGV[4], ARGV[5], ARGV[6]
 local prefix, job_id, name = ARGV[8], ARGV[9], ARGV[10]
-local wf = KEYS[3]
+local wf = KEYS[2]
 
 local function publish_if_watched(watched, who)
   if watched then
@@ -25,8 +25,7 @@ local function end_run(outcome, payload)
   local owner = redis.call('HGET', wf, 'owner')
   local rs = job_key(prefix, owner, job_id, 'status')
   if outcome == '3' then
-    redis.call('HSET', rs, 'st', '3', 'ut', now, 'ft', now)
-    set_kept(job_key(prefix, owner, job_id, 'data_available'), '{"to":"end_job","result":' .. payload .. '}', ret)
+    redis.call('HSET', rs, 'st', '3', 'ut', now, 'ft', now, 'da', '{"to":"end_job","result":' .. payload .. '}')
   else
     redis.call('HSET', rs, 'st', '4', 'ut', now, 'ft', now, 'err', payload)
   end
@@ -35,7 +34,6 @@ local function end_run(outcome, payload)
   for _, n in ipairs(split(redis.call('HGET', wf, 'nodes'))) do
     keep_for(job_key(prefix, n, job_id, 'status'), ret)
   end
-  keep_for(job_key(prefix, 'start_job', job_id, 'data_available'), ret)
   keep_for(wf, ret)
   publish_if_watched(redis.call('HGET', rs, 'w'), owner)
 end
@@ -43,11 +41,11 @@ end
 local function end_result()
   local ends = split(redis.call('HGET', wf, 'ends'))
   if #ends == 1 then
-    return result_of(redis.call('GET', job_key(prefix, ends[1], job_id, 'data_available'))) or 'null'
+    return result_of(stored_result(prefix, ends[1], job_id, true)) or 'null'
   end
   local parts = {}
   for _, e in ipairs(ends) do
-    local r = result_of(redis.call('GET', job_key(prefix, e, job_id, 'data_available')))
+    local r = result_of(stored_result(prefix, e, job_id, true))
     if r then
       parts[#parts + 1] = '"' .. e .. '":' .. r
     end
@@ -143,9 +141,9 @@ if ARGV[2] == '1' then
 end
 local ok = ARGV[2] == '3'
 local final_err, final_errs = f[15], f[7]
+local da = ok and ('{"to":' .. cjson.encode(f[3]) .. ',"result":' .. ARGV[3] .. '}') or false
 if ok then
-  redis.call('HSET', KEYS[1], 'st', '3', 'ut', now, 'ft', now)
-  set_kept(KEYS[2], '{"to":' .. cjson.encode(f[3]) .. ',"result":' .. ARGV[3] .. '}', ret)
+  redis.call('HSET', KEYS[1], 'st', '3', 'ut', now, 'ft', now, 'da', da)
 else
   local errs = f[7] and cjson.decode(f[7]) or {}
   errs[#errs + 1] = ARGV[3]
@@ -161,8 +159,7 @@ keep_for(KEYS[1], ret)
 if f[4] then
   -- Someone long-polls this job: the notification carries the job as job_get.lua would read it, so the waiting
   -- request answers without reading it again.
-  local result = ok and ('{"to":' .. cjson.encode(f[3]) .. ',"result":' .. ARGV[3] .. '}') or false
-  local snapshot = {ok and '3' or '4', f[3], f[8], f[9], f[10], f[11], now, f[2], final_err, f[12], result, f[13], final_errs, f[14]}
+  local snapshot = {ok and '3' or '4', f[3], f[8], f[9], f[10], f[11], now, f[2], final_err, f[12], da, f[13], final_errs, f[14]}
   for i = 1, 14 do
     if snapshot[i] == nil then
       snapshot[i] = false

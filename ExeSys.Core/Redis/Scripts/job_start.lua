@@ -30,7 +30,7 @@ elseif f[8] then
 end
 local parts = {}
 for _, p in ipairs(preds) do
-  local r = result_of(redis.call('GET', job_key(ARGV[3], p, ARGV[4], 'data_available')))
+  local r = result_of(stored_result(ARGV[3], p, ARGV[4], f[7] == 'n'))
   if r then
     parts[#parts + 1] = '"' .. p .. '":' .. r
   end

@@ -1,20 +1,20 @@
--- Submit-if-new. One job slot: KEYS[1] status hash, KEYS[2] data_available, KEYS[3] the run's workflow hash,
--- KEYS[4] (only with MongoDB history on) the job's archive tombstone: {'archived'} means the job finished and has left
+-- Submit-if-new. One job slot: KEYS[1] status hash, KEYS[2] the run's workflow hash,
+-- KEYS[3] (only with MongoDB history on) the job's archive tombstone: {'archived'} means the job finished and has left
 -- Redis for MongoDB, where the caller reads it; a new job is never created over it.
 -- ARGV: to, cmd, data, priority, now_ms, watch (1 = publish on finish), step (1 = 'Operation: workflow' header),
 --       max_attempts, retention_ms, from
 -- Returns {'new', st, error (when the chain already failed upstream)} | {'conflict', <fields>} | {'existing', <fields>},
 -- fields = st, to, cmd, data, pri, ct, ut, at, err, wk, result, retry_at, errors (JSON array of every attempt's error),
 -- progress (a runner's latest intermediate result)
-local f = redis.call('HMGET', KEYS[1], 'st', 'to', 'cmd', 'data', 'pri', 'ct', 'ut', 'at', 'err', 'wk', 'w', 'ra', 'errs', 'prog')
+local f = redis.call('HMGET', KEYS[1], 'st', 'to', 'cmd', 'data', 'pri', 'ct', 'ut', 'at', 'err', 'wk', 'w', 'ra', 'errs', 'prog', 'da')
 if not f[1] then
-  if KEYS[4] and redis.call('EXISTS', KEYS[4]) == 1 then
+  if KEYS[3] and redis.call('EXISTS', KEYS[3]) == 1 then
     return {'archived'}
   end
   local st, pred, err = '0', false, false
   if ARGV[7] == '1' then
     -- A workflow step runs once the step before it (the one whose 'to' names this step) has finished.
-    local w = redis.call('HMGET', KEYS[3], 'reached:' .. ARGV[10], 'failed:' .. ARGV[10])
+    local w = redis.call('HMGET', KEYS[2], 'reached:' .. ARGV[10], 'failed:' .. ARGV[10])
     if w[2] then
       st, err = '4', w[2]
     elseif w[1] then
@@ -36,8 +36,8 @@ if not f[1] then
     -- The chain already failed upstream: this step fails too, and so will the one it leads to.
     keep_for(KEYS[1], ARGV[9])
     if ARGV[1] ~= 'end_job' then
-      redis.call('HSET', KEYS[3], 'failed:' .. ARGV[1], err)
-      keep_for(KEYS[3], ARGV[9])
+      redis.call('HSET', KEYS[2], 'failed:' .. ARGV[1], err)
+      keep_for(KEYS[2], ARGV[9])
     end
   end
   return {'new', st, err}
@@ -47,7 +47,7 @@ if f[2] ~= ARGV[1] or f[3] ~= ARGV[2] or f[4] ~= ARGV[3] then
 end
 local result = false
 if f[1] == '3' then
-  result = redis.call('GET', KEYS[2])
+  result = f[15]
 elseif f[1] ~= '4' and ARGV[6] == '1' and not f[11] then
   redis.call('HSET', KEYS[1], 'w', '1')
 end

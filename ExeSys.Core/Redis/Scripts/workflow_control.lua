@@ -40,7 +40,6 @@ redis.call('HSET', KEYS[2], 'state', 'cancelled')
 redis.call('HSET', KEYS[1], 'st', '4', 'err', ARGV[7], 'ut', now, 'ft', now)
 keep_for(KEYS[1], ret)
 keep_for(KEYS[2], ret)
-keep_for(job_key(prefix, 'start_job', job_id, 'data_available'), ret)
 local out = {'ok', 'cancelled', 'running'}
 for _, n in ipairs(nodes) do
   local key = job_key(prefix, n, job_id, 'status')

@@ -1,5 +1,5 @@
--- Create a graph run, if new. One job slot: KEYS[1] run status (owner:{job_id}), KEYS[2] run data_available,
--- KEYS[3] workflow hash, KEYS[4] (only with MongoDB history on) the run's archive tombstone: {'archived'} means the
+-- Create a graph run, if new. One job slot: KEYS[1] run status (owner:{job_id}),
+-- KEYS[2] workflow hash (it keeps the run's data as 'start_data'), KEYS[3] (only with MongoDB history on) the run's archive tombstone: {'archived'} means the
 -- run (or a job of the same from/job_id) finished and has left Redis for MongoDB, where the caller reads it; a new run
 -- is never created over it.
 -- ARGV: 1 owner, 2 job_id, 3 prefix, 4 definition (canonical JSON, compared on re-send), 5 now_ms, 6 watch,
@@ -8,12 +8,12 @@
 --       max_attempts, timeout_ms, backoff_ms
 -- Returns {'new', start nodes...} | {'archived'} | {'taken', name} (a job of that name exists under this job_id) |
 --         {'conflict' | 'existing', st, to, cmd, data, pri, ct, ut, at, err, wk, result, retry_at, errors, progress}
-local f = redis.call('HMGET', KEYS[1], 'st', 'to', 'cmd', 'data', 'pri', 'ct', 'ut', 'at', 'err', 'wk', 'w', 'ra', 'errs', 'prog')
+local f = redis.call('HMGET', KEYS[1], 'st', 'to', 'cmd', 'data', 'pri', 'ct', 'ut', 'at', 'err', 'wk', 'w', 'ra', 'errs', 'prog', 'da')
 if f[1] then
   local kind = (f[3] == 'workflow' and f[4] == ARGV[4]) and 'existing' or 'conflict'
   local result = false
   if kind == 'existing' and f[1] == '3' then
-    result = redis.call('GET', KEYS[2])
+    result = f[15]
   elseif kind == 'existing' and f[1] ~= '4' and ARGV[6] == '1' and not f[11] then
     redis.call('HSET', KEYS[1], 'w', '1')
   end
@@ -30,11 +30,11 @@ if f[1] then
   end
   return out
 end
-if KEYS[4] and redis.call('EXISTS', KEYS[4]) == 1 then
+if KEYS[3] and redis.call('EXISTS', KEYS[3]) == 1 then
   return {'archived'}
 end
 local prefix, job_id, now = ARGV[3], ARGV[2], ARGV[5]
-if redis.call('EXISTS', KEYS[3]) == 1 then
+if redis.call('EXISTS', KEYS[2]) == 1 then
   return {'taken', 'the workflow ' .. job_id}
 end
 local count = tonumber(ARGV[9])
@@ -49,9 +49,8 @@ local run = {'st', '2', 'to', 'end_job', 'cmd', 'workflow', 'data', ARGV[4], 'pr
   'at', '1', 'sa', now, 'kind', 'w'}
 if ARGV[6] == '1' then table.insert(run, 'w'); table.insert(run, '1') end
 redis.call('HSET', KEYS[1], unpack(run))
-redis.call('SET', job_key(prefix, 'start_job', job_id, 'data_available'), '{"to":"' .. ARGV[10] .. '","result":' .. ARGV[8] .. '}')
-
-local wf = {'owner', ARGV[1], 'state', 'running', 'nodes', ARGV[12], 'ends', ARGV[11], 'out:start_job', ARGV[10]}
+local wf = {'owner', ARGV[1], 'state', 'running', 'nodes', ARGV[12], 'ends', ARGV[11], 'out:start_job', ARGV[10],
+  'start_data', '{"to":"' .. ARGV[10] .. '","result":' .. ARGV[8] .. '}'}
 local starts = {}
 for _, s in ipairs(split(ARGV[10])) do
   starts[s] = true
@@ -71,7 +70,7 @@ for i = 0, count - 1 do
   end
 end
 table.insert(wf, 'pending:end_job'); table.insert(wf, tostring(#split(ARGV[11])))
-redis.call('HSET', KEYS[3], unpack(wf))
+redis.call('HSET', KEYS[2], unpack(wf))
 local out = {'new'}
 for _, s in ipairs(split(ARGV[10])) do
   out[#out + 1] = s

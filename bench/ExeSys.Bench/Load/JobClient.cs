@@ -53,7 +53,7 @@ internal sealed class JobClient : IDisposable
         {
             writer.WriteStartObject();
             writer.WriteString("from", From);
-            writer.WriteString("to", "bench");
+            writer.WriteString("to", "end_job");
             writer.WriteString("cmd", "echo");
             writer.WritePropertyName("data");
             writer.WriteRawValue(dataJson, skipInputValidation: true);

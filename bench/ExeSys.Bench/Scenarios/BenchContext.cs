@@ -85,15 +85,9 @@ internal sealed class BenchContext(BenchOptions options, TargetSystem target, Jo
     {
         var db = Redis;
         var pending = new List<Task>();
-        foreach (var chunk in jobIds.Chunk(DeleteBatch / 2))
+        foreach (var chunk in jobIds.Chunk(DeleteBatch))
         {
-            var keys = new RedisKey[chunk.Length * 2];
-            for (var i = 0; i < chunk.Length; i++)
-            {
-                var job = new JobRef(JobClient.From, chunk[i]);
-                keys[2 * i] = Keys.Status(job);
-                keys[(2 * i) + 1] = Keys.DataAvailable(job);
-            }
+            var keys = chunk.Select(id => Keys.Status(new JobRef(JobClient.From, id))).ToArray();
 
             pending.Add(db.KeyDeleteAsync(keys));
             if (pending.Count >= 8)
@@ -108,13 +102,13 @@ internal sealed class BenchContext(BenchOptions options, TargetSystem target, Jo
 
     /// <summary>
     /// Deletes finished workflow runs of <paramref name="graph"/>'s shape: the run's own job, each node's job, the
-    /// start data, the workflow hash, and the run's entry in the client's run list.
+    /// workflow hash (with the start data), and the run's entry in the client's run list.
     /// </summary>
     public async Task DeleteWorkflowRunsAsync(IReadOnlyCollection<string> jobIds, WorkflowGraph graph)
     {
         var db = Redis;
         var names = graph.NodeNames.ToList();
-        foreach (var chunk in jobIds.Chunk(Math.Max(1, DeleteBatch / (2 * names.Count + 4))))
+        foreach (var chunk in jobIds.Chunk(Math.Max(1, DeleteBatch / (names.Count + 2))))
         {
             var keys = new List<RedisKey>();
             foreach (var jobId in chunk)
@@ -122,10 +116,8 @@ internal sealed class BenchContext(BenchOptions options, TargetSystem target, Jo
                 foreach (var job in names.Append(JobClient.From).Select(n => new JobRef(n, jobId)))
                 {
                     keys.Add(Keys.Status(job));
-                    keys.Add(Keys.DataAvailable(job));
                 }
 
-                keys.Add(Keys.DataAvailable(new JobRef(ExeSys.Core.Workflows.WorkflowDefinition.StartJob, jobId)));
                 keys.Add(Keys.Workflow(jobId));
             }
 
