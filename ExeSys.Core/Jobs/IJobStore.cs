@@ -27,7 +27,19 @@ public interface IJobStore
     /// <see cref="ClaimAsync"/>, also saying whether the queue was left empty (fewer than <paramref name="max"/> were
     /// on it), so a worker need not ask again until the queue announces new jobs.
     /// </summary>
-    Task<ClaimBatch> ClaimBatchAsync(string workerId, int max);
+    /// <param name="handoffWait">For a worker that runs nothing: when the claim empties the queue, the worker waits
+    /// this long for a handoff (the next enqueued job, leased to it by the enqueue; see <see cref="StartHandedOffAsync"/>).
+    /// Zero for a busy worker, which ends any such wait.</param>
+    Task<ClaimBatch> ClaimBatchAsync(string workerId, int max, TimeSpan handoffWait = default);
+
+    /// <summary>
+    /// Moves a job the queue handed straight to this worker (already leased to it) to state 2, as a claim does. Empty
+    /// when the job is no longer waiting.
+    /// </summary>
+    Task<IReadOnlyList<ClaimedJob>> StartHandedOffAsync(string workerId, JobRef job);
+
+    /// <summary>An idle worker waits <paramref name="wait"/> for a handoff; <see cref="TimeSpan.Zero"/> ends the wait.</summary>
+    Task WaitForHandoffAsync(string workerId, TimeSpan wait);
 
     /// <summary>
     /// Records the EOJ (state 3) and advances the job's workflow: <paramref name="takenEdges"/> names the graph

@@ -18,6 +18,7 @@ internal static class LuaScripts
     public static readonly string JobRelease = Load("job_release");
     public static readonly string QueueEnqueue = Load("queue_enqueue");
     public static readonly string QueueClaim = Load("queue_claim");
+    public static readonly string QueueIdle = Load("queue_idle");
     public static readonly string QueueRequeue = Load("queue_requeue");
     public static readonly string QueueRenew = Load("queue_renew");
     public static readonly string QueueExpired = Load("queue_expired");

@@ -96,28 +96,38 @@ public sealed class RedisJobStore(
 
     public async Task<IReadOnlyList<ClaimedJob>> ClaimAsync(string workerId, int max) => (await ClaimBatchAsync(workerId, max)).Jobs;
 
-    public async Task<ClaimBatch> ClaimBatchAsync(string workerId, int max)
+    public async Task<ClaimBatch> ClaimBatchAsync(string workerId, int max, TimeSpan handoffWait = default)
     {
-        var db = Db;
-        var members = (RedisResult[])(await db.ScriptEvaluateAsync(
-            LuaScripts.QueueClaim, [keys.Ready, keys.Inflight], [max, (long)_options.LeaseDuration.TotalMilliseconds]))!;
+        var members = (RedisResult[])(await Db.ScriptEvaluateAsync(
+            LuaScripts.QueueClaim, [keys.Ready, keys.Inflight, keys.Idle],
+            [max, (long)_options.LeaseDuration.TotalMilliseconds, workerId, (long)handoffWait.TotalMilliseconds]))!;
         if (members.Length == 0)
         {
             return new ClaimBatch([], QueueDrained: true);
         }
 
+        var claimed = await StartAsync(workerId, [.. members.Select(m => JobRef.Parse((string)m!))]);
+        return new ClaimBatch(claimed, QueueDrained: members.Length < max);
+    }
+
+    public Task<IReadOnlyList<ClaimedJob>> StartHandedOffAsync(string workerId, JobRef job) => StartAsync(workerId, [job]);
+
+    public Task WaitForHandoffAsync(string workerId, TimeSpan wait) => queue.WaitForHandoffAsync(workerId, wait);
+
+    /// <summary>Moves leased jobs to state 2 (job_start.lua), and drops the leases of those no longer waiting.</summary>
+    private async Task<IReadOnlyList<ClaimedJob>> StartAsync(string workerId, JobRef[] refs)
+    {
         // One script per job, all in flight at once: the multiplexer pipelines them into one round trip.
+        var db = Db;
         var now = queue.NowMs;
-        var refs = new JobRef[members.Length];
-        var starts = new Task<RedisResult>[members.Length];
-        for (var i = 0; i < members.Length; i++)
+        var starts = new Task<RedisResult>[refs.Length];
+        for (var i = 0; i < refs.Length; i++)
         {
-            refs[i] = JobRef.Parse((string)members[i]!);
             starts[i] = db.ScriptEvaluateAsync(LuaScripts.JobStart, [keys.Status(refs[i]), keys.Workflow(refs[i].JobId)],
                 [workerId, now, keys.Prefix, refs[i].JobId, refs[i].From]);
         }
 
-        var claimed = new List<ClaimedJob>(members.Length);
+        var claimed = new List<ClaimedJob>(refs.Length);
         List<RedisValue>? forget = null;
         List<(char, long, JobRef)>? archive = null;
         for (var i = 0; i < starts.Length; i++)
@@ -155,7 +165,7 @@ public sealed class RedisJobStore(
             await queue.RequeueAsync(archive);
         }
 
-        return new ClaimBatch(claimed, QueueDrained: members.Length < max);
+        return claimed;
     }
 
     public Task<bool> CompleteAsync(ClaimedJob job, string resultJson, IReadOnlyList<string> takenEdges) =>

@@ -11,7 +11,7 @@ namespace ExeSys.Core.Redis;
 /// <item>Per job: <c>P:from:{job_id}:status</c>, one hash with the whole job; a finished job's result is its field
 /// <c>da</c> (<see cref="ResultField"/>), the original's data_available text. The <c>{job_id}</c> hash tag keeps
 /// every key of a job in one Redis Cluster slot.</item>
-/// <item>Queue: <c>P:{queue}:ready</c> and <c>P:{queue}:inflight</c> (sorted sets), one slot of their own.</item>
+/// <item>Queue: <c>P:{queue}:ready</c>, <c>P:{queue}:inflight</c> and <c>P:{queue}:idle</c> (sorted sets), one slot of their own.</item>
 /// <item>Registry: <c>P:{registry}:workers</c>, <c>P:{registry}:functions</c>, <c>P:{registry}:controllers</c>.</item>
 /// <item>Events (wait_event): <c>P:event:{name}:waiters</c> (hash) and <c>P:event:{name}:recent</c> (sorted set),
 /// one slot per event name.</item>
@@ -31,6 +31,7 @@ public sealed class RedisKeys
         Ready = $"{prefix}:{{queue}}:ready";
         Inflight = $"{prefix}:{{queue}}:inflight";
         Scheduled = $"{prefix}:{{queue}}:scheduled";
+        Idle = $"{prefix}:{{queue}}:idle";
         ArchiveBacklog = $"{prefix}:{{queue}}:archive";
         WorkflowDefinitions = $"{prefix}:{{definitions}}:workflows";
         CancelChannel = RedisChannel.Literal($"{prefix}:events:cancel");
@@ -94,6 +95,12 @@ public sealed class RedisKeys
 
     /// <summary>Jobs waiting for a worker; score = enqueue time in ms, shifted by priority.</summary>
     public RedisKey Ready { get; }
+
+    /// <summary>
+    /// Idle workers waiting for a handoff: the next enqueued job goes straight to the freshest one, leased on its
+    /// behalf, without a claim. Score = until when the wait counts (Redis server ms).
+    /// </summary>
+    public RedisKey Idle { get; }
 
     /// <summary>Claimed jobs; score = lease deadline in Redis server ms.</summary>
     public RedisKey Inflight { get; }

@@ -24,12 +24,13 @@ public sealed class RedisQueueSlot(IConnectionMultiplexer redis, RedisKeys keys,
 
     internal long NowMs => time.GetUtcNow().ToUnixTimeMilliseconds();
 
-    private readonly CallCoalescer<RedisValue[]> _enqueues = new(batch => SendEnqueuesAsync(redis, keys, batch));
+    private readonly CallCoalescer<RedisValue[]> _enqueues = new(batch => SendEnqueuesAsync(redis, keys, (long)options.Value.LeaseDuration.TotalMilliseconds, batch));
 
     private readonly CallCoalescer<RedisValue> _acks = new(members => SendAcksAsync(redis, keys, members));
 
     /// <summary>
-    /// Enqueues jobs, and wakes idle workers when the queue was empty. Enqueues from concurrent callers share one
+    /// Enqueues jobs, and wakes idle workers when the queue was empty. The first job goes straight to a worker that
+    /// waits for a handoff, if there is one (queue_enqueue.lua). Enqueues from concurrent callers share one
     /// script call (see <see cref="CallCoalescer{T}"/>); the task completes once these jobs are on the queue.
     /// </summary>
     public Task EnqueueAsync(IReadOnlyList<(JobRef Job, JobPriority Priority)> jobs)
@@ -50,15 +51,15 @@ public sealed class RedisQueueSlot(IConnectionMultiplexer redis, RedisKeys keys,
         return _enqueues.AddAsync(pairs);
     }
 
-    private static Task<RedisResult> SendEnqueuesAsync(IConnectionMultiplexer redis, RedisKeys keys, IReadOnlyList<RedisValue[]> batch)
+    private static Task<RedisResult> SendEnqueuesAsync(IConnectionMultiplexer redis, RedisKeys keys, long leaseMs, IReadOnlyList<RedisValue[]> batch)
     {
-        var args = new List<RedisValue>(1 + batch.Sum(b => b.Length)) { keys.WakeChannelName };
+        var args = new List<RedisValue>(2 + batch.Sum(b => b.Length)) { keys.WakeChannelName, leaseMs };
         foreach (var pairs in batch)
         {
             args.AddRange(pairs);
         }
 
-        return redis.GetDatabase().ScriptEvaluateAsync(LuaScripts.QueueEnqueue, [keys.Ready], [.. args]);
+        return redis.GetDatabase().ScriptEvaluateAsync(LuaScripts.QueueEnqueue, [keys.Ready, keys.Inflight, keys.Idle], [.. args]);
     }
 
     /// <summary>
@@ -112,6 +113,13 @@ public sealed class RedisQueueSlot(IConnectionMultiplexer redis, RedisKeys keys,
             // Fire-and-forget, as before: a lost ack only leaves leases for the controller to find ended and drop.
         }
     }
+
+    /// <summary>
+    /// An idle worker waits for a handoff for <paramref name="wait"/> (renewed by its next empty claim), or with
+    /// <see cref="TimeSpan.Zero"/> stops waiting.
+    /// </summary>
+    public Task WaitForHandoffAsync(string workerId, TimeSpan wait) =>
+        redis.GetDatabase().ScriptEvaluateAsync(LuaScripts.QueueIdle, [keys.Idle], [workerId, (long)wait.TotalMilliseconds]);
 
     /// <summary>Applies a batch of requeue actions ('r' ready, 's' schedule, 'd' drop, 'a' drop to the archive backlog, 'e' enqueue only) in one script.</summary>
     public Task RequeueAsync(IReadOnlyList<(char Action, long Score, JobRef Job)> actions)

@@ -63,7 +63,7 @@ public sealed class ApiEnvironment : IAsyncDisposable
     }
 
     public Task<KeyspaceSnapshot> SnapshotAsync(bool jobsOnly = false) =>
-        KeyspaceSnapshot.TakeAsync(TestRedis.Connection, Prefix, jobsOnly ? key => !key.Contains("{registry}", StringComparison.Ordinal) : null);
+        KeyspaceSnapshot.TakeAsync(TestRedis.Connection, Prefix, jobsOnly ? KeyspaceSnapshot.IsJobState : null);
 
     public async ValueTask DisposeAsync()
     {

@@ -20,6 +20,13 @@ public sealed class KeyspaceSnapshot
     /// <summary>Key (hex of its bytes when not printable) → "type expiry content", content as hex of exact bytes.</summary>
     public IReadOnlyDictionary<string, string> Entries { get; }
 
+    /// <summary>
+    /// Keys of jobs and queues, not of process liveness: leaves out the registry (heartbeats) and the idle workers
+    /// waiting for a handoff (renewed by every idle poll), which live processes rewrite all the time.
+    /// </summary>
+    public static bool IsJobState(string key) =>
+        !key.Contains("{registry}", StringComparison.Ordinal) && !key.EndsWith(":{queue}:idle", StringComparison.Ordinal);
+
     public static async Task<KeyspaceSnapshot> TakeAsync(IConnectionMultiplexer redis, string prefix, Func<string, bool>? include = null)
     {
         ArgumentNullException.ThrowIfNull(redis);

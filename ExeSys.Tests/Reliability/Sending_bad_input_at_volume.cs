@@ -36,8 +36,8 @@ public sealed class Sending_bad_input_at_volume
         await Eventually.WaitForAsync(deployment.QueueSizesAsync, q => q == (0, 0, 0), TimeSpan.FromSeconds(10), "the queue to settle");
 
         var requests = new BadRequestGenerator(seed, ExistingFrom, ExistingJobId).Generate(Requests).ToList();
-        // Worker heartbeats rewrite the registry all the time; everything else under the prefix must stay as it is.
-        var before = await KeyspaceSnapshot.TakeAsync(TestRedis.Connection, settings.Prefix, NotRegistry);
+        // Live processes rewrite their liveness all the time; everything else under the prefix must stay as it is.
+        var before = await KeyspaceSnapshot.TakeAsync(TestRedis.Connection, settings.Prefix, KeyspaceSnapshot.IsJobState);
 
         var answers = new ConcurrentBag<(BadRequest Request, int Status, string? MediaType, string Body)>();
         var clock = Stopwatch.StartNew();
@@ -51,7 +51,7 @@ public sealed class Sending_bad_input_at_volume
             answers.Add(await SendAsync(oversized ? oversizedClient : client, request, token));
         });
         var took = clock.Elapsed;
-        var after = await KeyspaceSnapshot.TakeAsync(TestRedis.Connection, settings.Prefix, NotRegistry);
+        var after = await KeyspaceSnapshot.TakeAsync(TestRedis.Connection, settings.Prefix, KeyspaceSnapshot.IsJobState);
 
         await TestContext.Out.WriteLineAsync($"{answers.Count} requests in {took.TotalSeconds:0.0} s ({answers.Count / took.TotalSeconds:0} per second)");
         foreach (var category in answers.GroupBy(a => a.Request.Category).OrderBy(g => g.Key, StringComparer.Ordinal))
@@ -115,7 +115,6 @@ public sealed class Sending_bad_input_at_volume
     private static HttpClient NewClient(Uri baseAddress, int connections) =>
         new(new SocketsHttpHandler { MaxConnectionsPerServer = connections }) { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(10) };
 
-    private static bool NotRegistry(string key) => !key.Contains("{registry}", StringComparison.Ordinal);
 
     private static async Task<(BadRequest, int, string?, string)> SendAsync(HttpClient client, BadRequest bad, CancellationToken token)
     {

@@ -49,6 +49,12 @@ public sealed partial class WorkerService(
     private readonly ResiliencePipeline _backoff = RedisBackoff.Create(logger, "worker");
     private int _runningCount;
 
+    /// <summary>Set once shutdown begins: no handoff is taken any more.</summary>
+    private volatile bool _stopping;
+
+    /// <summary>How long an idle worker's wait for a handoff counts; its empty claims (every IdlePoll) renew it.</summary>
+    private TimeSpan HandoffWait => _options.IdlePoll * 3;
+
     public string WorkerId { get; } = string.IsNullOrEmpty(workerOptions.Value.Id)
         ? $"{Environment.MachineName}-{Environment.ProcessId}"
         : workerOptions.Value.Id;
@@ -56,7 +62,7 @@ public sealed partial class WorkerService(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var subscriber = redis.GetSubscriber();
-        await _backoff.ExecuteAsync(async _ => await subscriber.SubscribeAsync(keys.WakeChannel, (_, _) => QueueFilled()), stoppingToken);
+        await _backoff.ExecuteAsync(async _ => await subscriber.SubscribeAsync(keys.WakeChannel, (_, message) => OnWake(message)), stoppingToken);
         await _backoff.ExecuteAsync(async _ => await subscriber.SubscribeAsync(keys.CancelChannel, (_, member) => Signal(_cancels, "cancel", member!, "its workflow was cancelled")), stoppingToken);
         await _backoff.ExecuteAsync(async _ => await subscriber.SubscribeAsync(keys.StopChannel, (_, member) => Signal(_stops, "stop", member!, "a stop was requested")), stoppingToken);
         LogStarted(WorkerId, _options.Concurrency, string.Join(", ", catalog.Names));
@@ -72,6 +78,8 @@ public sealed partial class WorkerService(
         {
         }
 
+        _stopping = true;
+        await TryAsync(() => store.WaitForHandoffAsync(WorkerId, TimeSpan.Zero), "stop waiting for handoffs");
         await DrainAsync();
         await TryAsync(() => subscriber.UnsubscribeAsync(keys.WakeChannel), "unsubscribe");
         await TryAsync(() => subscriber.UnsubscribeAsync(keys.CancelChannel), "unsubscribe");
@@ -83,6 +91,49 @@ public sealed partial class WorkerService(
 
     /// <summary>Wakes the claim loop: a slot came free, or (<see cref="QueueFilled"/>) the queue may hold jobs.</summary>
     private void Wake() => _wake.Writer.TryWrite(0);
+
+    /// <summary>
+    /// A wake-channel message: <c>h\n&lt;worker&gt;\n&lt;member&gt;</c> hands a job (already leased to that worker) straight
+    /// to an idle worker; anything else says the queue went from empty to non-empty.
+    /// </summary>
+    private void OnWake(RedisValue message)
+    {
+        var text = (string?)message ?? "";
+        if (!text.StartsWith("h\n", StringComparison.Ordinal))
+        {
+            QueueFilled();
+            return;
+        }
+
+        var parts = text.Split('\n', 3);
+        if (parts.Length == 3 && parts[1] == WorkerId)
+        {
+            _ = StartHandedOffAsync(JobRef.Parse(parts[2]));
+        }
+    }
+
+    private async Task StartHandedOffAsync(JobRef job)
+    {
+        if (_stopping)
+        {
+            logger.LogInformation("Not starting {Job}, handed over during shutdown; its lease will expire and the controller will requeue it.", job);
+            return;
+        }
+
+        try
+        {
+            foreach (var claimed in await store.StartHandedOffAsync(WorkerId, job))
+            {
+                await LaunchAsync(claimed);
+            }
+        }
+#pragma warning disable CA1031 // A failed handoff must not crash the worker; the job's lease brings it back.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            logger.LogError(ex, "Starting {Job}, handed over by the queue, failed; its lease will expire and the controller will requeue it.", job);
+        }
+    }
 
     /// <summary>
     /// The queue went from empty to non-empty (the wake channel), so the next free slot should claim. Without this, a
@@ -143,7 +194,9 @@ public sealed partial class WorkerService(
             ClaimBatch batch;
             try
             {
-                batch = await _backoff.ExecuteAsync(async _ => await store.ClaimBatchAsync(WorkerId, Math.Min(free, _options.ClaimBatch)), stoppingToken);
+                // A worker that runs nothing and empties the queue waits for a handoff of the next job.
+                var wait = Volatile.Read(ref _runningCount) == 0 ? HandoffWait : TimeSpan.Zero;
+                batch = await _backoff.ExecuteAsync(async _ => await store.ClaimBatchAsync(WorkerId, Math.Min(free, _options.ClaimBatch), wait), stoppingToken);
             }
 #pragma warning disable CA1031 // One failed claim must not end the loop; it is logged and retried.
             // StackExchange.Redis can also fail a pending command with TaskCanceledException when Redis hangs; only
@@ -164,23 +217,25 @@ public sealed partial class WorkerService(
                 Volatile.Write(ref _queueMayHoldJobs, 1);
             }
 
-            var claimed = batch.Jobs;
-
-            foreach (var job in claimed)
+            foreach (var job in batch.Jobs)
             {
-                if (IsRunner(job) && _stops.Count >= _options.MaxRunners)
-                {
-                    // This worker holds all the runners it may; the job goes back for another worker, a second from now.
-                    await TryAsync(() => store.DeferAsync(job, time.GetUtcNow().AddSeconds(1)), "hand back a runner");
-                    continue;
-                }
-
-                _running[job.Job] = job;
-                Interlocked.Increment(ref _runningCount);
-                _ = RunOneAsync(job);
+                await LaunchAsync(job);
             }
-
         }
+    }
+
+    private async Task LaunchAsync(ClaimedJob job)
+    {
+        if (IsRunner(job) && _stops.Count >= _options.MaxRunners)
+        {
+            // This worker holds all the runners it may; the job goes back for another worker, a second from now.
+            await TryAsync(() => store.DeferAsync(job, time.GetUtcNow().AddSeconds(1)), "hand back a runner");
+            return;
+        }
+
+        _running[job.Job] = job;
+        Interlocked.Increment(ref _runningCount);
+        _ = RunOneAsync(job);
     }
 
     /// <summary>Waits for a wake-up; after <see cref="WorkerOptions.IdlePoll"/> without one, claims anyway (a lost pub/sub message must not strand jobs).</summary>
@@ -237,7 +292,12 @@ public sealed partial class WorkerService(
                 _stops.TryRemove(job.Job, out _);
             }
 
-            Interlocked.Decrement(ref _runningCount);
+            if (Interlocked.Decrement(ref _runningCount) == 0 && Volatile.Read(ref _queueMayHoldJobs) == 0 && !_stopping)
+            {
+                // Idle again with the queue drained: the next job may come straight here (queue_enqueue.lua).
+                _ = TryAsync(() => store.WaitForHandoffAsync(WorkerId, HandoffWait), "wait for a handoff");
+            }
+
             Wake();
         }
     }

@@ -1,0 +1,7 @@
+-- An idle worker waits for a handoff (see queue_enqueue.lua), or stops waiting. Queue slot: KEYS[1] idle workers.
+-- ARGV: worker id, wait ms ('0' = stop waiting: the worker is busy or shutting down).
+if ARGV[2] == '0' then
+  return redis.call('ZREM', KEYS[1], ARGV[1])
+end
+local t = redis.call('TIME')
+return redis.call('ZADD', KEYS[1], tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + tonumber(ARGV[2]), ARGV[1])
