@@ -13,6 +13,12 @@ local function wf_log_key(prefix, job_id)
   return prefix .. ':{' .. job_id .. '}:wf_log'
 end
 
+-- Redis's clock in ms: the one clock every machine shares, for leases, waits and due times.
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
 -- Retention '0' means keep: with MongoDB history on, a finished job's keys get their TTL from the controller's
 -- archiver once the job is safely archived, never before.
 local function keep_for(key, ret)

@@ -1,8 +1,7 @@
 -- Take a batch of archive work. Queue slot: KEYS[1] the archive backlog (score = when the entry may be taken).
 -- ARGV: max, lease_ms. Due entries get the score now + lease, so a controller that dies mid-archive leaves them for
 -- another after the lease; the archiver removes them (ZREM) once they are archived.
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = now_ms()
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[1]))
 local until_ms = now + tonumber(ARGV[2])
 for _, m in ipairs(due) do

@@ -7,8 +7,7 @@ redis.call('ZREM', KEYS[2], ARGV[2])
 if ARGV[3] ~= '' then
   redis.call('ZADD', KEYS[3], ARGV[3], ARGV[2])
 elseif KEYS[4] then
-  local t = redis.call('TIME')
-  redis.call('ZADD', KEYS[4], 'NX', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000), ARGV[2])
+  redis.call('ZADD', KEYS[4], 'NX', now_ms(), ARGV[2])
 end
 local items = {}
 for i = 4, #ARGV do

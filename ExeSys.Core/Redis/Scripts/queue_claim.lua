@@ -5,8 +5,10 @@
 -- Returns the claimed members (from:job_id); the caller then moves each job to state 2 (job_start.lua).
 local items = redis.call('ZPOPMIN', KEYS[1], ARGV[1])
 local n = #items
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+if n == 0 and ARGV[4] == '0' then
+  return {}
+end
+local now = now_ms()
 if n / 2 < tonumber(ARGV[1]) and ARGV[4] ~= '0' then
   redis.call('ZADD', KEYS[3], now + tonumber(ARGV[4]), ARGV[3])
 elseif n > 0 then

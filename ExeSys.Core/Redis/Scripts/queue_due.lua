@@ -1,7 +1,6 @@
 -- Move scheduled jobs whose time has come (retries after backoff, deferrals) to the ready queue. Queue slot:
 -- KEYS[1] scheduled, KEYS[2] ready. ARGV: wake channel, max count. Returns how many moved.
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = now_ms()
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[2]))
 if #due == 0 then
   return 0

@@ -6,8 +6,7 @@
 local first = 3
 local idle = redis.call('ZPOPMAX', KEYS[3])
 if idle[1] and #ARGV >= 4 then
-  local t = redis.call('TIME')
-  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  local now = now_ms()
   if tonumber(idle[2]) < now then
     -- The freshest wait has lapsed, so every other one has too.
     redis.call('DEL', KEYS[3])

@@ -3,5 +3,4 @@
 if ARGV[2] == '0' then
   return redis.call('ZREM', KEYS[1], ARGV[1])
 end
-local t = redis.call('TIME')
-return redis.call('ZADD', KEYS[1], tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + tonumber(ARGV[2]), ARGV[1])
+return redis.call('ZADD', KEYS[1], now_ms() + tonumber(ARGV[2]), ARGV[1])

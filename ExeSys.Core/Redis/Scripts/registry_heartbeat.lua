@@ -1,7 +1,6 @@
 -- Advertise a live process and prune dead ones. Registry slot: KEYS[1] members zset, KEYS[2] details hash.
 -- ARGV: id, ttl ms, details JSON ('' = none)
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = now_ms()
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
 if ARGV[3] ~= '' then
   redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])

@@ -1,7 +1,6 @@
 -- The live members and their details. Registry slot: KEYS[1] members zset, KEYS[2] details hash.
 -- Returns a flat list id, details, id, details ...
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = now_ms()
 local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf')
 if #ids == 0 then
   return {}
