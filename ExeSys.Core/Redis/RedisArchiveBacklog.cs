@@ -50,7 +50,7 @@ public sealed class RedisArchiveBacklog(IConnectionMultiplexer redis, RedisKeys 
     /// <summary>Takes up to <paramref name="max"/> due entries, reserved for <paramref name="lease"/>.</summary>
     public async Task<IReadOnlyList<JobRef>> ClaimAsync(int max, TimeSpan lease)
     {
-        var due = (RedisResult[])(await Db.ScriptEvaluateAsync(LuaScripts.ArchiveClaim, [keys.ArchiveBacklog], [max, (long)lease.TotalMilliseconds]))!;
+        var due = (RedisResult[])(await Db.EvaluateAsync(LuaScripts.ArchiveClaim, [keys.ArchiveBacklog], [max, (long)lease.TotalMilliseconds]))!;
         return [.. due.Select(m => JobRef.Parse((string)m!))];
     }
 
@@ -74,7 +74,7 @@ public sealed class RedisArchiveBacklog(IConnectionMultiplexer redis, RedisKeys 
 
     public async Task<ArchiveItem> ReadAsync(JobRef entry)
     {
-        var r = (RedisResult[])(await Db.ScriptEvaluateAsync(LuaScripts.ArchiveRead, [keys.Status(entry)],
+        var r = (RedisResult[])(await Db.EvaluateAsync(LuaScripts.ArchiveRead, [keys.Status(entry)],
             [keys.Prefix, entry.JobId, entry.From]))!;
         switch ((string)r[0]!)
         {
@@ -110,7 +110,7 @@ public sealed class RedisArchiveBacklog(IConnectionMultiplexer redis, RedisKeys 
         var retention = (long)jobs.Value.Retention.TotalMilliseconds;
         var historyTtl = mongo.Value.HistoryTtl;
         var tombstone = historyTtl == TimeSpan.Zero ? 0 : retention + (long)historyTtl.TotalMilliseconds;
-        var applied = await Db.ScriptEvaluateAsync(LuaScripts.ArchiveDone,
+        var applied = await Db.EvaluateAsync(LuaScripts.ArchiveDone,
             [keys.Status(item.Job), keys.Tombstone(item.Job)],
             [retention, tombstone, keys.Prefix, item.Job.JobId, item.Kind == ArchiveItemKind.Run ? "run" : "job"]);
         return (int)applied == 1;

@@ -21,14 +21,14 @@ public sealed class RedisEventStore(IConnectionMultiplexer redis, RedisKeys keys
 
     public async Task<PostedEvent?> AwaitAsync(JobRef job, string name, string? whenJson)
     {
-        var seen = (RedisResult[])(await Db.ScriptEvaluateAsync(LuaScripts.EventAwait, [keys.Status(job)], [name]))!;
+        var seen = (RedisResult[])(await Db.EvaluateAsync(LuaScripts.EventAwait, [keys.Status(job)], [name]))!;
         if ((int)seen[0] == 1)
         {
             return new PostedEvent((string)seen[1]!);
         }
 
         var since = (long)seen[1];
-        var recent = (RedisValue[])(await Db.ScriptEvaluateAsync(
+        var recent = (RedisValue[])(await Db.EvaluateAsync(
             LuaScripts.EventWait, [keys.EventWaiters(name), keys.EventRecent(name)], [job.Member, whenJson ?? "", since]))!;
         foreach (var posted in recent)
         {
@@ -53,7 +53,7 @@ public sealed class RedisEventStore(IConnectionMultiplexer redis, RedisKeys keys
             ["posted_at"] = now.ToString("O", CultureInfo.InvariantCulture),
             ["id"] = Guid.NewGuid().ToString("N"),
         }.ToJsonString();
-        var waiters = (RedisValue[])(await Db.ScriptEvaluateAsync(
+        var waiters = (RedisValue[])(await Db.EvaluateAsync(
             LuaScripts.EventPost, [keys.EventWaiters(name), keys.EventRecent(name)],
             [posted, now.ToUnixTimeMilliseconds(), (long)options.Value.EventRetention.TotalMilliseconds]))!;
 
@@ -71,7 +71,7 @@ public sealed class RedisEventStore(IConnectionMultiplexer redis, RedisKeys keys
         }
 
         var deliveries = matched
-            .Select(job => Db.ScriptEvaluateAsync(LuaScripts.EventDeliver, [keys.Status(job)], [name, posted, now.ToUnixTimeMilliseconds()]))
+            .Select(job => Db.EvaluateAsync(LuaScripts.EventDeliver, [keys.Status(job)], [name, posted, now.ToUnixTimeMilliseconds()]))
             .ToList();
         var delivered = new List<JobRef>();
         var wake = new List<(char, long, JobRef)>();

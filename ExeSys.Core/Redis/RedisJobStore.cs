@@ -42,7 +42,7 @@ public sealed class RedisJobStore(
         RedisKey[] submitKeys = queue.Archives
             ? [keys.Status(job), keys.Workflow(job.JobId), keys.Tombstone(job)]
             : [keys.Status(job), keys.Workflow(job.JobId)];
-        var reply = (RedisResult[])(await Db.ScriptEvaluateAsync(
+        var reply = (RedisResult[])(await Db.EvaluateAsync(
             LuaScripts.JobSubmit,
             submitKeys,
             [command.To, command.Cmd, command.DataJson, (int)command.Priority, now, watch ? 1 : 0, command.IsWorkflowStep ? 1 : 0,
@@ -90,7 +90,7 @@ public sealed class RedisJobStore(
 
     public async Task<JobSnapshot?> GetAsync(JobRef job, bool watch)
     {
-        var result = await Db.ScriptEvaluateAsync(LuaScripts.JobGet, [keys.Status(job)], [watch ? 1 : 0]);
+        var result = await Db.EvaluateAsync(LuaScripts.JobGet, [keys.Status(job)], [watch ? 1 : 0]);
         return result.IsNull ? null : ReadSnapshot(job, (RedisResult[])result!, 0);
     }
 
@@ -98,7 +98,7 @@ public sealed class RedisJobStore(
 
     public async Task<ClaimBatch> ClaimBatchAsync(string workerId, int max, TimeSpan handoffWait = default)
     {
-        var members = (RedisResult[])(await Db.ScriptEvaluateAsync(
+        var members = (RedisResult[])(await Db.EvaluateAsync(
             LuaScripts.QueueClaim, [keys.Ready, keys.Inflight, keys.Idle],
             [max, (long)_options.LeaseDuration.TotalMilliseconds, workerId, (long)handoffWait.TotalMilliseconds]))!;
         if (members.Length == 0)
@@ -123,7 +123,7 @@ public sealed class RedisJobStore(
         var starts = new Task<RedisResult>[refs.Length];
         for (var i = 0; i < refs.Length; i++)
         {
-            starts[i] = db.ScriptEvaluateAsync(LuaScripts.JobStart, [keys.Status(refs[i]), keys.Workflow(refs[i].JobId)],
+            starts[i] = db.EvaluateAsync(LuaScripts.JobStart, [keys.Status(refs[i]), keys.Workflow(refs[i].JobId)],
                 [workerId, now, keys.Prefix, refs[i].JobId, refs[i].From]);
         }
 
@@ -179,7 +179,7 @@ public sealed class RedisJobStore(
 
     private async Task<bool> FinishAsync(ClaimedJob job, JobState outcome, string payload, string taken, DateTimeOffset? retryAt)
     {
-        var reply = (RedisResult[])(await Db.ScriptEvaluateAsync(
+        var reply = (RedisResult[])(await Db.EvaluateAsync(
             LuaScripts.JobFinish,
             [keys.Status(job.Job), keys.Workflow(job.Job.JobId)],
             [job.Attempt, (int)outcome, payload, queue.NowMs, RetentionMs, keys.DoneChannelName, job.Job.Member,
@@ -200,10 +200,10 @@ public sealed class RedisJobStore(
     }
 
     public async Task<bool> PublishProgressAsync(ClaimedJob job, string progressJson) =>
-        (int)await Db.ScriptEvaluateAsync(LuaScripts.JobProgress, [keys.Status(job.Job)], [job.Attempt, progressJson, queue.NowMs]) == 1;
+        (int)await Db.EvaluateAsync(LuaScripts.JobProgress, [keys.Status(job.Job)], [job.Attempt, progressJson, queue.NowMs]) == 1;
 
     public async Task<StopOutcome> RequestStopAsync(JobRef job) =>
-        (int)await Db.ScriptEvaluateAsync(LuaScripts.JobStop, [keys.Status(job)], [keys.StopChannel.ToString(), job.Member]) switch
+        (int)await Db.EvaluateAsync(LuaScripts.JobStop, [keys.Status(job)], [keys.StopChannel.ToString(), job.Member]) switch
         {
             1 => StopOutcome.Requested,
             2 => StopOutcome.AlreadyEnded,
@@ -234,7 +234,7 @@ public sealed class RedisJobStore(
             args[i++] = job.Member;
         }
 
-        await Db.ScriptEvaluateAsync(LuaScripts.QueueRenew, [keys.Inflight], args);
+        await Db.EvaluateAsync(LuaScripts.QueueRenew, [keys.Inflight], args);
     }
 
     public Task ReleaseAsync(IReadOnlyCollection<ClaimedJob> jobs) =>
@@ -242,7 +242,7 @@ public sealed class RedisJobStore(
 
     public async Task<int> RecoverExpiredLeasesAsync(int max)
     {
-        var expired = (RedisResult[])(await Db.ScriptEvaluateAsync(LuaScripts.QueueExpired, [keys.Inflight], [max]))!;
+        var expired = (RedisResult[])(await Db.EvaluateAsync(LuaScripts.QueueExpired, [keys.Inflight], [max]))!;
         if (expired.Length == 0)
         {
             return 0;
@@ -255,7 +255,7 @@ public sealed class RedisJobStore(
     }
 
     public async Task<int> PromoteDueRetriesAsync(int max) =>
-        (int)await Db.ScriptEvaluateAsync(LuaScripts.QueueDue, [keys.Scheduled, keys.Ready], [keys.WakeChannelName, max]);
+        (int)await Db.EvaluateAsync(LuaScripts.QueueDue, [keys.Scheduled, keys.Ready], [keys.WakeChannelName, max]);
 
     /// <param name="jobs">Each job with the attempt that must still hold it, or "" for whichever claim holds it.</param>
     private async Task ReleaseCoreAsync(IReadOnlyList<(JobRef Job, string Attempt)> jobs)
@@ -268,7 +268,7 @@ public sealed class RedisJobStore(
         var db = Db;
         var now = queue.NowMs;
         var replies = await Task.WhenAll(jobs.Select(j =>
-            db.ScriptEvaluateAsync(LuaScripts.JobRelease, [keys.Status(j.Job), keys.Workflow(j.Job.JobId)],
+            db.EvaluateAsync(LuaScripts.JobRelease, [keys.Status(j.Job), keys.Workflow(j.Job.JobId)],
                 [j.Attempt, now, keys.Prefix, j.Job.JobId, j.Job.From])));
 
         var actions = new List<(char, long, JobRef)>();

@@ -59,7 +59,7 @@ public sealed class RedisQueueSlot(IConnectionMultiplexer redis, RedisKeys keys,
             args.AddRange(pairs);
         }
 
-        return redis.GetDatabase().ScriptEvaluateAsync(LuaScripts.QueueEnqueue, [keys.Ready, keys.Inflight, keys.Idle], [.. args]);
+        return redis.GetDatabase().EvaluateAsync(LuaScripts.QueueEnqueue, [keys.Ready, keys.Inflight, keys.Idle], [.. args]);
     }
 
     /// <summary>
@@ -87,7 +87,7 @@ public sealed class RedisQueueSlot(IConnectionMultiplexer redis, RedisKeys keys,
         {
             if (_archive)
             {
-                _ = db.ScriptEvaluateAsync(LuaScripts.QueueAck, QueueKeys, [.. args], CommandFlags.FireAndForget);
+                _ = db.EvaluateAsync(LuaScripts.QueueAck, QueueKeys, [.. args], CommandFlags.FireAndForget);
             }
             else
             {
@@ -99,7 +99,7 @@ public sealed class RedisQueueSlot(IConnectionMultiplexer redis, RedisKeys keys,
             return;
         }
 
-        await db.ScriptEvaluateAsync(LuaScripts.QueueAck, QueueKeys, [.. args]);
+        await db.EvaluateAsync(LuaScripts.QueueAck, QueueKeys, [.. args]);
     }
 
     private static async Task SendAcksAsync(IConnectionMultiplexer redis, RedisKeys keys, IReadOnlyList<RedisValue> members)
@@ -119,7 +119,7 @@ public sealed class RedisQueueSlot(IConnectionMultiplexer redis, RedisKeys keys,
     /// <see cref="TimeSpan.Zero"/> stops waiting.
     /// </summary>
     public Task WaitForHandoffAsync(string workerId, TimeSpan wait) =>
-        redis.GetDatabase().ScriptEvaluateAsync(LuaScripts.QueueIdle, [keys.Idle], [workerId, (long)wait.TotalMilliseconds]);
+        redis.GetDatabase().EvaluateAsync(LuaScripts.QueueIdle, [keys.Idle], [workerId, (long)wait.TotalMilliseconds]);
 
     /// <summary>Applies a batch of requeue actions ('r' ready, 's' schedule, 'd' drop, 'a' drop to the archive backlog, 'e' enqueue only) in one script.</summary>
     public Task RequeueAsync(IReadOnlyList<(char Action, long Score, JobRef Job)> actions)
@@ -138,7 +138,7 @@ public sealed class RedisQueueSlot(IConnectionMultiplexer redis, RedisKeys keys,
             args[3 + (i * 3)] = actions[i].Job.Member;
         }
 
-        return redis.GetDatabase().ScriptEvaluateAsync(LuaScripts.QueueRequeue, QueueKeys, args);
+        return redis.GetDatabase().EvaluateAsync(LuaScripts.QueueRequeue, QueueKeys, args);
     }
 
     /// <summary>Queue order: enqueue time, moved ahead (high) or back (low) by <see cref="JobOptions.PriorityAging"/>.</summary>

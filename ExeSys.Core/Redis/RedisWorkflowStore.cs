@@ -63,7 +63,7 @@ public sealed class RedisWorkflowStore(IConnectionMultiplexer redis, RedisKeys k
         RedisKey[] submitKeys = queue.Archives
             ? [keys.Status(run), keys.Workflow(run.JobId), keys.Tombstone(run)]
             : [keys.Status(run), keys.Workflow(run.JobId)];
-        var reply = (RedisResult[])(await Db.ScriptEvaluateAsync(LuaScripts.WorkflowSubmit, submitKeys, [.. args]))!;
+        var reply = (RedisResult[])(await Db.EvaluateAsync(LuaScripts.WorkflowSubmit, submitKeys, [.. args]))!;
         switch ((string)reply[0]!)
         {
             case "archived":
@@ -88,7 +88,7 @@ public sealed class RedisWorkflowStore(IConnectionMultiplexer redis, RedisKeys k
 
     public async Task<WorkflowSnapshot?> GetAsync(JobRef run)
     {
-        var result = await Db.ScriptEvaluateAsync(LuaScripts.WorkflowGet,
+        var result = await Db.EvaluateAsync(LuaScripts.WorkflowGet,
             [keys.Status(run), keys.Workflow(run.JobId)], [keys.Prefix, run.JobId]);
         if (result.IsNull)
         {
@@ -124,7 +124,7 @@ public sealed class RedisWorkflowStore(IConnectionMultiplexer redis, RedisKeys k
         RedisKey[] controlKeys = queue.Archives
             ? [keys.Status(run), keys.Workflow(run.JobId), keys.WorkflowLog(run.JobId)]
             : [keys.Status(run), keys.Workflow(run.JobId)];
-        var reply = (RedisResult[])(await Db.ScriptEvaluateAsync(LuaScripts.WorkflowControl, controlKeys,
+        var reply = (RedisResult[])(await Db.EvaluateAsync(LuaScripts.WorkflowControl, controlKeys,
             [action.ToString().ToLowerInvariant(), keys.Prefix, run.JobId, queue.NowMs, queue.ScriptRetentionMs,
              keys.DoneChannelName, "cancelled", label]))!;
         switch ((string)reply[0]!)

@@ -20,19 +20,19 @@ public sealed class ProcessRegistry(IConnectionMultiplexer redis, RedisKeys keys
     {
         var (members, details) = KeysFor(advert.Role);
         var json = JsonSerializer.Serialize(advert, RegistryJsonContext.Default.ProcessAdvert);
-        return redis.GetDatabase().ScriptEvaluateAsync(LuaScripts.RegistryHeartbeat, [members, details], [advert.Id, (long)ttl.TotalMilliseconds, json]);
+        return redis.GetDatabase().EvaluateAsync(LuaScripts.RegistryHeartbeat, [members, details], [advert.Id, (long)ttl.TotalMilliseconds, json]);
     }
 
     public Task LeaveAsync(ProcessRole role, string id)
     {
         var (members, details) = KeysFor(role);
-        return redis.GetDatabase().ScriptEvaluateAsync(LuaScripts.RegistryLeave, [members, details], [id]);
+        return redis.GetDatabase().EvaluateAsync(LuaScripts.RegistryLeave, [members, details], [id]);
     }
 
     public async Task<IReadOnlyList<ProcessAdvert>> GetLiveAsync(ProcessRole role)
     {
         var (members, details) = KeysFor(role);
-        var flat = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(LuaScripts.RegistryLive, [members, details]))!;
+        var flat = (RedisResult[])(await redis.GetDatabase().EvaluateAsync(LuaScripts.RegistryLive, [members, details]))!;
         var live = new List<ProcessAdvert>(flat.Length / 2);
         for (var i = 0; i + 1 < flat.Length; i += 2)
         {

@@ -238,9 +238,9 @@ internal sealed class CommandMonitor : IAsyncDisposable
         var table = core.GetType("ExeSys.Core.Redis.LuaScripts");
         foreach (var field in table?.GetFields(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static) ?? [])
         {
-            if (field.FieldType == typeof(string) && field.GetValue(null) is string text)
+            if (field.GetValue(null) is ExeSys.Core.Redis.RedisScript script)
             {
-                names[Sha1(text)] = SnakeCase(field.Name);
+                names[Convert.ToHexStringLower(script.Hash)] = script.Name;
             }
         }
 
@@ -250,10 +250,6 @@ internal sealed class CommandMonitor : IAsyncDisposable
 #pragma warning disable CA5350 // SHA1 is what Redis names scripts by, not a security measure.
     private static string Sha1(string text) => Convert.ToHexStringLower(System.Security.Cryptography.SHA1.HashData(Encoding.UTF8.GetBytes(text)));
 #pragma warning restore CA5350
-
-    /// <summary>JobSubmit → job_submit, the name of the script's file.</summary>
-    private static string SnakeCase(string name) =>
-        string.Concat(name.Select((c, i) => char.IsUpper(c) && i > 0 ? $"_{char.ToLowerInvariant(c)}" : $"{char.ToLowerInvariant(c)}"));
 
     public async ValueTask DisposeAsync()
     {
