@@ -14,6 +14,14 @@ public sealed class ApiOptions
     [Range(1024, 256 * 1024 * 1024, ErrorMessage = "ExeSys:Api:MaxBodyBytes must be between 1 KiB and 256 MiB.")]
     public int MaxBodyBytes { get; set; } = 1024 * 1024;
 
+    /// <summary>The most commands one <c>POST /sys_cmd/batch</c> may hold; more get 400.</summary>
+    [Range(1, 100_000, ErrorMessage = "ExeSys:Api:MaxBatchCommands must be between 1 and 100000.")]
+    public int MaxBatchCommands { get; set; } = 1000;
+
+    /// <summary>The largest <c>POST /sys_cmd/batch</c> body accepted, in bytes; larger ones get 413. Each command in it is still held to <see cref="MaxBodyBytes"/>.</summary>
+    [Range(1024, 1024 * 1024 * 1024, ErrorMessage = "ExeSys:Api:MaxBatchBodyBytes must be between 1 KiB and 1 GiB.")]
+    public int MaxBatchBodyBytes { get; set; } = 16 * 1024 * 1024;
+
     /// <summary>The longest <c>?wait=</c> a client may ask for.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:10:00", ErrorMessage = "ExeSys:Api:MaxWait must be between 0 and 10 minutes.")]
     public TimeSpan MaxWait { get; set; } = TimeSpan.FromSeconds(30);

@@ -64,6 +64,23 @@ internal sealed class SysCmdExamples : IOperationFilter
         },
     };
 
+    private static readonly Dictionary<string, (string Summary, string Json)> BatchRequests = new()
+    {
+        ["three"] = ("Three jobs in one request", """[{"from":"testclient","to":"end_job","cmd":"echo","data":1,"job_id":"batch-1"},{"from":"testclient","to":"end_job","cmd":"echo","data":2,"job_id":"batch-2"},{"from":"testclient","to":"end_job","cmd":"nope","job_id":"batch-3"}]"""),
+    };
+
+    private static readonly Dictionary<string, Dictionary<string, (string Summary, string Json)>> BatchResponses = new()
+    {
+        ["200"] = new()
+        {
+            ["answers"] = ("With ?wait=5s: two finished, one unknown function", """{"jobs":[{"status":200,"job":{"resp":"data_available","state":3,"from":"testclient","job_id":"batch-1","to":"end_job","cmd":"echo","priority":"normal","attempts":1,"created":"2026-11-22T20:00:00+00:00","updated":"2026-11-22T20:00:00.002+00:00","poll":"/jobs/testclient/batch-1","data":1}},{"status":200,"job":{"resp":"data_available","state":3,"from":"testclient","job_id":"batch-2","to":"end_job","cmd":"echo","priority":"normal","attempts":1,"created":"2026-11-22T20:00:00+00:00","updated":"2026-11-22T20:00:00.002+00:00","poll":"/jobs/testclient/batch-2","data":2}},{"status":422,"problem":{"type":"https://tools.ietf.org/html/rfc4918#section-11.2","title":"Unknown function","status":422,"detail":"No live worker offers 'nope'. Known functions: echo, fail, sleep, test_cmd, test_cmd_workflow, test_error_cmd.","known_functions":["echo","fail","sleep","test_cmd","test_cmd_workflow","test_error_cmd"]}}],"finished":2,"problems":1}"""),
+        },
+        ["400"] = new()
+        {
+            ["invalid"] = ("One bad command refuses the whole batch", """{"type":"https://tools.ietf.org/html/rfc9110#section-15.5.1","title":"Invalid batch","status":400,"detail":"Command 1: 'job_id' is required.","errors":{"[1].job_id":["Command 1: 'job_id' is required."]}}"""),
+        },
+    };
+
     private static readonly Dictionary<string, (string Summary, string Json)> WorkflowRequests = new()
     {
         ["diamond"] = ("Fan-out then fan-in (EOJ 114)", """{"from":"testclient","job_id":"diamond-1","data":1,"nodes":{"a":{"cmd":"sum","data":1,"next":["b","c"]},"b":{"cmd":"sum","data":10,"next":["d"]},"c":{"cmd":"sum","data":100,"next":["d"],"retry":{"max_attempts":3,"backoff":"500ms"},"timeout":"10s"},"d":{"cmd":"sum","next":["end_job"]}}}"""),
@@ -94,6 +111,7 @@ internal sealed class SysCmdExamples : IOperationFilter
     private static readonly Dictionary<string, Type> Bodies = new()
     {
         ["SysCmd"] = typeof(SysCmd.SysCmdRequest),
+        ["SysCmdBatch"] = typeof(SysCmd.SysCmdRequest[]),
         ["SubmitWorkflow"] = typeof(System.Text.Json.JsonElement),
         ["SaveWorkflowDefinition"] = typeof(System.Text.Json.JsonElement),
         ["PostEvent"] = typeof(System.Text.Json.JsonElement),
@@ -116,6 +134,7 @@ internal sealed class SysCmdExamples : IOperationFilter
         var (requests, responses) = operation.OperationId switch
         {
             "SysCmd" => (Requests, Responses),
+            "SysCmdBatch" => (BatchRequests, BatchResponses),
             "GetJob" => (null, Responses),
             "SubmitWorkflow" => (WorkflowRequests, Responses),
             "GetWorkflow" => (null, new Dictionary<string, Dictionary<string, (string Summary, string Json)>> { ["200"] = WorkflowReplies, ["404"] = Responses["404"], ["503"] = Responses["503"] }),

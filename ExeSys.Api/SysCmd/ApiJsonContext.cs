@@ -5,6 +5,7 @@ using ExeSys.Api.Health;
 namespace ExeSys.Api.SysCmd;
 
 [JsonSerializable(typeof(JobReply))]
+[JsonSerializable(typeof(BatchReply))]
 [JsonSerializable(typeof(StopReply))]
 [JsonSerializable(typeof(IReadOnlyList<RunnerInfo>))]
 [JsonSerializable(typeof(SysCmdRequest))]

@@ -13,8 +13,10 @@ internal static class JsonBody
 {
     private static readonly JsonDocumentOptions ParseOptions = new() { MaxDepth = 64 };
 
-    /// <param name="shape">How the expected object looks, for messages, e.g. {"from", "to", ...}.</param>
-    public static async Task<(JsonDocument? Document, ProblemHttpResult? Problem)> ReadAsync(HttpRequest request, int maxBytes, string shape, CancellationToken cancellationToken)
+    /// <param name="shape">How the expected body looks, for messages, e.g. {"from", "to", ...}.</param>
+    /// <param name="root">The JSON kind the body must be: an object, or an array for a batch.</param>
+    public static async Task<(JsonDocument? Document, ProblemHttpResult? Problem)> ReadAsync(
+        HttpRequest request, int maxBytes, string shape, CancellationToken cancellationToken, JsonValueKind root = JsonValueKind.Object)
     {
         var media = request.ContentType;
         if (!string.IsNullOrEmpty(media) && !IsJson(media))
@@ -60,7 +62,7 @@ internal static class JsonBody
         {
             if (body.IsEmpty)
             {
-                return (null, BadRequest($"The request has no body. Send a JSON object {shape}."));
+                return (null, BadRequest($"The request has no body. Send a JSON {SysCmdRequestReader.Describe(root)} {shape}."));
             }
 
             // Copied out of Kestrel's pooled buffer: the document outlives this method, the buffer does not.
@@ -80,11 +82,11 @@ internal static class JsonBody
                 return (null, BadRequest($"The body is not valid JSON: {ex.Message}"));
             }
 
-            if (doc.RootElement.ValueKind != JsonValueKind.Object)
+            if (doc.RootElement.ValueKind != root)
             {
                 var kind = SysCmdRequestReader.Describe(doc.RootElement.ValueKind);
                 doc.Dispose();
-                return (null, BadRequest($"The body must be a JSON object {shape}, not a JSON {kind}."));
+                return (null, BadRequest($"The body must be a JSON {SysCmdRequestReader.Describe(root)} {shape}, not a JSON {kind}."));
             }
 
             return (doc, null);
@@ -112,10 +114,10 @@ internal static class JsonBody
     private static ProblemHttpResult TooLarge(HttpRequest request, int max)
     {
         request.HttpContext.Response.Headers.Connection = "close";
-        return TooLargeProblem(max);
+        return TooLargeProblem(max, request.Path.StartsWithSegments(SysCmdApi.BatchPath) ? "ExeSys:Api:MaxBatchBodyBytes" : "ExeSys:Api:MaxBodyBytes");
     }
 
-    private static ProblemHttpResult TooLargeProblem(int max) =>
-        TypedResults.Problem($"The body is larger than {max} bytes, the limit set by ExeSys:Api:MaxBodyBytes.",
+    private static ProblemHttpResult TooLargeProblem(int max, string setting) =>
+        TypedResults.Problem($"The body is larger than {max} bytes, the limit set by {setting}.",
             statusCode: StatusCodes.Status413PayloadTooLarge, title: "Request body too large");
 }

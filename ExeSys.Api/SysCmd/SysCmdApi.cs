@@ -11,6 +11,8 @@ namespace ExeSys.Api.SysCmd;
 /// <summary><c>POST /sys_cmd</c>, ExeSys's front door, and <c>GET /jobs/{from}/{job_id}</c>, its REST-style read.</summary>
 public static class SysCmdApi
 {
+    public const string BatchPath = "/sys_cmd/batch";
+
     public static IEndpointRouteBuilder MapSysCmd(this IEndpointRouteBuilder app)
     {
         var jobs = app.MapGroup("").WithTags("Jobs");
@@ -34,6 +36,23 @@ public static class SysCmdApi
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+
+        jobs.MapPost(BatchPath, SubmitBatchAsync)
+            .WithName("SysCmdBatch")
+            .WithSummary("Submit many commands in one request")
+            .WithDescription("""
+                A JSON array of commands, each exactly what POST /sys_cmd takes (at most ExeSys:Api:MaxBatchCommands).
+                Every command gets the answer /sys_cmd would have given it, in order: "status" is that HTTP status
+                (202 created or still running, 200 finished, 409 job_id used for another command, 410, 422 unknown
+                function) with "job" (the job's state, as from /sys_cmd) or "problem" (a ProblemDetails).
+                A malformed command, or two with the same from/job_id, refuses the whole batch with 400 and writes nothing.
+                ?wait=5s waits until every job of the batch has finished, or the time is up.
+                """)
+            .Produces<BatchReply>(StatusCodes.Status200OK)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
         jobs.MapGet("/jobs/{from}/{job_id}", GetAsync)
@@ -79,29 +98,13 @@ public static class SysCmdApi
         HttpRequest request,
         [FromQuery] string? wait,
         [FromHeader(Name = "Operation")] string? operation,
-        SysCmdRequestReader reader,
-        IJobStore store,
-        IJobHistory history,
-        FunctionDirectory functions,
-        CompletionWaiter completions,
-        IOptions<ApiOptions> options,
+        [AsParameters] SubmitServices services,
         CancellationToken cancellationToken)
     {
-        var isStep = false;
-        if (!string.IsNullOrEmpty(operation))
+        var (reader, store, history, functions, completions, options) = services;
+        if (ReadQuery(operation, wait, options.Value.MaxWait, out var isStep, out var waitFor) is { } badQuery)
         {
-            if (!operation.Equals("workflow", StringComparison.OrdinalIgnoreCase))
-            {
-                return JobResults.Problem(StatusCodes.Status400BadRequest, "Unknown Operation header",
-                    $"The only Operation is 'workflow' (a step that waits for the step before it); got '{operation}'.");
-            }
-
-            isStep = true;
-        }
-
-        if (!WaitParameter.TryParse(wait, options.Value.MaxWait, out var waitFor, out var waitError))
-        {
-            return JobResults.Problem(StatusCodes.Status400BadRequest, "Invalid wait", waitError!);
+            return badQuery;
         }
 
         var (command, problem) = await reader.ReadAsync(request, cancellationToken);
@@ -136,6 +139,119 @@ public static class SysCmdApi
 
         var snapshot = await JobResults.WaitIfAskedAsync(outcome.Snapshot!, registration, waitFor, store, cancellationToken);
         return Reply(snapshot, command, created: outcome.Status == SubmitStatus.Created);
+    }
+
+    /// <param name="wait">Optional: how long to wait for every job of the batch to finish, e.g. 5s (at most ExeSys:Api:MaxWait).</param>
+    /// <param name="operation">'workflow' marks every command of the batch as a workflow step, as on /sys_cmd.</param>
+    private static async Task<Results<Ok<BatchReply>, ProblemHttpResult>> SubmitBatchAsync(
+        HttpRequest request,
+        [FromQuery] string? wait,
+        [FromHeader(Name = "Operation")] string? operation,
+        [AsParameters] SubmitServices services,
+        CancellationToken cancellationToken)
+    {
+        var (reader, store, history, functions, completions, options) = services;
+        if (ReadQuery(operation, wait, options.Value.MaxWait, out var isStep, out var waitFor) is { } badQuery)
+        {
+            return badQuery;
+        }
+
+        var (read, problem) = await reader.ReadBatchAsync(request, cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var commands = read!.Select(c => c with { IsWorkflowStep = isStep }).ToList();
+        var replies = new Results<Ok<JobReply>, Accepted<JobReply>, ProblemHttpResult>?[commands.Count];
+        var unknown = new Dictionary<string, IReadOnlyList<FunctionInfo>>(StringComparer.Ordinal);
+        foreach (var cmd in commands.Select(c => c.Cmd).Distinct(StringComparer.Ordinal))
+        {
+            var (known, all) = await functions.FindAsync(cmd);
+            if (!known)
+            {
+                unknown[cmd] = all;
+            }
+        }
+
+        var submit = new List<int>(commands.Count);
+        for (var i = 0; i < commands.Count; i++)
+        {
+            if (!unknown.TryGetValue(commands[i].Cmd, out var all))
+            {
+                submit.Add(i);
+                continue;
+            }
+
+            // As on /sys_cmd: a re-send still reads a job whose function has since gone away; only new jobs are refused.
+            var existing = await store.GetAsync(commands[i].Job, watch: false) ?? await FromHistoryAsync(history, commands[i].Job, cancellationToken);
+            replies[i] = existing is null ? UnknownFunction(commands[i].Cmd, all) : Reply(existing, commands[i], created: false);
+        }
+
+        var registrations = waitFor > TimeSpan.Zero ? submit.Select(i => completions.Register(commands[i].Job)).ToArray() : null;
+        try
+        {
+            var outcomes = await store.SubmitManyAsync([.. submit.Select(i => commands[i])], watch: registrations is not null);
+            var waits = new List<Task>();
+            for (var n = 0; n < submit.Count; n++)
+            {
+                var (i, outcome) = (submit[n], outcomes[n]);
+                var command = commands[i];
+                switch (outcome.Status)
+                {
+                    case SubmitStatus.Archived:
+                        replies[i] = await FromHistoryAsync(history, command.Job, cancellationToken) is { } archived
+                            ? Reply(archived, command, created: false)
+                            : JobResults.HistoryExpired(command.Job);
+                        break;
+                    case SubmitStatus.Conflict:
+                        replies[i] = Reply(outcome.Snapshot!, command, created: false);
+                        break;
+                    default:
+                        var registration = registrations?[n];
+                        var created = outcome.Status == SubmitStatus.Created;
+                        waits.Add(WaitAndReplyAsync(i, outcome.Snapshot!, registration, command, created));
+                        break;
+                }
+            }
+
+            await Task.WhenAll(waits);
+        }
+        finally
+        {
+            foreach (var registration in registrations ?? [])
+            {
+                registration.Dispose();
+            }
+        }
+
+        return TypedResults.Ok(BatchReply.Of([.. replies.Select(r => r!)]));
+
+        async Task WaitAndReplyAsync(int i, JobSnapshot snapshot, CompletionWaiter.Registration? registration, JobCommand command, bool created) =>
+            replies[i] = Reply(await JobResults.WaitIfAskedAsync(snapshot, registration, waitFor, store, cancellationToken), command, created);
+    }
+
+    /// <summary>What the submit endpoints take from the services, bound with [AsParameters].</summary>
+    internal readonly record struct SubmitServices(
+        SysCmdRequestReader Reader, IJobStore Store, IJobHistory History, FunctionDirectory Functions, CompletionWaiter Completions, IOptions<ApiOptions> Options);
+
+    /// <summary>
+    /// The Operation header (absent, or 'workflow' for a step that waits for the step before it) and ?wait=, or the
+    /// 400 that says what is wrong with them.
+    /// </summary>
+    private static ProblemHttpResult? ReadQuery(string? operation, string? wait, TimeSpan maxWait, out bool isStep, out TimeSpan waitFor)
+    {
+        isStep = !string.IsNullOrEmpty(operation);
+        if (isStep && !operation!.Equals("workflow", StringComparison.OrdinalIgnoreCase))
+        {
+            waitFor = TimeSpan.Zero;
+            return JobResults.Problem(StatusCodes.Status400BadRequest, "Unknown Operation header",
+                $"The only Operation is 'workflow' (a step that waits for the step before it); got '{operation}'.");
+        }
+
+        return WaitParameter.TryParse(wait, maxWait, out waitFor, out var waitError)
+            ? null
+            : JobResults.Problem(StatusCodes.Status400BadRequest, "Invalid wait", waitError!);
     }
 
     private static async Task<Results<Ok<JobReply>, Accepted<JobReply>, ProblemHttpResult>> GetAsync(

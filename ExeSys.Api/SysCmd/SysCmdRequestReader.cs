@@ -26,24 +26,99 @@ public sealed class SysCmdRequestReader(IOptions<ApiOptions> apiOptions, IOption
 
         using (doc)
         {
-            var root = doc.RootElement;
             var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
-            CheckFields(root, Fields, errors);
-            var maxLength = jobOptions.Value.MaxIdLength;
-            var from = RequireId(root, "from", maxLength, errors);
-            var to = RequireId(root, "to", maxLength, errors);
-            var cmd = RequireId(root, "cmd", maxLength, errors);
-            var jobId = RequireId(root, "job_id", maxLength, errors);
-            var priority = ReadPriority(root, errors);
-            var data = ReadData(root, errors);
+            var command = ReadCommand(doc.RootElement, errors, index: null);
+            return errors.Count > 0 ? (null, Invalid(errors)) : (command, null);
+        }
+    }
 
-            if (errors.Count > 0)
+    /// <summary>
+    /// Reads a batch: a JSON array of commands, each exactly what <c>/sys_cmd</c> takes. The batch is all or nothing:
+    /// one bad command (or two commands with the same from/job_id) refuses the whole batch with 400, errors keyed by
+    /// the command's index (<c>[3].job_id</c>), so nothing reaches Redis unless every command is well formed.
+    /// </summary>
+    public async Task<(IReadOnlyList<JobCommand>? Commands, ProblemHttpResult? Problem)> ReadBatchAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        var api = apiOptions.Value;
+        if (request.HttpContext.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            // Kestrel's limit is MaxBodyBytes, the size of one command; a batch may be larger.
+            limit.MaxRequestBodySize = api.MaxBatchBodyBytes;
+        }
+
+        var (doc, problem) = await JsonBody.ReadAsync(request, api.MaxBatchBodyBytes, $"of commands, each {Shape}", cancellationToken, JsonValueKind.Array);
+        if (doc is null)
+        {
+            return (null, problem);
+        }
+
+        using (doc)
+        {
+            var count = doc.RootElement.GetArrayLength();
+            if (count == 0 || count > api.MaxBatchCommands)
             {
-                return (null, Invalid(errors));
+                return (null, JsonBody.BadRequest(
+                    $"A batch holds 1 to {api.MaxBatchCommands} commands (ExeSys:Api:MaxBatchCommands); this one holds {count}."));
             }
 
-            return (new JobCommand(new JobRef(from!, jobId!), to!, cmd!, data!, priority), null);
+            var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+            var commands = new List<JobCommand>(count);
+            var firstIndex = new Dictionary<JobRef, int>();
+            var index = 0;
+            foreach (var item in doc.RootElement.EnumerateArray())
+            {
+                if (item.ValueKind != JsonValueKind.Object)
+                {
+                    errors[$"[{index}]"] = [$"Command {index} must be a JSON object {Shape}, not a JSON {Describe(item.ValueKind)}."];
+                }
+                else if (System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(item).Length > api.MaxBodyBytes)
+                {
+                    errors[$"[{index}]"] = [$"Command {index} is larger than {api.MaxBodyBytes} bytes, the most one /sys_cmd body may hold (ExeSys:Api:MaxBodyBytes)."];
+                }
+                else if (ReadCommand(item, errors, index) is { } command)
+                {
+                    if (firstIndex.TryGetValue(command.Job, out var first))
+                    {
+                        errors[$"[{index}].job_id"] = [$"Command {index} repeats job '{command.Job.JobId}' from '{command.Job.From}' of command {first}: a batch names each job once."];
+                    }
+                    else
+                    {
+                        firstIndex[command.Job] = index;
+                        commands.Add(command);
+                    }
+                }
+
+                index++;
+            }
+
+            return errors.Count > 0 ? (null, Invalid(errors, "Invalid batch")) : (commands, null);
         }
+    }
+
+    /// <summary>
+    /// One command object; its errors go into <paramref name="errors"/> by field name, or for command
+    /// <paramref name="index"/> of a batch by <c>[index].field</c>, each message starting "Command index:".
+    /// </summary>
+    private JobCommand? ReadCommand(JsonElement root, Dictionary<string, string[]> errors, int? index)
+    {
+        var found = index is null ? errors : new Dictionary<string, string[]>(StringComparer.Ordinal);
+        CheckFields(root, Fields, found);
+        var maxLength = jobOptions.Value.MaxIdLength;
+        var from = RequireId(root, "from", maxLength, found);
+        var to = RequireId(root, "to", maxLength, found);
+        var cmd = RequireId(root, "cmd", maxLength, found);
+        var jobId = RequireId(root, "job_id", maxLength, found);
+        var priority = ReadPriority(root, found);
+        var data = ReadData(root, found);
+        if (!ReferenceEquals(found, errors))
+        {
+            foreach (var (field, messages) in found)
+            {
+                errors[$"[{index}].{field}"] = [.. messages.Select(m => $"Command {index}: {m}")];
+            }
+        }
+
+        return found.Count > 0 ? null : new JobCommand(new JobRef(from!, jobId!), to!, cmd!, data!, priority);
     }
 
     /// <summary>Unknown and duplicated fields: a typo such as 'jobid' gets a clear error instead of being ignored.</summary>
@@ -111,11 +186,11 @@ public sealed class SysCmdRequestReader(IOptions<ApiOptions> apiOptions, IOption
         return priority;
     }
 
-    internal static ProblemHttpResult Invalid(Dictionary<string, string[]> errors) =>
+    internal static ProblemHttpResult Invalid(Dictionary<string, string[]> errors, string title = "Invalid command") =>
         TypedResults.Problem(new HttpValidationProblemDetails(errors)
         {
             Status = StatusCodes.Status400BadRequest,
-            Title = "Invalid command",
+            Title = title,
             Detail = string.Join(" ", errors.Values.SelectMany(e => e)),
         });
 

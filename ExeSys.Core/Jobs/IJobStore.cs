@@ -17,6 +17,12 @@ public interface IJobStore
     /// <param name="watch">Ask for a completion notification (long-poll).</param>
     Task<SubmitOutcome> SubmitAsync(JobCommand command, bool watch);
 
+    /// <summary>
+    /// <see cref="SubmitAsync"/> for many jobs at once, with the same outcome per job: the jobs' scripts are sent
+    /// together (one round trip), then the new ones are enqueued in one call. The outcomes are in command order.
+    /// </summary>
+    Task<IReadOnlyList<SubmitOutcome>> SubmitManyAsync(IReadOnlyList<JobCommand> commands, bool watch);
+
     /// <summary>Reads one job, or null when there is none (never submitted, or past retention).</summary>
     Task<JobSnapshot?> GetAsync(JobRef job, bool watch);
 

@@ -37,8 +37,61 @@ public sealed class RedisJobStore(
 
     public async Task<SubmitOutcome> SubmitAsync(JobCommand command, bool watch)
     {
-        var job = command.Job;
+        var written = await WriteAsync(command, watch, queue.NowMs);
+        if (written.Enqueue)
+        {
+            await queue.EnqueueAsync([(command.Job, written.Outcome.Snapshot!.Priority)]);
+        }
+        else if (written.Backlog)
+        {
+            await backlog.AddAsync([command.Job]);
+        }
+
+        return written.Outcome;
+    }
+
+    public async Task<IReadOnlyList<SubmitOutcome>> SubmitManyAsync(IReadOnlyList<JobCommand> commands, bool watch)
+    {
+        // Every job is its own slot, so one script per job; all in flight at once, the multiplexer pipelines them.
         var now = queue.NowMs;
+        var writes = new Task<Written>[commands.Count];
+        for (var i = 0; i < commands.Count; i++)
+        {
+            writes[i] = WriteAsync(commands[i], watch, now);
+        }
+
+        var written = await Task.WhenAll(writes);
+        var enqueue = new List<(JobRef, JobPriority)>();
+        var ended = new List<JobRef>();
+        for (var i = 0; i < written.Length; i++)
+        {
+            if (written[i].Enqueue)
+            {
+                enqueue.Add((commands[i].Job, written[i].Outcome.Snapshot!.Priority));
+            }
+            else if (written[i].Backlog)
+            {
+                ended.Add(commands[i].Job);
+            }
+        }
+
+        await queue.EnqueueAsync(enqueue);
+        if (ended.Count > 0)
+        {
+            await backlog.AddAsync(ended);
+        }
+
+        return [.. written.Select(w => w.Outcome)];
+    }
+
+    /// <summary>What job_submit.lua did with one command, and what must follow in the queue slot.</summary>
+    /// <param name="Enqueue">The job is in state 0: enqueue it (new, or a re-send healing a lost enqueue; ZADD NX makes that a no-op when it is queued).</param>
+    /// <param name="Backlog">A step whose chain had already failed ended at once, without a worker to put it on the archive backlog.</param>
+    private readonly record struct Written(SubmitOutcome Outcome, bool Enqueue, bool Backlog);
+
+    private async Task<Written> WriteAsync(JobCommand command, bool watch, long now)
+    {
+        var job = command.Job;
         RedisKey[] submitKeys = queue.Archives
             ? [keys.Status(job), keys.Workflow(job.JobId), keys.Tombstone(job)]
             : [keys.Status(job), keys.Workflow(job.JobId)];
@@ -51,41 +104,22 @@ public sealed class RedisJobStore(
         var kind = (string)reply[0]!;
         if (kind == "archived")
         {
-            return new SubmitOutcome(SubmitStatus.Archived, null);
+            return new Written(new SubmitOutcome(SubmitStatus.Archived, null), false, false);
         }
 
         if (kind == "new")
         {
             var state = (JobState)(int)reply[1];
-            if (state == JobState.Start)
-            {
-                await queue.EnqueueAsync([(command.Job, command.Priority)]);
-            }
-            else if (state == JobState.Error && queue.Archives)
-            {
-                // A step whose chain had already failed ends at once, without a worker to put it on the archive backlog.
-                await backlog.AddAsync([job]);
-            }
-
-            return new SubmitOutcome(SubmitStatus.Created, new JobSnapshot(
+            var created = new SubmitOutcome(SubmitStatus.Created, new JobSnapshot(
                 job, state, command.To, command.Cmd, command.DataJson, command.Priority, now, now, 0,
                 reply.Length > 2 && !reply[2].IsNull ? (string?)reply[2] : null, null, null));
+            return new Written(created, state == JobState.Start, state == JobState.Error && queue.Archives);
         }
 
         var snapshot = ReadSnapshot(job, reply, 1);
-        if (kind == "conflict")
-        {
-            return new SubmitOutcome(SubmitStatus.Conflict, snapshot);
-        }
-
-        if (snapshot.State == JobState.Start)
-        {
-            // Heals a submit whose enqueue step never ran (API crash, Redis blip between the two scripts): the client
-            // got no 202 and sends again. ZADD NX makes this a no-op when the job is already queued.
-            await queue.EnqueueAsync([(job, snapshot.Priority)]);
-        }
-
-        return new SubmitOutcome(SubmitStatus.Existing, snapshot);
+        return kind == "conflict"
+            ? new Written(new SubmitOutcome(SubmitStatus.Conflict, snapshot), false, false)
+            : new Written(new SubmitOutcome(SubmitStatus.Existing, snapshot), snapshot.State == JobState.Start, false);
     }
 
     public async Task<JobSnapshot?> GetAsync(JobRef job, bool watch)

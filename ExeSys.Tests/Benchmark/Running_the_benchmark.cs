@@ -46,7 +46,7 @@ public sealed class Running_the_benchmark
             using (Assert.EnterMultipleScope())
             {
                 Assert.That(process.ExitCode, Is.Zero, output);
-                Assert.That(output, Does.Contain("noop").And.Contain("latency").And.Contain("chain10 1 at a time").And.Contain("dag100"), "the table names its scenarios");
+                Assert.That(output, Does.Contain("noop").And.Contain("batch").And.Contain("latency").And.Contain("chain10 1 at a time").And.Contain("dag100"), "the table names its scenarios");
                 Assert.That(results, Does.Exist);
             }
 
@@ -55,6 +55,9 @@ public sealed class Running_the_benchmark
             var scenarios = json.RootElement.GetProperty("scenarios").EnumerateArray().ToDictionary(s => s.GetProperty("name").GetString()!);
             using (Assert.EnterMultipleScope())
             {
+                var batch = scenarios["batch"].GetProperty("rows").EnumerateArray().Single().GetProperty("median");
+                Assert.That(batch.GetProperty("failed").GetDouble(), Is.Zero, "every batch came back with every job done");
+                Assert.That(batch.GetProperty("throughput_jobs_per_s").GetDouble(), Is.GreaterThan(0), "batch measured jobs/s");
                 foreach (var name in new[] { "chain10", "dag100" })
                 {
                     Assert.That(scenarios, Does.ContainKey(name));

@@ -32,15 +32,7 @@ public sealed class Running_a_thousand_jobs_on_real_processes
     public async Task Should_run_every_job_exactly_once_and_return_its_data()
     {
         var settings = TestSettings.For(TestRedis.NewPrefix("e2e"));
-        _processes.Start(ExeSysRole.Controller, "controller", settings);
-        _processes.Start(ExeSysRole.Worker, "worker-1", settings.With("ExeSys:Worker:Id", "e2e-worker-1"));
-        _processes.Start(ExeSysRole.Worker, "worker-2", settings.With("ExeSys:Worker:Id", "e2e-worker-2"));
-        var (_, baseAddress) = await _processes.StartApiAsync("api", settings, StartTimeout);
-        using var client = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
-        await Eventually.WaitForAsync(
-            () => SysCmdHttp.GetAsync(client, "/health/ready"),
-            r => r.Code == 200 && r.Get("workers").GetInt32() == 2 && r.Get("controllers").GetInt32() == 1,
-            StartTimeout, "/health/ready to show 2 workers and 1 controller");
+        using var client = await StartAsync(settings);
 
         var commands = Enumerable.Range(0, Jobs).ToDictionary(
             i => $"job-{i:D4}",
@@ -102,5 +94,50 @@ public sealed class Running_a_thousand_jobs_on_real_processes
             Assert.That(await store.ReadyCountAsync(), Is.Zero, "jobs left on the queue");
             Assert.That(_processes.All.Where(p => p.HasExited).Select(p => p.Name), Is.Empty, "processes that died during the run");
         }
+    }
+
+    /// <summary>
+    /// The same through <c>POST /sys_cmd/batch</c> on the real Kestrel: one batch larger than one command's body
+    /// limit (ExeSys:Api:MaxBodyBytes, 1 MiB), whose jobs all run once and come back in the one reply.
+    /// </summary>
+    [Test]
+    public async Task Should_take_a_batch_larger_than_one_commands_body_limit_and_run_each_job_once()
+    {
+        const int BatchJobs = 300;
+        var settings = TestSettings.For(TestRedis.NewPrefix("e2e-batch"));
+        using var client = await StartAsync(settings);
+        var padding = new string('p', 4000);
+        var body = "[" + string.Join(",", Enumerable.Range(0, BatchJobs).Select(i =>
+            SysCmdHttp.Command("e2e-batch", $"job-{i:D3}", "echo", $$"""{"n":{{i}},"pad":"{{padding}}"}"""))) + "]";
+
+        using var response = await client.PostAsync(new Uri("/sys_cmd/batch?wait=20s", UriKind.Relative), SysCmdHttp.Json(body));
+        var reply = await Reply.ReadAsync(response);
+        using var again = await client.PostAsync(new Uri("/sys_cmd/batch", UriKind.Relative), SysCmdHttp.Json(body));
+        var resent = await Reply.ReadAsync(again);
+
+        var items = reply.Code == 200 ? reply.Get("jobs").EnumerateArray().ToList() : [];
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(body, Has.Length.GreaterThan(new ExeSys.Api.Hosting.ApiOptions().MaxBodyBytes), "the batch is larger than one command may be");
+            Assert.That(reply.Code, Is.EqualTo(200), reply.Text.Length > 600 ? reply.Text[..600] : reply.Text);
+            Assert.That(reply.Get("finished").GetInt32(), Is.EqualTo(BatchJobs));
+            Assert.That(items.Select(i => i.GetProperty("job").GetProperty("data").GetProperty("n").GetInt32()), Is.EqualTo(Enumerable.Range(0, BatchJobs)));
+            Assert.That(resent.Get("jobs").EnumerateArray().Select(i => i.GetProperty("job").GetProperty("attempts").GetInt32()), Is.All.EqualTo(1), "ran once");
+        }
+    }
+
+    /// <summary>Starts a controller, two workers and the API as processes; the client talks to the API.</summary>
+    private async Task<HttpClient> StartAsync(TestSettings settings)
+    {
+        _processes.Start(ExeSysRole.Controller, "controller", settings);
+        _processes.Start(ExeSysRole.Worker, "worker-1", settings.With("ExeSys:Worker:Id", settings.Prefix + "-worker-1"));
+        _processes.Start(ExeSysRole.Worker, "worker-2", settings.With("ExeSys:Worker:Id", settings.Prefix + "-worker-2"));
+        var (_, baseAddress) = await _processes.StartApiAsync("api", settings, StartTimeout);
+        var client = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        await Eventually.WaitForAsync(
+            () => SysCmdHttp.GetAsync(client, "/health/ready"),
+            r => r.Code == 200 && r.Get("workers").GetInt32() == 2 && r.Get("controllers").GetInt32() == 1,
+            StartTimeout, "/health/ready to show 2 workers and 1 controller");
+        return client;
     }
 }

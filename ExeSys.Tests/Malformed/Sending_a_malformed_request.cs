@@ -16,13 +16,18 @@ namespace ExeSys.Tests.Malformed;
 public sealed class Sending_a_malformed_request
 {
     private const int MaxBodyBytes = 1024;
+    private const int MaxBatchBodyBytes = 4096;
+    private const int MaxBatchCommands = 5;
     private const string Valid = """{"from":"client","to":"end_job","cmd":"echo","data":{"n":1},"job_id":"seeded"}""";
     private ApiEnvironment _env = null!;
 
     [OneTimeSetUp]
     public async Task Start_the_api_with_one_job_in_redis()
     {
-        var settings = TestSettings.For(TestRedis.NewPrefix("malformed")).With("ExeSys:Api:MaxBodyBytes", MaxBodyBytes.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var settings = TestSettings.For(TestRedis.NewPrefix("malformed"))
+            .With("ExeSys:Api:MaxBodyBytes", MaxBodyBytes.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            .With("ExeSys:Api:MaxBatchBodyBytes", MaxBatchBodyBytes.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            .With("ExeSys:Api:MaxBatchCommands", MaxBatchCommands.ToString(System.Globalization.CultureInfo.InvariantCulture));
         _env = await ApiEnvironment.StartAsync(settings, withWorker: false);
 
         // A worker advertisement without a worker: 'echo' is known to the API, yet nothing runs or writes while
@@ -48,6 +53,16 @@ public sealed class Sending_a_malformed_request
         {
             Content = mediaType is null ? new ByteArrayContent(Encoding.UTF8.GetBytes(body)) : new StringContent(body, Encoding.UTF8, mediaType),
         });
+
+    /// <summary>A <c>POST /sys_cmd/batch</c> of the given commands' raw JSON.</summary>
+    private static BadRequest Batch(string name, string body, string? query = null, string mediaType = "application/json") =>
+        new("batch: " + name, () => new HttpRequestMessage(HttpMethod.Post, "/sys_cmd/batch" + query)
+        {
+            Content = new StringContent(body, Encoding.UTF8, mediaType),
+        });
+
+    /// <summary>A valid command for a job that does not exist yet: one that slipped through would be written.</summary>
+    private static string Fresh(int n, string data = "1") => With("job_id", $"\"fresh-{n}\"").Replace("""{"n":1}""", data, StringComparison.Ordinal);
 
     private static BadRequest PostBytes(string name, byte[] body) =>
         new(name, () => new HttpRequestMessage(HttpMethod.Post, "/sys_cmd")
@@ -161,6 +176,25 @@ public sealed class Sending_a_malformed_request
         yield return Post("wait=31s, over MaxWait", Valid, "?wait=31s");
         yield return Post("wait=5h, an unknown unit", Valid, "?wait=5h");
         yield return Post("wait given twice", Valid, "?wait=1s&wait=2s");
+
+        // Batches: all or nothing, so one bad command leaves every good one of its batch unwritten.
+        yield return Batch("an object, not an array", Fresh(1));
+        yield return Batch("an empty array", "[]");
+        yield return Batch("truncated JSON", "[" + Fresh(1));
+        yield return Batch($"more than MaxBatchCommands ({MaxBatchCommands})", "[" + string.Join(",", Enumerable.Range(1, MaxBatchCommands + 1).Select(n => Fresh(n))) + "]");
+        yield return Batch("a bad job_id among good commands", $"[{Fresh(1)},{With("job_id", "\"bad:id\"")},{Fresh(2)}]");
+        yield return Batch("a command missing cmd", $"[{Fresh(1)},{With("cmd", null)}]");
+        yield return Batch("an element that is not an object", $"[{Fresh(1)},42]");
+        yield return Batch("the same job twice", $"[{Fresh(1)},{Fresh(1, "2")}]");
+        yield return Batch("a command over MaxBodyBytes", $"[{Fresh(1)},{Fresh(2, "\"" + new string('x', MaxBodyBytes) + "\"")}]");
+        yield return Batch("a body over MaxBatchBodyBytes", "[" + string.Join(",", Enumerable.Range(1, MaxBatchCommands).Select(n => Fresh(n, "\"" + new string('x', 900) + "\""))) + "]");
+        yield return Batch("Content-Type text/plain", $"[{Fresh(1)}]", mediaType: "text/plain");
+        yield return Batch("wait=abc", $"[{Fresh(1)}]", "?wait=abc");
+        yield return new BadRequest("batch: unknown Operation header", () => new HttpRequestMessage(HttpMethod.Post, "/sys_cmd/batch")
+        {
+            Content = new StringContent($"[{Fresh(1)}]", Encoding.UTF8, "application/json"),
+            Headers = { { "Operation", "sideways" } },
+        });
 
         // Bad reads.
         yield return Get("GET with ':' in from", "/jobs/client:x/seeded");

@@ -49,6 +49,8 @@ public sealed class Discovering_functions_and_health : ApiFixture
         }
     }
 
+    private static readonly string[] WaitAndOperation = ["wait", "Operation"];
+
     [Test]
     public async Task Should_describe_the_api_in_swagger()
     {
@@ -60,6 +62,10 @@ public sealed class Discovering_functions_and_health : ApiFixture
             Assert.That(document.Status, Is.EqualTo(HttpStatusCode.OK));
             Assert.That(document.Get("paths").TryGetProperty("/sys_cmd", out _), Is.True);
             Assert.That(document.Get("paths").TryGetProperty("/jobs/{from}/{job_id}", out _), Is.True);
+            var batch = document.Get("paths").GetProperty("/sys_cmd/batch").GetProperty("post");
+            Assert.That(batch.GetProperty("parameters").EnumerateArray().Select(p => p.GetProperty("name").GetString()), Is.EquivalentTo(WaitAndOperation),
+                "the batch takes ?wait= and Operation; its services are not parameters");
+            Assert.That(batch.GetProperty("requestBody").GetProperty("content").GetProperty("application/json").GetProperty("schema").GetProperty("type").GetString(), Is.EqualTo("array"));
             Assert.That(document.Text, Does.Contain("senatoremonti"), "Swagger should show request examples");
             Assert.That(ui.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         }

@@ -268,6 +268,8 @@ internal static class BenchApp
         o.ExtraEnvironment.ToDictionary(e => e.Key, e => e.Value, StringComparer.Ordinal),
         o.Concurrency,
         o.Jobs,
+        o.BatchSize,
+        o.BatchConcurrency,
         o.WarmupTime.TotalSeconds,
         o.Warmup,
         o.Samples,

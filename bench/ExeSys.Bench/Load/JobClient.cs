@@ -23,6 +23,7 @@ internal sealed class JobClient : IDisposable
     private readonly HttpClient _http;
     private readonly Uri _submit;
     private readonly Uri _submitWorkflow;
+    private readonly Uri _submitBatch;
     private readonly Uri _api;
 
     public JobClient(Uri api, int connections)
@@ -30,6 +31,7 @@ internal sealed class JobClient : IDisposable
         _api = api;
         _submit = new Uri(api, $"/sys_cmd?wait={Wait}");
         _submitWorkflow = new Uri(api, $"/workflows?wait={Wait}");
+        _submitBatch = new Uri(api, $"/sys_cmd/batch?wait={Wait}");
         _http = new HttpClient(new SocketsHttpHandler
         {
             MaxConnectionsPerServer = connections,
@@ -80,6 +82,48 @@ internal sealed class JobClient : IDisposable
     /// </summary>
     public Task<JobOutcome> SubmitWorkflowAndWaitAsync(string jobId, byte[] body, string? expectedData, CancellationToken cancellationToken) =>
         PostAndWaitAsync(_submitWorkflow, jobId, body, expectedData, cancellationToken);
+
+    /// <summary>
+    /// Submits echo jobs as one <c>POST /sys_cmd/batch?wait=5s</c> and waits for all their results in that call. Done
+    /// means HTTP 200, every job data_available with its own id and echo's data, in the batch's order.
+    /// </summary>
+    public async Task<JobOutcome> SubmitBatchAndWaitAsync(IReadOnlyList<string> jobIds, byte[] body, string expectedData, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, _submitBatch) { Content = new ByteArrayContent(body) };
+            request.Content.Headers.ContentType = Json;
+            var (status, reply) = await SendAsync(request, cancellationToken);
+            if (status != HttpStatusCode.OK)
+            {
+                return new JobOutcome(false, $"batch of {jobIds.Count} from {jobIds[0]}: HTTP {(int)status}: {Snippet(reply)}");
+            }
+
+            using var doc = JsonDocument.Parse(reply);
+            using var expected = JsonDocument.Parse(expectedData);
+            var index = 0;
+            foreach (var item in doc.RootElement.GetProperty("jobs").EnumerateArray())
+            {
+                var job = item.TryGetProperty("job", out var j) ? j : default;
+                if (index >= jobIds.Count || job.ValueKind != JsonValueKind.Object ||
+                    job.GetProperty("resp").GetString() != "data_available" || job.GetProperty("job_id").GetString() != jobIds[index] ||
+                    !JsonElement.DeepEquals(job.GetProperty("data"), expected.RootElement))
+                {
+                    return new JobOutcome(false, $"batch job {index} ({(index < jobIds.Count ? jobIds[index] : "extra")}) is not done with its own data: {item}");
+                }
+
+                index++;
+            }
+
+            return index == jobIds.Count
+                ? new JobOutcome(true, null)
+                : new JobOutcome(false, $"batch of {jobIds.Count} from {jobIds[0]}: {index} answers");
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            return new JobOutcome(false, $"batch from {jobIds[0]}: {ex.GetType().Name}: {ex.Message}");
+        }
+    }
 
     /// <summary><c>GET /workflows/bench/{jobId}</c>: the run's phase and every node's state, attempts and times.</summary>
     public async Task<WorkflowGraphState> GetWorkflowAsync(string jobId, CancellationToken cancellationToken)

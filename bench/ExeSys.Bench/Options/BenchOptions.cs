@@ -35,6 +35,12 @@ internal sealed record BenchOptions
 
     public int Jobs { get; init; } = 20_000;
 
+    /// <summary>Jobs per POST /sys_cmd/batch request in the batch scenario.</summary>
+    public int BatchSize { get; init; } = 100;
+
+    /// <summary>Batch requests in flight at once in the batch scenario.</summary>
+    public int BatchConcurrency { get; init; } = 8;
+
     /// <summary>
     /// No-op load run once before any scenario. ExeSys's CPU cost per job keeps falling for about 10 s of load
     /// after start (tiered JIT with dynamic PGO), so measuring earlier would measure the JIT.
@@ -95,6 +101,8 @@ internal sealed record BenchOptions
         Smoke = true,
         Concurrency = 8,
         Jobs = 50,
+        BatchSize = 10,
+        BatchConcurrency = 2,
         WarmupTime = TimeSpan.Zero,
         Warmup = 10,
         Samples = 20,

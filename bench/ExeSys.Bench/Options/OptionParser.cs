@@ -23,9 +23,11 @@ internal static class OptionParser
           --set KEY=VALUE           extra environment variable for started ExeSys processes (repeatable)
 
         Load
-          --scenario a,b            scenarios to run (default all): noop, payload10k, latency, retained, chain10, dag100
+          --scenario a,b            scenarios to run (default all): noop, payload10k, batch, latency, retained, chain10, dag100
           --concurrency N           requests in flight in throughput scenarios (default 256)
           --jobs N                  measured jobs per throughput scenario (default 20000)
+          --batch-size N            jobs per POST /sys_cmd/batch request in the batch scenario (default 100)
+          --batch-concurrency N     batch requests in flight in the batch scenario (default 8)
           --warmup-seconds N        no-op load before any scenario, until the JIT has settled (default 20)
           --warmup N                unmeasured jobs before each throughput measurement (default 2000)
           --samples N               measured jobs in latency scenarios (default 2000)
@@ -41,8 +43,8 @@ internal static class OptionParser
           --no-round-trips          skip the MONITOR pass that counts client round trips
           --accounting-jobs N       jobs in that pass per scenario; workflow passes run N / nodes runs (default 1000)
           --wait-quiet N            before each measurement, wait up to N s for a shared machine to go idle (default 0)
-          --smoke                   tiny run for tests: no warm-up, 50 jobs, 20 samples, 1000 retained, 4 + 6 chain10 runs,
-                                    2 dag100 runs (explicit options win)
+          --smoke                   tiny run for tests: no warm-up, 50 jobs, batches of 10, 20 samples, 1000 retained,
+                                    4 + 6 chain10 runs, 2 dag100 runs (explicit options win)
 
         Output
           --out PATH                JSON results (default <repo>/bench-results/<UTC timestamp>.json)
@@ -125,6 +127,8 @@ internal static class OptionParser
                     "scenario" => options with { Scenarios = [.. value!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)] },
                     "concurrency" => options with { Concurrency = Int(name, value!, 1, 10_000) },
                     "jobs" => options with { Jobs = Int(name, value!, 1, 100_000_000) },
+                    "batch-size" => options with { BatchSize = Int(name, value!, 1, 100_000) },
+                    "batch-concurrency" => options with { BatchConcurrency = Int(name, value!, 1, 10_000) },
                     "warmup-seconds" => options with { WarmupTime = TimeSpan.FromSeconds(Int(name, value!, 0, 3_600)) },
                     "warmup" => options with { Warmup = Int(name, value!, 0, 100_000_000) },
                     "samples" => options with { Samples = Int(name, value!, 1, 100_000_000) },
@@ -164,7 +168,7 @@ internal static class OptionParser
     private static readonly HashSet<string> Valued = new(StringComparer.Ordinal)
     {
         "api", "redis", "key-prefix", "repo", "configuration", "redis-server", "workers", "worker-concurrency", "claim-batch", "set",
-        "scenario", "concurrency", "jobs", "warmup-seconds", "warmup", "samples", "latency-warmup", "rate", "retained", "repeat",
+        "scenario", "concurrency", "jobs", "batch-size", "batch-concurrency", "warmup-seconds", "warmup", "samples", "latency-warmup", "rate", "retained", "repeat",
         "accounting-jobs", "wait-quiet", "out", "workflow-sequential", "workflow-runs", "workflow-concurrency", "dag-runs", "workflow-warmup",
     };
 

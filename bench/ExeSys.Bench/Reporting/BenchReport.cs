@@ -27,6 +27,8 @@ internal sealed record RunSettings(
     IReadOnlyDictionary<string, string> ExtraEnvironment,
     int Concurrency,
     int Jobs,
+    int BatchSize,
+    int BatchConcurrency,
     double WarmupSeconds,
     int Warmup,
     int Samples,

@@ -12,6 +12,7 @@ internal static class ScenarioCatalog
     [
         new ThroughputScenario("noop", "echo with tiny data, --concurrency requests in flight", TinyData),
         new ThroughputScenario("payload10k", "echo with 10 KB of data, --concurrency requests in flight", TenKilobytes()),
+        new BatchScenario(),
         new LatencyScenario(),
         new RetainedScenario(),
         new WorkflowScenario("chain10", "10-step chain of echo nodes through POST /workflows: the time between a step's end and the next step's start",
