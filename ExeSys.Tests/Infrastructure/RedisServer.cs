@@ -32,7 +32,8 @@ public sealed class RedisServer : IAsyncDisposable
         : File.Exists("/usr/bin/redis-server") ? "/usr/bin/redis-server"
         : "redis-server";
 
-    public static async Task<RedisServer> StartAsync(TimeSpan timeout)
+    /// <param name="extraArgs">More redis-server options, given the chosen port (e.g. cluster mode and its bus port).</param>
+    public static async Task<RedisServer> StartAsync(TimeSpan timeout, Func<int, IEnumerable<string>>? extraArgs = null)
     {
         // The free port can be taken between choosing and binding it; then redis-server exits and another port is tried.
         var failures = new StringBuilder();
@@ -52,7 +53,7 @@ public sealed class RedisServer : IAsyncDisposable
             {
                 "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1",
                 "--save", "", "--appendonly", "no", "--dir", directory, "--daemonize", "no", "--loglevel", "warning",
-            })
+            }.Concat(extraArgs?.Invoke(port) ?? []))
             {
                 info.ArgumentList.Add(arg);
             }

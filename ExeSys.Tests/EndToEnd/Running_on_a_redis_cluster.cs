@@ -1,0 +1,131 @@
+using System.Net;
+using ExeSys.Tests.Infrastructure;
+
+namespace ExeSys.Tests.EndToEnd;
+
+/// <summary>
+/// ExeSys on a real Redis Cluster: three masters sharing the slots, and the API, a controller and a worker as real
+/// processes. Every key of a job shares its <c>{job_id}</c> hash tag and every script stays in one slot, so jobs,
+/// re-sends, batches, graphs and the original step protocol all work there as on one Redis. A script that named keys
+/// of two slots would get CROSSSLOT, and one that touched a key of another node would fail.
+/// </summary>
+[TestFixture]
+public sealed class Running_on_a_redis_cluster
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+    private RedisCluster _cluster = null!;
+    private ProcessSet _processes = null!;
+    private HttpClient _client = null!;
+
+    [OneTimeSetUp]
+    public async Task Start_the_cluster_and_exesys()
+    {
+        _cluster = await RedisCluster.StartAsync(TimeSpan.FromSeconds(30));
+        _processes = new ProcessSet();
+        var settings = TestSettings.For(TestRedis.NewPrefix("cluster"))
+            .With("ExeSys:Redis:Connection", _cluster.Connection)
+            .With("ExeSys:Functions:DataStore:Database", "0")
+            .With("ExeSys:Functions:DataStore:KeyPrefix", "fn:");
+        _processes.Start(ExeSysRole.Controller, "controller", settings);
+        _processes.Start(ExeSysRole.Worker, "worker", settings);
+        var (_, baseAddress) = await _processes.StartApiAsync("api", settings, StartTimeout);
+        _client = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        await Eventually.WaitForAsync(
+            () => SysCmdHttp.GetAsync(_client, "/health/ready"),
+            r => r.Code == 200 && r.Get("workers").GetInt32() == 1 && r.Get("controllers").GetInt32() == 1,
+            StartTimeout, "/health/ready to show the worker and the controller");
+    }
+
+    [OneTimeTearDown]
+    public async Task Stop()
+    {
+        _client?.Dispose();
+        if (_processes is not null)
+        {
+            await _processes.DisposeAsync();
+        }
+
+        if (_cluster is not null)
+        {
+            await _cluster.DisposeAsync();
+        }
+    }
+
+    [Test]
+    public async Task Should_run_a_job_and_answer_its_re_send()
+    {
+        var command = SysCmdHttp.Command("on-cluster", Guid.NewGuid().ToString(), "echo", """{"hello":"cluster"}""");
+
+        var reply = await SysCmdHttp.PostAsync(_client, command, "?wait=5s");
+        var resent = await SysCmdHttp.PostAsync(_client, command);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(reply.Status, Is.EqualTo(HttpStatusCode.OK), reply.Text);
+            Assert.That(reply.Get("data").GetProperty("hello").GetString(), Is.EqualTo("cluster"));
+            Assert.That(resent.Status, Is.EqualTo(HttpStatusCode.OK), resent.Text);
+            Assert.That(resent.Attempts, Is.EqualTo(1));
+        }
+    }
+
+    [Test]
+    public async Task Should_fail_a_failing_job_with_its_error()
+    {
+        var reply = await SysCmdHttp.PostAsync(_client, SysCmdHttp.Command("on-cluster", Guid.NewGuid().ToString(), "test_error_cmd"), "?wait=5s");
+
+        Assert.That(reply.State, Is.EqualTo(4), reply.Text);
+    }
+
+    [Test]
+    public async Task Should_run_a_batch_whose_jobs_are_in_many_slots()
+    {
+        var ids = Enumerable.Range(0, 40).Select(_ => Guid.NewGuid().ToString()).ToList();
+        using var response = await _client.PostAsync(new Uri("/sys_cmd/batch?wait=10s", UriKind.Relative),
+            SysCmdHttp.Json("[" + string.Join(",", ids.Select((id, n) => SysCmdHttp.Command("on-cluster", id, "echo", n.ToString(System.Globalization.CultureInfo.InvariantCulture)))) + "]"));
+        var reply = await Reply.ReadAsync(response);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(reply.Status, Is.EqualTo(HttpStatusCode.OK), reply.Text);
+            Assert.That(reply.Get("finished").GetInt32(), Is.EqualTo(ids.Count), reply.Text);
+            Assert.That(reply.Get("jobs").EnumerateArray().Select(j => j.GetProperty("job").GetProperty("data").GetInt32()), Is.EqualTo(Enumerable.Range(0, ids.Count)));
+        }
+    }
+
+    [Test]
+    public async Task Should_run_a_graph_workflow()
+    {
+        // sum returns its data plus its predecessors' numeric results; with run data 1: a = 2, b = 12, c = 102, d = 114.
+        var id = Guid.NewGuid().ToString();
+        using var response = await _client.PostAsync(new Uri("/workflows?wait=10s", UriKind.Relative), SysCmdHttp.Json($$$$"""
+            {"from":"on-cluster","job_id":"{{{{id}}}}","data":1,"nodes":{
+              "a":{"cmd":"sum","data":1,"next":["b","c"]},"b":{"cmd":"sum","data":10,"next":["d"]},
+              "c":{"cmd":"sum","data":100,"next":["d"]},"d":{"cmd":"sum","next":["end_job"]}}}
+            """));
+        var reply = await Reply.ReadAsync(response);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(reply.Status, Is.EqualTo(HttpStatusCode.OK), reply.Text);
+            Assert.That(reply.Get("data").GetInt64(), Is.EqualTo(114), reply.Text);
+        }
+    }
+
+    [Test]
+    public async Task Should_run_the_original_step_protocol()
+    {
+        var id = Guid.NewGuid().ToString();
+        void Step(HttpRequestMessage m) => m.Headers.Add("Operation", "workflow");
+        await SysCmdHttp.PostAsync(_client, SysCmdHttp.Command("step1", id, "test_cmd_workflow", """["k",0]""", "step2"));
+        await SysCmdHttp.PostAsync(_client, SysCmdHttp.Command("step2", id, "test_cmd_workflow", """["k",5]""", "step3"), configure: Step);
+        await SysCmdHttp.PostAsync(_client, SysCmdHttp.Command("step3", id, "test_cmd_workflow", """["k",10]""", "end_job"), configure: Step);
+
+        var last = await SysCmdHttp.PostAsync(_client, SysCmdHttp.Command("step3", id, "test_cmd_workflow", """["k",10]""", "end_job"), "?wait=10s");
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(last.Status, Is.EqualTo(HttpStatusCode.OK), last.Text);
+            Assert.That(last.Get("data")[1].GetInt32(), Is.EqualTo(11), last.Text);
+        }
+    }
+}
