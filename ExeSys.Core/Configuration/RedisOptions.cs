@@ -15,6 +15,13 @@ public sealed class RedisOptions
     [RegularExpression("^[A-Za-z0-9_.-]{1,32}$", ErrorMessage = "ExeSys:Redis:KeyPrefix must be 1-32 of A-Z a-z 0-9 _ . -")]
     public string KeyPrefix { get; set; } = "exesys";
 
+    /// <summary>
+    /// On a single Redis (not a cluster), a submit writes the job and enqueues it in one script, one round trip
+    /// instead of two, although the job and the queue are in different hash slots. False keeps every script to one
+    /// slot, as on a cluster: for a proxy that shards keys by slot. On Redis Cluster scripts always keep to one slot.
+    /// </summary>
+    public bool CombineSlots { get; set; } = true;
+
     /// <summary>How long to wait for a connection, in milliseconds.</summary>
     [Range(100, 60_000, ErrorMessage = "ExeSys:Redis:ConnectTimeoutMs must be 100..60000.")]
     public int ConnectTimeoutMs { get; set; } = 2000;

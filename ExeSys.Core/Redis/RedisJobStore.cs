@@ -13,7 +13,8 @@ namespace ExeSys.Core.Redis;
 /// touches both is two scripts, ordered so that a crash between them never loses a job:
 /// <list type="bullet">
 /// <item>submit writes the job, then enqueues it; a job left un-enqueued was never acknowledged to the client,
-/// and a re-send of it (while it is in state 0) enqueues it again;</item>
+/// and a re-send of it (while it is in state 0) enqueues it again. On a single Redis, a lone submit does both in
+/// one script (<see cref="RedisQueueSlot.CombinesSlots"/>);</item>
 /// <item>claim moves the reference to the inflight set under a lease before the job moves to state 2, so a
 /// worker that dies in between leaves a lease for the controller to expire;</item>
 /// <item>finish records the outcome and promotes workflow successors in the job's slot; only then does the ack drop
@@ -35,9 +36,25 @@ public sealed class RedisJobStore(
 
     private long RetentionMs => queue.ScriptRetentionMs;
 
+    /// <summary>Single submits in progress in this process.</summary>
+    private int _submitting;
+
     public async Task<SubmitOutcome> SubmitAsync(JobCommand command, bool watch)
     {
-        var written = await WriteAsync(command, watch, queue.NowMs);
+        // A lone submit (the latency case) writes and enqueues in one script where the Redis allows it. Concurrent
+        // submits keep the two steps: their enqueues share one queue_enqueue call (RedisQueueSlot), which costs Redis
+        // far less per job than one enqueue inside every job's script.
+        var alone = Interlocked.Increment(ref _submitting) == 1;
+        Written written;
+        try
+        {
+            written = await WriteAsync(command, watch, queue.NowMs, combine: alone && queue.CombinesSlots);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _submitting);
+        }
+
         if (written.Enqueue)
         {
             await queue.EnqueueAsync([(command.Job, written.Outcome.Snapshot!.Priority)]);
@@ -57,7 +74,7 @@ public sealed class RedisJobStore(
         var writes = new Task<Written>[commands.Count];
         for (var i = 0; i < commands.Count; i++)
         {
-            writes[i] = WriteAsync(commands[i], watch, now);
+            writes[i] = WriteAsync(commands[i], watch, now, combine: false);
         }
 
         var written = await Task.WhenAll(writes);
@@ -89,17 +106,30 @@ public sealed class RedisJobStore(
     /// <param name="Backlog">A step whose chain had already failed ended at once, without a worker to put it on the archive backlog.</param>
     private readonly record struct Written(SubmitOutcome Outcome, bool Enqueue, bool Backlog);
 
-    private async Task<Written> WriteAsync(JobCommand command, bool watch, long now)
+    /// <param name="combine">Enqueue a new job in the same script (only where <see cref="RedisQueueSlot.CombinesSlots"/>).</param>
+    private async Task<Written> WriteAsync(JobCommand command, bool watch, long now, bool combine)
     {
         var job = command.Job;
-        RedisKey[] submitKeys = queue.Archives
-            ? [keys.Status(job), keys.Workflow(job.JobId), keys.Tombstone(job)]
-            : [keys.Status(job), keys.Workflow(job.JobId)];
-        var reply = (RedisResult[])(await Db.EvaluateAsync(
-            LuaScripts.JobSubmit,
-            submitKeys,
-            [command.To, command.Cmd, command.DataJson, (int)command.Priority, now, watch ? 1 : 0, command.IsWorkflowStep ? 1 : 0,
-             _options.MaxAttempts, RetentionMs, job.From]))!;
+        var keyList = new List<RedisKey>(6) { keys.Status(job), keys.Workflow(job.JobId) };
+        if (queue.Archives)
+        {
+            keyList.Add(keys.Tombstone(job));
+        }
+
+        var args = new List<RedisValue>(15)
+        {
+            command.To, command.Cmd, command.DataJson, (int)command.Priority, now, watch ? 1 : 0, command.IsWorkflowStep ? 1 : 0,
+            _options.MaxAttempts, RetentionMs, job.From,
+        };
+        if (combine)
+        {
+            // A single Redis: the script enqueues a new job itself (job_submit.lua), one round trip instead of two.
+            var (ready, inflight, idle, channel, leaseMs) = queue.EnqueueTarget;
+            args.AddRange([keyList.Count + 1, channel, leaseMs, queue.Score(now, command.Priority), job.Member]);
+            keyList.AddRange([ready, inflight, idle]);
+        }
+
+        var reply = (RedisResult[])(await Db.EvaluateAsync(LuaScripts.JobSubmit, [.. keyList], [.. args]))!;
 
         var kind = (string)reply[0]!;
         if (kind == "archived")
@@ -113,7 +143,7 @@ public sealed class RedisJobStore(
             var created = new SubmitOutcome(SubmitStatus.Created, new JobSnapshot(
                 job, state, command.To, command.Cmd, command.DataJson, command.Priority, now, now, 0,
                 reply.Length > 2 && !reply[2].IsNull ? (string?)reply[2] : null, null, null));
-            return new Written(created, state == JobState.Start, state == JobState.Error && queue.Archives);
+            return new Written(created, state == JobState.Start && !combine, state == JobState.Error && queue.Archives);
         }
 
         var snapshot = ReadSnapshot(job, reply, 1);

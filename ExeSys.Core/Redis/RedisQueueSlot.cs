@@ -7,7 +7,8 @@ using StackExchange.Redis;
 namespace ExeSys.Core.Redis;
 
 /// <summary>The queue slot's scripts (ready, inflight, scheduled), shared by the job and workflow stores.</summary>
-public sealed class RedisQueueSlot(IConnectionMultiplexer redis, RedisKeys keys, IOptions<JobOptions> options, IOptions<MongoOptions> mongo, TimeProvider time)
+public sealed class RedisQueueSlot(
+    IConnectionMultiplexer redis, RedisKeys keys, IOptions<JobOptions> options, IOptions<MongoOptions> mongo, IOptions<RedisOptions> redisOptions, TimeProvider time)
 {
     private readonly JobOptions _options = options.Value;
 
@@ -23,6 +24,45 @@ public sealed class RedisQueueSlot(IConnectionMultiplexer redis, RedisKeys keys,
     internal bool Archives => _archive;
 
     internal long NowMs => time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    private readonly bool _combineSlots = redisOptions.Value.CombineSlots;
+
+    /// <summary>0 not known yet, 1 a single Redis, 2 a cluster.</summary>
+    private int _topology;
+
+    /// <summary>
+    /// Whether a job script may also take the queue's keys (<see cref="RedisOptions.CombineSlots"/>): only on a single
+    /// Redis, and only once the connection has said it is not a cluster. Until then every script keeps to one slot.
+    /// </summary>
+    internal bool CombinesSlots
+    {
+        get
+        {
+            if (!_combineSlots)
+            {
+                return false;
+            }
+
+            var topology = Volatile.Read(ref _topology);
+            if (topology == 0)
+            {
+                var servers = redis.GetServers();
+                if (servers.Length == 0 || !servers.All(s => s.IsConnected))
+                {
+                    return false;
+                }
+
+                topology = servers.Any(s => s.ServerType == ServerType.Cluster) ? 2 : 1;
+                Volatile.Write(ref _topology, topology);
+            }
+
+            return topology == 1;
+        }
+    }
+
+    /// <summary>The queue keys and arguments job_submit.lua takes to enqueue a new job itself (see <see cref="CombinesSlots"/>).</summary>
+    internal (RedisKey Ready, RedisKey Inflight, RedisKey Idle, RedisValue Channel, long LeaseMs) EnqueueTarget =>
+        (keys.Ready, keys.Inflight, keys.Idle, keys.WakeChannelName, (long)_options.LeaseDuration.TotalMilliseconds);
 
     private readonly CallCoalescer<RedisValue[]> _enqueues = new(batch => SendEnqueuesAsync(redis, keys, (long)options.Value.LeaseDuration.TotalMilliseconds, batch));
 

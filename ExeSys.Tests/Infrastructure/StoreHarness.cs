@@ -21,7 +21,7 @@ public sealed class StoreHarness
         Keys = new RedisKeys(prefix);
         Redis = redis ?? TestRedis.Connection;
         var mongo = Options.Create(new MongoOptions());
-        Store = new RedisJobStore(Redis, Keys, new RedisQueueSlot(Redis, Keys, Options.Create(options), mongo, time),
+        Store = new RedisJobStore(Redis, Keys, new RedisQueueSlot(Redis, Keys, Options.Create(options), mongo, Options.Create(new RedisOptions()), time),
             new RedisArchiveBacklog(Redis, Keys, Options.Create(options), mongo, time), Options.Create(options), NullLogger<RedisJobStore>.Instance);
     }
 

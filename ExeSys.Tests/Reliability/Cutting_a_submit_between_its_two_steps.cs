@@ -9,7 +9,9 @@ namespace ExeSys.Tests.Reliability;
 /// between the two (a restart, a dropped connection, a failover), the client gets an error and, as the README says,
 /// sends the command again; the re-send is accepted. An accepted job must then run, whether the client polls by
 /// re-sending or by GET. To cut exactly between the two steps, Redis's ACL briefly denies the queue's keys (on a
-/// Redis of the fixture's own: the shared one must not change its ACL under other tests).
+/// Redis of the fixture's own: the shared one must not change its ACL under other tests). On a single Redis a submit
+/// is one script (ExeSys:Redis:CombineSlots), which the ACL refuses whole; this fixture turns that off, so it cuts the
+/// two-script submit that Redis Cluster gets.
 /// </summary>
 [TestFixture]
 public sealed class Cutting_a_submit_between_its_two_steps
@@ -24,7 +26,8 @@ public sealed class Cutting_a_submit_between_its_two_steps
     {
         _redis = await PersistentRedis.StartAsync();
         _connection = await _redis.ConnectAsync();
-        var settings = TestSettings.For(TestRedis.NewPrefix("cut")).With("ExeSys:Redis:Connection", _redis.Endpoint);
+        var settings = TestSettings.For(TestRedis.NewPrefix("cut")).With("ExeSys:Redis:Connection", _redis.Endpoint)
+            .With("ExeSys:Redis:CombineSlots", "false");
         _deployment = await ExeSysDeployment.StartAsync(settings, _connection);
         var worker = _deployment.StartWorker("cut-worker");
         var controller = _deployment.StartController("cut-controller");

@@ -70,3 +70,32 @@ local function enqueue_ready(ready, channel, items)
   end
   return added
 end
+
+-- Enqueue score/member pairs (items, from index 'first'), handing the first to an idle worker if one waits.
+-- An idle worker (it runs nothing and found the queue empty) waits in the idle zset, score = until when that wait
+-- counts. The first job then goes straight to the freshest one: leased here on its behalf (inflight, now + lease_ms),
+-- and announced on the wake channel as 'h\n<worker>\n<member>', so the worker starts it without a claim round trip.
+-- The rest go onto the ready queue. Returns how many went onto the ready queue.
+local function enqueue_or_hand_off(ready, inflight, idle, channel, lease_ms, items, first)
+  if items[first] then
+    local waiting = redis.call('ZPOPMAX', idle)
+    if waiting[1] then
+      local now = now_ms()
+      if tonumber(waiting[2]) < now then
+        -- The freshest wait has lapsed, so every other one has too.
+        redis.call('DEL', idle)
+      elseif redis.call('ZADD', inflight, 'NX', now + tonumber(lease_ms), items[first + 1]) == 1 then
+        redis.call('PUBLISH', channel, 'h\n' .. waiting[1] .. '\n' .. items[first + 1])
+        first = first + 2
+      else
+        -- Already leased (a re-send of a running job): nothing to hand over, and the worker keeps waiting.
+        redis.call('ZADD', idle, waiting[2], waiting[1])
+      end
+    end
+  end
+  local rest = {}
+  for i = first, #items do
+    rest[#rest + 1] = items[i]
+  end
+  return enqueue_ready(ready, channel, rest)
+end

@@ -2,13 +2,29 @@
 -- KEYS[3] (only with MongoDB history on) the job's archive tombstone: {'archived'} means the job finished and has left
 -- Redis for MongoDB, where the caller reads it; a new job is never created over it.
 -- ARGV: to, cmd, data, priority, now_ms, watch (1 = publish on finish), step (1 = 'Operation: workflow' header),
---       max_attempts, retention_ms, from
+--       max_attempts, retention_ms, from,
+--       then, only on a single Redis (not a cluster: these keys are in the queue's slot), where the job's queue keys
+--       start in KEYS (ready, inflight, idle), the wake channel, the lease ms, the queue score and the member
+--       (from:job_id): a new job in state 0 is then enqueued here, as queue_enqueue.lua would, saving the second round
+--       trip. (An existing job in state 0, whose enqueue may have been lost, is healed by the caller with its own priority.)
 -- Returns {'new', st, error (when the chain already failed upstream)} | {'conflict', <fields>} | {'existing', <fields>},
 -- fields = st, to, cmd, data, pri, ct, ut, at, err, wk, result, retry_at, errors (JSON array of every attempt's error),
 -- progress (a runner's latest intermediate result)
+-- Where the queue keys start in KEYS, when the caller gave them (see ARGV above); the tombstone, when given, is
+-- KEYS[3] and the queue keys follow it.
+local q = tonumber(ARGV[11])
+local tombstone = (q == nil or q > 3) and KEYS[3] or nil
+
+-- Enqueues the job in the same script when the caller gave the queue keys.
+local function enqueue_here()
+  if q then
+    enqueue_or_hand_off(KEYS[q], KEYS[q + 1], KEYS[q + 2], ARGV[12], ARGV[13], {ARGV[14], ARGV[15]}, 1)
+  end
+end
+
 local f = redis.call('HMGET', KEYS[1], 'st', 'to', 'cmd', 'data', 'pri', 'ct', 'ut', 'at', 'err', 'wk', 'w', 'ra', 'errs', 'prog', 'da')
 if not f[1] then
-  if KEYS[3] and redis.call('EXISTS', KEYS[3]) == 1 then
+  if tombstone and redis.call('EXISTS', tombstone) == 1 then
     return {'archived'}
   end
   local st, pred, err = '0', false, false
@@ -39,6 +55,9 @@ if not f[1] then
       redis.call('HSET', KEYS[2], 'failed:' .. ARGV[1], err)
       keep_for(KEYS[2], ARGV[9])
     end
+  end
+  if st == '0' then
+    enqueue_here()
   end
   return {'new', st, err}
 end
