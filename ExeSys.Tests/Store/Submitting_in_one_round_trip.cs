@@ -1,7 +1,7 @@
 using ExeSys.Core.Configuration;
+using ExeSys.Core.History;
 using ExeSys.Core.Jobs;
 using ExeSys.Core.Redis;
-using ExeSys.Core.History;
 using ExeSys.Tests.Infrastructure;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
