@@ -21,9 +21,12 @@ internal static class JobResults
             return snapshot;
         }
 
-        // The notification usually carries the finished job; otherwise (time ran out, or a workflow run's notification)
-        // the reply is the job's state as of now.
-        return await r.WaitAsync(waitFor, cancellationToken) ?? await store.GetAsync(snapshot.Job, watch: false) ?? snapshot;
+        // The notification usually carries the finished job, all but its input data, which is the snapshot's (a job's
+        // data never changes). Otherwise (time ran out, or a workflow run's notification) the reply is the job's
+        // state as of now.
+        return await r.WaitAsync(waitFor, cancellationToken) is { } done
+            ? done with { DataJson = snapshot.DataJson }
+            : await store.GetAsync(snapshot.Job, watch: false) ?? snapshot;
     }
 
     /// <summary>A 400 when a <c>{from}/{job_id}</c> route names an id outside the safe character set, else null.</summary>

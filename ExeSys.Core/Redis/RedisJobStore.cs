@@ -411,6 +411,8 @@ public sealed class RedisJobStore(
     /// <summary>
     /// Reads a message of the done channel: <c>from:job_id</c>, then, when the script that finished the job sent it, a
     /// newline and the job as a JSON array in <see cref="ReadSnapshot"/>'s field order (false for a missing field).
+    /// The message leaves out the job's input data, which the waiting request already has: the snapshot's
+    /// <see cref="JobSnapshot.DataJson"/> is empty, for the waiter to fill in.
     /// </summary>
     public static (JobRef Job, JobSnapshot? Snapshot) ReadDoneMessage(string message)
     {
@@ -425,7 +427,7 @@ public sealed class RedisJobStore(
         var fields = doc.RootElement.EnumerateArray()
             .Select(e => e.ValueKind == System.Text.Json.JsonValueKind.String ? RedisResult.Create((RedisValue)e.GetString()) : RedisResult.Create(RedisValue.Null))
             .ToArray();
-        return (job, ReadSnapshot(job, fields, 0));
+        return (job, ReadSnapshot(job, fields, 0) with { DataJson = string.Empty });
     }
 
     /// <summary>data_available holds <c>{"to":...,"result":...}</c>, as in the original; the reply needs the result part.</summary>

@@ -5,8 +5,8 @@
 --       comma-separated), retry_at ('' = do not retry; else when the next attempt may start, if attempts remain)
 -- Returns {0} refused (the claim is stale) | {2, retry_at} another attempt is scheduled |
 --         {1, name, priority, ...} recorded; the pairs are the workflow jobs it moved to state 0, which the caller enqueues.
--- Fields 8-15 are read only for the done notification of a watched job (built below without a second read).
-local f = redis.call('HMGET', KEYS[1], 'st', 'at', 'to', 'w', 'kind', 'ma', 'errs', 'cmd', 'data', 'pri', 'ct', 'wk', 'ra', 'prog', 'err')
+-- Fields 8-14 are read only for the done notification of a watched job (built below without a second read).
+local f = redis.call('HMGET', KEYS[1], 'st', 'at', 'to', 'w', 'kind', 'ma', 'errs', 'cmd', 'pri', 'ct', 'wk', 'ra', 'prog', 'err')
 if f[1] ~= '2' or f[2] ~= ARGV[1] then
   return {0}
 end
@@ -140,7 +140,7 @@ if ARGV[2] == '1' then
   return {2, due}
 end
 local ok = ARGV[2] == '3'
-local final_err, final_errs = f[15], f[7]
+local final_err, final_errs = f[14], f[7]
 local da = ok and ('{"to":' .. cjson.encode(f[3]) .. ',"result":' .. ARGV[3] .. '}') or false
 if ok then
   redis.call('HSET', KEYS[1], 'st', '3', 'ut', now, 'ft', now, 'da', da)
@@ -158,8 +158,9 @@ end
 keep_for(KEYS[1], ret)
 if f[4] then
   -- Someone long-polls this job: the notification carries the job as job_get.lua would read it, so the waiting
-  -- request answers without reading it again.
-  local snapshot = {ok and '3' or '4', f[3], f[8], f[9], f[10], f[11], now, f[2], final_err, f[12], da, f[13], final_errs, f[14]}
+  -- request answers without reading it again. All but its input data, which that request already has (it can be
+  -- large, and the reply does not show it).
+  local snapshot = {ok and '3' or '4', f[3], f[8], false, f[9], f[10], now, f[2], final_err, f[11], da, f[12], final_errs, f[13]}
   for i = 1, 14 do
     if snapshot[i] == nil then
       snapshot[i] = false
