@@ -15,8 +15,10 @@ internal static class JsonBody
 
     /// <param name="shape">How the expected body looks, for messages, e.g. {"from", "to", ...}.</param>
     /// <param name="root">The JSON kind the body must be: an object, or an array for a batch.</param>
+    /// <param name="limitSetting">The setting <paramref name="maxBytes"/> comes from, named in the 413.</param>
     public static async Task<(JsonDocument? Document, ProblemHttpResult? Problem)> ReadAsync(
-        HttpRequest request, int maxBytes, string shape, CancellationToken cancellationToken, JsonValueKind root = JsonValueKind.Object)
+        HttpRequest request, int maxBytes, string shape, CancellationToken cancellationToken,
+        JsonValueKind root = JsonValueKind.Object, string limitSetting = "ExeSys:Api:MaxBodyBytes")
     {
         var media = request.ContentType;
         if (!string.IsNullOrEmpty(media) && !IsJson(media))
@@ -28,7 +30,7 @@ internal static class JsonBody
 
         if (request.ContentLength > maxBytes)
         {
-            return (null, TooLarge(request, maxBytes));
+            return (null, TooLarge(request, maxBytes, limitSetting));
         }
 
         var reader = request.BodyReader;
@@ -41,7 +43,7 @@ internal static class JsonBody
                 if (read.Buffer.Length > maxBytes)
                 {
                     reader.AdvanceTo(read.Buffer.Start, read.Buffer.End);
-                    return (null, TooLarge(request, maxBytes));
+                    return (null, TooLarge(request, maxBytes, limitSetting));
                 }
 
                 if (read.IsCompleted)
@@ -54,7 +56,7 @@ internal static class JsonBody
         }
         catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
-            return (null, TooLarge(request, maxBytes));
+            return (null, TooLarge(request, maxBytes, limitSetting));
         }
 
         var body = read.Buffer;
@@ -111,13 +113,10 @@ internal static class JsonBody
     /// The rest of an oversized body is never read, so the connection cannot carry another request: say so with
     /// 'Connection: close', or a keep-alive client would send its next request into a connection about to close.
     /// </summary>
-    private static ProblemHttpResult TooLarge(HttpRequest request, int max)
+    private static ProblemHttpResult TooLarge(HttpRequest request, int max, string setting)
     {
         request.HttpContext.Response.Headers.Connection = "close";
-        return TooLargeProblem(max, request.Path.StartsWithSegments(SysCmdApi.BatchPath) ? "ExeSys:Api:MaxBatchBodyBytes" : "ExeSys:Api:MaxBodyBytes");
-    }
-
-    private static ProblemHttpResult TooLargeProblem(int max, string setting) =>
-        TypedResults.Problem($"The body is larger than {max} bytes, the limit set by {setting}.",
+        return TypedResults.Problem($"The body is larger than {max} bytes, the limit set by {setting}.",
             statusCode: StatusCodes.Status413PayloadTooLarge, title: "Request body too large");
+    }
 }

@@ -11,8 +11,6 @@ namespace ExeSys.Api.SysCmd;
 /// <summary><c>POST /sys_cmd</c>, ExeSys's front door, and <c>GET /jobs/{from}/{job_id}</c>, its REST-style read.</summary>
 public static class SysCmdApi
 {
-    public const string BatchPath = "/sys_cmd/batch";
-
     public static IEndpointRouteBuilder MapSysCmd(this IEndpointRouteBuilder app)
     {
         var jobs = app.MapGroup("").WithTags("Jobs");
@@ -38,7 +36,7 @@ public static class SysCmdApi
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
-        jobs.MapPost(BatchPath, SubmitBatchAsync)
+        jobs.MapPost("/sys_cmd/batch", SubmitBatchAsync)
             .WithName("SysCmdBatch")
             .WithSummary("Submit many commands in one request")
             .WithDescription("""
@@ -117,28 +115,12 @@ public static class SysCmdApi
         var (known, all) = await functions.FindAsync(command.Cmd);
         if (!known)
         {
-            // A re-send must still read a job whose function has since gone away; only new jobs are refused.
-            var existing = await store.GetAsync(command.Job, watch: false) ?? await FromHistoryAsync(history, command.Job, cancellationToken);
-            return existing is null ? UnknownFunction(command.Cmd, all) : Reply(existing, command, created: false);
+            return await UnknownFunctionAsync(command, all, store, history, cancellationToken);
         }
 
         using var registration = waitFor > TimeSpan.Zero ? completions.Register(command.Job) : default(CompletionWaiter.Registration?);
         var outcome = await store.SubmitAsync(command, watch: registration is not null);
-        if (outcome.Status == SubmitStatus.Archived)
-        {
-            // Only a job whose tombstone says it was archived costs a MongoDB read; a new submit never does.
-            return await FromHistoryAsync(history, command.Job, cancellationToken) is { } archived
-                ? Reply(archived, command, created: false)
-                : JobResults.HistoryExpired(command.Job);
-        }
-
-        if (outcome.Status == SubmitStatus.Conflict)
-        {
-            return Reply(outcome.Snapshot!, command, created: false);
-        }
-
-        var snapshot = await JobResults.WaitIfAskedAsync(outcome.Snapshot!, registration, waitFor, store, cancellationToken);
-        return Reply(snapshot, command, created: outcome.Status == SubmitStatus.Created);
+        return await AnswerAsync(command, outcome, registration, waitFor, store, history, cancellationToken);
     }
 
     /// <param name="wait">Optional: how long to wait for every job of the batch to finish, e.g. 5s (at most ExeSys:Api:MaxWait).</param>
@@ -163,7 +145,7 @@ public static class SysCmdApi
         }
 
         var commands = read!.Select(c => c with { IsWorkflowStep = isStep }).ToList();
-        var replies = new Results<Ok<JobReply>, Accepted<JobReply>, ProblemHttpResult>?[commands.Count];
+        var replies = new Results<Ok<JobReply>, Accepted<JobReply>, ProblemHttpResult>[commands.Count];
         var unknown = new Dictionary<string, IReadOnlyList<FunctionInfo>>(StringComparer.Ordinal);
         foreach (var cmd in commands.Select(c => c.Cmd).Distinct(StringComparer.Ordinal))
         {
@@ -174,48 +156,16 @@ public static class SysCmdApi
             }
         }
 
-        var submit = new List<int>(commands.Count);
-        for (var i = 0; i < commands.Count; i++)
-        {
-            if (!unknown.TryGetValue(commands[i].Cmd, out var all))
-            {
-                submit.Add(i);
-                continue;
-            }
-
-            // As on /sys_cmd: a re-send still reads a job whose function has since gone away; only new jobs are refused.
-            var existing = await store.GetAsync(commands[i].Job, watch: false) ?? await FromHistoryAsync(history, commands[i].Job, cancellationToken);
-            replies[i] = existing is null ? UnknownFunction(commands[i].Cmd, all) : Reply(existing, commands[i], created: false);
-        }
+        var submit = Enumerable.Range(0, commands.Count).Where(i => !unknown.ContainsKey(commands[i].Cmd)).ToList();
+        await Task.WhenAll(Enumerable.Range(0, commands.Count).Where(i => unknown.ContainsKey(commands[i].Cmd)).Select(async i =>
+            replies[i] = await UnknownFunctionAsync(commands[i], unknown[commands[i].Cmd], store, history, cancellationToken)));
 
         var registrations = waitFor > TimeSpan.Zero ? submit.Select(i => completions.Register(commands[i].Job)).ToArray() : null;
         try
         {
             var outcomes = await store.SubmitManyAsync([.. submit.Select(i => commands[i])], watch: registrations is not null);
-            var waits = new List<Task>();
-            for (var n = 0; n < submit.Count; n++)
-            {
-                var (i, outcome) = (submit[n], outcomes[n]);
-                var command = commands[i];
-                switch (outcome.Status)
-                {
-                    case SubmitStatus.Archived:
-                        replies[i] = await FromHistoryAsync(history, command.Job, cancellationToken) is { } archived
-                            ? Reply(archived, command, created: false)
-                            : JobResults.HistoryExpired(command.Job);
-                        break;
-                    case SubmitStatus.Conflict:
-                        replies[i] = Reply(outcome.Snapshot!, command, created: false);
-                        break;
-                    default:
-                        var registration = registrations?[n];
-                        var created = outcome.Status == SubmitStatus.Created;
-                        waits.Add(WaitAndReplyAsync(i, outcome.Snapshot!, registration, command, created));
-                        break;
-                }
-            }
-
-            await Task.WhenAll(waits);
+            await Task.WhenAll(submit.Select(async (i, n) =>
+                replies[i] = await AnswerAsync(commands[i], outcomes[n], registrations?[n], waitFor, store, history, cancellationToken)));
         }
         finally
         {
@@ -225,10 +175,38 @@ public static class SysCmdApi
             }
         }
 
-        return TypedResults.Ok(BatchReply.Of([.. replies.Select(r => r!)]));
+        return TypedResults.Ok(BatchReply.Of(replies));
+    }
 
-        async Task WaitAndReplyAsync(int i, JobSnapshot snapshot, CompletionWaiter.Registration? registration, JobCommand command, bool created) =>
-            replies[i] = Reply(await JobResults.WaitIfAskedAsync(snapshot, registration, waitFor, store, cancellationToken), command, created);
+    /// <summary>
+    /// A command whose function no live worker offers. A re-send must still read a job whose function has since gone
+    /// away; only new jobs are refused (422).
+    /// </summary>
+    private static async Task<Results<Ok<JobReply>, Accepted<JobReply>, ProblemHttpResult>> UnknownFunctionAsync(
+        JobCommand command, IReadOnlyList<FunctionInfo> all, IJobStore store, IJobHistory history, CancellationToken cancellationToken)
+    {
+        var existing = await store.GetAsync(command.Job, watch: false) ?? await FromHistoryAsync(history, command.Job, cancellationToken);
+        return existing is null ? UnknownFunction(command.Cmd, all) : Reply(existing, command, created: false);
+    }
+
+    /// <summary>The answer to one submitted command, alone or in a batch: waits for its result if asked to.</summary>
+    private static async Task<Results<Ok<JobReply>, Accepted<JobReply>, ProblemHttpResult>> AnswerAsync(
+        JobCommand command, SubmitOutcome outcome, CompletionWaiter.Registration? registration, TimeSpan waitFor,
+        IJobStore store, IJobHistory history, CancellationToken cancellationToken)
+    {
+        switch (outcome.Status)
+        {
+            case SubmitStatus.Archived:
+                // Only a job whose tombstone says it was archived costs a MongoDB read; a new submit never does.
+                return await FromHistoryAsync(history, command.Job, cancellationToken) is { } archived
+                    ? Reply(archived, command, created: false)
+                    : JobResults.HistoryExpired(command.Job);
+            case SubmitStatus.Conflict:
+                return Reply(outcome.Snapshot!, command, created: false);
+            default:
+                var snapshot = await JobResults.WaitIfAskedAsync(outcome.Snapshot!, registration, waitFor, store, cancellationToken);
+                return Reply(snapshot, command, created: outcome.Status == SubmitStatus.Created);
+        }
     }
 
     /// <summary>What the submit endpoints take from the services, bound with [AsParameters].</summary>
@@ -270,9 +248,9 @@ public static class SysCmdApi
             return badRoute;
         }
 
-        if (!WaitParameter.TryParse(wait, options.Value.MaxWait, out var waitFor, out var waitError))
+        if (ReadQuery(operation: null, wait, options.Value.MaxWait, out _, out var waitFor) is { } badWait)
         {
-            return JobResults.Problem(StatusCodes.Status400BadRequest, "Invalid wait", waitError!);
+            return badWait;
         }
 
         var job = new JobRef(from, jobId);

@@ -46,7 +46,7 @@ public sealed class SysCmdRequestReader(IOptions<ApiOptions> apiOptions, IOption
             limit.MaxRequestBodySize = api.MaxBatchBodyBytes;
         }
 
-        var (doc, problem) = await JsonBody.ReadAsync(request, api.MaxBatchBodyBytes, $"of commands, each {Shape}", cancellationToken, JsonValueKind.Array);
+        var (doc, problem) = await JsonBody.ReadAsync(request, api.MaxBatchBodyBytes, $"of commands, each {Shape}", cancellationToken, JsonValueKind.Array, "ExeSys:Api:MaxBatchBodyBytes");
         if (doc is null)
         {
             return (null, problem);
