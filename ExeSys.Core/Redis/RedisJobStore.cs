@@ -110,26 +110,27 @@ public sealed class RedisJobStore(
     private async Task<Written> WriteAsync(JobCommand command, bool watch, long now, bool combine)
     {
         var job = command.Job;
-        var keyList = new List<RedisKey>(6) { keys.Status(job), keys.Workflow(job.JobId) };
+        var tombstones = queue.Archives ? 1 : 0;
+        var submitKeys = new RedisKey[2 + tombstones + (combine ? keys.Handoff.Length : 0)];
+        (submitKeys[0], submitKeys[1]) = (keys.Status(job), keys.Workflow(job.JobId));
         if (queue.Archives)
         {
-            keyList.Add(keys.Tombstone(job));
+            submitKeys[2] = keys.Tombstone(job);
         }
 
-        var args = new List<RedisValue>(15)
-        {
+        RedisValue[] args =
+        [
             command.To, command.Cmd, command.DataJson, (int)command.Priority, now, watch ? 1 : 0, command.IsWorkflowStep ? 1 : 0,
             _options.MaxAttempts, RetentionMs, job.From,
-        };
+        ];
         if (combine)
         {
             // A single Redis: the script enqueues a new job itself (job_submit.lua), one round trip instead of two.
-            var (ready, inflight, idle, channel, leaseMs) = queue.EnqueueTarget;
-            args.AddRange([keyList.Count + 1, channel, leaseMs, queue.Score(now, command.Priority), job.Member]);
-            keyList.AddRange([ready, inflight, idle]);
+            keys.Handoff.CopyTo(submitKeys, 2 + tombstones);
+            args = [.. args, 3 + tombstones, keys.WakeChannelName, queue.LeaseMs, queue.Score(now, command.Priority), job.Member];
         }
 
-        var reply = (RedisResult[])(await Db.EvaluateAsync(LuaScripts.JobSubmit, [.. keyList], [.. args]))!;
+        var reply = (RedisResult[])(await Db.EvaluateAsync(LuaScripts.JobSubmit, submitKeys, args))!;
 
         var kind = (string)reply[0]!;
         if (kind == "archived")
@@ -163,8 +164,7 @@ public sealed class RedisJobStore(
     public async Task<ClaimBatch> ClaimBatchAsync(string workerId, int max, TimeSpan handoffWait = default)
     {
         var members = (RedisResult[])(await Db.EvaluateAsync(
-            LuaScripts.QueueClaim, [keys.Ready, keys.Inflight, keys.Idle],
-            [max, (long)_options.LeaseDuration.TotalMilliseconds, workerId, (long)handoffWait.TotalMilliseconds]))!;
+            LuaScripts.QueueClaim, keys.Handoff, [max, queue.LeaseMs, workerId, (long)handoffWait.TotalMilliseconds]))!;
         if (members.Length == 0)
         {
             return new ClaimBatch([], QueueDrained: true);
@@ -291,7 +291,7 @@ public sealed class RedisJobStore(
         }
 
         var args = new RedisValue[jobs.Count + 1];
-        args[0] = (long)_options.LeaseDuration.TotalMilliseconds;
+        args[0] = queue.LeaseMs;
         var i = 1;
         foreach (var job in jobs)
         {

@@ -33,6 +33,7 @@ public sealed class RedisKeys
         Scheduled = $"{prefix}:{{queue}}:scheduled";
         Idle = $"{prefix}:{{queue}}:idle";
         ArchiveBacklog = $"{prefix}:{{queue}}:archive";
+        Handoff = [Ready, Inflight, Idle];
         WorkflowDefinitions = $"{prefix}:{{definitions}}:workflows";
         CancelChannel = RedisChannel.Literal($"{prefix}:events:cancel");
         StopChannel = RedisChannel.Literal($"{prefix}:events:stop");
@@ -101,6 +102,12 @@ public sealed class RedisKeys
     /// behalf, without a claim. Score = until when the wait counts (Redis server ms).
     /// </summary>
     public RedisKey Idle { get; }
+
+    /// <summary>
+    /// The queue keys of a script that may hand a job to an idle worker, in this order: ready, inflight, idle
+    /// (queue_enqueue.lua, queue_claim.lua, and job_submit.lua when it enqueues). Never modified.
+    /// </summary>
+    public RedisKey[] Handoff { get; }
 
     /// <summary>Claimed jobs; score = lease deadline in Redis server ms.</summary>
     public RedisKey Inflight { get; }

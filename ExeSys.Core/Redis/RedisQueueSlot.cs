@@ -60,9 +60,8 @@ public sealed class RedisQueueSlot(
         }
     }
 
-    /// <summary>The queue keys and arguments job_submit.lua takes to enqueue a new job itself (see <see cref="CombinesSlots"/>).</summary>
-    internal (RedisKey Ready, RedisKey Inflight, RedisKey Idle, RedisValue Channel, long LeaseMs) EnqueueTarget =>
-        (keys.Ready, keys.Inflight, keys.Idle, keys.WakeChannelName, (long)_options.LeaseDuration.TotalMilliseconds);
+    /// <summary>How long a claim or a handoff leases a job, in ms.</summary>
+    internal long LeaseMs => (long)_options.LeaseDuration.TotalMilliseconds;
 
     private readonly CallCoalescer<RedisValue[]> _enqueues = new(batch => SendEnqueuesAsync(redis, keys, (long)options.Value.LeaseDuration.TotalMilliseconds, batch));
 
@@ -99,7 +98,7 @@ public sealed class RedisQueueSlot(
             args.AddRange(pairs);
         }
 
-        return redis.GetDatabase().EvaluateAsync(LuaScripts.QueueEnqueue, [keys.Ready, keys.Inflight, keys.Idle], [.. args]);
+        return redis.GetDatabase().EvaluateAsync(LuaScripts.QueueEnqueue, keys.Handoff, [.. args]);
     }
 
     /// <summary>
