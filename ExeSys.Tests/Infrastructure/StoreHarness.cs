@@ -15,13 +15,13 @@ namespace ExeSys.Tests.Infrastructure;
 /// </summary>
 public sealed class StoreHarness
 {
-    public StoreHarness(string prefix, JobOptions options, TimeProvider time, IConnectionMultiplexer? redis = null)
+    public StoreHarness(string prefix, JobOptions options, TimeProvider time, IConnectionMultiplexer? redis = null, RedisOptions? redisOptions = null)
     {
         Prefix = prefix;
         Keys = new RedisKeys(prefix);
         Redis = redis ?? TestRedis.Connection;
         var mongo = Options.Create(new MongoOptions());
-        Store = new RedisJobStore(Redis, Keys, new RedisQueueSlot(Redis, Keys, Options.Create(options), mongo, Options.Create(new RedisOptions()), time),
+        Store = new RedisJobStore(Redis, Keys, new RedisQueueSlot(Redis, Keys, Options.Create(options), mongo, Options.Create(redisOptions ?? new RedisOptions()), time),
             new RedisArchiveBacklog(Redis, Keys, Options.Create(options), mongo, time), Options.Create(options), NullLogger<RedisJobStore>.Instance);
     }
 

@@ -1,10 +1,6 @@
 using ExeSys.Core.Configuration;
-using ExeSys.Core.History;
 using ExeSys.Core.Jobs;
-using ExeSys.Core.Redis;
 using ExeSys.Tests.Infrastructure;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
 namespace ExeSys.Tests.Store;
@@ -23,11 +19,8 @@ public sealed class Submitting_in_one_round_trip
     {
         await using var server = await RedisServer.StartAsync(TimeSpan.FromSeconds(30));
         await using var redis = await ConnectionMultiplexer.ConnectAsync($"{server.Endpoint},allowAdmin=true");
-        var keys = new RedisKeys(TestRedis.NewPrefix("oneround"));
-        var jobOptions = Options.Create(new JobOptions());
-        var mongo = Options.Create(new MongoOptions());
-        var queue = new RedisQueueSlot(redis, keys, jobOptions, mongo, Options.Create(new RedisOptions { CombineSlots = combine }), TimeProvider.System);
-        var store = new RedisJobStore(redis, keys, queue, new RedisArchiveBacklog(redis, keys, jobOptions, mongo, TimeProvider.System), jobOptions, NullLogger<RedisJobStore>.Instance);
+        var harness = new StoreHarness(TestRedis.NewPrefix("oneround"), new JobOptions(), TimeProvider.System, redis, new RedisOptions { CombineSlots = combine });
+        var store = harness.Store;
         await store.SubmitAsync(StoreHarness.Command("oneround", "warm"), watch: false); // loads the scripts
 
         var admin = redis.GetServer(server.Endpoint);
@@ -35,7 +28,7 @@ public sealed class Submitting_in_one_round_trip
         var job = new JobRef("oneround", "counted");
         var outcome = await store.SubmitAsync(StoreHarness.Command(job.From, job.JobId), watch: false);
         var stats = (string)(await admin.ExecuteAsync("INFO", "commandstats"))!;
-        var queued = await redis.GetDatabase().SortedSetScoreAsync(keys.Ready, job.Member);
+        var queued = await redis.GetDatabase().SortedSetScoreAsync(harness.Keys.Ready, job.Member);
 
         using (Assert.EnterMultipleScope())
         {

@@ -43,11 +43,8 @@ internal sealed class BatchScenario : IScenario
         Percentiles.Summarize(figures, "batch_latency", run.LatenciesMs);
         context.Meter.AddCosts(before, after, jobs, figures);
 
-        await context.DeleteJobsAsync(JobIds(warmupPrefix, warmup).Concat(JobIds(measuredPrefix, run)));
+        await context.DeleteJobsAsync(DoneJobIds(warmupPrefix, warmup, options.BatchSize).Concat(DoneJobIds(measuredPrefix, run, options.BatchSize)));
         return [new ScenarioRow(Name, figures, [.. warmup.Errors, .. run.Errors])];
-
-        IEnumerable<string> JobIds(string prefix, LoadResult result) =>
-            Enumerable.Range(0, result.Jobs).Where(b => result.Done[b]).SelectMany(b => BatchJobIds(prefix, b, options.BatchSize));
     }
 
     public async Task<Figures?> CountRoundTripsAsync(BenchContext context, CancellationToken cancellationToken)
@@ -61,11 +58,15 @@ internal sealed class BatchScenario : IScenario
 
         var figures = new Figures { ["round_trip_pass_jobs"] = batches * options.BatchSize };
         monitor.AddFigures(figures, batches * options.BatchSize);
-        await context.DeleteJobsAsync(Enumerable.Range(0, batches).Where(b => run.Done[b]).SelectMany(b => BatchJobIds(prefix, b, options.BatchSize)));
+        await context.DeleteJobsAsync(DoneJobIds(prefix, run, options.BatchSize));
         return figures;
     }
 
     private static int Batches(int jobs, int batchSize) => Math.Max(1, (jobs + batchSize - 1) / batchSize);
+
+    /// <summary>The job ids of the batches that came back with every job done (a unit of the load is one batch).</summary>
+    private static IEnumerable<string> DoneJobIds(string prefix, LoadResult result, int batchSize) =>
+        Enumerable.Range(0, result.Jobs).Where(b => result.Done[b]).SelectMany(b => BatchJobIds(prefix, b, batchSize));
 
     private static IEnumerable<string> BatchJobIds(string prefix, int batch, int size) =>
         Enumerable.Range(0, size).Select(j => LoadRunner.JobId(prefix, (batch * size) + j));
