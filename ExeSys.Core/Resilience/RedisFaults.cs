@@ -29,6 +29,12 @@ public static class RedisFaults
         _ => false,
     };
 
+    /// <summary>
+    /// Thrown inside StackExchange.Redis, or surfacing through <see cref="Redis.RedisScriptExtensions"/>, ExeSys's
+    /// gateway to it: a script task the client cancels is awaited first there, so its stack holds no client frame.
+    /// </summary>
     private static bool FromRedisClient(Exception exception) =>
-        exception.StackTrace?.Contains("StackExchange.Redis.", StringComparison.Ordinal) == true;
+        exception.StackTrace is { } stack &&
+        (stack.Contains("StackExchange.Redis.", StringComparison.Ordinal) ||
+         stack.Contains(typeof(Redis.RedisScriptExtensions).FullName + ".", StringComparison.Ordinal));
 }

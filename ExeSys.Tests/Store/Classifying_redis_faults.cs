@@ -1,3 +1,5 @@
+using System.Reflection;
+using ExeSys.Core.Redis;
 using ExeSys.Core.Resilience;
 using StackExchange.Redis;
 
@@ -34,6 +36,40 @@ public sealed class Classifying_redis_faults
             Assert.That(RedisFaults.IsTransient(Thrown(() => throw new OperationCanceledException())), Is.False, "a caller's own cancellation is not a Redis fault");
             Assert.That(RedisFaults.IsTransient(Thrown(() => throw new IOException("disk"))), Is.False);
         }
+    }
+
+    [Test]
+    public async Task Should_count_a_script_call_the_client_cancelled_as_transient()
+    {
+        // While Redis hangs, StackExchange.Redis cancels the task of a sent EVALSHA; it is first awaited in ExeSys's
+        // gateway (RedisScriptExtensions), so no client frame is on the stack.
+        var cancelling = DispatchProxy.Create<IDatabaseAsync, CancellingDatabase>();
+        Exception? thrown = null;
+        try
+        {
+            await cancelling.EvaluateAsync(new RedisScript("probe", "return 1"));
+        }
+#pragma warning disable CA1031 // The test wants the exception with its stack trace, whatever it is.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            thrown = ex;
+        }
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(thrown, Is.InstanceOf<OperationCanceledException>());
+            Assert.That(RedisFaults.IsTransient(thrown!), Is.True);
+        }
+    }
+
+    /// <summary>An IDatabaseAsync whose every call returns a cancelled task, as the client does to a hung command.</summary>
+    public class CancellingDatabase : DispatchProxy
+    {
+        protected override object? Invoke(MethodInfo? targetMethod, object?[]? args) =>
+            targetMethod?.ReturnType == typeof(Task<RedisResult>)
+                ? Task.FromCanceled<RedisResult>(new CancellationToken(canceled: true))
+                : throw new NotSupportedException(targetMethod?.Name);
     }
 
     private static Exception Thrown(Action action)
