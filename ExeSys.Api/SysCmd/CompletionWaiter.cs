@@ -74,8 +74,12 @@ public sealed class CompletionWaiter(IConnectionMultiplexer redis, RedisKeys key
         private readonly Lock _gate = new();
         private int _count;
 
-        /// <summary>Completed when the job finishes, with the finished job when the notification carried it.</summary>
-        public TaskCompletionSource<JobSnapshot?> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        /// <summary>
+        /// Completed when the job finishes, with the finished job when the notification carried it. Continuations run
+        /// synchronously: the notification handler is already a thread-pool work item of its own (StackExchange.Redis
+        /// queues each pub/sub message), so the waiting request answers on it without another thread hop.
+        /// </summary>
+        public TaskCompletionSource<JobSnapshot?> Done { get; } = new();
 
         internal bool TryAcquire()
         {

@@ -140,10 +140,11 @@ public sealed class RedisJobStore(
 
         if (kind == "new")
         {
+            // State 2 when an idle worker took it at once: its first attempt has started.
             var state = (JobState)(int)reply[1];
             var created = new SubmitOutcome(SubmitStatus.Created, new JobSnapshot(
-                job, state, command.To, command.Cmd, command.DataJson, command.Priority, now, now, 0,
-                reply.Length > 2 && !reply[2].IsNull ? (string?)reply[2] : null, null, null));
+                job, state, command.To, command.Cmd, command.DataJson, command.Priority, now, now, state == JobState.Processing ? 1 : 0,
+                reply.Length > 2 && !reply[2].IsNull ? (string?)reply[2] : null, reply.Length > 3 ? (string?)reply[3] : null, null));
             return new Written(created, state == JobState.Start && !combine, state == JobState.Error && queue.Archives);
         }
 
@@ -163,8 +164,25 @@ public sealed class RedisJobStore(
 
     public async Task<ClaimBatch> ClaimBatchAsync(string workerId, int max, TimeSpan handoffWait = default)
     {
-        var members = (RedisResult[])(await Db.EvaluateAsync(
-            LuaScripts.QueueClaim, keys.Handoff, [max, queue.LeaseMs, workerId, (long)handoffWait.TotalMilliseconds]))!;
+        var wait = (long)handoffWait.TotalMilliseconds;
+        if (queue.CombinesSlots)
+        {
+            // A single Redis: the claim also starts the jobs it takes (queue_claim.lua), one round trip per batch.
+            var now = queue.NowMs;
+            var pairs = (RedisResult[])(await Db.EvaluateAsync(
+                LuaScripts.QueueClaim, keys.Handoff, [max, queue.LeaseMs, workerId, wait, keys.Prefix, now]))!;
+            var refs = new JobRef[pairs.Length / 2];
+            var replies = new RedisResult[refs.Length];
+            for (var i = 0; i < refs.Length; i++)
+            {
+                refs[i] = JobRef.Parse((string)pairs[2 * i]!);
+                replies[i] = pairs[(2 * i) + 1];
+            }
+
+            return new ClaimBatch(await ReadStartsAsync(refs, replies, now), QueueDrained: refs.Length < max);
+        }
+
+        var members = (RedisResult[])(await Db.EvaluateAsync(LuaScripts.QueueClaim, keys.Handoff, [max, queue.LeaseMs, workerId, wait]))!;
         if (members.Length == 0)
         {
             return new ClaimBatch([], QueueDrained: true);
@@ -191,12 +209,18 @@ public sealed class RedisJobStore(
                 [workerId, now, keys.Prefix, refs[i].JobId, refs[i].From]);
         }
 
+        return await ReadStartsAsync(refs, await Task.WhenAll(starts), now);
+    }
+
+    /// <summary>Reads job_start.lua's reply for each job, and drops the leases of those no longer waiting.</summary>
+    private async Task<IReadOnlyList<ClaimedJob>> ReadStartsAsync(JobRef[] refs, RedisResult[] replies, long now)
+    {
         var claimed = new List<ClaimedJob>(refs.Length);
         List<RedisValue>? forget = null;
         List<(char, long, JobRef)>? archive = null;
-        for (var i = 0; i < starts.Length; i++)
+        for (var i = 0; i < refs.Length; i++)
         {
-            var reply = (RedisResult[])(await starts[i])!;
+            var reply = (RedisResult[])replies[i]!;
             if (reply.Length == 2)
             {
                 // Not waiting any more. If it has ended, is gone or is held, no claim needs its inflight entry; if
@@ -221,7 +245,7 @@ public sealed class RedisJobStore(
 
         if (forget is not null)
         {
-            await db.SortedSetRemoveAsync(keys.Inflight, [.. forget]);
+            await Db.SortedSetRemoveAsync(keys.Inflight, [.. forget]);
         }
 
         if (archive is not null)

@@ -127,6 +127,12 @@ public sealed class RedisKeys
     /// <summary>Published when the ready queue goes from empty to non-empty, so idle workers wake without polling.</summary>
     public RedisChannel WakeChannel { get; }
 
+    /// <summary>
+    /// One worker's own channel: a new single job that job_submit.lua gave it, already started (state 2, attempt 1,
+    /// leased to it), as <c>from:job_id\nto\ncmd\ndata</c>. The script builds the name as the wake channel's, <c>:</c>, the worker id.
+    /// </summary>
+    public RedisChannel WorkerChannel(string workerId) => RedisChannel.Literal($"{WakeChannelName}:{workerId}");
+
     /// <summary>Published with <c>from:job_id</c> when a watched job finishes, for long-polls.</summary>
     public RedisChannel DoneChannel { get; }
 

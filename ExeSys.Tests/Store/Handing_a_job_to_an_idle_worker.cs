@@ -8,6 +8,8 @@ namespace ExeSys.Tests.Store;
 /// <summary>
 /// An idle worker that found the queue empty waits for a handoff: the next enqueued job is leased to it by the
 /// enqueue itself and announced on the wake channel, so the worker starts it without a claim (queue_enqueue.lua).
+/// These tests take the two-step submit (write, then enqueue), as on a Redis Cluster; on a single Redis a lone
+/// submit goes further (<see cref="Starting_a_job_in_its_submit"/>).
 /// </summary>
 [TestFixture]
 public sealed class Handing_a_job_to_an_idle_worker
@@ -19,7 +21,7 @@ public sealed class Handing_a_job_to_an_idle_worker
     [SetUp]
     public async Task Listen_to_the_wake_channel()
     {
-        _store = new StoreHarness(TestRedis.NewPrefix("handoff"), Options, TimeProvider.System);
+        _store = new StoreHarness(TestRedis.NewPrefix("handoff"), Options, TimeProvider.System, redisOptions: new RedisOptions { CombineSlots = false });
         _wake = await _store.Redis.GetSubscriber().SubscribeAsync(_store.Keys.WakeChannel);
     }
 
@@ -100,5 +102,99 @@ public sealed class Handing_a_job_to_an_idle_worker
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
         return (string)(await _wake.ReadAsync(timeout.Token)).Message!;
+    }
+}
+
+/// <summary>
+/// On a single Redis, a lone submit of a new single job that finds an idle worker starts it for that worker in the
+/// same script (job_submit.lua): state 2, attempt 1, leased to the worker, and sent on the worker's own channel with
+/// everything the worker needs to run it, so no round trip comes between the submit and the function.
+/// </summary>
+[TestFixture]
+public sealed class Starting_a_job_in_its_submit
+{
+    private static readonly JobOptions Options = new() { LeaseDuration = TimeSpan.FromMinutes(1) };
+    private StoreHarness _store = null!;
+    private ChannelMessageQueue _own = null!;
+    private ChannelMessageQueue _wake = null!;
+
+    [SetUp]
+    public async Task Listen_as_worker_idle_1()
+    {
+        _store = new StoreHarness(TestRedis.NewPrefix("started"), Options, TimeProvider.System);
+        _own = await _store.Redis.GetSubscriber().SubscribeAsync(_store.Keys.WorkerChannel("idle-1"));
+        _wake = await _store.Redis.GetSubscriber().SubscribeAsync(_store.Keys.WakeChannel);
+        Assert.That(await _store.Store.ClaimAsync("warm-up", 1), Is.Empty, "the connection has learnt that this Redis is not a cluster");
+    }
+
+    [TearDown]
+    public async Task Stop_listening()
+    {
+        await _own.UnsubscribeAsync();
+        await _wake.UnsubscribeAsync();
+    }
+
+    [Test]
+    public async Task Should_start_the_job_for_the_idle_worker_and_send_it_everything_to_run_it()
+    {
+        await _store.Store.WaitForHandoffAsync("idle-1", TimeSpan.FromSeconds(30));
+        var job = new JobRef("started", "s-1");
+        var outcome = await _store.SubmitAsync(StoreHarness.Command(job.From, job.JobId, """{"n":"a\nb"}"""));
+
+        var message = await NextAsync(_own);
+        var snapshot = await _store.GetAsync(job);
+        var db = _store.Redis.GetDatabase();
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(message, Is.EqualTo($"{job.Member}\nend_job\necho\n{{\"n\":\"a\\nb\"}}"));
+            Assert.That((outcome.Snapshot!.State, outcome.Snapshot.Attempts, outcome.Snapshot.Worker), Is.EqualTo((JobState.Processing, 1, "idle-1")), "the submit's reply");
+            Assert.That((snapshot!.State, snapshot.Attempts, snapshot.Worker), Is.EqualTo((JobState.Processing, 1, "idle-1")), "the stored job");
+            Assert.That(await db.SortedSetScoreAsync(_store.Keys.Inflight, job.Member), Is.Not.Null, "leased to the worker");
+            Assert.That(await _store.ReadyCountAsync(), Is.Zero, "not queued");
+            Assert.That(await db.SortedSetLengthAsync(_store.Keys.Idle), Is.Zero, "the handoff ends the wait");
+        }
+
+        // The worker records the outcome of attempt 1 like any claimed job's.
+        Assert.That(await _store.CompleteAsync(new ClaimedJob(job, 1, "end_job", "echo", """{"n":"a\nb"}"""), "42"), Is.True);
+        Assert.That((await _store.GetAsync(job))!.State, Is.EqualTo(JobState.DataAvailable));
+    }
+
+    [Test]
+    public async Task Should_queue_the_next_job_once_the_worker_is_busy()
+    {
+        await _store.Store.WaitForHandoffAsync("idle-1", TimeSpan.FromSeconds(30));
+        await _store.SubmitAsync(StoreHarness.Command("started", "first"));
+        Assert.That(await NextAsync(_own), Does.StartWith("started:first\n"));
+
+        await _store.SubmitAsync(StoreHarness.Command("started", "second"));
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(await NextAsync(_wake), Is.EqualTo("1"), "the second job wakes workers to claim it");
+            Assert.That(await _store.ReadyCountAsync(), Is.EqualTo(1));
+        }
+    }
+
+    [Test]
+    public async Task Should_requeue_a_started_job_whose_worker_gives_it_back()
+    {
+        await _store.Store.WaitForHandoffAsync("idle-1", TimeSpan.FromSeconds(30));
+        var job = new JobRef("started", "given-back");
+        await _store.SubmitAsync(StoreHarness.Command(job.From, job.JobId));
+        await NextAsync(_own);
+
+        // A worker that is shutting down when the job arrives releases it at once.
+        await _store.Store.ReleaseAsync([new ClaimedJob(job, 1, "end_job", "echo", "null")]);
+        var claimed = await _store.ClaimAsync("other", 10);
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(claimed.Select(j => (j.Job, j.Attempt)), Is.EqualTo(new[] { (job, 2) }), "another worker takes it, as its second attempt");
+            Assert.That((await _store.GetAsync(job))!.Worker, Is.EqualTo("other"));
+        }
+    }
+
+    private static async Task<string> NextAsync(ChannelMessageQueue channel)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        return (string)(await channel.ReadAsync(timeout.Token)).Message!;
     }
 }

@@ -63,6 +63,7 @@ public sealed partial class WorkerService(
     {
         var subscriber = redis.GetSubscriber();
         await _backoff.ExecuteAsync(async _ => await subscriber.SubscribeAsync(keys.WakeChannel, (_, message) => OnWake(message)), stoppingToken);
+        await _backoff.ExecuteAsync(async _ => await subscriber.SubscribeAsync(keys.WorkerChannel(WorkerId), (_, message) => OnStarted(message)), stoppingToken);
         await _backoff.ExecuteAsync(async _ => await subscriber.SubscribeAsync(keys.CancelChannel, (_, member) => Signal(_cancels, "cancel", member!, "its workflow was cancelled")), stoppingToken);
         await _backoff.ExecuteAsync(async _ => await subscriber.SubscribeAsync(keys.StopChannel, (_, member) => Signal(_stops, "stop", member!, "a stop was requested")), stoppingToken);
         LogStarted(WorkerId, _options.Concurrency, string.Join(", ", catalog.Names));
@@ -82,6 +83,7 @@ public sealed partial class WorkerService(
         await TryAsync(() => store.WaitForHandoffAsync(WorkerId, TimeSpan.Zero), "stop waiting for handoffs");
         await DrainAsync();
         await TryAsync(() => subscriber.UnsubscribeAsync(keys.WakeChannel), "unsubscribe");
+        await TryAsync(() => subscriber.UnsubscribeAsync(keys.WorkerChannel(WorkerId)), "unsubscribe");
         await TryAsync(() => subscriber.UnsubscribeAsync(keys.CancelChannel), "unsubscribe");
         await TryAsync(() => subscriber.UnsubscribeAsync(keys.StopChannel), "unsubscribe");
         await Task.WhenAll(heartbeat, renewals);
@@ -133,6 +135,31 @@ public sealed partial class WorkerService(
         {
             logger.LogError(ex, "Starting {Job}, handed over by the queue, failed; its lease will expire and the controller will requeue it.", job);
         }
+    }
+
+    /// <summary>
+    /// This worker's own channel: a new single job, submitted while this worker was idle, that the submit already
+    /// started on its behalf (state 2, attempt 1, leased to it), as <c>from:job_id\nto\ncmd\ndata</c>. It runs at once,
+    /// with no round trip before the function.
+    /// </summary>
+    private void OnStarted(RedisValue message)
+    {
+        var parts = ((string?)message ?? "").Split('\n', 4);
+        if (parts.Length != 4)
+        {
+            logger.LogWarning("Ignoring a malformed message on worker {Worker}'s channel.", WorkerId);
+            return;
+        }
+
+        var job = new ClaimedJob(JobRef.Parse(parts[0]), 1, parts[1], parts[2], parts[3]);
+        if (_stopping)
+        {
+            // Shutting down: give it straight back rather than leave it to its lease.
+            _ = TryAsync(() => store.ReleaseAsync([job]), $"give back {job.Job}, started during shutdown");
+            return;
+        }
+
+        _ = LaunchAsync(job, inline: true);
     }
 
     /// <summary>
@@ -224,7 +251,9 @@ public sealed partial class WorkerService(
         }
     }
 
-    private async Task LaunchAsync(ClaimedJob job)
+    /// <param name="inline">Run the job on the calling thread: a pub/sub handler's own thread-pool work item, which
+    /// nothing else waits on. The claim loop passes false, so one job's function never delays the next claim.</param>
+    private async Task LaunchAsync(ClaimedJob job, bool inline = false)
     {
         if (IsRunner(job) && _stops.Count >= _options.MaxRunners)
         {
@@ -235,7 +264,7 @@ public sealed partial class WorkerService(
 
         _running[job.Job] = job;
         Interlocked.Increment(ref _runningCount);
-        _ = RunOneAsync(job);
+        _ = RunOneAsync(job, inline);
     }
 
     /// <summary>Waits for a wake-up; after <see cref="WorkerOptions.IdlePoll"/> without one, claims anyway (a lost pub/sub message must not strand jobs).</summary>
@@ -253,7 +282,7 @@ public sealed partial class WorkerService(
         }
     }
 
-    private async Task RunOneAsync(ClaimedJob job)
+    private async Task RunOneAsync(ClaimedJob job, bool inline)
     {
         using var cancel = new CancellationTokenSource();
         using var stop = new CancellationTokenSource();
@@ -270,7 +299,11 @@ public sealed partial class WorkerService(
 
         try
         {
-            await Task.Yield();
+            if (!inline)
+            {
+                await Task.Yield();
+            }
+
             var recorded = await executor.RunAsync(job, _backoff, stop.Token, _hardStop.Token, cancel.Token);
             if (recorded)
             {

@@ -57,6 +57,45 @@ local function result_of(stored)
   return string.sub(stored, stop + 1, -2)
 end
 
+-- Move one leased job to state 2 (job_start.lua; queue_claim.lua on a single Redis, for each job it claims).
+-- status and wf are the job's status and workflow hash keys, name its 'from'. Returns what job_start.lua returns.
+local function start_job(status, wf, worker, now, prefix, job_id, name)
+  local f = redis.call('HMGET', status, 'st', 'to', 'cmd', 'data', 'at', 'ra', 'kind', 'pred', 'next', 'tmo', 'bo', 'du', 'stop')
+  if not (f[1] == '0' or (f[1] == '1' and f[6])) then
+    return {'skip', f[1] or ''}
+  end
+  if f[7] == 'n' then
+    -- A graph node starts only while its run is running; while paused it is held, and resume enqueues it again.
+    local state = redis.call('HGET', wf, 'state')
+    if state == 'paused' then
+      redis.call('HSET', status, 'held', '1')
+    end
+    if state ~= 'running' then
+      return {'skip', f[1]}
+    end
+  end
+  local at = tonumber(f[5]) + 1
+  redis.call('HSET', status, 'st', '2', 'at', at, 'wk', worker, 'sa', now, 'ut', now)
+  if f[6] then
+    redis.call('HDEL', status, 'ra')
+  end
+
+  local preds = {}
+  if f[7] == 'n' then
+    preds = split(redis.call('HGET', wf, 'in:' .. name))
+  elseif f[8] then
+    preds = {f[8]}
+  end
+  local parts = {}
+  for _, p in ipairs(preds) do
+    local r = result_of(stored_result(prefix, p, job_id, f[7] == 'n'))
+    if r then
+      parts[#parts + 1] = '"' .. p .. '":' .. r
+    end
+  end
+  return {at, f[2], f[3], f[4], '{' .. table.concat(parts, ',') .. '}', f[9] or '', f[10] or '', f[11] or '', f[12] or '', f[13] or ''}
+end
+
 -- ZADD NX the score/member pairs onto the ready queue (NX: an already-queued job keeps its place), and wake idle
 -- workers when the queue goes from empty to non-empty. Returns how many were added.
 local function enqueue_ready(ready, channel, items)
@@ -71,26 +110,37 @@ local function enqueue_ready(ready, channel, items)
   return added
 end
 
--- Enqueue score/member pairs (items, from index 'first'), handing the first to an idle worker if one waits.
--- An idle worker (it runs nothing and found the queue empty) waits in the idle zset, score = until when that wait
--- counts. The first job then goes straight to the freshest one: leased here on its behalf (inflight, now + lease_ms),
--- and announced on the wake channel as 'h\n<worker>\n<member>', so the worker starts it without a claim round trip.
--- The rest go onto the ready queue. Returns how many went onto the ready queue.
+-- Take the freshest idle worker for a job: an idle worker (it runs nothing and found the queue empty) waits in the
+-- idle zset, score = until when that wait counts. The job is leased on its behalf here (inflight, now + lease_ms).
+-- Returns the worker's id, or nil when none waits (or the job is already leased: a re-send of a running job, and the
+-- worker keeps waiting).
+local function take_idle_worker(inflight, idle, lease_ms, member)
+  local waiting = redis.call('ZPOPMAX', idle)
+  if not waiting[1] then
+    return nil
+  end
+  local now = now_ms()
+  if tonumber(waiting[2]) < now then
+    -- The freshest wait has lapsed, so every other one has too.
+    redis.call('DEL', idle)
+    return nil
+  end
+  if redis.call('ZADD', inflight, 'NX', now + tonumber(lease_ms), member) == 1 then
+    return waiting[1]
+  end
+  redis.call('ZADD', idle, waiting[2], waiting[1])
+  return nil
+end
+
+-- Enqueue score/member pairs (items, from index 'first'), handing the first to an idle worker if one waits
+-- (take_idle_worker), announced on the wake channel as 'h\n<worker>\n<member>', so the worker starts it without a
+-- claim round trip. The rest go onto the ready queue. Returns how many went onto the ready queue.
 local function enqueue_or_hand_off(ready, inflight, idle, channel, lease_ms, items, first)
   if items[first] then
-    local waiting = redis.call('ZPOPMAX', idle)
-    if waiting[1] then
-      local now = now_ms()
-      if tonumber(waiting[2]) < now then
-        -- The freshest wait has lapsed, so every other one has too.
-        redis.call('DEL', idle)
-      elseif redis.call('ZADD', inflight, 'NX', now + tonumber(lease_ms), items[first + 1]) == 1 then
-        redis.call('PUBLISH', channel, 'h\n' .. waiting[1] .. '\n' .. items[first + 1])
-        first = first + 2
-      else
-        -- Already leased (a re-send of a running job): nothing to hand over, and the worker keeps waiting.
-        redis.call('ZADD', idle, waiting[2], waiting[1])
-      end
+    local worker = take_idle_worker(inflight, idle, lease_ms, items[first + 1])
+    if worker then
+      redis.call('PUBLISH', channel, 'h\n' .. worker .. '\n' .. items[first + 1])
+      first = first + 2
     end
   end
   local rest = {}

@@ -7,7 +7,10 @@
 --       start in KEYS (ready, inflight, idle), the wake channel, the lease ms, the queue score and the member
 --       (from:job_id): a new job in state 0 is then enqueued here, as queue_enqueue.lua would, saving the second round
 --       trip. (An existing job in state 0, whose enqueue may have been lost, is healed by the caller with its own priority.)
--- Returns {'new', st, error (when the chain already failed upstream)} | {'conflict', <fields>} | {'existing', <fields>},
+--       A new single job (not a workflow step) that goes to an idle worker is started here: state 2, attempt 1, leased
+--       to that worker, and published on the worker's own channel (wake channel .. ':' .. worker) as
+--       '<member>\n<to>\n<cmd>\n<data>', so the worker runs it without a job_start round trip.
+-- Returns {'new', st, error (when the chain already failed upstream), worker (when an idle worker took it)} | {'conflict', <fields>} | {'existing', <fields>},
 -- fields = st, to, cmd, data, pri, ct, ut, at, err, wk, result, retry_at, errors (JSON array of every attempt's error),
 -- progress (a runner's latest intermediate result)
 -- Where the queue keys start in KEYS, when the caller gave them (see ARGV above); the tombstone, when given, is
@@ -15,9 +18,20 @@
 local q = tonumber(ARGV[11])
 local tombstone = (q == nil or q > 3) and KEYS[3] or nil
 
--- Enqueues the job in the same script when the caller gave the queue keys.
+-- With the queue keys: a new single job goes to an idle worker, if one waits, already started (see ARGV above).
+local function started_by_idle_worker()
+  if q and ARGV[7] ~= '1' then
+    return take_idle_worker(KEYS[q + 1], KEYS[q + 2], ARGV[13], ARGV[15])
+  end
+  return nil
+end
+
+-- Enqueues the job in the same script when the caller gave the queue keys: a single job that no idle worker took
+-- goes onto the ready queue; a workflow step may still go to an idle worker, as a handoff it starts itself.
 local function enqueue_here()
-  if q then
+  if q and ARGV[7] ~= '1' then
+    enqueue_ready(KEYS[q], ARGV[12], {ARGV[14], ARGV[15]})
+  elseif q then
     enqueue_or_hand_off(KEYS[q], KEYS[q + 1], KEYS[q + 2], ARGV[12], ARGV[13], {ARGV[14], ARGV[15]}, 1)
   end
 end
@@ -39,8 +53,13 @@ if not f[1] then
       st = '1'
     end
   end
-  local fields = {'st', st, 'to', ARGV[1], 'cmd', ARGV[2], 'data', ARGV[3], 'pri', ARGV[4],
-    'ct', ARGV[5], 'ut', ARGV[5], 'at', '0', 'ma', ARGV[8]}
+  local worker = st == '0' and started_by_idle_worker() or nil
+  local fields = {'st', worker and '2' or st, 'to', ARGV[1], 'cmd', ARGV[2], 'data', ARGV[3], 'pri', ARGV[4],
+    'ct', ARGV[5], 'ut', ARGV[5], 'at', worker and '1' or '0', 'ma', ARGV[8]}
+  if worker then
+    table.insert(fields, 'wk'); table.insert(fields, worker)
+    table.insert(fields, 'sa'); table.insert(fields, ARGV[5])
+  end
   if ARGV[6] == '1' then table.insert(fields, 'w'); table.insert(fields, '1') end
   if pred then table.insert(fields, 'pred'); table.insert(fields, pred) end
   if err then
@@ -55,6 +74,10 @@ if not f[1] then
       redis.call('HSET', KEYS[2], 'failed:' .. ARGV[1], err)
       keep_for(KEYS[2], ARGV[9])
     end
+  end
+  if worker then
+    redis.call('PUBLISH', ARGV[12] .. ':' .. worker, ARGV[15] .. '\n' .. ARGV[1] .. '\n' .. ARGV[2] .. '\n' .. ARGV[3])
+    return {'new', '2', false, worker}
   end
   if st == '0' then
     enqueue_here()

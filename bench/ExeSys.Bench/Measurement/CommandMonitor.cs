@@ -47,6 +47,15 @@ internal sealed class CommandMonitor : IAsyncDisposable
     /// <summary>Scripts whose calls go to <see cref="ScriptCalls"/>; set before the pass starts.</summary>
     public IReadOnlySet<string> RecordScripts { get; set; } = new HashSet<string>(StringComparer.Ordinal);
 
+    /// <summary>
+    /// Also record, under the name <see cref="StartCall"/>, each job's move to state 2: a script's
+    /// <c>HSET &lt;status key&gt; st 2</c>, whichever script ran it (job_start, a claim that starts what it takes, or a
+    /// submit that hands its job to an idle worker).
+    /// </summary>
+    public bool RecordStarts { get; set; }
+
+    public const string StartCall = "start";
+
     /// <summary>Commands run inside Lua, by the role of the client whose script ran them, then by that script.</summary>
     public Dictionary<string, Dictionary<string, long>> LuaCommands { get; } = new(StringComparer.Ordinal);
 
@@ -137,6 +146,11 @@ internal sealed class CommandMonitor : IAsyncDisposable
             if (address == "lua")
             {
                 Increment(LuaCommands, lastRole, lastCommand);
+                if (RecordStarts && JobStart(line, open, close) is { } start)
+                {
+                    ScriptCalls.Add((start.UnixMicros, StartCall, start.FirstKey));
+                }
+
                 continue;
             }
 
@@ -160,13 +174,37 @@ internal sealed class CommandMonitor : IAsyncDisposable
         }
     }
 
+    /// <summary>From <c>+1700000000.123456 [0 lua] "HSET" "key" "st" "2" ...</c>: the time and the key, else null.</summary>
+    private static (long UnixMicros, string FirstKey)? JobStart(string line, int open, int close)
+    {
+        var command = line.AsSpan(close + 2);
+        if (!command.StartsWith("\"hset\" \"", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        var keyEnd = line.IndexOf('"', close + 10);
+        return keyEnd > 0 && line.AsSpan(keyEnd).StartsWith("\" \"st\" \"2\"", StringComparison.Ordinal) &&
+               Time(line, open) is { } micros
+            ? (micros, line[(close + 10)..keyEnd])
+            : null;
+    }
+
+    /// <summary>The time at the start of a MONITOR line (<c>+1700000000.123456</c>), in µs since the Unix epoch.</summary>
+    private static long? Time(string line, int open)
+    {
+        var dot = line.IndexOf('.', StringComparison.Ordinal);
+        return line[0] == '+' && dot > 0 && dot < open &&
+               long.TryParse(line.AsSpan(1, dot - 1), NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) &&
+               long.TryParse(line.AsSpan(dot + 1, open - dot - 1), NumberStyles.None, CultureInfo.InvariantCulture, out var micros)
+            ? (seconds * 1_000_000) + micros
+            : null;
+    }
+
     /// <summary>From <c>+1700000000.123456 [0 addr] "evalsha" "sha" "3" "key1" ...</c>: the time and key1 (keys hold no quotes or spaces).</summary>
     private static (long UnixMicros, string FirstKey)? ScriptCall(string line, int open, int afterSha)
     {
-        var dot = line.IndexOf('.', StringComparison.Ordinal);
-        if (line[0] != '+' || dot < 0 || dot > open ||
-            !long.TryParse(line.AsSpan(1, dot - 1), NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) ||
-            !long.TryParse(line.AsSpan(dot + 1, open - dot - 1), NumberStyles.None, CultureInfo.InvariantCulture, out var micros))
+        if (Time(line, open) is not { } micros)
         {
             return null;
         }
@@ -175,7 +213,7 @@ internal sealed class CommandMonitor : IAsyncDisposable
         var numkeysEnd = line.IndexOf('"', line.IndexOf('"', afterSha) + 1);
         var keyStart = numkeysEnd < 0 ? -1 : line.IndexOf('"', numkeysEnd + 1);
         var keyEnd = keyStart < 0 ? -1 : line.IndexOf('"', keyStart + 1);
-        return keyEnd < 0 ? null : ((seconds * 1_000_000) + micros, line[(keyStart + 1)..keyEnd]);
+        return keyEnd < 0 ? null : (micros, line[(keyStart + 1)..keyEnd]);
     }
 
     private static void Increment(Dictionary<string, Dictionary<string, long>> counts, string role, string command)

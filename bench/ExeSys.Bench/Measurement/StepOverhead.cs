@@ -47,8 +47,8 @@ internal static class StepOverhead
     }
 
     /// <summary>
-    /// The same gaps to the microsecond, from a MONITOR pass: when Redis ran each node's <c>job_start</c> minus when
-    /// it ran the <c>job_finish</c> of its last predecessor. Both are Redis's own clock, so the gap covers finish →
+    /// The same gaps to the microsecond, from a MONITOR pass: when Redis moved each node to state 2 (inside
+    /// <c>job_start</c> or the claim that took it) minus when it ran the <c>job_finish</c> of its last predecessor. Both are Redis's own clock, so the gap covers finish →
     /// ack and wake-up → claim → start, as the stored times do, without their 1 ms steps.
     /// </summary>
     public static List<double> FromScriptCalls(RedisKeys keys, WorkflowGraph graph, IReadOnlyList<string> jobIds, IReadOnlyList<(long UnixMicros, string Script, string FirstKey)> calls)

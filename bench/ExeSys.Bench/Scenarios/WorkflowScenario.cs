@@ -106,14 +106,15 @@ internal sealed class WorkflowScenario(string name, string description, Workflow
 
     /// <summary>
     /// Runs one at a time under MONITOR: round trips per node, and the gap between steps once more, to the
-    /// microsecond, from the times at which Redis ran each node's job_finish and job_start scripts.
+    /// microsecond, from the times at which Redis ran each node's job_finish script and moved the node to state 2.
     /// </summary>
     public async Task<Figures?> CountRoundTripsAsync(BenchContext context, CancellationToken cancellationToken)
     {
         var prefix = context.JobIdPrefix(name, 0, "roundtrips");
         var runs = Math.Max(1, context.Options.AccountingJobs / graph.Nodes);
         await using var monitor = await context.StartMonitorAsync();
-        monitor.RecordScripts = new HashSet<string>(StringComparer.Ordinal) { "job_finish", "job_start" };
+        monitor.RecordScripts = new HashSet<string>(StringComparer.Ordinal) { "job_finish" };
+        monitor.RecordStarts = true;
         var run = await RunAsync(context, prefix, runs, 1, cancellationToken);
         await monitor.StopAsync();
 
