@@ -19,7 +19,8 @@ public static class SysCmdApi
             .WithName("SysCmd")
             .WithSummary("Submit a command, or read it back by re-sending it")
             .WithDescription("""
-                A new from/job_id is written in state 0 and queued: 202 with its state and the URL to poll.
+                A new from/job_id is written in state 0 and queued, or, when a worker is idle, started for it at once
+                (state 2, attempt 1): 202 with its state and the URL to poll.
                 Re-sending the same command never starts it again: it returns the job's state, and once the job has
                 finished, "resp":"data_available" with the EOJ in "data" (200), or state 4 with "error" (200).
                 Add ?wait=5s to wait for the result in the same call. The same job_id with a different cmd, to or data is 409.

@@ -13,7 +13,11 @@ public enum StopOutcome
 
 public interface IJobStore
 {
-    /// <summary>Writes a new job (state 0, or 1 for a workflow step whose predecessor has not finished) and enqueues it, or returns the existing job unchanged.</summary>
+    /// <summary>
+    /// Writes a new job (state 0, or 1 for a workflow step whose predecessor has not finished) and enqueues it, or
+    /// returns the existing job unchanged. On a single Redis, a new single job that finds a worker waiting idle is
+    /// started for that worker at once (state 2, attempt 1) and sent on its own channel (<see cref="Redis.RedisKeys.WorkerChannel"/>).
+    /// </summary>
     /// <param name="watch">Ask for a completion notification (long-poll).</param>
     Task<SubmitOutcome> SubmitAsync(JobCommand command, bool watch);
 

@@ -292,7 +292,7 @@ internal static class BenchApp
         $"p50..max: submit→result of one job at a time at {options.Rate:0} jobs/s (latency rows only; throughput rows keep load_latency_* in the JSON).",
         "Redis cmds/job: INFO commandstats calls (commands inside Lua included, the bench's INFO excluded) / jobs; round trips/job: client-sent commands per job, counted in a separate untimed MONITOR pass.",
         "Redis B/job: INFO used_memory delta / jobs, finished jobs retained; retained +N row: per copied finished job.",
-        "Workflow rows: a node is a job, so per-job costs are per node. step (stored): from the node start/end times of GET /workflows, whole ms of the worker's clock, so each gap is off by < 1 ms (the mean is not); step (MONITOR): Redis's µs clock at job_finish and job_start, one run at a time in the untimed MONITOR pass, which slows Redis a little.",
+        "Workflow rows: a node is a job, so per-job costs are per node. step (stored): from the node start/end times of GET /workflows, whole ms of the worker's clock, so each gap is off by < 1 ms (the mean is not); step (MONITOR): Redis's µs clock at job_finish and at the node's move to state 2, one run at a time in the untimed MONITOR pass, which slows Redis a little.",
     ];
 
     private static string GitCommit(string repo)
