@@ -177,16 +177,17 @@ internal sealed class CommandMonitor : IAsyncDisposable
     /// <summary>From <c>+1700000000.123456 [0 lua] "HSET" "key" "st" "2" ...</c>: the time and the key, else null.</summary>
     private static (long UnixMicros, string FirstKey)? JobStart(string line, int open, int close)
     {
-        var command = line.AsSpan(close + 2);
-        if (!command.StartsWith("\"hset\" \"", StringComparison.OrdinalIgnoreCase))
+        const string hset = "\"hset\" \"";
+        var keyStart = close + 2 + hset.Length;
+        if (!line.AsSpan(close + 2).StartsWith(hset, StringComparison.OrdinalIgnoreCase))
         {
             return null;
         }
 
-        var keyEnd = line.IndexOf('"', close + 10);
+        var keyEnd = line.IndexOf('"', keyStart);
         return keyEnd > 0 && line.AsSpan(keyEnd).StartsWith("\" \"st\" \"2\"", StringComparison.Ordinal) &&
                Time(line, open) is { } micros
-            ? (micros, line[(close + 10)..keyEnd])
+            ? (micros, line[keyStart..keyEnd])
             : null;
     }
 
