@@ -27,13 +27,20 @@ public static class OpenApiExtensions
         return services;
     }
 
+    /// <summary>
+    /// The document and the UI, under /swagger only: every other request (every job) skips both middlewares, and the
+    /// UI's static-file lookup with them.
+    /// </summary>
     public static WebApplication UseExeSysSwagger(this WebApplication app)
     {
-        app.UseSwagger();
-        app.UseSwaggerUI(ui =>
+        app.UseWhen(http => http.Request.Path.StartsWithSegments("/swagger", StringComparison.OrdinalIgnoreCase), swagger =>
         {
-            ui.SwaggerEndpoint("/swagger/v1/swagger.json", "ExeSys v1");
-            ui.DocumentTitle = "ExeSys API";
+            swagger.UseSwagger();
+            swagger.UseSwaggerUI(ui =>
+            {
+                ui.SwaggerEndpoint("/swagger/v1/swagger.json", "ExeSys v1");
+                ui.DocumentTitle = "ExeSys API";
+            });
         });
         return app;
     }

@@ -132,7 +132,7 @@ internal static class BenchApp
             startedUtc.ToString("O", CultureInfo.InvariantCulture),
             string.Join(' ', args),
             Settings(options, target),
-            new MachineInfo(Environment.ProcessorCount, RuntimeInformation.OSDescription, RuntimeInformation.FrameworkDescription, target.RedisVersion, ProcessCpu.TicksPerSecond),
+            new MachineInfo(Environment.ProcessorCount, RuntimeInformation.OSDescription, RuntimeInformation.FrameworkDescription, target.RedisVersion, ProcessCpu.TicksPerSecond, KernelMemoryMonitor.DescribeDamon()),
             background,
             warmup,
             [.. scenarios.Select(s => new ScenarioReport(

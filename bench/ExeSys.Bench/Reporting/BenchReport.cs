@@ -50,7 +50,8 @@ internal sealed record WarmupReport(double Seconds, int Jobs, int Failed, int Ba
 
 internal sealed record ProcessInfo(string Role, string Label, int Pid);
 
-internal sealed record MachineInfo(int Cores, string Os, string Dotnet, string RedisVersion, int ClockTicksPerS);
+/// <param name="Damon">Each running DAMON monitor (<see cref="Measurement.KernelMemoryMonitor"/>); empty when none.</param>
+internal sealed record MachineInfo(int Cores, string Os, string Dotnet, string RedisVersion, int ClockTicksPerS, IReadOnlyList<string> Damon);
 
 /// <param name="Status">ok, failed: why, or not available (why).</param>
 internal sealed record ScenarioReport(string Name, string Description, string Status, IReadOnlyList<RowReport> Rows);

@@ -78,6 +78,12 @@ internal static class ResultTable
                 $"WARNING: processes outside this benchmark used up to {busiest:F2} cores during measurements (column other); the figures understate ExeSys on a quiet machine. Re-run when the machine is idle (--wait-quiet helps).");
         }
 
+        if (report.Machine.Damon.Count > 0)
+        {
+            s.AppendLine(CultureInfo.InvariantCulture,
+                $"This machine runs DAMON ({string.Join("; ", report.Machine.Damon)}). Its access sampling reaches Redis's pages in proportion to Redis's size; on the VM in the README it raised the retained row's p99 by 1-3 ms, and not with DAMON off (bench/README.md, \"Retained jobs\").");
+        }
+
         foreach (var note in report.Notes)
         {
             s.AppendLine(note);
