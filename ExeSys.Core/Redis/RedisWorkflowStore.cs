@@ -121,9 +121,16 @@ public sealed class RedisWorkflowStore(IConnectionMultiplexer redis, RedisKeys k
     /// <param name="label">How the action is recorded in the run's operator log for the history: the action, or cancel_all.</param>
     private async Task<WorkflowControlOutcome> ControlCoreAsync(JobRef run, WorkflowAction action, string label)
     {
-        RedisKey[] controlKeys = queue.Archives
-            ? [keys.Status(run), keys.Workflow(run.JobId), keys.WorkflowLog(run.JobId)]
-            : [keys.Status(run), keys.Workflow(run.JobId)];
+        // A cancelled run ends here, not in a worker's finish, so nothing else puts it on the archive backlog. On a
+        // single Redis the script does, in the step that ends it; a cluster's second call below leaves a window in
+        // which a dead API leaves the run unarchived, with its keys kept.
+        var backlogInScript = queue.Archives && queue.CombinesSlots;
+        RedisKey[] controlKeys = (queue.Archives, backlogInScript) switch
+        {
+            (true, true) => [keys.Status(run), keys.Workflow(run.JobId), keys.WorkflowLog(run.JobId), keys.ArchiveBacklog],
+            (true, false) => [keys.Status(run), keys.Workflow(run.JobId), keys.WorkflowLog(run.JobId)],
+            _ => [keys.Status(run), keys.Workflow(run.JobId)],
+        };
         var reply = (RedisResult[])(await Db.EvaluateAsync(LuaScripts.WorkflowControl, controlKeys,
             [action.ToString().ToLowerInvariant(), keys.Prefix, run.JobId, queue.NowMs, queue.ScriptRetentionMs,
              keys.DoneChannelName, "cancelled", label]))!;
@@ -142,9 +149,8 @@ public sealed class RedisWorkflowStore(IConnectionMultiplexer redis, RedisKeys k
         }
         else if (action == WorkflowAction.Cancel)
         {
-            if (queue.Archives)
+            if (queue.Archives && !backlogInScript)
             {
-                // The run ended here, not in a worker's finish, so nothing else puts it on the archive backlog.
                 await backlog.AddAsync([run]);
             }
 

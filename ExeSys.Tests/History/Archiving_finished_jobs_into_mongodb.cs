@@ -283,6 +283,42 @@ public sealed class Archiving_finished_jobs_into_mongodb
         }
     }
 
+    [Test, Order(5)]
+    public async Task Should_archive_a_cancelled_run_and_let_its_keys_leave_redis()
+    {
+        var from = "cnl" + Guid.NewGuid().ToString("N")[..8];
+        var run = new JobRef(from, "cancelled-run");
+        // wait_delay defers itself without a worker: once it waits, no node of the run is running, so no worker's
+        // finish will ever put the run on the archive backlog.
+        var submitted = await PostAsync("/workflows", RunBody.Graph(from, run.JobId, """
+            {
+              "pause": {"cmd": "wait_delay", "data": 600000, "next": ["after"]},
+              "after": {"cmd": "echo", "next": ["end_job"]}
+            }
+            """));
+        Assert.That(submitted.Code, Is.EqualTo(202), submitted.Text);
+        await Eventually.WaitForAsync(() => SysCmdHttp.GetAsync(_deployment.Client, $"/workflows/{from}/{run.JobId}"),
+            g => g.Code == 200 && g.Get("nodes")[0].GetProperty("state").GetInt32() == 1, Long, "wait_delay to defer itself");
+
+        // The run ends in the control script, so the same script puts it on the backlog.
+        var cancelled = await PostAsync($"/workflows/{from}/{run.JobId}/cancel", "{}");
+        Assert.That((cancelled.Code, cancelled.Field("phase")), Is.EqualTo((200, "cancelled")), cancelled.Text);
+
+        var archived = await Eventually.WaitForAsync(() => SysCmdHttp.GetAsync(_deployment.Client, $"/history/jobs/{from}/{run.JobId}"),
+            h => h.Code == 200 && h.Field("phase") == "cancelled", Long, "the cancelled run in the history");
+        var db = TestRedis.Connection.GetDatabase();
+        StackExchange.Redis.RedisKey[] keys = [_deployment.Keys.Status(run), _deployment.Keys.Workflow(run.JobId),
+            _deployment.Keys.Status(new JobRef("pause", run.JobId)), _deployment.Keys.Status(new JobRef("after", run.JobId))];
+        await Eventually.WaitForAsync(async () => (await Task.WhenAll(keys.Select(k => db.KeyExistsAsync(k)))).Count(e => e), n => n == 0, Long,
+            "the cancelled run's keys to leave Redis after the hot retention");
+        var again = await SysCmdHttp.GetAsync(_deployment.Client, $"/jobs/{from}/{run.JobId}");
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(archived.Field("kind"), Is.EqualTo("run"), archived.Text);
+            Assert.That((again.Code, again.State, again.Field("error")), Is.EqualTo((200, 4, "cancelled")), "read back from the history: " + again.Text);
+        }
+    }
+
     private static string Events(JsonElement job) =>
         string.Join(',', job.GetProperty("timeline").EnumerateArray().Select(e => e.GetProperty("event").GetString()));
 

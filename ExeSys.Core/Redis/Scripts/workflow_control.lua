@@ -1,5 +1,7 @@
 -- Operator control of a graph run. One job slot: KEYS[1] run status, KEYS[2] workflow hash, KEYS[3] (only with
--- MongoDB history on) the run's operator log, to which an applied action is appended as 'label|now_ms'.
+-- MongoDB history on) the run's operator log, to which an applied action is appended as 'label|now_ms', and
+-- KEYS[4] (only with history on, and only on a single Redis: it is in the queue's slot) the archive backlog, which a
+-- cancel puts the run on in the same step that ends it. On a cluster the caller adds it after this script.
 -- ARGV: action ('pause' | 'resume' | 'cancel'), prefix, job_id, now_ms, retention_ms, done channel, reason, label
 -- Returns {'missing'} | {'ended', state} | {'ok', state, node, priority, ...} to enqueue on resume; cancel lists running nodes
 -- after the marker 'running', so their workers can be told to stop.
@@ -51,6 +53,9 @@ for _, n in ipairs(nodes) do
   keep_for(key, ret)
 end
 local owner = redis.call('HGET', KEYS[2], 'owner')
+if KEYS[4] then
+  redis.call('ZADD', KEYS[4], 'NX', now, owner .. ':' .. job_id)
+end
 if redis.call('HGET', KEYS[1], 'w') then
   redis.call('PUBLISH', ARGV[6], owner .. ':' .. job_id)
 end
