@@ -128,6 +128,11 @@ public sealed class Archiving_finished_jobs_into_mongodb
 
         var bad = await SysCmdHttp.GetAsync(_deployment.Client, "/history/jobs?cursor=nonsense!");
         Assert.That(bad.Code, Is.EqualTo(400), bad.Text);
+
+        // HistoryTtl: MongoDB's TTL monitor removes a document at its "expires" time (none with HistoryTtl 0).
+        var indexes = await (await Jobs.Indexes.ListAsync()).ToListAsync();
+        var ttl = indexes.Where(i => i["name"] == "expires_ttl").Select(i => (i["key"].AsBsonDocument.Names.Single(), i["expireAfterSeconds"].ToInt64()));
+        Assert.That(ttl, Is.EqualTo(new[] { ("expires", 0L) }), indexes.ToJson());
     }
 
     [Test, Order(2)]
@@ -316,6 +321,39 @@ public sealed class Archiving_finished_jobs_into_mongodb
         {
             Assert.That(archived.Field("kind"), Is.EqualTo("run"), archived.Text);
             Assert.That((again.Code, again.State, again.Field("error")), Is.EqualTo((200, 4, "cancelled")), "read back from the history: " + again.Text);
+        }
+    }
+
+    [Test, Order(6)]
+    public async Task Should_answer_410_for_a_job_and_a_run_whose_history_has_expired_and_start_neither_again()
+    {
+        var from = "gone" + Guid.NewGuid().ToString("N")[..8];
+        var job = new JobRef(from, "job-1");
+        var run = new JobRef(from, "run-1");
+        var command = SysCmdHttp.Command(from, job.JobId, "echo", "7");
+        var graph = RunBody.Graph(from, run.JobId, Running_a_diamond.Diamond, dataJson: "1");
+        var first = await SysCmdHttp.PostAsync(_deployment.Client, command, "?wait=10s");
+        var firstRun = await PostAsync("/workflows?wait=10s", graph);
+        Assert.That((first.Resp, firstRun.Resp), Is.EqualTo(("data_available", "data_available")), first.Text + firstRun.Text);
+
+        var db = TestRedis.Connection.GetDatabase();
+        StackExchange.Redis.RedisKey[] keys = [_deployment.Keys.Status(job), _deployment.Keys.Status(run), _deployment.Keys.Workflow(run.JobId)];
+        await Eventually.WaitForAsync(() => Jobs.CountDocumentsAsync(Builders<BsonDocument>.Filter.Eq("from", from)), n => n == 2, Long, "the job and the run archived");
+        await Eventually.WaitForAsync(async () => (await Task.WhenAll(keys.Select(k => db.KeyExistsAsync(k)))).Count(e => e), n => n == 0, Long,
+            "their keys to leave Redis");
+
+        // The documents would expire through the expires_ttl index (the first test checks it); CongoDB runs no TTL
+        // monitor, so delete them as it would. The tombstones in Redis still say both were archived.
+        await Jobs.DeleteManyAsync(Builders<BsonDocument>.Filter.Eq("from", from));
+
+        var again = await SysCmdHttp.PostAsync(_deployment.Client, command, "?wait=5s");
+        var againRun = await PostAsync("/workflows?wait=5s", graph);
+        var keysAfter = (await Task.WhenAll(keys.Select(k => db.KeyExistsAsync(k)))).Count(e => e);
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That((again.Code, again.MediaType, again.Field("title")), Is.EqualTo((410, "application/problem+json", "Job history expired")), again.Text);
+            Assert.That((againRun.Code, againRun.Field("title")), Is.EqualTo((410, "Job history expired")), againRun.Text);
+            Assert.That(keysAfter, Is.Zero, "neither the job nor the run started again");
         }
     }
 
