@@ -125,13 +125,18 @@ public sealed class RedisWorkflowStore(IConnectionMultiplexer redis, RedisKeys k
         // single Redis the script does, in the step that ends it; a cluster's second call below leaves a window in
         // which a dead API leaves the run unarchived, with its keys kept.
         var backlogInScript = queue.Archives && queue.CombinesSlots;
-        RedisKey[] controlKeys = (queue.Archives, backlogInScript) switch
+        var controlKeys = new List<RedisKey> { keys.Status(run), keys.Workflow(run.JobId) };
+        if (queue.Archives)
         {
-            (true, true) => [keys.Status(run), keys.Workflow(run.JobId), keys.WorkflowLog(run.JobId), keys.ArchiveBacklog],
-            (true, false) => [keys.Status(run), keys.Workflow(run.JobId), keys.WorkflowLog(run.JobId)],
-            _ => [keys.Status(run), keys.Workflow(run.JobId)],
-        };
-        var reply = (RedisResult[])(await Db.EvaluateAsync(LuaScripts.WorkflowControl, controlKeys,
+            controlKeys.Add(keys.WorkflowLog(run.JobId));
+        }
+
+        if (backlogInScript)
+        {
+            controlKeys.Add(keys.ArchiveBacklog);
+        }
+
+        var reply = (RedisResult[])(await Db.EvaluateAsync(LuaScripts.WorkflowControl, [.. controlKeys],
             [action.ToString().ToLowerInvariant(), keys.Prefix, run.JobId, queue.NowMs, queue.ScriptRetentionMs,
              keys.DoneChannelName, "cancelled", label]))!;
         switch ((string)reply[0]!)

@@ -232,7 +232,7 @@ public sealed class Archiving_finished_jobs_into_mongodb
             .ToList();
         var db = TestRedis.Connection.GetDatabase();
         await Eventually.WaitForAsync(() => Jobs.CountDocumentsAsync(Builders<BsonDocument>.Filter.Eq("from", from)), n => n == 2, Long, "both runs archived");
-        await Eventually.WaitForAsync(async () => (await Task.WhenAll(nodeKeys.Select(k => db.KeyExistsAsync(k)))).Count(e => e), n => n == 0, Long, "the runs' Redis keys to expire");
+        await Eventually.WaitForAsync(() => CountExistingAsync(nodeKeys), n => n == 0, Long, "the runs' Redis keys to expire");
         Assert.That(await Task.WhenAll(runs.Select(r => db.KeyExistsAsync(_deployment.Keys.Tombstone(r)))), Has.All.True, "only the tombstones are left");
         var archivedBefore = await Jobs.Find(Builders<BsonDocument>.Filter.Eq("from", from)).SortBy(d => d["ref"]).ToListAsync();
 
@@ -311,10 +311,9 @@ public sealed class Archiving_finished_jobs_into_mongodb
 
         var archived = await Eventually.WaitForAsync(() => SysCmdHttp.GetAsync(_deployment.Client, $"/history/jobs/{from}/{run.JobId}"),
             h => h.Code == 200 && h.Field("phase") == "cancelled", Long, "the cancelled run in the history");
-        var db = TestRedis.Connection.GetDatabase();
         StackExchange.Redis.RedisKey[] keys = [_deployment.Keys.Status(run), _deployment.Keys.Workflow(run.JobId),
             _deployment.Keys.Status(new JobRef("pause", run.JobId)), _deployment.Keys.Status(new JobRef("after", run.JobId))];
-        await Eventually.WaitForAsync(async () => (await Task.WhenAll(keys.Select(k => db.KeyExistsAsync(k)))).Count(e => e), n => n == 0, Long,
+        await Eventually.WaitForAsync(() => CountExistingAsync(keys), n => n == 0, Long,
             "the cancelled run's keys to leave Redis after the hot retention");
         var again = await SysCmdHttp.GetAsync(_deployment.Client, $"/jobs/{from}/{run.JobId}");
         using (Assert.EnterMultipleScope())
@@ -336,10 +335,9 @@ public sealed class Archiving_finished_jobs_into_mongodb
         var firstRun = await PostAsync("/workflows?wait=10s", graph);
         Assert.That((first.Resp, firstRun.Resp), Is.EqualTo(("data_available", "data_available")), first.Text + firstRun.Text);
 
-        var db = TestRedis.Connection.GetDatabase();
         StackExchange.Redis.RedisKey[] keys = [_deployment.Keys.Status(job), _deployment.Keys.Status(run), _deployment.Keys.Workflow(run.JobId)];
         await Eventually.WaitForAsync(() => Jobs.CountDocumentsAsync(Builders<BsonDocument>.Filter.Eq("from", from)), n => n == 2, Long, "the job and the run archived");
-        await Eventually.WaitForAsync(async () => (await Task.WhenAll(keys.Select(k => db.KeyExistsAsync(k)))).Count(e => e), n => n == 0, Long,
+        await Eventually.WaitForAsync(() => CountExistingAsync(keys), n => n == 0, Long,
             "their keys to leave Redis");
 
         // The documents would expire through the expires_ttl index (the first test checks it); CongoDB runs no TTL
@@ -348,7 +346,7 @@ public sealed class Archiving_finished_jobs_into_mongodb
 
         var again = await SysCmdHttp.PostAsync(_deployment.Client, command, "?wait=5s");
         var againRun = await PostAsync("/workflows?wait=5s", graph);
-        var keysAfter = (await Task.WhenAll(keys.Select(k => db.KeyExistsAsync(k)))).Count(e => e);
+        var keysAfter = await CountExistingAsync(keys);
         using (Assert.EnterMultipleScope())
         {
             Assert.That((again.Code, again.MediaType, again.Field("title")), Is.EqualTo((410, "application/problem+json", "Job history expired")), again.Text);
@@ -362,10 +360,13 @@ public sealed class Archiving_finished_jobs_into_mongodb
 
     private async Task<long> BacklogAsync() => await TestRedis.Connection.GetDatabase().SortedSetLengthAsync(_deployment.Keys.ArchiveBacklog);
 
-    private async Task<int> CountStatusKeysAsync(string from, int jobs)
+    private Task<int> CountStatusKeysAsync(string from, int jobs) =>
+        CountExistingAsync(Enumerable.Range(0, jobs).Select(i => _deployment.Keys.Status(new JobRef(from, $"job-{i}"))));
+
+    private static async Task<int> CountExistingAsync(IEnumerable<StackExchange.Redis.RedisKey> keys)
     {
         var db = TestRedis.Connection.GetDatabase();
-        var exists = await Task.WhenAll(Enumerable.Range(0, jobs).Select(i => db.KeyExistsAsync(_deployment.Keys.Status(new JobRef(from, $"job-{i}")))));
+        var exists = await Task.WhenAll(keys.Select(k => db.KeyExistsAsync(k)));
         return exists.Count(e => e);
     }
 
