@@ -28,7 +28,7 @@ public sealed record ModuleInfo(
 /// no registry read. A command missing from the cache triggers one early refresh, so a function on a worker that
 /// just started is found at once.
 /// </summary>
-public sealed class FunctionDirectory(ProcessRegistry registry, IOptions<ApiOptions> options, TimeProvider time) : IDisposable
+public sealed class FunctionDirectory(IProcessRegistry registry, IOptions<ApiOptions> options, TimeProvider time) : IDisposable
 {
     private static readonly TimeSpan MinRefreshGap = TimeSpan.FromMilliseconds(200);
     private readonly SemaphoreSlim _refreshGate = new(1, 1);

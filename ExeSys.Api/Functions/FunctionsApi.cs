@@ -1,3 +1,5 @@
+using ExeSys.Core.Registry;
+
 namespace ExeSys.Api.Functions;
 
 public static class FunctionsApi
@@ -20,7 +22,7 @@ public static class FunctionsApi
         return app;
     }
 
-    private static async Task<Ok<IReadOnlyList<RunnerInfo>>> ListRunnersAsync(ExeSys.Core.Registry.ProcessRegistry registry)
+    private static async Task<Ok<IReadOnlyList<RunnerInfo>>> ListRunnersAsync(IProcessRegistry registry)
     {
         var workers = await registry.GetLiveAsync(ExeSys.Core.Registry.ProcessRole.Worker);
         return TypedResults.Ok<IReadOnlyList<RunnerInfo>>([.. workers

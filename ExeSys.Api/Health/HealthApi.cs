@@ -1,9 +1,9 @@
-using System.Diagnostics;
 using System.Text.Json.Serialization;
 using ExeSys.Core.History;
-using ExeSys.Core.Redis;
 using ExeSys.Core.Registry;
-using StackExchange.Redis;
+using ExeSys.Core.Resilience;
+using ExeSys.Core.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace ExeSys.Api.Health;
 
@@ -38,13 +38,17 @@ public static class HealthApi
         return app;
     }
 
-    private static async Task<IResult> ReadyAsync(IConnectionMultiplexer redis, ProcessRegistry registry, IJobHistory history, RedisArchiveBacklog backlog)
+    private static async Task<IResult> ReadyAsync(IStoreHealth store, IProcessRegistry registry, IJobHistory history, IArchiveSource backlog)
     {
+        var check = await store.CheckAsync();
+        if (!check.Reachable)
+        {
+            return Unhealthy(check.Detail);
+        }
+
         try
         {
-            var started = Stopwatch.GetTimestamp();
-            await redis.GetDatabase().PingAsync();
-            var latency = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            var latency = check.LatencyMs ?? 0;
             var workers = await registry.GetLiveAsync(ProcessRole.Worker);
             var controllers = await registry.GetLiveAsync(ProcessRole.Controller);
             string mongo = "off";
@@ -57,9 +61,12 @@ public static class HealthApi
 
             return TypedResults.Ok(new ReadinessReport("healthy", "ok", Math.Round(latency, 3), workers.Count, controllers.Count, mongo, waiting));
         }
-        catch (RedisException ex)
+        catch (Exception ex) when (RedisFaults.IsRedisFailure(ex))
         {
-            return TypedResults.Json(new ReadinessReport("unhealthy", ex.Message, null, null, null), statusCode: StatusCodes.Status503ServiceUnavailable);
+            return Unhealthy(ex.Message);
         }
     }
+
+    private static JsonHttpResult<ReadinessReport> Unhealthy(string why) =>
+        TypedResults.Json(new ReadinessReport("unhealthy", why, null, null, null), statusCode: StatusCodes.Status503ServiceUnavailable);
 }

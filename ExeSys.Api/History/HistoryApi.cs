@@ -4,7 +4,6 @@ using ExeSys.Api.SysCmd;
 using ExeSys.Core.Configuration;
 using ExeSys.Core.History;
 using ExeSys.Core.Jobs;
-using ExeSys.Core.Redis;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 
@@ -147,7 +146,7 @@ public static class HistoryApi
         return activity.Count > 0 ? TypedResults.Ok(activity) : NotArchived(from, jobId);
     }
 
-    private static async Task<Ok<HistoryStats>> StatsAsync(IJobHistory history, RedisArchiveBacklog backlog, CancellationToken cancellationToken)
+    private static async Task<Ok<HistoryStats>> StatsAsync(IJobHistory history, IArchiveSource backlog, CancellationToken cancellationToken)
     {
         if (!history.Enabled)
         {

@@ -1,17 +1,17 @@
 using System.Collections.Concurrent;
 using ExeSys.Core.Jobs;
-using ExeSys.Core.Redis;
-using StackExchange.Redis;
+using ExeSys.Core.Resilience;
+using ExeSys.Core.Storage;
 
 namespace ExeSys.Api.SysCmd;
 
 /// <summary>
-/// Lets a request wait for a job to finish (long-poll) without polling Redis. The API subscribes once to the
-/// done channel; a job that has a waiter is marked <c>w</c> in its hash, and only such jobs are published when they
-/// finish. A single job's notification carries the finished job itself, so the waiting request answers without
+/// Lets a request wait for a job to finish (long-poll) without polling Redis. The API subscribes once to finished
+/// jobs (<see cref="IJobNotifications.SubscribeFinishedAsync"/>); a submit or read with a wait marks the job as
+/// watched, and only such jobs are announced when they finish. A single job's notification carries the finished job itself, so the waiting request answers without
 /// reading it again. Pub/sub is best effort, so a waiter that hears nothing still re-reads the job when its time is up.
 /// </summary>
-public sealed class CompletionWaiter(IConnectionMultiplexer redis, RedisKeys keys, ILogger<CompletionWaiter> logger) : BackgroundService
+public sealed class CompletionWaiter(IJobNotifications notifications, ILogger<CompletionWaiter> logger) : BackgroundService
 {
     private readonly ConcurrentDictionary<string, Waiter> _waiters = new(StringComparer.Ordinal);
 
@@ -23,10 +23,11 @@ public sealed class CompletionWaiter(IConnectionMultiplexer redis, RedisKeys key
         {
             try
             {
-                await redis.GetSubscriber().SubscribeAsync(keys.DoneChannel, (_, message) => Signal(message!));
+                // Held for the process's lifetime: the API listens until it stops.
+                _ = await notifications.SubscribeFinishedAsync(Signal);
                 return;
             }
-            catch (RedisException ex)
+            catch (Exception ex) when (RedisFaults.IsRedisFailure(ex))
             {
                 // Said once at warning level; the retries every second after that are only worth a debug line.
                 logger.Log(warned ? LogLevel.Debug : LogLevel.Warning, "Cannot subscribe to job completions yet ({Error}); long-polls fall back to their timeout.", ex.Message);
@@ -52,12 +53,11 @@ public sealed class CompletionWaiter(IConnectionMultiplexer redis, RedisKeys key
         }
     }
 
-    private void Signal(string message)
+    private void Signal(JobFinished finished)
     {
-        var (job, snapshot) = RedisJobStore.ReadDoneMessage(message);
-        if (_waiters.TryGetValue(job.Member, out var waiter))
+        if (_waiters.TryGetValue(finished.Job.Member, out var waiter))
         {
-            waiter.Done.TrySetResult(snapshot);
+            waiter.Done.TrySetResult(finished.Snapshot);
         }
     }
 

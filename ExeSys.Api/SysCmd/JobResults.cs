@@ -1,4 +1,5 @@
 using ExeSys.Core.Jobs;
+using ExeSys.Core.Storage;
 using Microsoft.AspNetCore.Mvc;
 
 namespace ExeSys.Api.SysCmd;
@@ -14,7 +15,7 @@ internal static class JobResults
     }
 
     /// <summary>Waits (long-poll) for the job to finish if the caller asked to, then returns its state as of now.</summary>
-    public static async Task<JobSnapshot> WaitIfAskedAsync(JobSnapshot snapshot, CompletionWaiter.Registration? registration, TimeSpan waitFor, IJobStore store, CancellationToken cancellationToken)
+    public static async Task<JobSnapshot> WaitIfAskedAsync(JobSnapshot snapshot, CompletionWaiter.Registration? registration, TimeSpan waitFor, IJobClient store, CancellationToken cancellationToken)
     {
         if (registration is not { } r || snapshot.State.IsFinished())
         {

@@ -3,6 +3,7 @@ using ExeSys.Api.Hosting;
 using ExeSys.Core.Configuration;
 using ExeSys.Core.History;
 using ExeSys.Core.Jobs;
+using ExeSys.Core.Storage;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 
@@ -76,7 +77,7 @@ public static class SysCmdApi
     }
 
     private static async Task<Results<Ok<StopReply>, ProblemHttpResult>> StopAsync(
-        string from, [FromRoute(Name = "job_id")] string jobId, IJobStore store, IOptions<JobOptions> jobOptions)
+        string from, [FromRoute(Name = "job_id")] string jobId, IJobClient store, IOptions<JobOptions> jobOptions)
     {
         if (JobResults.CheckJobRoute(from, jobId, jobOptions.Value.MaxIdLength) is { } badRoute)
         {
@@ -184,7 +185,7 @@ public static class SysCmdApi
     /// away; only new jobs are refused (422).
     /// </summary>
     private static async Task<Results<Ok<JobReply>, Accepted<JobReply>, ProblemHttpResult>> UnknownFunctionAsync(
-        JobCommand command, IReadOnlyList<FunctionInfo> all, IJobStore store, IJobHistory history, CancellationToken cancellationToken)
+        JobCommand command, IReadOnlyList<FunctionInfo> all, IJobClient store, IJobHistory history, CancellationToken cancellationToken)
     {
         var existing = await store.GetAsync(command.Job, watch: false) ?? await FromHistoryAsync(history, command.Job, cancellationToken);
         return existing is null ? UnknownFunction(command.Cmd, all) : Reply(existing, command, created: false);
@@ -193,7 +194,7 @@ public static class SysCmdApi
     /// <summary>The answer to one submitted command, alone or in a batch: waits for its result if asked to.</summary>
     private static async Task<Results<Ok<JobReply>, Accepted<JobReply>, ProblemHttpResult>> AnswerAsync(
         JobCommand command, SubmitOutcome outcome, CompletionWaiter.Registration? registration, TimeSpan waitFor,
-        IJobStore store, IJobHistory history, CancellationToken cancellationToken)
+        IJobClient store, IJobHistory history, CancellationToken cancellationToken)
     {
         switch (outcome.Status)
         {
@@ -212,7 +213,7 @@ public static class SysCmdApi
 
     /// <summary>What the submit endpoints take from the services, bound with [AsParameters].</summary>
     internal readonly record struct SubmitServices(
-        SysCmdRequestReader Reader, IJobStore Store, IJobHistory History, FunctionDirectory Functions, CompletionWaiter Completions, IOptions<ApiOptions> Options);
+        SysCmdRequestReader Reader, IJobClient Store, IJobHistory History, FunctionDirectory Functions, CompletionWaiter Completions, IOptions<ApiOptions> Options);
 
     /// <summary>
     /// The Operation header (absent, or 'workflow' for a step that waits for the step before it) and ?wait=, or the
@@ -237,7 +238,7 @@ public static class SysCmdApi
         string from,
         [FromRoute(Name = "job_id")] string jobId,
         [FromQuery] string? wait,
-        IJobStore store,
+        IJobClient store,
         IJobHistory history,
         CompletionWaiter completions,
         IOptions<ApiOptions> options,

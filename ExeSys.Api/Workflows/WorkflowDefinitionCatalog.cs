@@ -1,31 +1,24 @@
 using System.Text.Json;
 using ExeSys.Api.Hosting;
-using ExeSys.Core.Redis;
 using ExeSys.Core.Workflows;
 using Microsoft.Extensions.Options;
-using StackExchange.Redis;
 
 namespace ExeSys.Api.Workflows;
 
 /// <summary>
-/// Named workflow definitions, kept in Redis so every API instance sees the same ones. They are registered through
+/// Named workflow definitions, kept in storage (<see cref="IWorkflowDefinitions"/>) so every API instance sees the same ones. They are registered through
 /// the API, or by dropping <c>name.json</c> into the workflows folder (<see cref="ApiOptions.WorkflowsFolder"/>), which
 /// this service reads at start and then every few seconds. A file that is not a valid graph is logged and skipped.
 /// </summary>
-public sealed class WorkflowDefinitionCatalog(IConnectionMultiplexer redis, RedisKeys keys, IOptions<ApiOptions> options, TimeProvider time, ILogger<WorkflowDefinitionCatalog> logger) : BackgroundService
+public sealed class WorkflowDefinitionCatalog(IWorkflowDefinitions definitions, IOptions<ApiOptions> options, TimeProvider time, ILogger<WorkflowDefinitionCatalog> logger) : BackgroundService
 {
     private readonly Dictionary<string, DateTime> _loaded = new(StringComparer.Ordinal);
 
-    public Task SaveAsync(string name, string definitionJson) =>
-        redis.GetDatabase().HashSetAsync(keys.WorkflowDefinitions, name, definitionJson);
+    public Task SaveAsync(string name, string definitionJson) => definitions.SaveAsync(name, definitionJson);
 
-    public async Task<string?> GetAsync(string name) =>
-        (string?)await redis.GetDatabase().HashGetAsync(keys.WorkflowDefinitions, name);
+    public Task<string?> GetAsync(string name) => definitions.GetAsync(name);
 
-    public async Task<IReadOnlyDictionary<string, string>> ListAsync() =>
-        (await redis.GetDatabase().HashGetAllAsync(keys.WorkflowDefinitions))
-            .OrderBy(e => (string)e.Name!, StringComparer.Ordinal)
-            .ToDictionary(e => (string)e.Name!, e => (string)e.Value!, StringComparer.Ordinal);
+    public Task<IReadOnlyDictionary<string, string>> ListAsync() => definitions.ListAsync();
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

@@ -5,6 +5,7 @@ using ExeSys.Api.SysCmd;
 using ExeSys.Core.Configuration;
 using ExeSys.Core.History;
 using ExeSys.Core.Jobs;
+using ExeSys.Core.Storage;
 using ExeSys.Core.Workflows;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
@@ -81,8 +82,8 @@ public static class WorkflowsApi
     private static async Task<Results<Ok<JobReply>, Accepted<JobReply>, ProblemHttpResult>> SubmitAsync(
         HttpRequest request,
         [FromQuery] string? wait,
-        IWorkflowStore workflows,
-        IJobStore jobs,
+        IWorkflowClient workflows,
+        IJobClient jobs,
         IJobHistory history,
         WorkflowDefinitionCatalog catalog,
         FunctionDirectory functions,
@@ -194,7 +195,7 @@ public static class WorkflowsApi
     }
 
     private static async Task<Results<Ok<WorkflowReply>, ProblemHttpResult>> GetAsync(
-        string from, [FromRoute(Name = "job_id")] string jobId, IWorkflowStore workflows, IJobHistory history, IOptions<JobOptions> jobOptions, CancellationToken cancellationToken)
+        string from, [FromRoute(Name = "job_id")] string jobId, IWorkflowClient workflows, IJobHistory history, IOptions<JobOptions> jobOptions, CancellationToken cancellationToken)
     {
         if (JobResults.CheckJobRoute(from, jobId, jobOptions.Value.MaxIdLength) is { } bad)
         {
@@ -209,7 +210,7 @@ public static class WorkflowsApi
     }
 
     private static async Task<Results<Ok<WorkflowControlReply>, ProblemHttpResult>> ControlAsync(
-        string from, [FromRoute(Name = "job_id")] string jobId, string action, IWorkflowStore workflows, IOptions<JobOptions> jobOptions)
+        string from, [FromRoute(Name = "job_id")] string jobId, string action, IWorkflowClient workflows, IOptions<JobOptions> jobOptions)
     {
         if (JobResults.CheckJobRoute(from, jobId, jobOptions.Value.MaxIdLength) is { } bad)
         {
@@ -234,7 +235,7 @@ public static class WorkflowsApi
             : JobResults.Problem(StatusCodes.Status404NotFound, "No such workflow", $"There is no workflow run '{jobId}' from '{from}'.");
     }
 
-    private static async Task<Results<Ok<CancelAllReply>, ProblemHttpResult>> CancelAllAsync(string from, IWorkflowStore workflows, IOptions<JobOptions> jobOptions)
+    private static async Task<Results<Ok<CancelAllReply>, ProblemHttpResult>> CancelAllAsync(string from, IWorkflowClient workflows, IOptions<JobOptions> jobOptions)
     {
         if (JobIdentifiers.Check("from", from, jobOptions.Value.MaxIdLength) is { } bad)
         {

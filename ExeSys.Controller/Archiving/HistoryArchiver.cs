@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using ExeSys.Core.History;
 using ExeSys.Core.Jobs;
-using ExeSys.Core.Redis;
 using ExeSys.Core.Resilience;
 using Microsoft.Extensions.Options;
 using MongoDB.Bson;
@@ -13,7 +12,7 @@ namespace ExeSys.Controller.Archiving;
 /// <summary>
 /// One archive pass: the only code in ExeSys that writes to MongoDB. Its checkpoints, in order:
 /// <list type="number">
-/// <item>claim a bounded batch from the Redis backlog under a lease (another controller takes it only after the lease);</item>
+/// <item>claim a bounded batch from the archive backlog under a lease (another controller takes it only after the lease);</item>
 /// <item>read each job, or the whole graph run of a node, from its own slot (one script each, pipelined);</item>
 /// <item>upsert the job documents and activity entries, keyed by ref and by ref|node|event|attempt, so a repeat changes nothing;</item>
 /// <item>only then give the job's keys the hot retention and leave a tombstone (fenced: a run still running keeps its keys);</item>
@@ -23,7 +22,7 @@ namespace ExeSys.Controller.Archiving;
 /// </summary>
 public sealed class HistoryArchiver
 {
-    private readonly RedisArchiveBacklog _backlog;
+    private readonly IArchiveSource _backlog;
     private readonly HistoryCollections _collections;
     private readonly MongoOptions _options;
     private readonly TimeProvider _time;
@@ -32,7 +31,7 @@ public sealed class HistoryArchiver
     private static readonly BulkWriteOptions Unordered = new() { IsOrdered = false };
     private bool _indexesReady;
 
-    public HistoryArchiver(RedisArchiveBacklog backlog, HistoryCollections collections, IOptions<MongoOptions> options, TimeProvider time, ILogger<HistoryArchiver> logger)
+    public HistoryArchiver(IArchiveSource backlog, HistoryCollections collections, IOptions<MongoOptions> options, TimeProvider time, ILogger<HistoryArchiver> logger)
     {
         _backlog = backlog;
         _collections = collections;

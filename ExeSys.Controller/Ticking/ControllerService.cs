@@ -1,6 +1,6 @@
 using ExeSys.Controller.Hosting;
-using ExeSys.Core.Jobs;
 using ExeSys.Core.Registry;
+using ExeSys.Core.Storage;
 using Microsoft.Extensions.Options;
 
 namespace ExeSys.Controller.Ticking;
@@ -13,8 +13,8 @@ namespace ExeSys.Controller.Ticking;
 /// Several controllers may run at once: every step is an atomic, idempotent script, so they never conflict.
 /// </summary>
 public sealed partial class ControllerService(
-    IJobStore store,
-    ProcessRegistry registry,
+    IStoreMaintenance store,
+    IProcessRegistry registry,
     IOptions<ControllerOptions> options,
     TimeProvider time,
     ILogger<ControllerService> logger) : BackgroundService

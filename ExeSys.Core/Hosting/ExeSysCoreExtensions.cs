@@ -4,6 +4,7 @@ using ExeSys.Core.History;
 using ExeSys.Core.Jobs;
 using ExeSys.Core.Redis;
 using ExeSys.Core.Registry;
+using ExeSys.Core.Storage;
 using ExeSys.Core.Workflows;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -14,7 +15,10 @@ namespace ExeSys.Core.Hosting;
 
 public static class ExeSysCoreExtensions
 {
-    /// <summary>Options, the shared Redis connection, key names, the job store, the process registry and the MongoDB history (when configured).</summary>
+    /// <summary>
+    /// Options, the shared Redis connection, key names, the storage contracts on Redis, the process registry and the
+    /// MongoDB history (when configured). The composition root of every process: the one place that names the Redis implementations.
+    /// </summary>
     public static IHostApplicationBuilder AddExeSysCore(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
@@ -25,10 +29,20 @@ public static class ExeSysCoreExtensions
         services.AddSingleton<RedisKeys>();
         services.AddExeSysMongo();
         services.AddSingleton<RedisQueueSlot>();
+        services.AddSingleton<RedisLeaseRelease>();
         services.AddSingleton<RedisArchiveBacklog>();
-        services.AddSingleton<IJobStore, RedisJobStore>();
-        services.AddSingleton<ProcessRegistry>();
-        services.AddSingleton<IWorkflowStore, RedisWorkflowStore>();
+        services.AddSingleton<IArchiveSource>(sp => sp.GetRequiredService<RedisArchiveBacklog>());
+
+        // The storage contracts, each for its callers (ExeSys.Core/Storage): the API's client side, the worker's
+        // connection, the controller's maintenance, and the typed notifications between them.
+        services.AddSingleton<IJobClient, RedisJobClient>();
+        services.AddSingleton<IWorkerConnection, RedisWorkerConnection>();
+        services.AddSingleton<IStoreMaintenance, RedisStoreMaintenance>();
+        services.AddSingleton<IJobNotifications, RedisJobNotifications>();
+        services.AddSingleton<IStoreHealth, RedisStoreHealth>();
+        services.AddSingleton<IProcessRegistry, RedisProcessRegistry>();
+        services.AddSingleton<IWorkflowClient, RedisWorkflowClient>();
+        services.AddSingleton<IWorkflowDefinitions, RedisWorkflowDefinitions>();
         services.AddSingleton<IEventStore, RedisEventStore>();
         return builder;
     }

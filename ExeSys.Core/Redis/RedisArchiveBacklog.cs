@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using ExeSys.Core.Configuration;
 using ExeSys.Core.History;
 using ExeSys.Core.Jobs;
@@ -7,43 +8,12 @@ using StackExchange.Redis;
 
 namespace ExeSys.Core.Redis;
 
-/// <summary>One backlog entry as the archiver found it in Redis.</summary>
-public sealed record ArchiveItem(JobRef Entry, ArchiveItemKind Kind, JobRef Job, IReadOnlyDictionary<string, string> Fields, string? DataAvailable)
-{
-    /// <summary>Later steps of a failed step chain that are not archived yet (step protocol only).</summary>
-    public IReadOnlyList<JobRef> Cascade { get; init; } = [];
-
-    /// <summary>A graph run's phase (running, paused, done, failed, cancelled).</summary>
-    public string? Phase { get; init; }
-
-    /// <summary>A graph run's operator actions, as (label, ms).</summary>
-    public IReadOnlyList<(string Label, long AtMs)> OperatorLog { get; init; } = [];
-
-    /// <summary>A graph run's nodes, in definition order.</summary>
-    public IReadOnlyList<ArchiveNode> Nodes { get; init; } = [];
-
-    public bool Ended => Fields.TryGetValue("st", out var st) && st is "3" or "4";
-}
-
-public sealed record ArchiveNode(string Name, IReadOnlyDictionary<string, string> Fields, string? DataAvailable);
-
-public enum ArchiveItemKind
-{
-    /// <summary>The keys are gone: already archived and expired, so there is nothing left to do.</summary>
-    Gone,
-
-    Job,
-
-    /// <summary>A graph run (the entry was one of its nodes, or the run itself): archived whole.</summary>
-    Run,
-}
-
 /// <summary>
 /// The Redis side of archiving into MongoDB: the backlog of ended jobs (queue slot), reading a job or run for the
 /// archive (its own slot), and letting its keys expire once it is archived. Every call is one atomic script or command
 /// in one slot.
 /// </summary>
-public sealed class RedisArchiveBacklog(IConnectionMultiplexer redis, RedisKeys keys, IOptions<JobOptions> jobs, IOptions<MongoOptions> mongo, TimeProvider time)
+public sealed class RedisArchiveBacklog(IConnectionMultiplexer redis, RedisKeys keys, IOptions<JobOptions> jobs, IOptions<MongoOptions> mongo, TimeProvider time) : IArchiveSource
 {
     private IDatabase Db => redis.GetDatabase();
 
@@ -79,7 +49,7 @@ public sealed class RedisArchiveBacklog(IConnectionMultiplexer redis, RedisKeys 
         switch ((string)r[0]!)
         {
             case "job":
-                return new ArchiveItem(entry, ArchiveItemKind.Job, entry, Pairs(r[1]), (string?)r[2])
+                return new ArchiveItem(entry, ArchiveItemKind.Job, entry, ReadRecord(r[1], r[2]))
                 {
                     Cascade = [.. ((RedisResult[])r[3]!).Select(s => new JobRef((string)s!, entry.JobId))],
                 };
@@ -87,17 +57,17 @@ public sealed class RedisArchiveBacklog(IConnectionMultiplexer redis, RedisKeys 
                 var nodes = new List<ArchiveNode>();
                 for (var i = 6; i + 2 < r.Length; i += 3)
                 {
-                    nodes.Add(new ArchiveNode((string)r[i]!, Pairs(r[i + 1]), (string?)r[i + 2]));
+                    nodes.Add(new ArchiveNode((string)r[i]!, ReadRecord(r[i + 1], r[i + 2])));
                 }
 
-                return new ArchiveItem(entry, ArchiveItemKind.Run, new JobRef((string)r[1]!, entry.JobId), Pairs(r[2]), (string?)r[3])
+                return new ArchiveItem(entry, ArchiveItemKind.Run, new JobRef((string)r[1]!, entry.JobId), ReadRecord(r[2], r[3]))
                 {
                     Phase = (string?)r[4],
                     OperatorLog = [.. ((RedisResult[])r[5]!).Select(l => ParseLog((string)l!))],
                     Nodes = nodes,
                 };
             default:
-                return new ArchiveItem(entry, ArchiveItemKind.Gone, entry, new Dictionary<string, string>(), null);
+                return new ArchiveItem(entry, ArchiveItemKind.Gone, entry, ReadRecord(RedisResult.Create(Array.Empty<RedisValue>()), RedisResult.Create(RedisValue.Null)));
         }
     }
 
@@ -116,17 +86,43 @@ public sealed class RedisArchiveBacklog(IConnectionMultiplexer redis, RedisKeys 
         return (int)applied == 1;
     }
 
-    private static Dictionary<string, string> Pairs(RedisResult flat)
+    /// <summary>A status hash (HGETALL pairs) and its data_available text as a typed record.</summary>
+    private static JobRecord ReadRecord(RedisResult flat, RedisResult dataAvailable)
     {
         var values = (RedisResult[])flat!;
-        var map = new Dictionary<string, string>(values.Length / 2, StringComparer.Ordinal);
+        var f = new Dictionary<string, string>(values.Length / 2, StringComparer.Ordinal);
         for (var i = 0; i + 1 < values.Length; i += 2)
         {
-            map[(string)values[i]!] = (string?)values[i + 1] ?? "";
+            f[(string)values[i]!] = (string?)values[i + 1] ?? "";
         }
 
-        return map;
+        return new JobRecord(
+            Int(f, JobHash.State), Str(f, JobHash.To), Str(f, JobHash.Cmd), Str(f, JobHash.Data), Int(f, JobHash.Priority),
+            Time(f, JobHash.Created), Time(f, JobHash.Updated), Time(f, JobHash.Started), Time(f, JobHash.Finished),
+            Int(f, JobHash.Attempts), Str(f, JobHash.Worker), Str(f, JobHash.Error), Errors(f), Time(f, JobHash.RetryAt),
+            f.ContainsKey(JobHash.Skipped), Str(f, JobHash.Next), RedisReplies.ExtractResult((string?)dataAvailable));
     }
+
+    private static List<string>? Errors(Dictionary<string, string> f)
+    {
+        if (Str(f, JobHash.Errors) is not { } json)
+        {
+            return null;
+        }
+
+        using var doc = JsonDocument.Parse(json);
+        return doc.RootElement.ValueKind == JsonValueKind.Array ? [.. doc.RootElement.EnumerateArray().Select(e => e.ToString())] : null;
+    }
+
+    private static string? Str(Dictionary<string, string> f, string name) => f.TryGetValue(name, out var v) ? v : null;
+
+    private static int? Int(Dictionary<string, string> f, string name) =>
+        f.TryGetValue(name, out var v) && int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n : null;
+
+    private static DateTime? Time(Dictionary<string, string> f, string name) =>
+        f.TryGetValue(name, out var v) && long.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var ms)
+            ? DateTimeOffset.FromUnixTimeMilliseconds(ms).UtcDateTime
+            : null;
 
     private static (string, long) ParseLog(string entry)
     {

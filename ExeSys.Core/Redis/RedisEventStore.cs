@@ -82,7 +82,7 @@ public sealed class RedisEventStore(IConnectionMultiplexer redis, RedisKeys keys
             {
                 case 1:
                     delivered.Add(matched[i]);
-                    wake.Add(('w', queue.Score(queue.NowMs, RedisJobStore.ParsePriority(reply[1])), matched[i]));
+                    wake.Add(('w', queue.Score(queue.NowMs, RedisReplies.ParsePriority(reply[1])), matched[i]));
                     break;
                 case 2:
                     delivered.Add(matched[i]);

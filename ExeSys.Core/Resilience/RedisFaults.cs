@@ -29,6 +29,9 @@ public static class RedisFaults
         _ => false,
     };
 
+    /// <summary>Any failure of Redis or of the client talking to it, transient or not (for callers that report rather than retry).</summary>
+    public static bool IsRedisFailure(Exception exception) => exception is RedisException || IsTransient(exception);
+
     /// <summary>
     /// Thrown inside StackExchange.Redis, or surfacing through <see cref="Redis.RedisScriptExtensions"/>, ExeSys's
     /// gateway to it: a script task the client cancels is awaited first there, so its stack holds no client frame.

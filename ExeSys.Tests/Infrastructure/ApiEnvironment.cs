@@ -1,4 +1,4 @@
-using ExeSys.Core.Jobs;
+using ExeSys.Core.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using StackExchange.Redis;
 
@@ -29,8 +29,8 @@ public sealed class ApiEnvironment : IAsyncDisposable
 
     public InProcessWorker? Worker { get; }
 
-    /// <summary>The API's own job store, for setting up and inspecting jobs.</summary>
-    public IJobStore Store => Api.Services.GetRequiredService<IJobStore>();
+    /// <summary>The API's own job client, for setting up and inspecting jobs.</summary>
+    public IJobClient Jobs => Api.Services.GetRequiredService<IJobClient>();
 
     public static async Task<ApiEnvironment> StartAsync(TestSettings settings, bool withWorker)
     {

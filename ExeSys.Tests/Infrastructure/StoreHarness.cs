@@ -9,9 +9,9 @@ using StackExchange.Redis;
 namespace ExeSys.Tests.Infrastructure;
 
 /// <summary>
-/// <see cref="RedisJobStore"/> built directly on a real multiplexer and the test Redis, under a prefix of its own,
-/// with the clock and job options a test chooses. The store verbs go through here, so a change of their
-/// signatures touches one file.
+/// The Redis job store (<see cref="RedisJobClient"/>, <see cref="RedisWorkerConnection"/>, <see cref="RedisStoreMaintenance"/>)
+/// built directly on a real multiplexer and the test Redis, under a prefix of its own, with the clock and job options a
+/// test chooses. The store verbs go through here, so a change of their signatures touches one file.
 /// </summary>
 public sealed class StoreHarness
 {
@@ -21,8 +21,11 @@ public sealed class StoreHarness
         Keys = new RedisKeys(prefix);
         Redis = redis ?? TestRedis.Connection;
         var mongo = Options.Create(new MongoOptions());
-        Store = new RedisJobStore(Redis, Keys, new RedisQueueSlot(Redis, Keys, Options.Create(options), mongo, Options.Create(redisOptions ?? new RedisOptions()), time),
-            new RedisArchiveBacklog(Redis, Keys, Options.Create(options), mongo, time), Options.Create(options), NullLogger<RedisJobStore>.Instance);
+        var queue = new RedisQueueSlot(Redis, Keys, Options.Create(options), mongo, Options.Create(redisOptions ?? new RedisOptions()), time);
+        var release = new RedisLeaseRelease(Redis, Keys, queue);
+        Client = new RedisJobClient(Redis, Keys, queue, new RedisArchiveBacklog(Redis, Keys, Options.Create(options), mongo, time), Options.Create(options));
+        Worker = new RedisWorkerConnection(Redis, Keys, queue, release, NullLogger<RedisWorkerConnection>.Instance);
+        Maintenance = new RedisStoreMaintenance(Redis, Keys, release, NullLogger<RedisStoreMaintenance>.Instance);
     }
 
     public string Prefix { get; }
@@ -31,7 +34,14 @@ public sealed class StoreHarness
 
     public IConnectionMultiplexer Redis { get; }
 
-    public RedisJobStore Store { get; }
+    /// <summary>The API's side: submit, read, stop.</summary>
+    public RedisJobClient Client { get; }
+
+    /// <summary>A worker's side: claim, start, finish, renew, release.</summary>
+    public RedisWorkerConnection Worker { get; }
+
+    /// <summary>The controller's side: expired leases, due retries.</summary>
+    public RedisStoreMaintenance Maintenance { get; }
 
     /// <summary>The same prefix, options and clock on another connection: for races that must really run in parallel.</summary>
     public StoreHarness On(IConnectionMultiplexer redis, JobOptions options, TimeProvider time) => new(Prefix, options, time, redis);
@@ -39,15 +49,15 @@ public sealed class StoreHarness
     public static JobCommand Command(string from, string jobId, string dataJson = "null", JobPriority priority = JobPriority.Normal, string cmd = "echo") =>
         new(new JobRef(from, jobId), "end_job", cmd, dataJson, priority);
 
-    public Task<SubmitOutcome> SubmitAsync(JobCommand command) => Store.SubmitAsync(command, watch: false);
+    public Task<SubmitOutcome> SubmitAsync(JobCommand command) => Client.SubmitAsync(command, watch: false);
 
-    public Task<IReadOnlyList<ClaimedJob>> ClaimAsync(string workerId, int max) => Store.ClaimAsync(workerId, max);
+    public async Task<IReadOnlyList<ClaimedJob>> ClaimAsync(string workerId, int max) => (await Worker.ClaimAsync(workerId, max)).Jobs;
 
-    public Task<bool> CompleteAsync(ClaimedJob job, string resultJson) => Store.CompleteAsync(job, resultJson, []);
+    public Task<bool> CompleteAsync(ClaimedJob job, string resultJson) => Worker.CompleteAsync(job, resultJson, []);
 
-    public Task<bool> FailAsync(ClaimedJob job, string message) => Store.FailAsync(job, message, retryAt: null);
+    public Task<bool> FailAsync(ClaimedJob job, string message) => Worker.FailAsync(job, message, retryAt: null);
 
-    public Task<JobSnapshot?> GetAsync(JobRef job) => Store.GetAsync(job, watch: false);
+    public Task<JobSnapshot?> GetAsync(JobRef job) => Client.GetAsync(job, watch: false);
 
     public Task<long> ReadyCountAsync() => Redis.GetDatabase().SortedSetLengthAsync(Keys.Ready);
 

@@ -32,7 +32,7 @@ public sealed class Sending_a_malformed_request
 
         // A worker advertisement without a worker: 'echo' is known to the API, yet nothing runs or writes while
         // the requests are sent, so the keyspace stays still unless a request writes to it.
-        var registry = new ProcessRegistry(TestRedis.Connection, new RedisKeys(settings.Prefix));
+        var registry = new RedisProcessRegistry(TestRedis.Connection, new RedisKeys(settings.Prefix));
         await registry.HeartbeatAsync(
             new ProcessAdvert("advert-only", "worker", "test", Environment.ProcessId, DateTimeOffset.UtcNow, BuiltinFunctionNames.Original, 1, 0),
             TimeSpan.FromMinutes(30));

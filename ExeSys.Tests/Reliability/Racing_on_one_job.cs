@@ -104,7 +104,7 @@ public sealed class Racing_on_one_job
         var recovering = Task.Run(async () =>
         {
             await go.Task;
-            while (await controller.Store.RecoverExpiredLeasesAsync(1) > 0)
+            while (await controller.Maintenance.RecoverExpiredLeasesAsync(1) > 0)
             {
             }
         });
@@ -148,7 +148,7 @@ public sealed class Racing_on_one_job
         // The only leases left are acks in flight (dropped fire-and-forget) or entries of ended jobs, which recovery drops.
         await Eventually.WaitForAsync(async () =>
         {
-            await controller.Store.RecoverExpiredLeasesAsync(100);
+            await controller.Maintenance.RecoverExpiredLeasesAsync(100);
             return await setup.InflightCountAsync() == 0 && await setup.ReadyCountAsync() == 0;
         }, TimeSpan.FromSeconds(10), "recovery to drop the leases of the ended jobs without queueing them again");
     }

@@ -26,12 +26,12 @@ public sealed class Announcing_a_finished_job
         try
         {
             var job = new JobRef("announcer", "job-1");
-            await harness.Store.SubmitAsync(StoreHarness.Command(job.From, job.JobId, """{"n":1}"""), watch: true);
+            await harness.Client.SubmitAsync(StoreHarness.Command(job.From, job.JobId, """{"n":1}"""), watch: true);
             var claimed = (await harness.ClaimAsync("worker", 1)).Single();
             var recorded = succeeds ? await harness.CompleteAsync(claimed, """{"sum":3}""") : await harness.FailAsync(claimed, "no luck");
 
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            var (announcedJob, announced) = RedisJobStore.ReadDoneMessage(await messages.Reader.ReadAsync(timeout.Token));
+            var (announcedJob, announced) = RedisReplies.ReadDoneMessage(await messages.Reader.ReadAsync(timeout.Token));
             var read = await harness.GetAsync(job);
 
             using (Assert.EnterMultipleScope())

@@ -22,7 +22,7 @@ public sealed class Fencing_a_stale_attempt
     {
         await _store.SubmitAsync(StoreHarness.Command(job.From, job.JobId, "\"input\""));
         var stale = (await _store.ClaimAsync("worker-a", 1)).Single();
-        await Eventually.WaitForAsync(async () => await _store.Store.RecoverExpiredLeasesAsync(10) == 1, TimeSpan.FromSeconds(10), "the lease to expire and be recovered");
+        await Eventually.WaitForAsync(async () => await _store.Maintenance.RecoverExpiredLeasesAsync(10) == 1, TimeSpan.FromSeconds(10), "the lease to expire and be recovered");
         return stale;
     }
 
@@ -96,7 +96,7 @@ public sealed class Fencing_a_stale_attempt
         var stale = await Claim_and_let_the_lease_expire(job);
         var current = (await _store.ClaimAsync("worker-b", 1)).Single();
 
-        await _store.Store.ReleaseAsync([stale]);
+        await _store.Worker.ReleaseAsync([stale]);
 
         var snapshot = await _store.GetAsync(job);
         using (Assert.EnterMultipleScope())
@@ -122,9 +122,9 @@ public sealed class Fencing_a_stale_attempt
         var until = DateTimeOffset.UtcNow.AddSeconds(5);
         while (DateTimeOffset.UtcNow < until)
         {
-            await _store.Store.RenewLeasesAsync([job]);
+            await _store.Worker.RenewLeasesAsync([job]);
             renewals++;
-            expired += await _store.Store.RecoverExpiredLeasesAsync(10);
+            expired += await _store.Maintenance.RecoverExpiredLeasesAsync(10);
             await Task.Delay(TimeSpan.FromMilliseconds(100));
         }
 

@@ -31,12 +31,12 @@ public sealed class Handing_a_job_to_an_idle_worker
     [Test]
     public async Task Should_lease_the_next_job_to_the_waiting_worker_and_start_it_without_a_claim()
     {
-        await _store.Store.WaitForHandoffAsync("idle-1", TimeSpan.FromSeconds(30));
+        await _store.Worker.WaitForHandoffAsync("idle-1", TimeSpan.FromSeconds(30));
         var job = new JobRef("handoff", "h-1");
         await _store.SubmitAsync(StoreHarness.Command(job.From, job.JobId, "1"));
 
         var message = await NextWakeAsync();
-        var started = await _store.Store.StartHandedOffAsync("idle-1", job);
+        var started = await _store.Worker.StartHandedOffAsync("idle-1", job);
         var snapshot = await _store.GetAsync(job);
         using (Assert.EnterMultipleScope())
         {
@@ -52,7 +52,7 @@ public sealed class Handing_a_job_to_an_idle_worker
     [Test]
     public async Task Should_hand_over_one_job_per_wait_and_queue_the_rest()
     {
-        await _store.Store.WaitForHandoffAsync("idle-1", TimeSpan.FromSeconds(30));
+        await _store.Worker.WaitForHandoffAsync("idle-1", TimeSpan.FromSeconds(30));
         await _store.SubmitAsync(StoreHarness.Command("handoff", "first"));
         Assert.That(await NextWakeAsync(), Does.StartWith("h\nidle-1\n"));
 
@@ -68,13 +68,13 @@ public sealed class Handing_a_job_to_an_idle_worker
     [Test]
     public async Task Should_not_hand_over_to_a_wait_that_has_lapsed_or_ended()
     {
-        await _store.Store.WaitForHandoffAsync("gone", TimeSpan.FromMilliseconds(1));
+        await _store.Worker.WaitForHandoffAsync("gone", TimeSpan.FromMilliseconds(1));
         await Task.Delay(20);
         await _store.SubmitAsync(StoreHarness.Command("handoff", "after-lapse"));
         Assert.That(await NextWakeAsync(), Is.EqualTo("1"));
 
-        await _store.Store.WaitForHandoffAsync("stopping", TimeSpan.FromSeconds(30));
-        await _store.Store.WaitForHandoffAsync("stopping", TimeSpan.Zero);
+        await _store.Worker.WaitForHandoffAsync("stopping", TimeSpan.FromSeconds(30));
+        await _store.Worker.WaitForHandoffAsync("stopping", TimeSpan.Zero);
         await _store.SubmitAsync(StoreHarness.Command("handoff", "after-stop"));
         using (Assert.EnterMultipleScope())
         {
@@ -87,14 +87,14 @@ public sealed class Handing_a_job_to_an_idle_worker
     public async Task Should_let_a_claim_that_empties_the_queue_wait_and_a_busy_claim_stop_waiting()
     {
         await _store.SubmitAsync(StoreHarness.Command("handoff", "queued"));
-        var batch = await _store.Store.ClaimBatchAsync("claimer", 10, TimeSpan.FromSeconds(30));
+        var batch = await _store.Worker.ClaimAsync("claimer", 10, TimeSpan.FromSeconds(30));
         Assert.That(batch.QueueDrained, Is.True);
         Assert.That(await _store.Redis.GetDatabase().SortedSetScoreAsync(_store.Keys.Idle, "claimer"), Is.Not.Null);
 
         await _store.SubmitAsync(StoreHarness.Command("handoff", "next"));
         await _store.SubmitAsync(StoreHarness.Command("handoff", "queued-2"));
-        await _store.Store.WaitForHandoffAsync("claimer", TimeSpan.FromSeconds(30));
-        await _store.Store.ClaimBatchAsync("claimer", 10, TimeSpan.Zero);
+        await _store.Worker.WaitForHandoffAsync("claimer", TimeSpan.FromSeconds(30));
+        await _store.Worker.ClaimAsync("claimer", 10, TimeSpan.Zero);
         Assert.That(await _store.Redis.GetDatabase().SortedSetLengthAsync(_store.Keys.Idle), Is.Zero, "a busy worker's claim ends its wait");
     }
 
@@ -124,7 +124,7 @@ public sealed class Starting_a_job_in_its_submit
         _store = new StoreHarness(TestRedis.NewPrefix("started"), Options, TimeProvider.System);
         _own = await _store.Redis.GetSubscriber().SubscribeAsync(_store.Keys.WorkerChannel("idle-1"));
         _wake = await _store.Redis.GetSubscriber().SubscribeAsync(_store.Keys.WakeChannel);
-        Assert.That(await _store.Store.ClaimAsync("warm-up", 1), Is.Empty, "the connection has learnt that this Redis is not a cluster");
+        Assert.That(await _store.ClaimAsync("warm-up", 1), Is.Empty, "the connection has learnt that this Redis is not a cluster");
     }
 
     [TearDown]
@@ -137,7 +137,7 @@ public sealed class Starting_a_job_in_its_submit
     [Test]
     public async Task Should_start_the_job_for_the_idle_worker_and_send_it_everything_to_run_it()
     {
-        await _store.Store.WaitForHandoffAsync("idle-1", TimeSpan.FromSeconds(30));
+        await _store.Worker.WaitForHandoffAsync("idle-1", TimeSpan.FromSeconds(30));
         var job = new JobRef("started", "s-1");
         var outcome = await _store.SubmitAsync(StoreHarness.Command(job.From, job.JobId, """{"n":"a\nb"}"""));
 
@@ -162,7 +162,7 @@ public sealed class Starting_a_job_in_its_submit
     [Test]
     public async Task Should_queue_the_next_job_once_the_worker_is_busy()
     {
-        await _store.Store.WaitForHandoffAsync("idle-1", TimeSpan.FromSeconds(30));
+        await _store.Worker.WaitForHandoffAsync("idle-1", TimeSpan.FromSeconds(30));
         await _store.SubmitAsync(StoreHarness.Command("started", "first"));
         Assert.That(await NextAsync(_own), Does.StartWith("started:first\n"));
 
@@ -177,13 +177,13 @@ public sealed class Starting_a_job_in_its_submit
     [Test]
     public async Task Should_requeue_a_started_job_whose_worker_gives_it_back()
     {
-        await _store.Store.WaitForHandoffAsync("idle-1", TimeSpan.FromSeconds(30));
+        await _store.Worker.WaitForHandoffAsync("idle-1", TimeSpan.FromSeconds(30));
         var job = new JobRef("started", "given-back");
         await _store.SubmitAsync(StoreHarness.Command(job.From, job.JobId));
         await NextAsync(_own);
 
         // A worker that is shutting down when the job arrives releases it at once.
-        await _store.Store.ReleaseAsync([new ClaimedJob(job, 1, "end_job", "echo", "null")]);
+        await _store.Worker.ReleaseAsync([new ClaimedJob(job, 1, "end_job", "echo", "null")]);
         var claimed = await _store.ClaimAsync("other", 10);
         using (Assert.EnterMultipleScope())
         {

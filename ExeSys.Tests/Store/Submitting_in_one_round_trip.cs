@@ -20,7 +20,7 @@ public sealed class Submitting_in_one_round_trip
         await using var server = await RedisServer.StartAsync(TimeSpan.FromSeconds(30));
         await using var redis = await ConnectionMultiplexer.ConnectAsync($"{server.Endpoint},allowAdmin=true");
         var harness = new StoreHarness(TestRedis.NewPrefix("oneround"), new JobOptions(), TimeProvider.System, redis, new RedisOptions { CombineSlots = combine });
-        var store = harness.Store;
+        var store = harness.Client;
         await store.SubmitAsync(StoreHarness.Command("oneround", "warm"), watch: false); // loads the scripts
 
         var admin = redis.GetServer(server.Endpoint);

@@ -2,6 +2,7 @@ using System.Text.Json;
 using ExeSys.Core.Configuration;
 using ExeSys.Core.History;
 using ExeSys.Core.Jobs;
+using ExeSys.Core.Storage;
 using ExeSys.Core.Workflows;
 using ExeSys.FunctionalModules;
 using ExeSys.Worker.Functions;
@@ -11,7 +12,7 @@ using Polly;
 namespace ExeSys.Worker.Execution;
 
 /// <summary>Runs one claimed job's function and records its outcome.</summary>
-public sealed class JobExecutor(FunctionCatalog catalog, FunctionDataStore dataStore, ExeSysMongo mongo, IJobStore store, IOptions<JobOptions> options, TimeProvider time, ILoggerFactory loggers, ILogger<JobExecutor> logger)
+public sealed class JobExecutor(FunctionCatalog catalog, FunctionDataStore dataStore, ExeSysMongo mongo, IWorkerConnection store, IOptions<JobOptions> options, TimeProvider time, ILoggerFactory loggers, ILogger<JobExecutor> logger)
 {
     /// <summary>How long a function may take to honour its timeout's cancellation before the worker gives up on it.</summary>
     private static readonly TimeSpan AbandonGrace = TimeSpan.FromSeconds(2);
@@ -144,21 +145,21 @@ public sealed class JobExecutor(FunctionCatalog catalog, FunctionDataStore dataS
 
     private abstract record Outcome
     {
-        public abstract Task<bool> RecordAsync(IJobStore store, ClaimedJob job);
+        public abstract Task<bool> RecordAsync(IWorkerConnection store, ClaimedJob job);
     }
 
     private sealed record Completed(string ResultJson, IReadOnlyList<string> Taken) : Outcome
     {
-        public override Task<bool> RecordAsync(IJobStore store, ClaimedJob job) => store.CompleteAsync(job, ResultJson, Taken);
+        public override Task<bool> RecordAsync(IWorkerConnection store, ClaimedJob job) => store.CompleteAsync(job, ResultJson, Taken);
     }
 
     private sealed record Failed(string Message, DateTimeOffset? RetryAt) : Outcome
     {
-        public override Task<bool> RecordAsync(IJobStore store, ClaimedJob job) => store.FailAsync(job, Message, RetryAt);
+        public override Task<bool> RecordAsync(IWorkerConnection store, ClaimedJob job) => store.FailAsync(job, Message, RetryAt);
     }
 
     private sealed record Deferred(DateTimeOffset Until) : Outcome
     {
-        public override Task<bool> RecordAsync(IJobStore store, ClaimedJob job) => store.DeferAsync(job, Until);
+        public override Task<bool> RecordAsync(IWorkerConnection store, ClaimedJob job) => store.DeferAsync(job, Until);
     }
 }

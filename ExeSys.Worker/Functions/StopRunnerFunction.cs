@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using ExeSys.Core.Jobs;
+using ExeSys.Core.Storage;
 using ExeSys.FunctionalModules;
 
 namespace ExeSys.Worker.Functions;
@@ -9,7 +10,7 @@ namespace ExeSys.Worker.Functions;
 /// <c>stop_runner</c>: the original way to stop a forever runner, as a single-run command. <c>data</c> is
 /// <c>{"from": ..., "job_id": ...}</c> of the runner's job. Returns <c>{"stop": "requested" | "already_ended" | "no_such_job"}</c>.
 /// </summary>
-public sealed class StopRunnerFunction(IJobStore store) : IExeSysFunction
+public sealed class StopRunnerFunction(IJobClient store) : IExeSysFunction
 {
     public string Name => "stop_runner";
 

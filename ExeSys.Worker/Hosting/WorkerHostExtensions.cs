@@ -20,6 +20,13 @@ public static class WorkerHostExtensions
         builder.Services.AddSingleton<IExeSysFunction, WaitEventFunction>();
         builder.Services.AddSingleton<FunctionCatalog>();
         builder.Services.AddSingleton<JobExecutor>();
+        builder.Services.AddSingleton<WorkerIdentity>();
+        builder.Services.AddSingleton<WorkerSignals>();
+        builder.Services.AddSingleton<RunningJobs>();
+        builder.Services.AddSingleton<ClaimLoop>();
+        builder.Services.AddSingleton<LeaseRenewal>();
+        builder.Services.AddSingleton<Heartbeat>();
+        builder.Services.AddSingleton<ShutdownDrain>();
         builder.Services.AddSingleton<ModuleLoader>();
         builder.Services.AddHostedService<ModuleWatcher>();
         builder.Services.AddHostedService<WorkerService>();

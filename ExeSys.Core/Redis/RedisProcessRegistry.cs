@@ -1,20 +1,14 @@
 using System.Text.Json;
-using ExeSys.Core.Redis;
+using ExeSys.Core.Registry;
 using StackExchange.Redis;
 
-namespace ExeSys.Core.Registry;
-
-public enum ProcessRole
-{
-    Worker,
-    Controller,
-}
+namespace ExeSys.Core.Redis;
 
 /// <summary>
-/// Live workers and controllers, advertised by heartbeat in Redis. A process that stops heart-beating drops out
-/// after its time-to-live; every heartbeat prunes such members, so nothing ever scans for them.
+/// <see cref="IProcessRegistry"/> on Redis: a sorted set of members (score = heartbeat deadline) and a hash of their
+/// adverts per role. Every heartbeat prunes lapsed members, so nothing ever scans for them.
 /// </summary>
-public sealed class ProcessRegistry(IConnectionMultiplexer redis, RedisKeys keys)
+public sealed class RedisProcessRegistry(IConnectionMultiplexer redis, RedisKeys keys) : IProcessRegistry
 {
     public Task HeartbeatAsync(ProcessAdvert advert, TimeSpan ttl)
     {

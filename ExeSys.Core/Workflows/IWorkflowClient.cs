@@ -42,8 +42,8 @@ public enum WorkflowAction
 /// <param name="Applied">False when the run had already ended; <see cref="Phase"/> then says how.</param>
 public sealed record WorkflowControlOutcome(bool Found, bool Applied, string Phase);
 
-/// <summary>Graph runs: create, read, and operator control. Nodes are ordinary jobs; the job store runs and advances them.</summary>
-public interface IWorkflowStore
+/// <summary>Graph runs, for the API: create, read, and operator control. Nodes are ordinary jobs; the workers run them and finishing a node advances its run.</summary>
+public interface IWorkflowClient
 {
     Task<WorkflowSubmitOutcome> SubmitAsync(WorkflowRunRequest request, bool watch);
 

@@ -9,11 +9,11 @@ using StackExchange.Redis;
 namespace ExeSys.Core.Redis;
 
 /// <summary>
-/// <see cref="IWorkflowStore"/> on Redis. A run and all its nodes share the <c>{job_id}</c> slot, so creating a
+/// <see cref="IWorkflowClient"/> on Redis. A run and all its nodes share the <c>{job_id}</c> slot, so creating a
 /// run, reading it and pausing, resuming or cancelling it are each one atomic script; enqueueing what they release
 /// is a second script in the queue's slot.
 /// </summary>
-public sealed class RedisWorkflowStore(IConnectionMultiplexer redis, RedisKeys keys, RedisQueueSlot queue, RedisArchiveBacklog backlog, IOptions<JobOptions> options) : IWorkflowStore
+public sealed class RedisWorkflowClient(IConnectionMultiplexer redis, RedisKeys keys, RedisQueueSlot queue, RedisArchiveBacklog backlog, IOptions<JobOptions> options) : IWorkflowClient
 {
     private readonly JobOptions _options = options.Value;
 
@@ -79,10 +79,10 @@ public sealed class RedisWorkflowStore(IConnectionMultiplexer redis, RedisKeys k
             case "taken":
                 return new WorkflowSubmitOutcome(WorkflowSubmitStatus.NameTaken, null, (string)reply[1]!);
             case "conflict":
-                return new WorkflowSubmitOutcome(WorkflowSubmitStatus.Conflict, RedisJobStore.ReadSnapshot(run, reply, 1));
+                return new WorkflowSubmitOutcome(WorkflowSubmitStatus.Conflict, RedisReplies.ReadSnapshot(run, reply, 1));
             default:
-                await queue.EnqueueAsync(RedisJobStore.NamesWithPriorities(reply, 1 + RedisJobStore.SnapshotFields, run.JobId));
-                return new WorkflowSubmitOutcome(WorkflowSubmitStatus.Existing, RedisJobStore.ReadSnapshot(run, reply, 1));
+                await queue.EnqueueAsync(RedisReplies.NamesWithPriorities(reply, 1 + RedisReplies.SnapshotFields, run.JobId));
+                return new WorkflowSubmitOutcome(WorkflowSubmitStatus.Existing, RedisReplies.ReadSnapshot(run, reply, 1));
         }
     }
 
@@ -97,7 +97,7 @@ public sealed class RedisWorkflowStore(IConnectionMultiplexer redis, RedisKeys k
 
         var r = (RedisResult[])result!;
         var nodes = new List<WorkflowNodeState>();
-        var first = RedisJobStore.SnapshotFields + 1;
+        var first = RedisReplies.SnapshotFields + 1;
         for (var i = first; i + 8 < r.Length; i += 9)
         {
             nodes.Add(new WorkflowNodeState(
@@ -112,7 +112,7 @@ public sealed class RedisWorkflowStore(IConnectionMultiplexer redis, RedisKeys k
                 (string?)r[i + 8] ?? ""));
         }
 
-        return new WorkflowSnapshot(RedisJobStore.ReadSnapshot(run, r, 0), (string)r[RedisJobStore.SnapshotFields]!, nodes);
+        return new WorkflowSnapshot(RedisReplies.ReadSnapshot(run, r, 0), (string)r[RedisReplies.SnapshotFields]!, nodes);
     }
 
     public Task<WorkflowControlOutcome> ControlAsync(JobRef run, WorkflowAction action) =>
@@ -150,7 +150,7 @@ public sealed class RedisWorkflowStore(IConnectionMultiplexer redis, RedisKeys k
         var phase = (string)reply[1]!;
         if (action == WorkflowAction.Resume)
         {
-            await queue.EnqueueAsync(RedisJobStore.NamesWithPriorities(reply, 2, run.JobId));
+            await queue.EnqueueAsync(RedisReplies.NamesWithPriorities(reply, 2, run.JobId));
         }
         else if (action == WorkflowAction.Cancel)
         {

@@ -1,0 +1,85 @@
+using ExeSys.Core.Jobs;
+
+namespace ExeSys.Core.Redis;
+
+/// <summary>
+/// The one C# definition of a job's status hash (<see cref="RedisKeys.Status"/>): its field names and state codes.
+/// The Lua scripts use the same names; <c>read_snapshot</c> in Scripts/_common.lua reads <see cref="SnapshotFields"/>
+/// in this order, and a test fails when the two drift apart.
+/// </summary>
+internal static class JobHash
+{
+    /// <summary>State code, <see cref="JobState"/> as text ("0".."4").</summary>
+    public const string State = "st";
+    public const string To = "to";
+    public const string Cmd = "cmd";
+    public const string Data = "data";
+    public const string Priority = "pri";
+    public const string Created = "ct";
+    public const string Updated = "ut";
+    public const string Started = "sa";
+    public const string Finished = "ft";
+    public const string Attempts = "at";
+    public const string MaxAttempts = "ma";
+    public const string Worker = "wk";
+    public const string Error = "err";
+
+    /// <summary>Every failed attempt's error, as a JSON array, oldest first.</summary>
+    public const string Errors = "errs";
+
+    /// <summary>When the next attempt may start (Unix ms), while a failed or deferred job waits in state 1.</summary>
+    public const string RetryAt = "ra";
+
+    /// <summary>A runner's latest intermediate result.</summary>
+    public const string Progress = "prog";
+
+    /// <summary>A finished job's data_available text, <c>{"to":…,"result":&lt;EOJ&gt;}</c> (<see cref="RedisKeys.ResultField"/>).</summary>
+    public const string Result = RedisKeys.ResultField;
+
+    /// <summary>1 while a client long-polls the job: its end is published on the done channel.</summary>
+    public const string Watched = "w";
+
+    /// <summary>'n' for a graph node, 'w' for a graph run; absent for a single job or a step.</summary>
+    public const string Kind = "kind";
+
+    /// <summary>A graph node skipped because no edge into it was taken.</summary>
+    public const string Skipped = "skipped";
+
+    /// <summary>A graph node's outgoing edges (JSON).</summary>
+    public const string Next = "next";
+
+    /// <summary>A runner asked to stop.</summary>
+    public const string Stop = "stop";
+
+    /// <summary>The job's workflow was cancelled while it ran.</summary>
+    public const string Cancel = "cancel";
+
+    /// <summary>
+    /// The fields of a <see cref="JobSnapshot"/>, in the order <c>read_snapshot</c> (Scripts/_common.lua) returns them,
+    /// with the result extracted from <see cref="Result"/>. <see cref="RedisReplies.ReadSnapshot"/> reads this order.
+    /// </summary>
+    public static readonly string[] SnapshotFields =
+        [State, To, Cmd, Data, Priority, Created, Updated, Attempts, Error, Worker, Result, RetryAt, Errors, Progress];
+
+    /// <summary>The state code of <paramref name="state"/> as the hash stores it.</summary>
+    public static string Code(JobState state) => state switch
+    {
+        JobState.Start => StateCodes.Start,
+        JobState.Standby => StateCodes.Standby,
+        JobState.Processing => StateCodes.Processing,
+        JobState.DataAvailable => StateCodes.DataAvailable,
+        _ => StateCodes.Error,
+    };
+
+    /// <summary>The state codes as the hash and the scripts' replies hold them.</summary>
+    public static class StateCodes
+    {
+        public const string Start = "0";
+        public const string Standby = "1";
+        public const string Processing = "2";
+        public const string DataAvailable = "3";
+        public const string Error = "4";
+
+        public static bool IsEnded(string? code) => code is DataAvailable or Error;
+    }
+}

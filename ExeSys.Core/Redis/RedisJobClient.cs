@@ -1,0 +1,168 @@
+using ExeSys.Core.Configuration;
+using ExeSys.Core.Jobs;
+using ExeSys.Core.Storage;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace ExeSys.Core.Redis;
+
+/// <summary>
+/// <see cref="IJobClient"/> on Redis; with <see cref="RedisWorkerConnection"/> and <see cref="RedisStoreMaintenance"/> the whole job store. Each method costs a fixed number of round trips, each one atomic Lua script
+/// confined to one hash slot: the job's own slot (<c>{job_id}</c>) or the queue's (<c>{queue}</c>). A step that
+/// touches both is two scripts, ordered so that a crash between them never loses a job:
+/// <list type="bullet">
+/// <item>submit writes the job, then enqueues it; a job left un-enqueued was never acknowledged to the client,
+/// and a re-send of it (while it is in state 0) enqueues it again. On a single Redis, a lone submit does both in
+/// one script (<see cref="RedisQueueSlot.CombinesSlots"/>);</item>
+/// <item>claim moves the reference to the inflight set under a lease before the job moves to state 2, so a
+/// worker that dies in between leaves a lease for the controller to expire;</item>
+/// <item>finish records the outcome and promotes workflow successors in the job's slot; only then does the ack drop
+/// the lease and enqueue them. If the worker dies in between, the expired lease leads the controller to the ended
+/// job, and job_release.lua hands back the promoted successors.</item>
+/// </list>
+/// </summary>
+public sealed class RedisJobClient(
+    IConnectionMultiplexer redis,
+    RedisKeys keys,
+    RedisQueueSlot queue,
+    RedisArchiveBacklog backlog,
+    IOptions<JobOptions> options) : IJobClient
+{
+    private readonly JobOptions _options = options.Value;
+
+    private IDatabase Db => redis.GetDatabase();
+
+    private long RetentionMs => queue.ScriptRetentionMs;
+
+    /// <summary>Single submits in progress in this process.</summary>
+    private int _submitting;
+
+    public async Task<SubmitOutcome> SubmitAsync(JobCommand command, bool watch)
+    {
+        // A lone submit (the latency case) writes and enqueues in one script where the Redis allows it. Concurrent
+        // submits keep the two steps: their enqueues share one queue_enqueue call (RedisQueueSlot), which costs Redis
+        // far less per job than one enqueue inside every job's script.
+        var alone = Interlocked.Increment(ref _submitting) == 1;
+        Written written;
+        try
+        {
+            written = await WriteAsync(command, watch, queue.NowMs, combine: alone && queue.CombinesSlots);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _submitting);
+        }
+
+        if (written.Enqueue)
+        {
+            await queue.EnqueueAsync([(command.Job, written.Outcome.Snapshot!.Priority)]);
+        }
+        else if (written.Backlog)
+        {
+            await backlog.AddAsync([command.Job]);
+        }
+
+        return written.Outcome;
+    }
+
+    public async Task<IReadOnlyList<SubmitOutcome>> SubmitManyAsync(IReadOnlyList<JobCommand> commands, bool watch)
+    {
+        // Every job is its own slot, so one script per job; all in flight at once, the multiplexer pipelines them.
+        var now = queue.NowMs;
+        var writes = new Task<Written>[commands.Count];
+        for (var i = 0; i < commands.Count; i++)
+        {
+            writes[i] = WriteAsync(commands[i], watch, now, combine: false);
+        }
+
+        var written = await Task.WhenAll(writes);
+        var enqueue = new List<(JobRef, JobPriority)>();
+        var ended = new List<JobRef>();
+        for (var i = 0; i < written.Length; i++)
+        {
+            if (written[i].Enqueue)
+            {
+                enqueue.Add((commands[i].Job, written[i].Outcome.Snapshot!.Priority));
+            }
+            else if (written[i].Backlog)
+            {
+                ended.Add(commands[i].Job);
+            }
+        }
+
+        await queue.EnqueueAsync(enqueue);
+        if (ended.Count > 0)
+        {
+            await backlog.AddAsync(ended);
+        }
+
+        return [.. written.Select(w => w.Outcome)];
+    }
+
+    /// <summary>What job_submit.lua did with one command, and what must follow in the queue slot.</summary>
+    /// <param name="Enqueue">The job is in state 0: enqueue it (new, or a re-send healing a lost enqueue; ZADD NX makes that a no-op when it is queued).</param>
+    /// <param name="Backlog">A step whose chain had already failed ended at once, without a worker to put it on the archive backlog.</param>
+    private readonly record struct Written(SubmitOutcome Outcome, bool Enqueue, bool Backlog);
+
+    /// <param name="combine">Enqueue a new job in the same script (only where <see cref="RedisQueueSlot.CombinesSlots"/>).</param>
+    private async Task<Written> WriteAsync(JobCommand command, bool watch, long now, bool combine)
+    {
+        var job = command.Job;
+        var tombstones = queue.Archives ? 1 : 0;
+        var submitKeys = new RedisKey[2 + tombstones + (combine ? keys.Handoff.Length : 0)];
+        (submitKeys[0], submitKeys[1]) = (keys.Status(job), keys.Workflow(job.JobId));
+        if (queue.Archives)
+        {
+            submitKeys[2] = keys.Tombstone(job);
+        }
+
+        RedisValue[] args =
+        [
+            command.To, command.Cmd, command.DataJson, (int)command.Priority, now, watch ? 1 : 0, command.IsWorkflowStep ? 1 : 0,
+            _options.MaxAttempts, RetentionMs, job.From,
+        ];
+        if (combine)
+        {
+            // A single Redis: the script enqueues a new job itself (job_submit.lua), one round trip instead of two.
+            keys.Handoff.CopyTo(submitKeys, 2 + tombstones);
+            args = [.. args, 3 + tombstones, keys.WakeChannelName, queue.LeaseMs, queue.Score(now, command.Priority), job.Member];
+        }
+
+        var reply = (RedisResult[])(await Db.EvaluateAsync(LuaScripts.JobSubmit, submitKeys, args))!;
+
+        var kind = (string)reply[0]!;
+        if (kind == "archived")
+        {
+            return new Written(new SubmitOutcome(SubmitStatus.Archived, null), false, false);
+        }
+
+        if (kind == "new")
+        {
+            // State 2 when an idle worker took it at once: its first attempt has started.
+            var state = (JobState)(int)reply[1];
+            var created = new SubmitOutcome(SubmitStatus.Created, new JobSnapshot(
+                job, state, command.To, command.Cmd, command.DataJson, command.Priority, now, now, state == JobState.Processing ? 1 : 0,
+                reply.Length > 2 && !reply[2].IsNull ? (string?)reply[2] : null, reply.Length > 3 ? (string?)reply[3] : null, null));
+            return new Written(created, state == JobState.Start && !combine, state == JobState.Error && queue.Archives);
+        }
+
+        var snapshot = RedisReplies.ReadSnapshot(job, reply, 1);
+        return kind == "conflict"
+            ? new Written(new SubmitOutcome(SubmitStatus.Conflict, snapshot), false, false)
+            : new Written(new SubmitOutcome(SubmitStatus.Existing, snapshot), snapshot.State == JobState.Start, false);
+    }
+
+    public async Task<JobSnapshot?> GetAsync(JobRef job, bool watch)
+    {
+        var result = await Db.EvaluateAsync(LuaScripts.JobGet, [keys.Status(job)], [watch ? 1 : 0]);
+        return result.IsNull ? null : RedisReplies.ReadSnapshot(job, (RedisResult[])result!, 0);
+    }
+
+    public async Task<StopOutcome> RequestStopAsync(JobRef job) =>
+        (int)await Db.EvaluateAsync(LuaScripts.JobStop, [keys.Status(job)], [keys.StopChannel.ToString(), job.Member]) switch
+        {
+            1 => StopOutcome.Requested,
+            2 => StopOutcome.AlreadyEnded,
+            _ => StopOutcome.NoSuchJob,
+        };
+}

@@ -1,0 +1,66 @@
+using ExeSys.Core.Jobs;
+
+namespace ExeSys.Core.Storage;
+
+/// <summary>The jobs one claim took, and whether it emptied the queue.</summary>
+public sealed record ClaimBatch(IReadOnlyList<ClaimedJob> Jobs, bool QueueDrained);
+
+/// <summary>Which of a worker's running jobs have a stop (runners) or a cancellation (cancelled workflow) requested.</summary>
+public sealed record JobSignals(IReadOnlyList<JobRef> Stop, IReadOnlyList<JobRef> Cancel);
+
+/// <summary>
+/// A worker's side of job storage, in the shape of Hangfire's <c>IStorageConnection</c>: claim, start, finish,
+/// renew, release. A claimed job is leased to the worker; <see cref="ClaimedJob.Attempt"/> fences every verb after
+/// the claim, so a worker that lost its lease cannot overwrite the outcome of the claim that replaced it.
+/// </summary>
+public interface IWorkerConnection
+{
+    /// <summary>
+    /// Takes up to <paramref name="max"/> jobs off the queue, highest priority first, and moves each to state 2 under
+    /// a lease. <see cref="ClaimBatch.QueueDrained"/> says whether the queue was left empty (fewer than
+    /// <paramref name="max"/> were on it), so a worker need not ask again until the queue announces new jobs.
+    /// </summary>
+    /// <param name="handoffWait">For a worker that runs nothing: when the claim empties the queue, the worker waits
+    /// this long for a handoff (the next enqueued job, leased to it by the enqueue; see <see cref="StartHandedOffAsync"/>).
+    /// Zero for a busy worker, which ends any such wait.</param>
+    Task<ClaimBatch> ClaimAsync(string workerId, int max, TimeSpan handoffWait = default);
+
+    /// <summary>
+    /// Moves a job the queue handed straight to this worker (<see cref="WorkerNotification.HandedOff"/>, already leased
+    /// to it) to state 2, as a claim does. Empty when the job is no longer waiting.
+    /// </summary>
+    Task<IReadOnlyList<ClaimedJob>> StartHandedOffAsync(string workerId, JobRef job);
+
+    /// <summary>An idle worker waits <paramref name="wait"/> for a handoff; <see cref="TimeSpan.Zero"/> ends the wait.</summary>
+    Task WaitForHandoffAsync(string workerId, TimeSpan wait);
+
+    /// <summary>
+    /// Records the EOJ (state 3) and advances the job's workflow: <paramref name="takenEdges"/> names the graph
+    /// successors whose edge condition held. False when the claim was no longer valid and the result was refused.
+    /// </summary>
+    Task<bool> CompleteAsync(ClaimedJob job, string resultJson, IReadOnlyList<string> takenEdges);
+
+    /// <summary>
+    /// Records a failed attempt. With <paramref name="retryAt"/> and attempts left, the job waits in state 1 for
+    /// another attempt; otherwise it ends in state 4. False when the claim was no longer valid.
+    /// </summary>
+    Task<bool> FailAsync(ClaimedJob job, string message, DateTimeOffset? retryAt);
+
+    /// <summary>Puts a running job back in standby until <paramref name="until"/>, not counting the attempt (a function asked to be run later).</summary>
+    Task<bool> DeferAsync(ClaimedJob job, DateTimeOffset until);
+
+    /// <summary>Stores a running job's latest intermediate result. False when the claim is stale.</summary>
+    Task<bool> PublishProgressAsync(ClaimedJob job, string progressJson);
+
+    /// <summary>Extends the leases of jobs a live worker is running.</summary>
+    Task RenewLeasesAsync(IReadOnlyCollection<JobRef> jobs);
+
+    /// <summary>Puts claimed jobs back on the queue at once, e.g. on graceful shutdown. Fenced by attempt.</summary>
+    Task ReleaseAsync(IReadOnlyCollection<ClaimedJob> jobs);
+
+    /// <summary>
+    /// Reads the stop and cancel flags of running jobs: the safety net for notifications lost on a reconnect, since
+    /// the flags stay in the jobs themselves.
+    /// </summary>
+    Task<JobSignals> GetSignalsAsync(IReadOnlyCollection<JobRef> jobs);
+}

@@ -1,0 +1,183 @@
+using System.Threading.Channels;
+using ExeSys.Core.Jobs;
+using ExeSys.Core.Resilience;
+using ExeSys.Core.Storage;
+using ExeSys.Worker.Hosting;
+using Microsoft.Extensions.Options;
+using Polly;
+
+namespace ExeSys.Worker.Execution;
+
+/// <summary>
+/// How jobs reach this worker, in three ways: it claims them while it has free places; an enqueue hands a job
+/// straight to it while it waits idle (<see cref="WorkerNotification.HandedOff"/>); or a submit starts a job for it
+/// (<see cref="WorkerNotification.Started"/>). An idle worker sleeps until a notification or
+/// <see cref="WorkerOptions.IdlePoll"/>; it never blocks the shared connection.
+/// </summary>
+public sealed class ClaimLoop
+{
+    private readonly IWorkerConnection _store;
+    private readonly RunningJobs _running;
+    private readonly WorkerIdentity _worker;
+    private readonly WorkerOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<ClaimLoop> _logger;
+    private readonly ResiliencePipeline _backoff;
+    private readonly Channel<byte> _wake = Channel.CreateBounded<byte>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+
+    /// <summary>1 when the queue may hold jobs for this worker: at start, after a wake-up, after a full batch or a failed claim.</summary>
+    private int _queueMayHoldJobs = 1;
+
+    /// <summary>Set once shutdown begins: no handoff is taken any more.</summary>
+    private volatile bool _stopping;
+
+    public ClaimLoop(IWorkerConnection store, RunningJobs running, WorkerIdentity worker, IOptions<WorkerOptions> options, TimeProvider time, ILogger<ClaimLoop> logger)
+    {
+        _store = store;
+        _running = running;
+        _worker = worker;
+        _options = options.Value;
+        _time = time;
+        _logger = logger;
+        _backoff = RedisBackoff.Create(logger, "worker");
+        _running.SlotFreed += OnSlotFreed;
+    }
+
+    /// <summary>How long an idle worker's wait for a handoff counts; its empty claims (every IdlePoll) renew it.</summary>
+    private TimeSpan HandoffWait => _options.IdlePoll * 3;
+
+    public async Task RunAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var free = _running.Free;
+            if (free <= 0)
+            {
+                await _wake.Reader.ReadAsync(stoppingToken);
+                continue;
+            }
+
+            // The queue was drained by the last claim and no wake-up came since: wait for one (or the idle poll).
+            if (Interlocked.Exchange(ref _queueMayHoldJobs, 0) == 0)
+            {
+                await WaitForWakeAsync(stoppingToken);
+                continue;
+            }
+
+            ClaimBatch batch;
+            try
+            {
+                // A worker that runs nothing and empties the queue waits for a handoff of the next job.
+                var wait = _running.Count == 0 ? HandoffWait : TimeSpan.Zero;
+                batch = await _backoff.ExecuteAsync(async _ => await _store.ClaimAsync(_worker.Id, Math.Min(free, _options.ClaimBatch), wait), stoppingToken);
+            }
+#pragma warning disable CA1031 // One failed claim must not end the loop; it is logged and retried.
+            // StackExchange.Redis can also fail a pending command with TaskCanceledException when Redis hangs; only
+            // the worker's own stopping token may end the loop.
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+#pragma warning restore CA1031
+            {
+                _logger.LogError(ex, "Claiming jobs failed; retrying.");
+                Volatile.Write(ref _queueMayHoldJobs, 1);
+                await Task.Delay(_options.IdlePoll, _time, stoppingToken);
+                continue;
+            }
+
+            // A full batch may have left more behind; fewer than asked means the queue is empty now, and the next
+            // enqueue will announce itself.
+            if (!batch.QueueDrained)
+            {
+                Volatile.Write(ref _queueMayHoldJobs, 1);
+            }
+
+            foreach (var job in batch.Jobs)
+            {
+                await _running.LaunchAsync(job);
+            }
+        }
+    }
+
+    /// <summary>Shutdown begins: no handoff or started job is taken any more, and the wait for handoffs ends.</summary>
+    public Task StopAsync()
+    {
+        _stopping = true;
+        return BestEffort.RunAsync(_logger, _worker, () => _store.WaitForHandoffAsync(_worker.Id, TimeSpan.Zero), "stop waiting for handoffs");
+    }
+
+    /// <summary>
+    /// The queue went from empty to non-empty, so the next free place should claim. Without this, a claim loop that
+    /// last found the queue drained does not ask again when a place frees: that saves an empty claim (a round trip
+    /// and two Redis commands) per job at low load.
+    /// </summary>
+    public void QueueFilled()
+    {
+        Volatile.Write(ref _queueMayHoldJobs, 1);
+        Wake();
+    }
+
+    /// <summary>The queue leased a job to this idle worker: start it as a claim would.</summary>
+    public async Task StartHandedOffAsync(JobRef job)
+    {
+        if (_stopping)
+        {
+            _logger.LogInformation("Not starting {Job}, handed over during shutdown; its lease will expire and the controller will requeue it.", job);
+            return;
+        }
+
+        try
+        {
+            foreach (var claimed in await _store.StartHandedOffAsync(_worker.Id, job))
+            {
+                await _running.LaunchAsync(claimed);
+            }
+        }
+#pragma warning disable CA1031 // A failed handoff must not crash the worker; the job's lease brings it back.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            _logger.LogError(ex, "Starting {Job}, handed over by the queue, failed; its lease will expire and the controller will requeue it.", job);
+        }
+    }
+
+    /// <summary>A submit already started this job for this worker (state 2, attempt 1, leased to it): it runs at once, with no round trip before the function.</summary>
+    public void RunStarted(ClaimedJob job)
+    {
+        if (_stopping)
+        {
+            // Shutting down: give it straight back rather than leave it to its lease.
+            _ = BestEffort.RunAsync(_logger, _worker, () => _store.ReleaseAsync([job]), $"give back {job.Job}, started during shutdown");
+            return;
+        }
+
+        _ = _running.LaunchAsync(job, inline: true);
+    }
+
+    private void OnSlotFreed(bool idle)
+    {
+        if (idle && Volatile.Read(ref _queueMayHoldJobs) == 0 && !_stopping)
+        {
+            // Idle again with the queue drained: the next job may come straight here (queue_enqueue.lua).
+            _ = BestEffort.RunAsync(_logger, _worker, () => _store.WaitForHandoffAsync(_worker.Id, HandoffWait), "wait for a handoff");
+        }
+
+        Wake();
+    }
+
+    /// <summary>Wakes the loop: a place came free, or (<see cref="QueueFilled"/>) the queue may hold jobs.</summary>
+    private void Wake() => _wake.Writer.TryWrite(0);
+
+    /// <summary>Waits for a wake-up; after <see cref="WorkerOptions.IdlePoll"/> without one, claims anyway (a lost notification must not strand jobs).</summary>
+    private async Task WaitForWakeAsync(CancellationToken stoppingToken)
+    {
+        using var idle = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        idle.CancelAfter(_options.IdlePoll);
+        try
+        {
+            await _wake.Reader.ReadAsync(idle.Token);
+        }
+        catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+        {
+            Volatile.Write(ref _queueMayHoldJobs, 1);
+        }
+    }
+}
