@@ -16,9 +16,10 @@ public sealed class RedisOptions
     public string KeyPrefix { get; set; } = "exesys";
 
     /// <summary>
-    /// On a single Redis (not a cluster), a submit writes the job and enqueues it in one script, one round trip
-    /// instead of two, although the job and the queue are in different hash slots. False keeps every script to one
-    /// slot, as on a cluster: for a proxy that shards keys by slot. On Redis Cluster scripts always keep to one slot.
+    /// On a single Redis (not a cluster), some scripts take keys of two hash slots to save round trips: a lone submit
+    /// writes the job and enqueues it (or starts it for an idle worker) in one script, a claim starts the jobs it takes,
+    /// and a cancelled run goes onto the archive backlog in the cancel script. False keeps every script to one slot, as
+    /// on a cluster: for a proxy that shards keys by slot. On Redis Cluster scripts always keep to one slot.
     /// </summary>
     public bool CombineSlots { get; set; } = true;
 

@@ -1,8 +1,9 @@
 namespace ExeSys.FunctionalModules;
 
 /// <summary>
-/// Thrown by a function to end its job in state 4 (error) with a message meant for the client.
-/// Any other exception does the same; this one just says the failure was expected.
+/// Thrown by a function to end its job in state 4 (error) at once, with a message meant for the client: the failure
+/// is final, so no further attempt is made. Any other exception is retried with backoff while attempts remain
+/// (<c>ExeSys:Jobs:MaxAttempts</c>, or a graph node's own), and ends the job in state 4 only after the last.
 /// </summary>
 public sealed class FunctionException : Exception
 {
