@@ -1,6 +1,6 @@
 using ExeSys.Tests.Infrastructure;
-using ExeSys.Tests.Modules;
-using ExeSys.Tests.Reliability;
+using ExeSys.Tests.Infrastructure.Deployment;
+using ExeSys.Tests.Infrastructure.Modules;
 using MongoDB.Bson;
 using MongoDB.Driver;
 

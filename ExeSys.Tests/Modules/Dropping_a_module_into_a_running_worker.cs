@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
 using ExeSys.Tests.Infrastructure;
+using ExeSys.Tests.Infrastructure.Deployment;
+using ExeSys.Tests.Infrastructure.Modules;
 
 namespace ExeSys.Tests.Modules;
 

@@ -1,4 +1,6 @@
 using ExeSys.Tests.Infrastructure;
+using ExeSys.Tests.Infrastructure.Deployment;
+using ExeSys.Tests.Infrastructure.Modules;
 
 namespace ExeSys.Tests.Modules;
 

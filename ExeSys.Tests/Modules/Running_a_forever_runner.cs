@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using ExeSys.Tests.Infrastructure;
+using ExeSys.Tests.Infrastructure.Deployment;
+using ExeSys.Tests.Infrastructure.Modules;
 
 namespace ExeSys.Tests.Modules;
 

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using ExeSys.Tests.Infrastructure;
+using ExeSys.Tests.Infrastructure.Deployment;
 using StackExchange.Redis;
 
 namespace ExeSys.Tests.Reliability;

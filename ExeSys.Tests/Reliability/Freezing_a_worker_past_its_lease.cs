@@ -1,4 +1,5 @@
 using ExeSys.Tests.Infrastructure;
+using ExeSys.Tests.Infrastructure.Deployment;
 
 namespace ExeSys.Tests.Reliability;
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using ExeSys.Tests.Infrastructure;
+using ExeSys.Tests.Infrastructure.Deployment;
 using StackExchange.Redis;
 
 namespace ExeSys.Tests.Reliability;

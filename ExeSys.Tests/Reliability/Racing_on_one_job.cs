@@ -2,6 +2,7 @@ using System.Globalization;
 using ExeSys.Core.Configuration;
 using ExeSys.Core.Jobs;
 using ExeSys.Tests.Infrastructure;
+using ExeSys.Tests.Infrastructure.Deployment;
 using StackExchange.Redis;
 
 namespace ExeSys.Tests.Reliability;

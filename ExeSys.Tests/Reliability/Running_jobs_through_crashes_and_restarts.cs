@@ -7,6 +7,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using ExeSys.Core.Jobs;
 using ExeSys.Tests.Infrastructure;
+using ExeSys.Tests.Infrastructure.Deployment;
 using StackExchange.Redis;
 
 namespace ExeSys.Tests.Reliability;

@@ -3,6 +3,8 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Headers;
 using ExeSys.Tests.Infrastructure;
+using ExeSys.Tests.Infrastructure.Deployment;
+using ExeSys.Tests.Infrastructure.Requests;
 
 namespace ExeSys.Tests.Reliability;
 

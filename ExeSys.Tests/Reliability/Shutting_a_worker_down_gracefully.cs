@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using ExeSys.Tests.Infrastructure;
+using ExeSys.Tests.Infrastructure.Deployment;
 
 namespace ExeSys.Tests.Reliability;
 

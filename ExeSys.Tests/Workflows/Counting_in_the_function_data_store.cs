@@ -1,4 +1,5 @@
 using ExeSys.Tests.Infrastructure;
+using ExeSys.Tests.Infrastructure.Fixtures;
 using StackExchange.Redis;
 
 namespace ExeSys.Tests.Workflows;

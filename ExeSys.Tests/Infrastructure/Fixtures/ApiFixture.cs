@@ -1,6 +1,4 @@
-using ExeSys.Tests.Infrastructure;
-
-namespace ExeSys.Tests.Protocol;
+namespace ExeSys.Tests.Infrastructure.Fixtures;
 
 /// <summary>A fixture with the API's real pipeline and an in-process worker on a key prefix of its own.</summary>
 public abstract class ApiFixture

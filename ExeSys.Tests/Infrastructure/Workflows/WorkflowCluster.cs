@@ -2,9 +2,8 @@ using System.Globalization;
 using System.Net;
 using System.Text.Json.Nodes;
 using ExeSys.Core.Redis;
-using ExeSys.Tests.Infrastructure;
 
-namespace ExeSys.Tests.Workflows;
+namespace ExeSys.Tests.Infrastructure.Workflows;
 
 /// <summary>
 /// Real ExeSys processes on a key prefix of their own: one API, some controllers and some workers, as

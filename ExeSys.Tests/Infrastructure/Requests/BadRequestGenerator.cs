@@ -4,7 +4,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace ExeSys.Tests.Reliability;
+namespace ExeSys.Tests.Infrastructure.Requests;
 
 /// <summary>One generated request that a correct API must refuse with a 4xx, changing nothing in Redis.</summary>
 internal sealed record BadRequest(string Category, HttpMethod Method, string PathAndQuery, byte[]? Body, string? ContentType, bool Chunked,

@@ -1,6 +1,4 @@
-using ExeSys.Tests.Infrastructure;
-
-namespace ExeSys.Tests.Processes;
+namespace ExeSys.Tests.Infrastructure.Fixtures;
 
 /// <summary>
 /// Tests of real worker and controller processes. Each test gets its own key prefix and the processes it starts;

@@ -2,10 +2,9 @@ using System.Globalization;
 using System.Text.Json;
 using ExeSys.Core.Jobs;
 using ExeSys.Core.Redis;
-using ExeSys.Tests.Infrastructure;
 using StackExchange.Redis;
 
-namespace ExeSys.Tests.Reliability;
+namespace ExeSys.Tests.Infrastructure.Deployment;
 
 /// <summary>
 /// ExeSys as it is deployed: a real API process, controllers and workers (each a <c>dotnet ExeSys.X.dll</c> of its

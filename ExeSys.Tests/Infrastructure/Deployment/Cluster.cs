@@ -1,6 +1,6 @@
-using ExeSys.Tests.Infrastructure;
+using ExeSys.Tests.Infrastructure.Modules;
 
-namespace ExeSys.Tests.Modules;
+namespace ExeSys.Tests.Infrastructure.Deployment;
 
 /// <summary>
 /// ExeSys as it is deployed, for one fixture: the API (a real process, or its real pipeline in-process where the
