@@ -1,3 +1,4 @@
+using System.Collections;
 using System.Globalization;
 
 namespace ExeSys.Tests.Infrastructure;
@@ -6,11 +7,15 @@ namespace ExeSys.Tests.Infrastructure;
 /// The real processes one test started. Disposing stops them all (SIGTERM, then kill); when the test failed,
 /// their output is printed to the test output and attached, so the reason is visible without re-running.
 /// </summary>
-public sealed class ProcessSet : IAsyncDisposable
+public sealed class ProcessSet : IReadOnlyList<ExeSysProcess>, IAsyncDisposable
 {
     private readonly List<ExeSysProcess> _processes = [];
 
     public IReadOnlyList<ExeSysProcess> All => _processes;
+
+    public int Count => _processes.Count;
+
+    public ExeSysProcess this[int index] => _processes[index];
 
     public ExeSysProcess Start(ExeSysRole role, string name, TestSettings settings)
     {
@@ -51,13 +56,15 @@ public sealed class ProcessSet : IAsyncDisposable
         return (process, baseAddress);
     }
 
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync() => StopAsync(showOutput: TestContext.CurrentContext.Result.Outcome.Status == NUnit.Framework.Interfaces.TestStatus.Failed);
+
+    /// <summary>Stops and disposes every process; with <paramref name="showOutput"/>, their output goes to the test output and is attached.</summary>
+    public async ValueTask StopAsync(bool showOutput)
     {
         await Task.WhenAll(_processes.Select(p => p.StopAsync(TimeSpan.FromSeconds(15))));
-        var failed = TestContext.CurrentContext.Result.Outcome.Status == NUnit.Framework.Interfaces.TestStatus.Failed;
         foreach (var process in _processes)
         {
-            if (failed)
+            if (showOutput)
             {
                 await TestContext.Out.WriteLineAsync($"----- {process.Name} ({process.Role}, pid {process.Pid}, exit {process.ExitCode}) log {process.LogPath}");
                 await TestContext.Out.WriteLineAsync(Tail(process.Output, 60));
@@ -69,6 +76,10 @@ public sealed class ProcessSet : IAsyncDisposable
 
         _processes.Clear();
     }
+
+    public IEnumerator<ExeSysProcess> GetEnumerator() => _processes.GetEnumerator();
+
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
     private static string Tail(string text, int lines)
     {

@@ -30,7 +30,7 @@ public sealed class Sending_bad_input_at_volume
         var settings = TestSettings.For(TestRedis.NewPrefix("fuzz"))
             .With("ExeSys:Api:MaxBodyBytes", BadRequestGenerator.MaxBodyBytes.ToString(CultureInfo.InvariantCulture))
             .With("ExeSys:Jobs:MaxIdLength", BadRequestGenerator.MaxIdLength.ToString(CultureInfo.InvariantCulture));
-        await using var deployment = await ExeSysDeployment.StartAsync(settings, TestRedis.Connection);
+        await using var deployment = await ExeSysDeployment.Build(settings).StartAsync();
         var worker = deployment.StartWorker("fuzz-worker");
         await deployment.WaitForWorkerAsync(worker);
         var existing = await SysCmdHttp.PostAsync(deployment.Client, SysCmdHttp.Command(ExistingFrom, ExistingJobId, "echo", "{\"kept\":true}"), "?wait=10s");
@@ -91,7 +91,7 @@ public sealed class Sending_bad_input_at_volume
     {
         var settings = TestSettings.For(TestRedis.NewPrefix("keepalive"))
             .With("ExeSys:Api:MaxBodyBytes", BadRequestGenerator.MaxBodyBytes.ToString(CultureInfo.InvariantCulture));
-        await using var deployment = await ExeSysDeployment.StartAsync(settings, TestRedis.Connection);
+        await using var deployment = await ExeSysDeployment.Build(settings).StartAsync();
         using var client = NewClient(deployment.BaseAddress, 1);
         var oversized = SysCmdHttp.Command("c", "big", "echo", $"\"{new string('x', 100_000)}\"");
 

@@ -1,4 +1,5 @@
-using ExeSys.Tests.Infrastructure.Workflows;
+using System.Globalization;
+using ExeSys.Tests.Infrastructure.Deployment;
 using ExeSys.Tests.Workflows;
 using NUnit.Framework.Interfaces;
 
@@ -7,9 +8,9 @@ namespace ExeSys.Tests.Infrastructure.Fixtures;
 /// <summary>A workflow fixture on shared processes. A failing test lists the processes' logs.</summary>
 public abstract class WorkflowFixture
 {
-    protected WorkflowCluster Cluster { get; private set; } = null!;
+    protected ExeSysDeployment Cluster { get; private set; } = null!;
 
-    protected abstract Task<WorkflowCluster> StartOrShareAsync();
+    protected abstract Task<ExeSysDeployment> StartOrShareAsync();
 
     [OneTimeSetUp]
     public async Task Use_the_shared_processes() => Cluster = await StartOrShareAsync();
@@ -24,17 +25,17 @@ public abstract class WorkflowFixture
     }
 
     /// <summary>A job_id or client name of this test's own, readable in the logs.</summary>
-    protected static string NewId(string hint) => WorkflowCluster.NewId(hint);
+    protected static string NewId(string hint) => string.Create(CultureInfo.InvariantCulture, $"{hint}-{Guid.NewGuid():N}");
 }
 
 /// <summary>One API, two controllers and two workers.</summary>
 public abstract class On_the_shared_cluster : WorkflowFixture
 {
-    protected override Task<WorkflowCluster> StartOrShareAsync() => SharedWorkflowCluster.TwoOfEachAsync();
+    protected override Task<ExeSysDeployment> StartOrShareAsync() => SharedWorkflowCluster.TwoOfEachAsync();
 }
 
 /// <summary>One API, one controller and one worker with a single slot, so the order jobs run in is visible.</summary>
 public abstract class On_a_worker_with_one_slot : WorkflowFixture
 {
-    protected override Task<WorkflowCluster> StartOrShareAsync() => SharedWorkflowCluster.OneSlotAsync();
+    protected override Task<ExeSysDeployment> StartOrShareAsync() => SharedWorkflowCluster.OneSlotAsync();
 }
