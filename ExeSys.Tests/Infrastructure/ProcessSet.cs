@@ -1,5 +1,4 @@
 using System.Collections;
-using System.Globalization;
 
 namespace ExeSys.Tests.Infrastructure;
 
@@ -23,37 +22,6 @@ public sealed class ProcessSet : IReadOnlyList<ExeSysProcess>, IAsyncDisposable
         var process = ExeSysProcess.Start(role, name, settings.ToEnvironment());
         _processes.Add(process);
         return process;
-    }
-
-    /// <summary>Starts an API process on a free loopback port and waits until it answers /health/live.</summary>
-    public async Task<(ExeSysProcess Process, Uri BaseAddress)> StartApiAsync(string name, TestSettings settings, TimeSpan timeout)
-    {
-        ArgumentNullException.ThrowIfNull(settings);
-        var port = FreePort.Next();
-        var baseAddress = new Uri($"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}");
-        var process = Start(ExeSysRole.Api, name, settings.With("ExeSys:Api:Urls", baseAddress.ToString().TrimEnd('/')));
-        using var probe = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(5) };
-        await Eventually.WaitForAsync(
-            async () =>
-            {
-                if (process.HasExited)
-                {
-                    throw new InvalidOperationException($"The API process exited with code {process.ExitCode}:{Environment.NewLine}{process.Output}");
-                }
-
-                try
-                {
-                    using var response = await probe.GetAsync(new Uri("/health/live", UriKind.Relative));
-                    return response.IsSuccessStatusCode;
-                }
-                catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
-                {
-                    return false; // not listening yet, or too slow to answer on a loaded machine: ask again
-                }
-            },
-            timeout,
-            $"the API process {name} to answer /health/live on {baseAddress}");
-        return (process, baseAddress);
     }
 
     public ValueTask DisposeAsync() => StopAsync(showOutput: TestContext.CurrentContext.Result.Outcome.Status == NUnit.Framework.Interfaces.TestStatus.Failed);

@@ -4,6 +4,7 @@ using System.Text;
 using ExeSys.Core.Redis;
 using ExeSys.Core.Registry;
 using ExeSys.Tests.Infrastructure;
+using ExeSys.Tests.Infrastructure.Deployment;
 
 namespace ExeSys.Tests.Malformed;
 
@@ -19,7 +20,7 @@ public sealed class Sending_a_malformed_request
     private const int MaxBatchBodyBytes = 4096;
     private const int MaxBatchCommands = 5;
     private const string Valid = """{"from":"client","to":"end_job","cmd":"echo","data":{"n":1},"job_id":"seeded"}""";
-    private ApiEnvironment _env = null!;
+    private ExeSysDeployment _deployment = null!;
 
     [OneTimeSetUp]
     public async Task Start_the_api_with_one_job_in_redis()
@@ -28,7 +29,7 @@ public sealed class Sending_a_malformed_request
             .With("ExeSys:Api:MaxBodyBytes", MaxBodyBytes.ToString(System.Globalization.CultureInfo.InvariantCulture))
             .With("ExeSys:Api:MaxBatchBodyBytes", MaxBatchBodyBytes.ToString(System.Globalization.CultureInfo.InvariantCulture))
             .With("ExeSys:Api:MaxBatchCommands", MaxBatchCommands.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        _env = await ApiEnvironment.StartAsync(settings, withWorker: false);
+        _deployment = await ExeSysDeployment.Build(settings).WithApiInProcess().StartAsync();
 
         // A worker advertisement without a worker: 'echo' is known to the API, yet nothing runs or writes while
         // the requests are sent, so the keyspace stays still unless a request writes to it.
@@ -36,12 +37,12 @@ public sealed class Sending_a_malformed_request
         await registry.HeartbeatAsync(
             new ProcessAdvert("advert-only", "worker", "test", Environment.ProcessId, DateTimeOffset.UtcNow, BuiltinFunctionNames.Original, 1, 0),
             TimeSpan.FromMinutes(30));
-        var seeded = await SysCmdHttp.PostAsync(_env.Client, Valid);
+        var seeded = await SysCmdHttp.PostAsync(_deployment.Client, Valid);
         Assert.That(seeded.Status, Is.EqualTo(HttpStatusCode.Accepted), $"seeding the job: {seeded}");
     }
 
     [OneTimeTearDown]
-    public async Task Stop() => await _env.DisposeAsync();
+    public async Task Stop() => await _deployment.DisposeAsync();
 
     public sealed record BadRequest(string Name, Func<HttpRequestMessage> Build)
     {
@@ -216,13 +217,13 @@ public sealed class Sending_a_malformed_request
     public async Task Should_answer_4xx_with_problem_details_and_leave_redis_unchanged(BadRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var before = await _env.SnapshotAsync();
+        var before = await _deployment.SnapshotAsync();
 
         using var message = request.Build();
-        using var response = await _env.Client.SendAsync(message);
+        using var response = await _deployment.Client.SendAsync(message);
         var reply = await Reply.ReadAsync(response);
 
-        var after = await _env.SnapshotAsync();
+        var after = await _deployment.SnapshotAsync();
         using (Assert.EnterMultipleScope())
         {
             Assert.That(reply.Code, Is.InRange(400, 499), reply.ToString());
@@ -239,7 +240,7 @@ public sealed class Sending_a_malformed_request
     [Test]
     public async Task Should_have_kept_the_seeded_job_as_it_was()
     {
-        var reply = await SysCmdHttp.PostAsync(_env.Client, Valid);
+        var reply = await SysCmdHttp.PostAsync(_deployment.Client, Valid);
 
         using (Assert.EnterMultipleScope())
         {
