@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using ExeSys.Tests.Infrastructure;
+using ExeSys.Tests.Infrastructure.Deployment;
 
 namespace ExeSys.Tests.EndToEnd;
 
@@ -16,25 +17,29 @@ public sealed class Re_sending_many_commands_at_once
     private const int Jobs = 100;
     private const int Resends = 8000;
     private const int Concurrency = 96;
-    private ProcessSet _processes = null!;
-
-    [SetUp]
-    public void Create() => _processes = new ProcessSet();
+    private ExeSysDeployment? _deployment;
 
     [TearDown]
-    public async Task Stop() => await _processes.DisposeAsync();
+    public async Task Stop()
+    {
+        if (_deployment is not null)
+        {
+            await _deployment.DisposeAsync();
+            _deployment = null;
+        }
+    }
 
     [Test]
     public async Task Should_answer_each_with_its_own_job_and_data()
     {
         var settings = TestSettings.For(TestRedis.NewPrefix("resend"));
-        _processes.Start(ExeSysRole.Worker, "worker", settings.With("ExeSys:Worker:Id", "resend-worker"));
-        var (_, baseAddress) = await _processes.StartApiAsync("api", settings, TimeSpan.FromSeconds(60));
-        using var client = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
-        await Eventually.WaitForAsync(
-            () => SysCmdHttp.GetAsync(client, "/functions"),
-            r => r.Text.Contains("\"echo\"", StringComparison.Ordinal),
-            TimeSpan.FromSeconds(60), "the API to list the worker's functions");
+        _deployment = await ExeSysDeployment.Build(settings)
+            .WithWorker("worker", id: "resend-worker")
+            .WithPlainClient(TimeSpan.FromSeconds(30))
+            .WithStartTimeout(TimeSpan.FromSeconds(60))
+            .WaitForFunctions("echo")
+            .StartAsync();
+        var client = _deployment.Client;
 
         // Bodies of different lengths, so requests and replies occupy buffers of many sizes.
         var commands = Enumerable.Range(0, Jobs).Select(i =>

@@ -4,6 +4,7 @@ using System.Text.Json;
 using ExeSys.Core.Configuration;
 using ExeSys.Core.Jobs;
 using ExeSys.Tests.Infrastructure;
+using ExeSys.Tests.Infrastructure.Deployment;
 
 namespace ExeSys.Tests.EndToEnd;
 
@@ -20,19 +21,24 @@ public sealed class Running_a_thousand_jobs_on_real_processes
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan RunTimeout = TimeSpan.FromSeconds(90);
 
+    private ExeSysDeployment? _deployment;
     private ProcessSet _processes = null!;
 
-    [SetUp]
-    public void Create() => _processes = new ProcessSet();
-
     [TearDown]
-    public async Task Stop() => await _processes.DisposeAsync();
+    public async Task Stop()
+    {
+        if (_deployment is not null)
+        {
+            await _deployment.DisposeAsync();
+            _deployment = null;
+        }
+    }
 
     [Test]
     public async Task Should_run_every_job_exactly_once_and_return_its_data()
     {
         var settings = TestSettings.For(TestRedis.NewPrefix("e2e"));
-        using var client = await StartAsync(settings);
+        var client = await StartAsync(settings);
 
         var commands = Enumerable.Range(0, Jobs).ToDictionary(
             i => $"job-{i:D4}",
@@ -105,7 +111,7 @@ public sealed class Running_a_thousand_jobs_on_real_processes
     {
         const int BatchJobs = 300;
         var settings = TestSettings.For(TestRedis.NewPrefix("e2e-batch"));
-        using var client = await StartAsync(settings);
+        var client = await StartAsync(settings);
         var padding = new string('p', 4000);
         var body = "[" + string.Join(",", Enumerable.Range(0, BatchJobs).Select(i =>
             SysCmdHttp.Command("e2e-batch", $"job-{i:D3}", "echo", $$"""{"n":{{i}},"pad":"{{padding}}"}"""))) + "]";
@@ -126,18 +132,18 @@ public sealed class Running_a_thousand_jobs_on_real_processes
         }
     }
 
-    /// <summary>Starts a controller, two workers and the API as processes; the client talks to the API.</summary>
+    /// <summary>Starts a controller, two workers and the API as processes; the client (the deployment's) talks to the API.</summary>
     private async Task<HttpClient> StartAsync(TestSettings settings)
     {
-        _processes.Start(ExeSysRole.Controller, "controller", settings);
-        _processes.Start(ExeSysRole.Worker, "worker-1", settings.With("ExeSys:Worker:Id", settings.Prefix + "-worker-1"));
-        _processes.Start(ExeSysRole.Worker, "worker-2", settings.With("ExeSys:Worker:Id", settings.Prefix + "-worker-2"));
-        var (_, baseAddress) = await _processes.StartApiAsync("api", settings, StartTimeout);
-        var client = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
-        await Eventually.WaitForAsync(
-            () => SysCmdHttp.GetAsync(client, "/health/ready"),
-            r => r.Code == 200 && r.Get("workers").GetInt32() == 2 && r.Get("controllers").GetInt32() == 1,
-            StartTimeout, "/health/ready to show 2 workers and 1 controller");
-        return client;
+        _deployment = await ExeSysDeployment.Build(settings)
+            .WithController("controller")
+            .WithWorker("worker-1", id: settings.Prefix + "-worker-1")
+            .WithWorker("worker-2", id: settings.Prefix + "-worker-2")
+            .WithPlainClient(TimeSpan.FromSeconds(30))
+            .WithStartTimeout(StartTimeout)
+            .WaitForHealthReady()
+            .StartAsync();
+        _processes = _deployment.Processes;
+        return _deployment.Client;
     }
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using ExeSys.Tests.Infrastructure;
+using ExeSys.Tests.Infrastructure.Deployment;
 
 namespace ExeSys.Tests.EndToEnd;
 
@@ -14,35 +15,33 @@ public sealed class Running_on_a_redis_cluster
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
     private RedisCluster _cluster = null!;
-    private ProcessSet _processes = null!;
+    private ExeSysDeployment _deployment = null!;
     private HttpClient _client = null!;
 
     [OneTimeSetUp]
     public async Task Start_the_cluster_and_exesys()
     {
         _cluster = await RedisCluster.StartAsync(TimeSpan.FromSeconds(30));
-        _processes = new ProcessSet();
         var settings = TestSettings.For(TestRedis.NewPrefix("cluster"))
-            .With("ExeSys:Redis:Connection", _cluster.Connection)
             .With("ExeSys:Functions:DataStore:Database", "0")
             .With("ExeSys:Functions:DataStore:KeyPrefix", "fn:");
-        _processes.Start(ExeSysRole.Controller, "controller", settings);
-        _processes.Start(ExeSysRole.Worker, "worker", settings);
-        var (_, baseAddress) = await _processes.StartApiAsync("api", settings, StartTimeout);
-        _client = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
-        await Eventually.WaitForAsync(
-            () => SysCmdHttp.GetAsync(_client, "/health/ready"),
-            r => r.Code == 200 && r.Get("workers").GetInt32() == 1 && r.Get("controllers").GetInt32() == 1,
-            StartTimeout, "/health/ready to show the worker and the controller");
+        _deployment = await ExeSysDeployment.Build(settings)
+            .OnRedis(_cluster.Connection)
+            .WithController("controller")
+            .WithWorker("worker")
+            .WithPlainClient(TimeSpan.FromSeconds(30))
+            .WithStartTimeout(StartTimeout)
+            .WaitForHealthReady()
+            .StartAsync();
+        _client = _deployment.Client;
     }
 
     [OneTimeTearDown]
     public async Task Stop()
     {
-        _client?.Dispose();
-        if (_processes is not null)
+        if (_deployment is not null)
         {
-            await _processes.DisposeAsync();
+            await _deployment.DisposeAsync();
         }
 
         if (_cluster is not null)

@@ -2,7 +2,8 @@ using System.Globalization;
 using System.Text.Json;
 using ExeSys.Core.Jobs;
 using ExeSys.Tests.Infrastructure;
-using ExeSys.Tests.Reliability;
+using ExeSys.Tests.Infrastructure.Deployment;
+using ExeSys.Tests.Infrastructure.Workflows;
 using ExeSys.Tests.Workflows;
 using MongoDB.Bson;
 using MongoDB.Driver;
@@ -36,12 +37,10 @@ public sealed class Archiving_finished_jobs_into_mongodb
     {
         _congo = await CongoServer.StartAsync();
         var settings = TestSettings.For(TestRedis.NewPrefix("hist"))
-            .With("ExeSys:Mongo:ConnectionString", _congo.ConnectionString)
-            .With("ExeSys:Mongo:Database", "exesys_tests")
             .With("ExeSys:Mongo:ArchiveInterval", "00:00:00.100")
             .With("ExeSys:Mongo:TimeoutMs", "1000")
             .With("ExeSys:Jobs:Retention", "00:00:02");
-        _deployment = await ExeSysDeployment.StartAsync(settings, TestRedis.Connection);
+        _deployment = await ExeSysDeployment.Build(settings).WithMongo(_congo.ConnectionString, "exesys_tests").StartAsync();
         var controller = _deployment.StartController("controller-1");
         var worker = _deployment.StartWorker("worker-1");
         await _deployment.WaitForWorkerAsync(worker);

@@ -1,6 +1,6 @@
 using ExeSys.Tests.Infrastructure;
-using ExeSys.Tests.Modules;
-using ExeSys.Tests.Reliability;
+using ExeSys.Tests.Infrastructure.Deployment;
+using ExeSys.Tests.Infrastructure.Modules;
 using MongoDB.Bson;
 using MongoDB.Driver;
 
@@ -28,12 +28,11 @@ public sealed class Using_mongodb_from_a_function
         ModuleBuilds.CopyModule(modules.HelloV1, Path.Combine(_folder, "hello"));
         _congo = await CongoServer.StartAsync();
         var settings = TestSettings.For(TestRedis.NewPrefix("fnmongo"))
-            .With("ExeSys:Mongo:ConnectionString", _congo.ConnectionString)
-            .With("ExeSys:Mongo:Database", "exesys_history_fn")
-            .With("ExeSys:Mongo:FunctionsDatabase", "exesys_functions_fn")
-            .With("ExeSys:Worker:ModulesFolder", _folder)
             .With("ExeSys:Worker:ModuleStableFor", "00:00:00.200");
-        _deployment = await ExeSysDeployment.StartAsync(settings, TestRedis.Connection);
+        _deployment = await ExeSysDeployment.Build(settings)
+            .WithMongo(_congo.ConnectionString, "exesys_history_fn", functionsDatabase: "exesys_functions_fn")
+            .WithModulesFolder(_folder)
+            .StartAsync();
         await _deployment.WaitForWorkerAsync(_deployment.StartWorker("mongo-worker"));
         await Eventually.WaitForAsync(
             () => SysCmdHttp.GetAsync(_deployment.Client, "/functions"),

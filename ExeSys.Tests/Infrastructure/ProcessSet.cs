@@ -1,4 +1,4 @@
-using System.Globalization;
+using System.Collections;
 
 namespace ExeSys.Tests.Infrastructure;
 
@@ -6,11 +6,15 @@ namespace ExeSys.Tests.Infrastructure;
 /// The real processes one test started. Disposing stops them all (SIGTERM, then kill); when the test failed,
 /// their output is printed to the test output and attached, so the reason is visible without re-running.
 /// </summary>
-public sealed class ProcessSet : IAsyncDisposable
+public sealed class ProcessSet : IReadOnlyList<ExeSysProcess>, IAsyncDisposable
 {
     private readonly List<ExeSysProcess> _processes = [];
 
     public IReadOnlyList<ExeSysProcess> All => _processes;
+
+    public int Count => _processes.Count;
+
+    public ExeSysProcess this[int index] => _processes[index];
 
     public ExeSysProcess Start(ExeSysRole role, string name, TestSettings settings)
     {
@@ -20,44 +24,15 @@ public sealed class ProcessSet : IAsyncDisposable
         return process;
     }
 
-    /// <summary>Starts an API process on a free loopback port and waits until it answers /health/live.</summary>
-    public async Task<(ExeSysProcess Process, Uri BaseAddress)> StartApiAsync(string name, TestSettings settings, TimeSpan timeout)
-    {
-        ArgumentNullException.ThrowIfNull(settings);
-        var port = FreePort.Next();
-        var baseAddress = new Uri($"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}");
-        var process = Start(ExeSysRole.Api, name, settings.With("ExeSys:Api:Urls", baseAddress.ToString().TrimEnd('/')));
-        using var probe = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(5) };
-        await Eventually.WaitForAsync(
-            async () =>
-            {
-                if (process.HasExited)
-                {
-                    throw new InvalidOperationException($"The API process exited with code {process.ExitCode}:{Environment.NewLine}{process.Output}");
-                }
+    public ValueTask DisposeAsync() => StopAsync(showOutput: TestContext.CurrentContext.Result.Outcome.Status == NUnit.Framework.Interfaces.TestStatus.Failed);
 
-                try
-                {
-                    using var response = await probe.GetAsync(new Uri("/health/live", UriKind.Relative));
-                    return response.IsSuccessStatusCode;
-                }
-                catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
-                {
-                    return false; // not listening yet, or too slow to answer on a loaded machine: ask again
-                }
-            },
-            timeout,
-            $"the API process {name} to answer /health/live on {baseAddress}");
-        return (process, baseAddress);
-    }
-
-    public async ValueTask DisposeAsync()
+    /// <summary>Stops and disposes every process; with <paramref name="showOutput"/>, their output goes to the test output and is attached.</summary>
+    public async ValueTask StopAsync(bool showOutput)
     {
         await Task.WhenAll(_processes.Select(p => p.StopAsync(TimeSpan.FromSeconds(15))));
-        var failed = TestContext.CurrentContext.Result.Outcome.Status == NUnit.Framework.Interfaces.TestStatus.Failed;
         foreach (var process in _processes)
         {
-            if (failed)
+            if (showOutput)
             {
                 await TestContext.Out.WriteLineAsync($"----- {process.Name} ({process.Role}, pid {process.Pid}, exit {process.ExitCode}) log {process.LogPath}");
                 await TestContext.Out.WriteLineAsync(Tail(process.Output, 60));
@@ -69,6 +44,10 @@ public sealed class ProcessSet : IAsyncDisposable
 
         _processes.Clear();
     }
+
+    public IEnumerator<ExeSysProcess> GetEnumerator() => _processes.GetEnumerator();
+
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
     private static string Tail(string text, int lines)
     {

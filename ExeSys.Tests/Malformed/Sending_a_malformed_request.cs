@@ -1,9 +1,10 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Text;
 using ExeSys.Core.Redis;
 using ExeSys.Core.Registry;
 using ExeSys.Tests.Infrastructure;
+using ExeSys.Tests.Infrastructure.Deployment;
+using ExeSys.Tests.Infrastructure.Requests;
 
 namespace ExeSys.Tests.Malformed;
 
@@ -19,7 +20,7 @@ public sealed class Sending_a_malformed_request
     private const int MaxBatchBodyBytes = 4096;
     private const int MaxBatchCommands = 5;
     private const string Valid = """{"from":"client","to":"end_job","cmd":"echo","data":{"n":1},"job_id":"seeded"}""";
-    private ApiEnvironment _env = null!;
+    private ExeSysDeployment _deployment = null!;
 
     [OneTimeSetUp]
     public async Task Start_the_api_with_one_job_in_redis()
@@ -28,7 +29,7 @@ public sealed class Sending_a_malformed_request
             .With("ExeSys:Api:MaxBodyBytes", MaxBodyBytes.ToString(System.Globalization.CultureInfo.InvariantCulture))
             .With("ExeSys:Api:MaxBatchBodyBytes", MaxBatchBodyBytes.ToString(System.Globalization.CultureInfo.InvariantCulture))
             .With("ExeSys:Api:MaxBatchCommands", MaxBatchCommands.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        _env = await ApiEnvironment.StartAsync(settings, withWorker: false);
+        _deployment = await ExeSysDeployment.Build(settings).WithApiInProcess().StartAsync();
 
         // A worker advertisement without a worker: 'echo' is known to the API, yet nothing runs or writes while
         // the requests are sent, so the keyspace stays still unless a request writes to it.
@@ -36,41 +37,30 @@ public sealed class Sending_a_malformed_request
         await registry.HeartbeatAsync(
             new ProcessAdvert("advert-only", "worker", "test", Environment.ProcessId, DateTimeOffset.UtcNow, BuiltinFunctionNames.Original, 1, 0),
             TimeSpan.FromMinutes(30));
-        var seeded = await SysCmdHttp.PostAsync(_env.Client, Valid);
+        var seeded = await SysCmdHttp.PostAsync(_deployment.Client, Valid);
         Assert.That(seeded.Status, Is.EqualTo(HttpStatusCode.Accepted), $"seeding the job: {seeded}");
     }
 
     [OneTimeTearDown]
-    public async Task Stop() => await _env.DisposeAsync();
+    public async Task Stop() => await _deployment.DisposeAsync();
 
-    public sealed record BadRequest(string Name, Func<HttpRequestMessage> Build)
-    {
-        public override string ToString() => Name;
-    }
-
+    /// <summary>A <c>POST /sys_cmd</c> of <paramref name="body"/> in UTF-8, as <c>StringContent</c> sends text (<c>; charset=utf-8</c>).</summary>
     private static BadRequest Post(string name, string body, string? query = null, string? mediaType = "application/json") =>
-        new(name, () => new HttpRequestMessage(HttpMethod.Post, "/sys_cmd" + query)
-        {
-            Content = mediaType is null ? new ByteArrayContent(Encoding.UTF8.GetBytes(body)) : new StringContent(body, Encoding.UTF8, mediaType),
-        });
+        new(name, HttpMethod.Post, "/sys_cmd" + query) { Body = Encoding.UTF8.GetBytes(body), ContentType = Text(mediaType) };
 
     /// <summary>A <c>POST /sys_cmd/batch</c> of the given commands' raw JSON.</summary>
     private static BadRequest Batch(string name, string body, string? query = null, string mediaType = "application/json") =>
-        new("batch: " + name, () => new HttpRequestMessage(HttpMethod.Post, "/sys_cmd/batch" + query)
-        {
-            Content = new StringContent(body, Encoding.UTF8, mediaType),
-        });
+        new("batch: " + name, HttpMethod.Post, "/sys_cmd/batch" + query) { Body = Encoding.UTF8.GetBytes(body), ContentType = Text(mediaType) };
+
+    private static string? Text(string? mediaType) => mediaType is null ? null : mediaType + "; charset=utf-8";
 
     /// <summary>A valid command for a job that does not exist yet: one that slipped through would be written.</summary>
     private static string Fresh(int n, string data = "1") => With("job_id", $"\"fresh-{n}\"").Replace("""{"n":1}""", data, StringComparison.Ordinal);
 
     private static BadRequest PostBytes(string name, byte[] body) =>
-        new(name, () => new HttpRequestMessage(HttpMethod.Post, "/sys_cmd")
-        {
-            Content = new ByteArrayContent(body) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } },
-        });
+        new(name, HttpMethod.Post, "/sys_cmd") { Body = body, ContentType = "application/json" };
 
-    private static BadRequest Get(string name, string path) => new(name, () => new HttpRequestMessage(HttpMethod.Get, path));
+    private static BadRequest Get(string name, string path) => new(name, HttpMethod.Get, path);
 
     /// <summary>The valid command with one field's raw JSON replaced (or removed when null).</summary>
     private static string With(string field, string? rawJson)
@@ -154,13 +144,12 @@ public sealed class Sending_a_malformed_request
 
         // Size and media type.
         yield return Post("body over MaxBodyBytes with Content-Length", With("data", "\"" + new string('x', MaxBodyBytes) + "\""));
-        yield return new BadRequest("body over MaxBodyBytes, chunked", () => new HttpRequestMessage(HttpMethod.Post, "/sys_cmd")
+        yield return new BadRequest("body over MaxBodyBytes, chunked", HttpMethod.Post, "/sys_cmd")
         {
-            Content = new StreamContent(new UnknownLengthStream(Encoding.UTF8.GetBytes(With("data", "\"" + new string('x', 4 * MaxBodyBytes) + "\""))))
-            {
-                Headers = { ContentType = new MediaTypeHeaderValue("application/json") },
-            },
-        });
+            Body = Encoding.UTF8.GetBytes(With("data", "\"" + new string('x', 4 * MaxBodyBytes) + "\"")),
+            ContentType = "application/json",
+            Chunked = true,
+        };
         yield return Post("Content-Type text/plain", Valid, mediaType: "text/plain");
         yield return Post("Content-Type application/xml", Valid, mediaType: "application/xml");
         yield return Post("Content-Type application/x-www-form-urlencoded", Valid, mediaType: "application/x-www-form-urlencoded");
@@ -190,11 +179,7 @@ public sealed class Sending_a_malformed_request
         yield return Batch("a body over MaxBatchBodyBytes", "[" + string.Join(",", Enumerable.Range(1, MaxBatchCommands).Select(n => Fresh(n, "\"" + new string('x', 900) + "\""))) + "]");
         yield return Batch("Content-Type text/plain", $"[{Fresh(1)}]", mediaType: "text/plain");
         yield return Batch("wait=abc", $"[{Fresh(1)}]", "?wait=abc");
-        yield return new BadRequest("batch: unknown Operation header", () => new HttpRequestMessage(HttpMethod.Post, "/sys_cmd/batch")
-        {
-            Content = new StringContent($"[{Fresh(1)}]", Encoding.UTF8, "application/json"),
-            Headers = { { "Operation", "sideways" } },
-        });
+        yield return Batch("unknown Operation header", $"[{Fresh(1)}]") with { Headers = [new("Operation", "sideways")] };
 
         // Bad reads.
         yield return Get("GET with ':' in from", "/jobs/client:x/seeded");
@@ -209,20 +194,20 @@ public sealed class Sending_a_malformed_request
         yield return Get("GET with wait=-1", "/jobs/client/seeded?wait=-1");
         yield return Get("GET with wait=1e308", "/jobs/client/seeded?wait=1e308");
         yield return Get("GET of a path with too many segments", "/jobs/client/seeded/extra");
-        yield return new BadRequest("PUT on /sys_cmd", () => new HttpRequestMessage(HttpMethod.Put, "/sys_cmd") { Content = new StringContent(Valid, Encoding.UTF8, "application/json") });
+        yield return Post("PUT on /sys_cmd", Valid) with { Method = HttpMethod.Put };
     }
 
     [TestCaseSource(nameof(Cases))]
     public async Task Should_answer_4xx_with_problem_details_and_leave_redis_unchanged(BadRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var before = await _env.SnapshotAsync();
+        var before = await _deployment.SnapshotAsync();
 
         using var message = request.Build();
-        using var response = await _env.Client.SendAsync(message);
+        using var response = await _deployment.Client.SendAsync(message);
         var reply = await Reply.ReadAsync(response);
 
-        var after = await _env.SnapshotAsync();
+        var after = await _deployment.SnapshotAsync();
         using (Assert.EnterMultipleScope())
         {
             Assert.That(reply.Code, Is.InRange(400, 499), reply.ToString());
@@ -239,7 +224,7 @@ public sealed class Sending_a_malformed_request
     [Test]
     public async Task Should_have_kept_the_seeded_job_as_it_was()
     {
-        var reply = await SysCmdHttp.PostAsync(_env.Client, Valid);
+        var reply = await SysCmdHttp.PostAsync(_deployment.Client, Valid);
 
         using (Assert.EnterMultipleScope())
         {
@@ -262,11 +247,5 @@ public sealed class Sending_a_malformed_request
         }
 
         return bytes;
-    }
-
-    /// <summary>A stream that does not tell its length, so the body goes out chunked, without Content-Length.</summary>
-    private sealed class UnknownLengthStream(byte[] bytes) : MemoryStream(bytes)
-    {
-        public override bool CanSeek => false;
     }
 }

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
 using ExeSys.Tests.Infrastructure;
+using ExeSys.Tests.Infrastructure.Deployment;
+using ExeSys.Tests.Infrastructure.Modules;
 
 namespace ExeSys.Tests.Modules;
 
@@ -22,7 +24,7 @@ public sealed class Dropping_a_module_into_a_running_worker
 
     private BuiltModules _modules = null!;
     private string _folder = null!;
-    private Cluster _cluster = null!;
+    private ExeSysDeployment _cluster = null!;
 
     private HttpClient Client => _cluster.Client;
 
@@ -34,12 +36,15 @@ public sealed class Dropping_a_module_into_a_running_worker
         _modules = await ModuleBuilds.GetAsync();
         _folder = Directory.CreateTempSubdirectory("exesys-modules-").FullName;
         var settings = TestSettings.For(TestRedis.NewPrefix("modules"))
-            .With("ExeSys:Worker:ModulesFolder", _folder)
             .With("ExeSys:Worker:ModulesRescan", Rescan.ToString())
             .With("ExeSys:Worker:ModuleStableFor", StableFor.ToString())
             .With("ExeSys:Worker:HeartbeatInterval", "00:00:00.500")
             .With("ExeSys:Jobs:LeaseDuration", "00:00:02");
-        _cluster = await Cluster.StartAsync(settings);
+        _cluster = await ExeSysDeployment.Build(settings)
+            .WithModulesFolder(_folder)
+            .WithController("controller")
+            .WithPlainClient(TimeSpan.FromSeconds(60))
+            .StartAsync();
         _cluster.StartWorker(WorkerId);
         await _cluster.WaitForWorkersAsync(WorkerId);
     }

@@ -1,4 +1,6 @@
 using ExeSys.Tests.Infrastructure;
+using ExeSys.Tests.Infrastructure.Deployment;
+using ExeSys.Tests.Infrastructure.Modules;
 
 namespace ExeSys.Tests.Modules;
 
@@ -15,7 +17,7 @@ public sealed class Holding_runners_on_a_bounded_worker
 
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
 
-    private Cluster _cluster = null!;
+    private ExeSysDeployment _cluster = null!;
     private string _modulesFolder = null!;
 
     private HttpClient Client => _cluster.Client;
@@ -26,9 +28,12 @@ public sealed class Holding_runners_on_a_bounded_worker
         _modulesFolder = Directory.CreateTempSubdirectory("exesys-no-modules-").FullName;
         var settings = TestSettings.For(TestRedis.NewPrefix("bounded"))
             .With("ExeSys:Worker:HeartbeatInterval", "00:00:00.500")
-            .With("ExeSys:Jobs:LeaseDuration", "00:00:02")
-            .With("ExeSys:Worker:ModulesFolder", _modulesFolder);
-        _cluster = await Cluster.StartAsync(settings, apiInProcess: true);
+            .With("ExeSys:Jobs:LeaseDuration", "00:00:02");
+        _cluster = await ExeSysDeployment.Build(settings)
+            .WithModulesFolder(_modulesFolder)
+            .WithController("controller")
+            .WithApiInProcess()
+            .StartAsync();
         _cluster.StartWorker(Bounded, s => s.With("ExeSys:Worker:MaxRunners", "1"));
         await _cluster.WaitForWorkersAsync(Bounded);
     }

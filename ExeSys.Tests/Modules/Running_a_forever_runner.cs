@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using ExeSys.Tests.Infrastructure;
+using ExeSys.Tests.Infrastructure.Deployment;
+using ExeSys.Tests.Infrastructure.Modules;
 
 namespace ExeSys.Tests.Modules;
 
@@ -19,7 +21,7 @@ public sealed class Running_a_forever_runner
     private static readonly TimeSpan StopWithin = TimeSpan.FromSeconds(1);
     private static readonly string[] WorkerIds = ["runner-worker-a", "runner-worker-b"];
 
-    private Cluster _cluster = null!;
+    private ExeSysDeployment _cluster = null!;
     private string _modulesFolder = null!;
     private readonly Dictionary<string, ExeSysProcess> _workers = new(StringComparer.Ordinal);
 
@@ -31,9 +33,12 @@ public sealed class Running_a_forever_runner
         _modulesFolder = Directory.CreateTempSubdirectory("exesys-no-modules-").FullName;
         var settings = TestSettings.For(TestRedis.NewPrefix("runners"))
             .With("ExeSys:Worker:HeartbeatInterval", "00:00:00.500")
-            .With("ExeSys:Jobs:LeaseDuration", "00:00:02")
-            .With("ExeSys:Worker:ModulesFolder", _modulesFolder);
-        _cluster = await Cluster.StartAsync(settings);
+            .With("ExeSys:Jobs:LeaseDuration", "00:00:02");
+        _cluster = await ExeSysDeployment.Build(settings)
+            .WithModulesFolder(_modulesFolder)
+            .WithController("controller")
+            .WithPlainClient(TimeSpan.FromSeconds(60))
+            .StartAsync();
         foreach (var id in WorkerIds)
         {
             _workers[id] = _cluster.StartWorker(id);

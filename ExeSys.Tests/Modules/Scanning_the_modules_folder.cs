@@ -1,3 +1,6 @@
+
+using ExeSys.Tests.Infrastructure.Modules;
+
 namespace ExeSys.Tests.Modules;
 
 /// <summary>

@@ -1,6 +1,7 @@
 using ExeSys.Core.Configuration;
 using ExeSys.Core.Jobs;
 using ExeSys.Tests.Infrastructure;
+using ExeSys.Tests.Infrastructure.Fixtures;
 
 namespace ExeSys.Tests.Processes;
 

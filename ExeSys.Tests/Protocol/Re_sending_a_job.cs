@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using ExeSys.Core.Redis;
 using ExeSys.Tests.Infrastructure;
+using ExeSys.Tests.Infrastructure.Fixtures;
 
 namespace ExeSys.Tests.Protocol;
 

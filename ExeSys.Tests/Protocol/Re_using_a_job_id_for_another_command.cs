@@ -1,5 +1,6 @@
 using System.Net;
 using ExeSys.Tests.Infrastructure;
+using ExeSys.Tests.Infrastructure.Fixtures;
 
 namespace ExeSys.Tests.Protocol;
 

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using ExeSys.Tests.Infrastructure;
+using ExeSys.Tests.Infrastructure.Fixtures;
 
 namespace ExeSys.Tests.Protocol;
 

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using ExeSys.Tests.Infrastructure;
+using ExeSys.Tests.Infrastructure.Deployment;
 using StackExchange.Redis;
 
 namespace ExeSys.Tests.Reliability;
@@ -26,9 +27,8 @@ public sealed class Cutting_a_submit_between_its_two_steps
     {
         _redis = await PersistentRedis.StartAsync();
         _connection = await _redis.ConnectAsync();
-        var settings = TestSettings.For(TestRedis.NewPrefix("cut")).With("ExeSys:Redis:Connection", _redis.Endpoint)
-            .With("ExeSys:Redis:CombineSlots", "false");
-        _deployment = await ExeSysDeployment.StartAsync(settings, _connection);
+        var settings = TestSettings.For(TestRedis.NewPrefix("cut")).With("ExeSys:Redis:CombineSlots", "false");
+        _deployment = await ExeSysDeployment.Build(settings).OnRedis(_redis.Endpoint, _connection).StartAsync();
         var worker = _deployment.StartWorker("cut-worker");
         var controller = _deployment.StartController("cut-controller");
         await _deployment.WaitForWorkerAsync(worker);

@@ -1,4 +1,5 @@
 using ExeSys.Tests.Infrastructure;
+using ExeSys.Tests.Infrastructure.Deployment;
 
 namespace ExeSys.Tests.Reliability;
 
@@ -17,7 +18,7 @@ public sealed class Freezing_a_worker_past_its_lease
     public async Task Should_have_another_worker_finish_the_job_and_refuse_the_frozen_workers_late_result()
     {
         var settings = TestSettings.For(TestRedis.NewPrefix("frozen")).With("ExeSys:Jobs:LeaseDuration", "00:00:02");
-        await using var deployment = await ExeSysDeployment.StartAsync(settings, TestRedis.Connection);
+        await using var deployment = await ExeSysDeployment.Build(settings).StartAsync();
         var frozen = deployment.StartWorker("worker-a");
         deployment.StartController("controller");
         await deployment.WaitForWorkerAsync(frozen);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using ExeSys.Tests.Infrastructure;
+using ExeSys.Tests.Infrastructure.Deployment;
 using StackExchange.Redis;
 
 namespace ExeSys.Tests.Reliability;
@@ -33,11 +34,10 @@ public sealed class Losing_redis_for_a_while
         _redis = await PersistentRedis.StartAsync();
         _connection = await _redis.ConnectAsync();
         var settings = TestSettings.For(TestRedis.NewPrefix("outage"))
-            .With("ExeSys:Redis:Connection", _redis.Endpoint)
             .With("ExeSys:Redis:ConnectTimeoutMs", "2000")
             .With("ExeSys:Redis:OperationTimeoutMs", "1000")
             .With("ExeSys:Jobs:LeaseDuration", "00:00:02");
-        _deployment = await ExeSysDeployment.StartAsync(settings, _connection);
+        _deployment = await ExeSysDeployment.Build(settings).OnRedis(_redis.Endpoint, _connection).StartAsync();
         var worker = _deployment.StartWorker("outage-worker");
         var controller = _deployment.StartController("outage-controller");
         await _deployment.WaitForWorkerAsync(worker);

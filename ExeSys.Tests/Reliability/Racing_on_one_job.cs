@@ -2,6 +2,7 @@ using System.Globalization;
 using ExeSys.Core.Configuration;
 using ExeSys.Core.Jobs;
 using ExeSys.Tests.Infrastructure;
+using ExeSys.Tests.Infrastructure.Deployment;
 using StackExchange.Redis;
 
 namespace ExeSys.Tests.Reliability;
@@ -20,7 +21,7 @@ public sealed class Racing_on_one_job
     public async Task Should_create_and_run_one_job_when_fifty_clients_send_it_at_once()
     {
         var settings = TestSettings.For(TestRedis.NewPrefix("resend"));
-        await using var deployment = await ExeSysDeployment.StartAsync(settings, TestRedis.Connection);
+        await using var deployment = await ExeSysDeployment.Build(settings).StartAsync();
         var worker = deployment.StartWorker("race-worker");
         await deployment.WaitForWorkerAsync(worker);
 

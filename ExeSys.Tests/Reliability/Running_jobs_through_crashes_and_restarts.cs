@@ -7,6 +7,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using ExeSys.Core.Jobs;
 using ExeSys.Tests.Infrastructure;
+using ExeSys.Tests.Infrastructure.Deployment;
 using StackExchange.Redis;
 
 namespace ExeSys.Tests.Reliability;
@@ -53,13 +54,12 @@ public sealed class Running_jobs_through_crashes_and_restarts
         _redis = await PersistentRedis.StartAsync();
         _connection = await _redis.ConnectAsync();
         var settings = TestSettings.For(TestRedis.NewPrefix("fault"))
-            .With("ExeSys:Redis:Connection", _redis.Endpoint)
             .With("ExeSys:Redis:OperationTimeoutMs", "2000")
             .With("ExeSys:Jobs:LeaseDuration", "00:00:02")
             .With("ExeSys:Jobs:RetryBackoff", "00:00:00.100")
             .With("ExeSys:Worker:Concurrency", "16")
             .With("ExeSys:Worker:ShutdownGrace", "00:00:01");
-        _deployment = await ExeSysDeployment.StartAsync(settings, _connection);
+        _deployment = await ExeSysDeployment.Build(settings).OnRedis(_redis.Endpoint, _connection).StartAsync();
         _controllers.Add(_deployment.StartController("controller-1"));
         for (var i = 0; i < 3; i++)
         {

@@ -1,8 +1,9 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
-using System.Net.Http.Headers;
 using ExeSys.Tests.Infrastructure;
+using ExeSys.Tests.Infrastructure.Deployment;
+using ExeSys.Tests.Infrastructure.Requests;
 
 namespace ExeSys.Tests.Reliability;
 
@@ -28,7 +29,7 @@ public sealed class Sending_bad_input_at_volume
         var settings = TestSettings.For(TestRedis.NewPrefix("fuzz"))
             .With("ExeSys:Api:MaxBodyBytes", BadRequestGenerator.MaxBodyBytes.ToString(CultureInfo.InvariantCulture))
             .With("ExeSys:Jobs:MaxIdLength", BadRequestGenerator.MaxIdLength.ToString(CultureInfo.InvariantCulture));
-        await using var deployment = await ExeSysDeployment.StartAsync(settings, TestRedis.Connection);
+        await using var deployment = await ExeSysDeployment.Build(settings).StartAsync();
         var worker = deployment.StartWorker("fuzz-worker");
         await deployment.WaitForWorkerAsync(worker);
         var existing = await SysCmdHttp.PostAsync(deployment.Client, SysCmdHttp.Command(ExistingFrom, ExistingJobId, "echo", "{\"kept\":true}"), "?wait=10s");
@@ -54,7 +55,7 @@ public sealed class Sending_bad_input_at_volume
         var after = await KeyspaceSnapshot.TakeAsync(TestRedis.Connection, settings.Prefix, KeyspaceSnapshot.IsJobState);
 
         await TestContext.Out.WriteLineAsync($"{answers.Count} requests in {took.TotalSeconds:0.0} s ({answers.Count / took.TotalSeconds:0} per second)");
-        foreach (var category in answers.GroupBy(a => a.Request.Category).OrderBy(g => g.Key, StringComparer.Ordinal))
+        foreach (var category in answers.GroupBy(a => a.Request.Name).OrderBy(g => g.Key, StringComparer.Ordinal))
         {
             var statuses = category.GroupBy(a => a.Status).OrderBy(g => g.Key).Select(g => $"{g.Key}x{g.Count()}");
             await TestContext.Out.WriteLineAsync($"  {category.Key,-28} {category.Count(),5}: {string.Join(" ", statuses)}");
@@ -89,7 +90,7 @@ public sealed class Sending_bad_input_at_volume
     {
         var settings = TestSettings.For(TestRedis.NewPrefix("keepalive"))
             .With("ExeSys:Api:MaxBodyBytes", BadRequestGenerator.MaxBodyBytes.ToString(CultureInfo.InvariantCulture));
-        await using var deployment = await ExeSysDeployment.StartAsync(settings, TestRedis.Connection);
+        await using var deployment = await ExeSysDeployment.Build(settings).StartAsync();
         using var client = NewClient(deployment.BaseAddress, 1);
         var oversized = SysCmdHttp.Command("c", "big", "echo", $"\"{new string('x', 100_000)}\"");
 
@@ -118,26 +119,7 @@ public sealed class Sending_bad_input_at_volume
 
     private static async Task<(BadRequest, int, string?, string)> SendAsync(HttpClient client, BadRequest bad, CancellationToken token)
     {
-        using var request = new HttpRequestMessage(bad.Method, new Uri(bad.PathAndQuery, UriKind.Relative));
-        if (bad.Body is not null)
-        {
-            request.Content = new ByteArrayContent(bad.Body);
-            if (bad.ContentType is not null)
-            {
-                request.Content.Headers.TryAddWithoutValidation("Content-Type", bad.ContentType);
-            }
-
-            if (bad.Chunked)
-            {
-                request.Headers.TransferEncodingChunked = true;
-            }
-        }
-
-        foreach (var (name, value) in bad.Headers)
-        {
-            request.Headers.TryAddWithoutValidation(name, value);
-        }
-
+        using var request = bad.Build();
         try
         {
             using var response = await client.SendAsync(request, token);
@@ -154,7 +136,7 @@ public sealed class Sending_bad_input_at_volume
     }
 
     private static string Describe(IEnumerable<(BadRequest Request, int Status, string? MediaType, string Body)> answers) =>
-        string.Concat(answers.Take(15).Select(a => $"{Environment.NewLine}  {a.Status} {a.MediaType} {Truncate(a.Body)} <- {a.Request}"));
+        string.Concat(answers.Take(15).Select(a => $"{Environment.NewLine}  {a.Status} {a.MediaType} {Truncate(a.Body)} <- {a.Request.Describe()}"));
 
     private static string Truncate(string text) => text.Length > 300 ? text[..300] + "..." : text;
 }

@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using ExeSys.Core.Jobs;
 using ExeSys.Tests.Infrastructure;
+using ExeSys.Tests.Infrastructure.Deployment;
 
 namespace ExeSys.Tests.Reliability;
 
@@ -21,7 +22,7 @@ public sealed class Sending_many_valid_commands_at_once
     public async Task Should_accept_every_one_and_keep_each_body_to_its_own_job()
     {
         var settings = TestSettings.For(TestRedis.NewPrefix("volume"));
-        await using var deployment = await ExeSysDeployment.StartAsync(settings, TestRedis.Connection);
+        await using var deployment = await ExeSysDeployment.Build(settings).StartAsync();
         var worker = deployment.StartWorker("volume-worker");
         await deployment.WaitForWorkerAsync(worker);
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using ExeSys.Tests.Infrastructure;
+using ExeSys.Tests.Infrastructure.Deployment;
 
 namespace ExeSys.Tests.Reliability;
 
@@ -17,7 +18,7 @@ public sealed class Shutting_a_worker_down_gracefully
     public async Task Should_finish_a_short_running_job_and_exit_0()
     {
         var settings = TestSettings.For(TestRedis.NewPrefix("drain")).With("ExeSys:Worker:ShutdownGrace", "00:00:10");
-        await using var deployment = await ExeSysDeployment.StartAsync(settings, TestRedis.Connection);
+        await using var deployment = await ExeSysDeployment.Build(settings).StartAsync();
         var worker = deployment.StartWorker("draining-worker");
         await deployment.WaitForWorkerAsync(worker);
 
@@ -50,7 +51,7 @@ public sealed class Shutting_a_worker_down_gracefully
         var settings = TestSettings.For(TestRedis.NewPrefix("giveback"))
             .With("ExeSys:Jobs:LeaseDuration", "00:01:00")
             .With("ExeSys:Worker:ShutdownGrace", "00:00:01");
-        await using var deployment = await ExeSysDeployment.StartAsync(settings, TestRedis.Connection);
+        await using var deployment = await ExeSysDeployment.Build(settings).StartAsync();
         var leaving = deployment.StartWorker("leaving-worker");
         await deployment.WaitForWorkerAsync(leaving);
 

@@ -1,4 +1,6 @@
 using System.Net;
+using ExeSys.Tests.Infrastructure.Fixtures;
+using ExeSys.Tests.Infrastructure.Workflows;
 
 namespace ExeSys.Tests.Workflows;
 

@@ -1,4 +1,6 @@
 using ExeSys.Tests.Infrastructure;
+using ExeSys.Tests.Infrastructure.Fixtures;
+using ExeSys.Tests.Infrastructure.Workflows;
 using StackExchange.Redis;
 
 namespace ExeSys.Tests.Workflows;

@@ -1,6 +1,8 @@
 using System.Net;
 using System.Text.Json;
 using ExeSys.Tests.Infrastructure;
+using ExeSys.Tests.Infrastructure.Fixtures;
+using ExeSys.Tests.Infrastructure.Workflows;
 
 namespace ExeSys.Tests.Workflows;
 

@@ -1,3 +1,7 @@
+
+using ExeSys.Tests.Infrastructure.Fixtures;
+using ExeSys.Tests.Infrastructure.Workflows;
+
 namespace ExeSys.Tests.Workflows;
 
 /// <summary>Per-node retry and timeout, and what a node that ends in error does to its run.</summary>

@@ -1,5 +1,7 @@
 using System.Globalization;
 using ExeSys.Tests.Infrastructure;
+using ExeSys.Tests.Infrastructure.Fixtures;
+using ExeSys.Tests.Infrastructure.Workflows;
 
 namespace ExeSys.Tests.Workflows;
 

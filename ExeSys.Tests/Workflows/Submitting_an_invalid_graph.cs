@@ -1,5 +1,7 @@
 using System.Net;
 using System.Text.Json;
+using ExeSys.Tests.Infrastructure.Fixtures;
+using ExeSys.Tests.Infrastructure.Workflows;
 
 namespace ExeSys.Tests.Workflows;
 

@@ -1,3 +1,7 @@
+
+using ExeSys.Tests.Infrastructure.Fixtures;
+using ExeSys.Tests.Infrastructure.Workflows;
+
 namespace ExeSys.Tests.Workflows;
 
 /// <summary>Conditional edges: a node runs if an edge into it was taken, and is skipped (with what follows) otherwise.</summary>

@@ -1,8 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using ExeSys.Tests.Infrastructure;
 
-namespace ExeSys.Tests.Modules;
+namespace ExeSys.Tests.Infrastructure.Modules;
 
 /// <summary>A row of <c>GET /functions</c>.</summary>
 public sealed record FunctionRow(

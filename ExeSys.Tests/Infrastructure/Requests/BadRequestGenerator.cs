@@ -4,22 +4,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace ExeSys.Tests.Reliability;
-
-/// <summary>One generated request that a correct API must refuse with a 4xx, changing nothing in Redis.</summary>
-internal sealed record BadRequest(string Category, HttpMethod Method, string PathAndQuery, byte[]? Body, string? ContentType, bool Chunked,
-    IReadOnlyList<KeyValuePair<string, string>> Headers)
-{
-    public override string ToString()
-    {
-        var body = Body is null ? "(no body)" : Body.Length > 300 ? $"{Preview(Body[..300])}... ({Body.Length} bytes)" : Preview(Body);
-        return $"[{Category}] {Method} {(PathAndQuery.Length > 200 ? PathAndQuery[..200] + "..." : PathAndQuery)} " +
-               $"Content-Type: {ContentType ?? "(none)"}{(Chunked ? " (chunked)" : "")} " +
-               $"{string.Join(" ", Headers.Select(h => $"{h.Key}: {h.Value}"))} {body}";
-    }
-
-    private static string Preview(byte[] bytes) => Encoding.UTF8.GetString(bytes).Replace("\n", "\\n", StringComparison.Ordinal);
-}
+namespace ExeSys.Tests.Infrastructure.Requests;
 
 /// <summary>
 /// Mutations of valid commands and graphs, each built so that it is certainly invalid (a wrong type, a forbidden id
@@ -330,7 +315,7 @@ internal sealed class BadRequestGenerator
                 break;
         }
 
-        return new BadRequest("bad-job-read", HttpMethod.Get, path, null, null, false, []);
+        return new BadRequest("bad-job-read", HttpMethod.Get, path);
     }
 
     // ----- /workflows -----
@@ -392,7 +377,7 @@ internal sealed class BadRequestGenerator
         }
 
         var body = Encoding.UTF8.GetBytes(raw ?? run.ToJsonString());
-        return new BadRequest("bad-graph", HttpMethod.Post, "/workflows", body, "application/json", false, []);
+        return new BadRequest("bad-graph", HttpMethod.Post, "/workflows") { Body = body, ContentType = "application/json" };
     }
 
     private BadRequest BadWorkflowControl()
@@ -406,7 +391,7 @@ internal sealed class BadRequestGenerator
             2 => $"/workflows/{from}{Uri.EscapeDataString(Pick(ForbiddenInIds))}/{jobId}/cancel",
             _ => $"/workflows/{Uri.EscapeDataString(Pick(ForbiddenInIds))}{from}/cancel",
         };
-        return new BadRequest("bad-workflow-control", HttpMethod.Post, path, null, null, false, []);
+        return new BadRequest("bad-workflow-control", HttpMethod.Post, path);
     }
 
     private BadRequest BadDefinition()
@@ -432,8 +417,11 @@ internal sealed class BadRequestGenerator
                 break;
         }
 
-        return new BadRequest("bad-definition", HttpMethod.Put, $"/workflows/definitions/{name}",
-            Encoding.UTF8.GetBytes(definition.ToJsonString()), "application/json", false, []);
+        return new BadRequest("bad-definition", HttpMethod.Put, $"/workflows/definitions/{name}")
+        {
+            Body = Encoding.UTF8.GetBytes(definition.ToJsonString()),
+            ContentType = "application/json",
+        };
     }
 
     // ----- /events -----
@@ -462,7 +450,7 @@ internal sealed class BadRequestGenerator
                 break;
         }
 
-        return new BadRequest("bad-event", HttpMethod.Post, "/events", Encoding.UTF8.GetBytes(posted.ToJsonString(Raw)), "application/json", false, []);
+        return new BadRequest("bad-event", HttpMethod.Post, "/events") { Body = Encoding.UTF8.GetBytes(posted.ToJsonString(Raw)), ContentType = "application/json" };
     }
 
     // ----- building blocks -----
@@ -553,7 +541,7 @@ internal sealed class BadRequestGenerator
     private static BadRequest SysCmd(string category, string json) => SysCmd(category, Encoding.UTF8.GetBytes(json));
 
     private static BadRequest SysCmd(string category, byte[] body, bool chunked = false) =>
-        new(category, HttpMethod.Post, "/sys_cmd", body, "application/json", chunked, []);
+        new(category, HttpMethod.Post, "/sys_cmd") { Body = body, ContentType = "application/json", Chunked = chunked };
 
     private string RandomId(int length) => string.Create(length, _random, (span, random) =>
     {

@@ -1,6 +1,6 @@
-using ExeSys.Tests.Infrastructure;
+using ExeSys.Tests.Infrastructure.Deployment;
 
-namespace ExeSys.Tests.Processes;
+namespace ExeSys.Tests.Infrastructure.Fixtures;
 
 /// <summary>
 /// Tests of real worker and controller processes. Each test gets its own key prefix and the processes it starts;
@@ -12,13 +12,16 @@ public abstract class ProcessFixture
     /// How long a real process may take to start and show up. Generous: on a loaded 2-core machine a cold
     /// <c>dotnet</c> start has been seen to take over 10 seconds; the wait ends as soon as the process is there.
     /// </summary>
-    protected static readonly TimeSpan ProcessStartTimeout = TimeSpan.FromSeconds(60);
+    protected static readonly TimeSpan ProcessStartTimeout = ExeSysDeployment.ProcessStartTimeout;
 
     protected TestSettings Settings { get; private set; } = null!;
 
-    protected ApiEnvironment Api { get; private set; } = null!;
+    /// <summary>The test's deployment: the in-process API, and the processes the test starts (<see cref="Processes"/>).</summary>
+    protected ExeSysDeployment Deployment { get; private set; } = null!;
 
-    protected ProcessSet Processes { get; private set; } = null!;
+    protected ApiEnvironment Api => Deployment.InProcessApi;
+
+    protected ProcessSet Processes => Deployment.Processes;
 
     protected virtual TestSettings Configure(TestSettings settings) => settings;
 
@@ -26,16 +29,11 @@ public abstract class ProcessFixture
     public async Task Start_the_api_window()
     {
         Settings = Configure(TestSettings.For(TestRedis.NewPrefix(GetType().Name)));
-        Processes = new ProcessSet();
-        Api = await ApiEnvironment.StartAsync(Settings, withWorker: false);
+        Deployment = await ExeSysDeployment.Build(Settings).WithApiInProcess().StartAsync();
     }
 
     [TearDown]
-    public async Task Stop_everything()
-    {
-        await Processes.DisposeAsync();
-        await Api.DisposeAsync();
-    }
+    public async Task Stop_everything() => await Deployment.DisposeAsync();
 
     protected async Task<Reply> WaitForReadyAsync(int workers, int controllers) =>
         await Eventually.WaitForAsync(
@@ -48,5 +46,5 @@ public abstract class ProcessFixture
 
     /// <summary>Polls the job's state until <paramref name="isDone"/> holds.</summary>
     protected Task<Reply> WaitForJobAsync(string from, string jobId, Func<Reply, bool> isDone, TimeSpan timeout, string what) =>
-        Eventually.WaitForAsync(() => SysCmdHttp.GetAsync(Api.Client, $"/jobs/{from}/{jobId}"), isDone, timeout, what);
+        Deployment.WaitForJobAsync(from, jobId, isDone, timeout, what);
 }

@@ -10,7 +10,7 @@ using worker::ExeSys.Worker.Functions;
 using worker::ExeSys.Worker.Hosting;
 using worker::ExeSys.Worker.Modules;
 
-namespace ExeSys.Tests.Modules;
+namespace ExeSys.Tests.Infrastructure.Modules;
 
 /// <summary>
 /// The worker's own module machinery, in-process: a <see cref="ModuleWatcher"/> over a temp modules folder feeding a

@@ -1,7 +1,6 @@
 using ExeSys.Core.Redis;
-using ExeSys.Tests.Infrastructure;
 
-namespace ExeSys.Tests.Workflows;
+namespace ExeSys.Tests.Infrastructure.Workflows;
 
 /// <summary>
 /// Everything in Redis that a run of <c>from</c>/<c>job_id</c> could have written under the prefix: every key that

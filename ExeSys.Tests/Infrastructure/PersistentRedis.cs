@@ -3,10 +3,9 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using ExeSys.Tests.Infrastructure;
 using StackExchange.Redis;
 
-namespace ExeSys.Tests.Reliability;
+namespace ExeSys.Tests.Infrastructure;
 
 /// <summary>
 /// A redis-server of one fixture's own, persisted the way production runs it (AOF, here with <c>appendfsync always</c>),

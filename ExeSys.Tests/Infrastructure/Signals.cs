@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace ExeSys.Tests.Reliability;
+namespace ExeSys.Tests.Infrastructure;
 
 /// <summary>
 /// The POSIX signals the reliability tests send to real processes: SIGSTOP freezes a process the way a long GC pause,

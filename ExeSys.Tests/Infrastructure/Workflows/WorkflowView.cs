@@ -1,7 +1,6 @@
 using System.Text.Json;
-using ExeSys.Tests.Infrastructure;
 
-namespace ExeSys.Tests.Workflows;
+namespace ExeSys.Tests.Infrastructure.Workflows;
 
 /// <summary>One node of GET /workflows/{from}/{job_id}.</summary>
 public sealed record NodeView(

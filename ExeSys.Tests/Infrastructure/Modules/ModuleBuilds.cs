@@ -1,9 +1,8 @@
 using System.Diagnostics;
 using System.Text;
 using ExeSys.FunctionalModules;
-using ExeSys.Tests.Infrastructure;
 
-namespace ExeSys.Tests.Modules;
+namespace ExeSys.Tests.Infrastructure.Modules;
 
 /// <summary>The drop-in folders (publish outputs) of the modules these tests copy into a modules folder.</summary>
 /// <param name="HelloV1">samples/HelloModule built as version 1.0.0: hello, word_count, slow_version, visit_count, save_note.</param>

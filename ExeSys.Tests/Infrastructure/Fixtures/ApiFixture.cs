@@ -1,11 +1,14 @@
-using ExeSys.Tests.Infrastructure;
+using ExeSys.Tests.Infrastructure.Deployment;
 
-namespace ExeSys.Tests.Protocol;
+namespace ExeSys.Tests.Infrastructure.Fixtures;
 
 /// <summary>A fixture with the API's real pipeline and an in-process worker on a key prefix of its own.</summary>
 public abstract class ApiFixture
 {
-    protected ApiEnvironment Env { get; private set; } = null!;
+    private ExeSysDeployment? _deployment;
+
+    /// <summary>The API and its worker, in-process.</summary>
+    protected ApiEnvironment Env => (_deployment ?? throw new InvalidOperationException("The API has not started.")).InProcessApi;
 
     protected HttpClient Client => Env.Client;
 
@@ -15,14 +18,14 @@ public abstract class ApiFixture
 
     [OneTimeSetUp]
     public async Task Start_the_api() =>
-        Env = await ApiEnvironment.StartAsync(Configure(TestSettings.For(TestRedis.NewPrefix(GetType().Name))), WithWorker);
+        _deployment = await ExeSysDeployment.Build(Configure(TestSettings.For(TestRedis.NewPrefix(GetType().Name)))).WithApiInProcess(WithWorker).StartAsync();
 
     [OneTimeTearDown]
     public async Task Stop_the_api()
     {
-        if (Env is not null)
+        if (_deployment is not null)
         {
-            await Env.DisposeAsync();
+            await _deployment.DisposeAsync();
         }
     }
 
