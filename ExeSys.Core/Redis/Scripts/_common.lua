@@ -125,6 +125,12 @@ local function result_of(stored)
   return string.sub(stored, stop + 1, -2)
 end
 
+-- What starting a job writes to its status hash: state 2, the attempt, the worker that runs it and when it started.
+-- start_job writes it; so does job_submit.lua for a new job an idle worker takes at once.
+local function start_fields(worker, now, attempt)
+  return {'st', '2', 'at', attempt, 'wk', worker, 'sa', now, 'ut', now}
+end
+
 -- Move one leased job to state 2 (job_start.lua; queue_claim.lua on a single Redis, for each job it claims).
 -- status and wf are the job's status and workflow hash keys, name its 'from'. Returns what job_start.lua returns.
 local function start_job(status, wf, worker, now, prefix, job_id, name)
@@ -143,7 +149,7 @@ local function start_job(status, wf, worker, now, prefix, job_id, name)
     end
   end
   local at = tonumber(f[5]) + 1
-  redis.call('HSET', status, 'st', '2', 'at', at, 'wk', worker, 'sa', now, 'ut', now)
+  redis.call('HSET', status, unpack(start_fields(worker, now, at)))
   if f[6] then
     redis.call('HDEL', status, 'ra')
   end

@@ -55,11 +55,12 @@ if not f.st then
     end
   end
   local worker = st == '0' and started_by_idle_worker() or nil
-  local fields = {'st', worker and '2' or st, 'to', ARGV[1], 'cmd', ARGV[2], 'data', ARGV[3], 'pri', ARGV[4],
-    'ct', ARGV[5], 'ut', ARGV[5], 'at', worker and '1' or '0', 'ma', ARGV[8]}
+  local fields = {'to', ARGV[1], 'cmd', ARGV[2], 'data', ARGV[3], 'pri', ARGV[4], 'ct', ARGV[5], 'ma', ARGV[8]}
   if worker then
-    table.insert(fields, 'wk'); table.insert(fields, worker)
-    table.insert(fields, 'sa'); table.insert(fields, ARGV[5])
+    -- Its first attempt starts here, in the same HSET that creates it.
+    append(fields, start_fields(worker, ARGV[5], 1))
+  else
+    append(fields, {'st', st, 'at', '0', 'ut', ARGV[5]})
   end
   if ARGV[6] == '1' then table.insert(fields, 'w'); table.insert(fields, '1') end
   if pred then table.insert(fields, 'pred'); table.insert(fields, pred) end
