@@ -13,7 +13,15 @@ namespace ExeSys.Core.Redis;
 /// run, reading it and pausing, resuming or cancelling it are each one atomic script; enqueueing what they release
 /// is a second script in the queue's slot.
 /// </summary>
-public sealed class RedisWorkflowClient(IConnectionMultiplexer redis, RedisKeys keys, RedisQueueSlot queue, RedisArchiveBacklog backlog, IOptions<JobOptions> options) : IWorkflowClient
+public sealed class RedisWorkflowClient(
+    IConnectionMultiplexer redis,
+    RedisKeys keys,
+    RedisQueueSlot queue,
+    RedisTopology topology,
+    RetentionPolicy retention,
+    RedisClock clock,
+    RedisArchiveBacklog backlog,
+    IOptions<JobOptions> options) : IWorkflowClient
 {
     private readonly JobOptions _options = options.Value;
 
@@ -37,7 +45,7 @@ public sealed class RedisWorkflowClient(IConnectionMultiplexer redis, RedisKeys 
             predecessors[start].Add(WorkflowDefinition.StartJob);
         }
 
-        var now = queue.NowMs;
+        var now = clock.NowMs;
         var args = new List<RedisValue>
         {
             run.From, run.JobId, keys.Prefix, request.DefinitionJson, now, watch ? 1 : 0, (int)request.Priority, request.RunDataJson,
@@ -60,7 +68,7 @@ public sealed class RedisWorkflowClient(IConnectionMultiplexer redis, RedisKeys 
             args.Add(node.BackoffMs);
         }
 
-        RedisKey[] submitKeys = queue.Archives
+        RedisKey[] submitKeys = retention.Archives
             ? [keys.Status(run), keys.Workflow(run.JobId), keys.Tombstone(run)]
             : [keys.Status(run), keys.Workflow(run.JobId)];
         var reply = (RedisResult[])(await Db.EvaluateAsync(LuaScripts.WorkflowSubmit, submitKeys, [.. args]))!;
@@ -73,7 +81,7 @@ public sealed class RedisWorkflowClient(IConnectionMultiplexer redis, RedisKeys 
                 await Db.ScriptEvaluateAsync("""
                     redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[3])
                     return redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
-                    """, [keys.ClientRuns(run.From)], [now, run.JobId, now - (long)_options.Retention.TotalMilliseconds]);
+                    """, [keys.ClientRuns(run.From)], [now, run.JobId, now - retention.RetentionMs]);
                 return new WorkflowSubmitOutcome(WorkflowSubmitStatus.Created, new JobSnapshot(
                     run, JobState.Processing, WorkflowDefinition.EndJob, "workflow", request.DefinitionJson, request.Priority, now, now, 1, null, null, null));
             case "taken":
@@ -124,9 +132,9 @@ public sealed class RedisWorkflowClient(IConnectionMultiplexer redis, RedisKeys 
         // A cancelled run ends here, not in a worker's finish, so nothing else puts it on the archive backlog. On a
         // single Redis the script does, in the step that ends it; a cluster's second call below leaves a window in
         // which a dead API leaves the run unarchived, with its keys kept.
-        var backlogInScript = queue.Archives && queue.CombinesSlots;
+        var backlogInScript = topology.ControlBacklogs;
         var controlKeys = new List<RedisKey> { keys.Status(run), keys.Workflow(run.JobId) };
-        if (queue.Archives)
+        if (retention.Archives)
         {
             controlKeys.Add(keys.WorkflowLog(run.JobId));
         }
@@ -137,7 +145,7 @@ public sealed class RedisWorkflowClient(IConnectionMultiplexer redis, RedisKeys 
         }
 
         var reply = (RedisResult[])(await Db.EvaluateAsync(LuaScripts.WorkflowControl, [.. controlKeys],
-            [action.ToString().ToLowerInvariant(), keys.Prefix, run.JobId, queue.NowMs, queue.ScriptRetentionMs,
+            [action.ToString().ToLowerInvariant(), keys.Prefix, run.JobId, clock.NowMs, retention.ScriptRetentionMs,
              keys.DoneChannelName, "cancelled", label]))!;
         switch ((string)reply[0]!)
         {
@@ -154,7 +162,7 @@ public sealed class RedisWorkflowClient(IConnectionMultiplexer redis, RedisKeys 
         }
         else if (action == WorkflowAction.Cancel)
         {
-            if (queue.Archives && !backlogInScript)
+            if (retention.Archives && !backlogInScript)
             {
                 await backlog.AddAsync([run]);
             }
