@@ -31,20 +31,6 @@ public sealed class RedisWorkflowClient(
     {
         var run = request.Run;
         var definition = request.Definition;
-        var predecessors = definition.Nodes.ToDictionary(n => n.Name, _ => new List<string>(), StringComparer.Ordinal);
-        foreach (var node in definition.Nodes)
-        {
-            foreach (var edge in node.Next.Where(e => e.To != WorkflowDefinition.EndJob))
-            {
-                predecessors[edge.To].Add(node.Name);
-            }
-        }
-
-        foreach (var start in definition.Start)
-        {
-            predecessors[start].Add(WorkflowDefinition.StartJob);
-        }
-
         var now = clock.NowMs;
         var args = new List<RedisValue>
         {
@@ -55,7 +41,7 @@ public sealed class RedisWorkflowClient(
         };
         foreach (var node in definition.Nodes)
         {
-            var ins = predecessors[node.Name];
+            var ins = definition.Predecessors[node.Name];
             args.Add(node.Name);
             args.Add(node.Cmd);
             args.Add(node.DataJson);
