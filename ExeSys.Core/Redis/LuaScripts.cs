@@ -30,6 +30,7 @@ internal static class LuaScripts
     public static readonly RedisScript WorkflowSubmit = Load("workflow_submit");
     public static readonly RedisScript WorkflowGet = Load("workflow_get");
     public static readonly RedisScript WorkflowControl = Load("workflow_control");
+    public static readonly RedisScript WorkflowTrack = Load("workflow_track");
     public static readonly RedisScript JobProgress = Load("job_progress");
     public static readonly RedisScript JobStop = Load("job_stop");
     public static readonly RedisScript EventAwait = Load("event_await");

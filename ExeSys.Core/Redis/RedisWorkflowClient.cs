@@ -64,10 +64,7 @@ public sealed class RedisWorkflowClient(
                 return new WorkflowSubmitOutcome(WorkflowSubmitStatus.Archived, null);
             case "new":
                 await queue.EnqueueAsync([.. reply.Skip(1).Select(s => (new JobRef((string)s!, run.JobId), request.Priority))]);
-                await Db.ScriptEvaluateAsync("""
-                    redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[3])
-                    return redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
-                    """, [keys.ClientRuns(run.From)], [now, run.JobId, now - retention.RetentionMs]);
+                await Db.EvaluateAsync(LuaScripts.WorkflowTrack, [keys.ClientRuns(run.From)], [now, run.JobId, now - retention.RetentionMs]);
                 return new WorkflowSubmitOutcome(WorkflowSubmitStatus.Created, new JobSnapshot(
                     run, JobState.Processing, WorkflowDefinition.EndJob, "workflow", request.DefinitionJson, request.Priority, now, now, 1, null, null, null));
             case "taken":
