@@ -88,12 +88,12 @@ public sealed class RedisWorkerConnection(
                 // Not waiting any more. If it has ended, is gone or is held, no claim needs its inflight entry; if
                 // another worker runs it (state 2), that worker's lease is this very entry, so it stays.
                 var st = (string?)reply[1];
-                if (retention.Archives && st is "3" or "4")
+                if (retention.Archives && JobHash.StateCodes.IsEnded(st))
                 {
                     // Its claim overwrote the lease whose expiry would otherwise bring it to the archive backlog.
                     (archive ??= []).Add(new Requeue(RequeueAction.Archive, now, refs[i]));
                 }
-                else if (st != "2")
+                else if (st != JobHash.StateCodes.Processing)
                 {
                     (forget ??= []).Add(refs[i].Member);
                 }
