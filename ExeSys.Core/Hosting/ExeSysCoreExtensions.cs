@@ -28,6 +28,9 @@ public static class ExeSysCoreExtensions
         services.AddSingleton<IConnectionMultiplexer>(sp => Connect(sp.GetRequiredService<IOptions<RedisOptions>>().Value));
         services.AddSingleton<RedisKeys>();
         services.AddExeSysMongo();
+        services.AddSingleton<RedisClock>();
+        services.AddSingleton<RetentionPolicy>();
+        services.AddSingleton<RedisTopology>();
         services.AddSingleton<RedisQueueSlot>();
         services.AddSingleton<RedisLeaseRelease>();
         services.AddSingleton<RedisArchiveBacklog>();

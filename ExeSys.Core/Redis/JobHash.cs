@@ -4,8 +4,9 @@ namespace ExeSys.Core.Redis;
 
 /// <summary>
 /// The one C# definition of a job's status hash (<see cref="RedisKeys.Status"/>): its field names and state codes.
-/// The Lua scripts use the same names; <c>read_snapshot</c> in Scripts/_common.lua reads <see cref="SnapshotFields"/>
-/// in this order, and a test fails when the two drift apart.
+/// The Lua scripts use the same names and no others; <c>SNAPSHOT_FIELDS</c> in Scripts/_common.lua (which
+/// <c>read_snapshot</c> reads and <c>snapshot_of</c> replies) lists <see cref="SnapshotFields"/> in this order. A test
+/// (Keeping_the_job_hash_in_one_place) fails when the two drift apart.
 /// </summary>
 internal static class JobHash
 {
@@ -48,6 +49,27 @@ internal static class JobHash
     /// <summary>A graph node's outgoing edges (JSON).</summary>
     public const string Next = "next";
 
+    /// <summary>A step of the original protocol: the step it follows, whose result it gets as input.</summary>
+    public const string Predecessor = "pred";
+
+    /// <summary>A graph node's attempt timeout in ms (0 = none).</summary>
+    public const string TimeoutMs = "tmo";
+
+    /// <summary>A graph node's retry backoff in ms (0 = the ExeSys:Jobs:RetryBackoff default).</summary>
+    public const string BackoffMs = "bo";
+
+    /// <summary>Until when a deferred job asked to wait (Unix ms), which its next attempt is told.</summary>
+    public const string DeferredUntil = "du";
+
+    /// <summary>A graph node that became ready while its run was paused: resuming the run enqueues it.</summary>
+    public const string Held = "held";
+
+    /// <summary>The name of the event a wait_event job waits for.</summary>
+    public const string EventAwaited = "evw";
+
+    /// <summary>The event delivered to a wait_event job (JSON); the first one delivered wins.</summary>
+    public const string EventDelivered = "evd";
+
     /// <summary>A runner asked to stop.</summary>
     public const string Stop = "stop";
 
@@ -55,8 +77,9 @@ internal static class JobHash
     public const string Cancel = "cancel";
 
     /// <summary>
-    /// The fields of a <see cref="JobSnapshot"/>, in the order <c>read_snapshot</c> (Scripts/_common.lua) returns them,
-    /// with the result extracted from <see cref="Result"/>. <see cref="RedisReplies.ReadSnapshot"/> reads this order.
+    /// The fields of a <see cref="JobSnapshot"/>, in the order the scripts reply them (<c>snapshot_of</c> in
+    /// Scripts/_common.lua), with the result extracted from <see cref="Result"/>, which the reply holds only in state 3.
+    /// <see cref="RedisReplies.ReadSnapshot"/> reads this order.
     /// </summary>
     public static readonly string[] SnapshotFields =
         [State, To, Cmd, Data, Priority, Created, Updated, Attempts, Error, Worker, Result, RetryAt, Errors, Progress];

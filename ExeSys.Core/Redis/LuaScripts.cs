@@ -30,6 +30,7 @@ internal static class LuaScripts
     public static readonly RedisScript WorkflowSubmit = Load("workflow_submit");
     public static readonly RedisScript WorkflowGet = Load("workflow_get");
     public static readonly RedisScript WorkflowControl = Load("workflow_control");
+    public static readonly RedisScript WorkflowTrack = Load("workflow_track");
     public static readonly RedisScript JobProgress = Load("job_progress");
     public static readonly RedisScript JobStop = Load("job_stop");
     public static readonly RedisScript EventAwait = Load("event_await");
@@ -40,12 +41,23 @@ internal static class LuaScripts
     public static readonly RedisScript ArchiveRead = Load("archive_read");
     public static readonly RedisScript ArchiveDone = Load("archive_done");
 
-    /// <summary>Every script starts with the shared helpers of _common.lua (key names, list splitting).</summary>
+    /// <summary>The names of the embedded scripts (their file names without .lua), _common among them.</summary>
+    internal static IEnumerable<string> Names =>
+        Assembly.GetExecutingAssembly().GetManifestResourceNames()
+            .Where(r => r.StartsWith(ResourcePrefix, StringComparison.Ordinal) && r.EndsWith(".lua", StringComparison.Ordinal))
+            .Select(r => r[ResourcePrefix.Length..^".lua".Length]);
+
+    /// <summary>A script's own text, as embedded: without the shared helpers that <see cref="Load"/> prepends.</summary>
+    internal static string Source(string name) => Read(name);
+
+    private const string ResourcePrefix = "ExeSys.Scripts.";
+
+    /// <summary>Every script starts with the shared helpers of _common.lua (key names, the job snapshot, starting a job, list splitting).</summary>
     private static RedisScript Load(string name) => new(name, Common + "\n" + Read(name));
 
     private static string Read(string name)
     {
-        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream($"ExeSys.Scripts.{name}.lua")
+        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream($"{ResourcePrefix}{name}.lua")
             ?? throw new InvalidOperationException($"The Lua script {name}.lua is not embedded in {typeof(LuaScripts).Assembly.GetName().Name}.");
         using var reader = new StreamReader(stream);
         return reader.ReadToEnd();

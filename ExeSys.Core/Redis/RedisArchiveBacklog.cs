@@ -1,9 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
-using ExeSys.Core.Configuration;
 using ExeSys.Core.History;
 using ExeSys.Core.Jobs;
-using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
 namespace ExeSys.Core.Redis;
@@ -13,7 +11,7 @@ namespace ExeSys.Core.Redis;
 /// archive (its own slot), and letting its keys expire once it is archived. Every call is one atomic script or command
 /// in one slot.
 /// </summary>
-public sealed class RedisArchiveBacklog(IConnectionMultiplexer redis, RedisKeys keys, IOptions<JobOptions> jobs, IOptions<MongoOptions> mongo, TimeProvider time) : IArchiveSource
+public sealed class RedisArchiveBacklog(IConnectionMultiplexer redis, RedisKeys keys, RetentionPolicy retention, RedisClock clock) : IArchiveSource
 {
     private IDatabase Db => redis.GetDatabase();
 
@@ -32,7 +30,7 @@ public sealed class RedisArchiveBacklog(IConnectionMultiplexer redis, RedisKeys 
             return;
         }
 
-        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var now = clock.NowMs;
         await Db.SortedSetAddAsync(keys.ArchiveBacklog, [.. jobs.Select(j => new SortedSetEntry(j.Member, now))], SortedSetWhen.NotExists);
     }
 
@@ -77,12 +75,9 @@ public sealed class RedisArchiveBacklog(IConnectionMultiplexer redis, RedisKeys 
     /// </summary>
     public async Task<bool> MarkArchivedAsync(ArchiveItem item)
     {
-        var retention = (long)jobs.Value.Retention.TotalMilliseconds;
-        var historyTtl = mongo.Value.HistoryTtl;
-        var tombstone = historyTtl == TimeSpan.Zero ? 0 : retention + (long)historyTtl.TotalMilliseconds;
         var applied = await Db.EvaluateAsync(LuaScripts.ArchiveDone,
             [keys.Status(item.Job), keys.Tombstone(item.Job)],
-            [retention, tombstone, keys.Prefix, item.Job.JobId, item.Kind == ArchiveItemKind.Run ? "run" : "job"]);
+            [retention.RetentionMs, retention.TombstoneMs, keys.Prefix, item.Job.JobId, item.Kind == ArchiveItemKind.Run ? "run" : "job"]);
         return (int)applied == 1;
     }
 

@@ -15,7 +15,7 @@ namespace ExeSys.Core.Redis;
 /// <see cref="RedisKeys.EventRecent"/>); registering and posting are atomic there, so no event slips between them.
 /// A post then delivers to each matching job in the job's own slot, and wakes it in the queue slot.
 /// </summary>
-public sealed class RedisEventStore(IConnectionMultiplexer redis, RedisKeys keys, RedisQueueSlot queue, IOptions<JobOptions> options, TimeProvider time) : IEventStore
+public sealed class RedisEventStore(IConnectionMultiplexer redis, RedisKeys keys, RedisQueueSlot queue, IOptions<JobOptions> options, RedisClock clock) : IEventStore
 {
     private IDatabase Db => redis.GetDatabase();
 
@@ -45,7 +45,7 @@ public sealed class RedisEventStore(IConnectionMultiplexer redis, RedisKeys keys
 
     public async Task<IReadOnlyList<JobRef>> PostAsync(string name, string dataJson)
     {
-        var now = time.GetUtcNow();
+        var now = clock.Now;
         var posted = new JsonObject
         {
             ["event"] = name,
@@ -74,7 +74,7 @@ public sealed class RedisEventStore(IConnectionMultiplexer redis, RedisKeys keys
             .Select(job => Db.EvaluateAsync(LuaScripts.EventDeliver, [keys.Status(job)], [name, posted, now.ToUnixTimeMilliseconds()]))
             .ToList();
         var delivered = new List<JobRef>();
-        var wake = new List<(char, long, JobRef)>();
+        var wake = new List<Requeue>();
         for (var i = 0; i < matched.Count; i++)
         {
             var reply = (RedisResult[])(await deliveries[i])!;
@@ -82,7 +82,7 @@ public sealed class RedisEventStore(IConnectionMultiplexer redis, RedisKeys keys
             {
                 case 1:
                     delivered.Add(matched[i]);
-                    wake.Add(('w', queue.Score(queue.NowMs, RedisReplies.ParsePriority(reply[1])), matched[i]));
+                    wake.Add(new Requeue(RequeueAction.Wake, queue.Score(clock.NowMs, RedisReplies.ParsePriority(reply[1])), matched[i]));
                     break;
                 case 2:
                     delivered.Add(matched[i]);

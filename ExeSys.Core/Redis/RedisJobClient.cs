@@ -13,7 +13,7 @@ namespace ExeSys.Core.Redis;
 /// <list type="bullet">
 /// <item>submit writes the job, then enqueues it; a job left un-enqueued was never acknowledged to the client,
 /// and a re-send of it (while it is in state 0) enqueues it again. On a single Redis, a lone submit does both in
-/// one script (<see cref="RedisQueueSlot.CombinesSlots"/>);</item>
+/// one script (<see cref="RedisTopology.SubmitEnqueues"/>);</item>
 /// <item>claim moves the reference to the inflight set under a lease before the job moves to state 2, so a
 /// worker that dies in between leaves a lease for the controller to expire;</item>
 /// <item>finish records the outcome and promotes workflow successors in the job's slot; only then does the ack drop
@@ -25,6 +25,9 @@ public sealed class RedisJobClient(
     IConnectionMultiplexer redis,
     RedisKeys keys,
     RedisQueueSlot queue,
+    RedisTopology topology,
+    RetentionPolicy retention,
+    RedisClock clock,
     RedisArchiveBacklog backlog,
     IOptions<JobOptions> options) : IJobClient
 {
@@ -32,21 +35,18 @@ public sealed class RedisJobClient(
 
     private IDatabase Db => redis.GetDatabase();
 
-    private long RetentionMs => queue.ScriptRetentionMs;
-
     /// <summary>Single submits in progress in this process.</summary>
     private int _submitting;
 
     public async Task<SubmitOutcome> SubmitAsync(JobCommand command, bool watch)
     {
-        // A lone submit (the latency case) writes and enqueues in one script where the Redis allows it. Concurrent
-        // submits keep the two steps: their enqueues share one queue_enqueue call (RedisQueueSlot), which costs Redis
-        // far less per job than one enqueue inside every job's script.
+        // A lone submit (the latency case) writes and enqueues in one script where the Redis allows it
+        // (RedisTopology.SubmitEnqueues says when).
         var alone = Interlocked.Increment(ref _submitting) == 1;
         Written written;
         try
         {
-            written = await WriteAsync(command, watch, queue.NowMs, combine: alone && queue.CombinesSlots);
+            written = await WriteAsync(command, watch, clock.NowMs, combine: topology.SubmitEnqueues(alone));
         }
         finally
         {
@@ -68,7 +68,7 @@ public sealed class RedisJobClient(
     public async Task<IReadOnlyList<SubmitOutcome>> SubmitManyAsync(IReadOnlyList<JobCommand> commands, bool watch)
     {
         // Every job is its own slot, so one script per job; all in flight at once, the multiplexer pipelines them.
-        var now = queue.NowMs;
+        var now = clock.NowMs;
         var writes = new Task<Written>[commands.Count];
         for (var i = 0; i < commands.Count; i++)
         {
@@ -104,14 +104,14 @@ public sealed class RedisJobClient(
     /// <param name="Backlog">A step whose chain had already failed ended at once, without a worker to put it on the archive backlog.</param>
     private readonly record struct Written(SubmitOutcome Outcome, bool Enqueue, bool Backlog);
 
-    /// <param name="combine">Enqueue a new job in the same script (only where <see cref="RedisQueueSlot.CombinesSlots"/>).</param>
+    /// <param name="combine">Enqueue a new job in the same script (only where <see cref="RedisTopology.SubmitEnqueues"/>).</param>
     private async Task<Written> WriteAsync(JobCommand command, bool watch, long now, bool combine)
     {
         var job = command.Job;
-        var tombstones = queue.Archives ? 1 : 0;
+        var tombstones = retention.Archives ? 1 : 0;
         var submitKeys = new RedisKey[2 + tombstones + (combine ? keys.Handoff.Length : 0)];
         (submitKeys[0], submitKeys[1]) = (keys.Status(job), keys.Workflow(job.JobId));
-        if (queue.Archives)
+        if (retention.Archives)
         {
             submitKeys[2] = keys.Tombstone(job);
         }
@@ -119,7 +119,7 @@ public sealed class RedisJobClient(
         RedisValue[] args =
         [
             command.To, command.Cmd, command.DataJson, (int)command.Priority, now, watch ? 1 : 0, command.IsWorkflowStep ? 1 : 0,
-            _options.MaxAttempts, RetentionMs, job.From,
+            _options.MaxAttempts, retention.ScriptRetentionMs, job.From,
         ];
         if (combine)
         {
@@ -143,7 +143,7 @@ public sealed class RedisJobClient(
             var created = new SubmitOutcome(SubmitStatus.Created, new JobSnapshot(
                 job, state, command.To, command.Cmd, command.DataJson, command.Priority, now, now, state == JobState.Processing ? 1 : 0,
                 reply.Length > 2 && !reply[2].IsNull ? (string?)reply[2] : null, reply.Length > 3 ? (string?)reply[3] : null, null));
-            return new Written(created, state == JobState.Start && !combine, state == JobState.Error && queue.Archives);
+            return new Written(created, state == JobState.Start && !combine, state == JobState.Error && retention.Archives);
         }
 
         var snapshot = RedisReplies.ReadSnapshot(job, reply, 1);

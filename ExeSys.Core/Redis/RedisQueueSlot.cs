@@ -1,64 +1,22 @@
 using ExeSys.Core.Configuration;
-using ExeSys.Core.History;
 using ExeSys.Core.Jobs;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
 namespace ExeSys.Core.Redis;
 
-/// <summary>The queue slot's scripts (ready, inflight, scheduled), shared by the job and workflow stores.</summary>
+/// <summary>
+/// The queue slot's scripts (ready, inflight, scheduled, idle workers), shared by the job, workflow and event stores:
+/// enqueue, ack, wait for a handoff, requeue. The clock, the retention policy and whether a job's script may take these
+/// keys as well are <see cref="RedisClock"/>, <see cref="RetentionPolicy"/> and <see cref="RedisTopology"/>.
+/// </summary>
 public sealed class RedisQueueSlot(
-    IConnectionMultiplexer redis, RedisKeys keys, IOptions<JobOptions> options, IOptions<MongoOptions> mongo, IOptions<RedisOptions> redisOptions, TimeProvider time)
+    IConnectionMultiplexer redis, RedisKeys keys, IOptions<JobOptions> options, RetentionPolicy retention, RedisClock clock)
 {
     private readonly JobOptions _options = options.Value;
 
-    /// <summary>With MongoDB history on, the scripts that drop a lease also put an ended job on the archive backlog.</summary>
-    private readonly bool _archive = mongo.Value.Enabled;
-
     /// <summary>The queue keys, plus the archive backlog when history is on (the scripts take it as an optional KEYS[4]).</summary>
-    private RedisKey[] QueueKeys => _archive ? [keys.Ready, keys.Inflight, keys.Scheduled, keys.ArchiveBacklog] : [keys.Ready, keys.Inflight, keys.Scheduled];
-
-    /// <summary>The TTL the job scripts give a finished job: the retention, or 0 (keep) when the archiver sets it after archiving.</summary>
-    internal long ScriptRetentionMs => _archive ? 0 : (long)_options.Retention.TotalMilliseconds;
-
-    internal bool Archives => _archive;
-
-    internal long NowMs => time.GetUtcNow().ToUnixTimeMilliseconds();
-
-    private readonly bool _combineSlots = redisOptions.Value.CombineSlots;
-
-    /// <summary>0 not known yet, 1 a single Redis, 2 a cluster.</summary>
-    private int _topology;
-
-    /// <summary>
-    /// Whether a job script may also take the queue's keys (<see cref="RedisOptions.CombineSlots"/>): only on a single
-    /// Redis, and only once the connection has said it is not a cluster. Until then every script keeps to one slot.
-    /// </summary>
-    internal bool CombinesSlots
-    {
-        get
-        {
-            if (!_combineSlots)
-            {
-                return false;
-            }
-
-            var topology = Volatile.Read(ref _topology);
-            if (topology == 0)
-            {
-                var servers = redis.GetServers();
-                if (servers.Length == 0 || !servers.All(s => s.IsConnected))
-                {
-                    return false;
-                }
-
-                topology = servers.Any(s => s.ServerType == ServerType.Cluster) ? 2 : 1;
-                Volatile.Write(ref _topology, topology);
-            }
-
-            return topology == 1;
-        }
-    }
+    private RedisKey[] QueueKeys => retention.Archives ? [keys.Ready, keys.Inflight, keys.Scheduled, keys.ArchiveBacklog] : [keys.Ready, keys.Inflight, keys.Scheduled];
 
     /// <summary>How long a claim or a handoff leases a job, in ms.</summary>
     internal long LeaseMs => (long)_options.LeaseDuration.TotalMilliseconds;
@@ -79,7 +37,7 @@ public sealed class RedisQueueSlot(
             return Task.CompletedTask;
         }
 
-        var now = NowMs;
+        var now = clock.NowMs;
         var pairs = new RedisValue[jobs.Count * 2];
         for (var i = 0; i < jobs.Count; i++)
         {
@@ -114,7 +72,7 @@ public sealed class RedisQueueSlot(
             job.Member,
             retryAt is { } at ? at.ToUnixTimeMilliseconds() : RedisValue.EmptyString,
         };
-        var now = NowMs;
+        var now = clock.NowMs;
         foreach (var (next, priority) in promoted)
         {
             args.Add(Score(now, priority));
@@ -124,7 +82,7 @@ public sealed class RedisQueueSlot(
         var db = redis.GetDatabase();
         if (retryAt is null && promoted.Count == 0)
         {
-            if (_archive)
+            if (retention.Archives)
             {
                 _ = db.EvaluateAsync(LuaScripts.QueueAck, QueueKeys, [.. args], CommandFlags.FireAndForget);
             }
@@ -160,8 +118,11 @@ public sealed class RedisQueueSlot(
     public Task WaitForHandoffAsync(string workerId, TimeSpan wait) =>
         redis.GetDatabase().EvaluateAsync(LuaScripts.QueueIdle, [keys.Idle], [workerId, (long)wait.TotalMilliseconds]);
 
-    /// <summary>Applies a batch of requeue actions ('r' ready, 's' schedule, 'd' drop, 'a' drop to the archive backlog, 'e' enqueue only) in one script.</summary>
-    public Task RequeueAsync(IReadOnlyList<(char Action, long Score, JobRef Job)> actions)
+    /// <summary>
+    /// Applies a batch of requeue actions in one script (queue_requeue.lua): 'r' ready, 's' schedule, 'd' drop, 'a' drop
+    /// to the archive backlog, 'e' enqueue only, 'w' wake a scheduled job (see <see cref="RequeueAction"/>).
+    /// </summary>
+    public Task RequeueAsync(IReadOnlyList<Requeue> actions)
     {
         if (actions.Count == 0)
         {
@@ -172,7 +133,7 @@ public sealed class RedisQueueSlot(
         args[0] = keys.WakeChannelName;
         for (var i = 0; i < actions.Count; i++)
         {
-            args[1 + (i * 3)] = actions[i].Action.ToString();
+            args[1 + (i * 3)] = actions[i].Code;
             args[2 + (i * 3)] = actions[i].Score;
             args[3 + (i * 3)] = actions[i].Job.Member;
         }

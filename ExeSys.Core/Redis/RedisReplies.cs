@@ -34,23 +34,52 @@ internal static class RedisReplies
     /// <summary>The number of values <see cref="ReadSnapshot"/> reads: <see cref="JobHash.SnapshotFields"/>.</summary>
     public static int SnapshotFields => JobHash.SnapshotFields.Length;
 
-    /// <summary>Reads <see cref="JobHash.SnapshotFields"/>, in that order, from <paramref name="offset"/> of a script reply.</summary>
+    /// <summary>
+    /// Reads <see cref="JobHash.SnapshotFields"/>, in that order, from <paramref name="offset"/> of a script reply: each
+    /// value at its field's place there (<see cref="Place"/>), so that list is the one definition of the order.
+    /// </summary>
     public static JobSnapshot ReadSnapshot(JobRef job, RedisResult[] r, int offset) => new(
         job,
-        (JobState)(int)r[offset],
-        (string)r[offset + 1]!,
-        (string)r[offset + 2]!,
-        (string)r[offset + 3]!,
-        ParsePriority(r[offset + 4]),
-        (long)r[offset + 5],
-        (long)r[offset + 6],
-        (int)r[offset + 7],
-        r[offset + 8].IsNull ? null : (string?)r[offset + 8],
-        r[offset + 9].IsNull ? null : (string?)r[offset + 9],
-        ExtractResult((string?)r[offset + 10]),
-        r.Length > offset + 11 && !r[offset + 11].IsNull ? (long)r[offset + 11] : null,
-        r.Length > offset + 12 && !r[offset + 12].IsNull ? JsonSerializer.Deserialize((string)r[offset + 12]!, CoreJsonContext.Default.ListString) : null,
-        r.Length > offset + 13 && !r[offset + 13].IsNull ? (string?)r[offset + 13] : null);
+        (JobState)(int)r[offset + Place.State],
+        (string)r[offset + Place.To]!,
+        (string)r[offset + Place.Cmd]!,
+        (string)r[offset + Place.Data]!,
+        ParsePriority(r[offset + Place.Priority]),
+        (long)r[offset + Place.Created],
+        (long)r[offset + Place.Updated],
+        (int)r[offset + Place.Attempts],
+        OptionalText(r, offset + Place.Error),
+        OptionalText(r, offset + Place.Worker),
+        ExtractResult(OptionalText(r, offset + Place.Result)),
+        OptionalText(r, offset + Place.RetryAt) is { } retryAt ? long.Parse(retryAt, NumberStyles.Integer, CultureInfo.InvariantCulture) : null,
+        OptionalText(r, offset + Place.Errors) is { } errors ? JsonSerializer.Deserialize(errors, CoreJsonContext.Default.ListString) : null,
+        OptionalText(r, offset + Place.Progress));
+
+    /// <summary>The text at <paramref name="index"/> of a reply, or null when it is absent (false) or past the reply's end.</summary>
+    private static string? OptionalText(RedisResult[] r, int index) => index < r.Length && !r[index].IsNull ? (string?)r[index] : null;
+
+    /// <summary>Where each field of a snapshot sits in a reply: its place in <see cref="JobHash.SnapshotFields"/>.</summary>
+    private static class Place
+    {
+        public static readonly int State = Of(JobHash.State);
+        public static readonly int To = Of(JobHash.To);
+        public static readonly int Cmd = Of(JobHash.Cmd);
+        public static readonly int Data = Of(JobHash.Data);
+        public static readonly int Priority = Of(JobHash.Priority);
+        public static readonly int Created = Of(JobHash.Created);
+        public static readonly int Updated = Of(JobHash.Updated);
+        public static readonly int Attempts = Of(JobHash.Attempts);
+        public static readonly int Error = Of(JobHash.Error);
+        public static readonly int Worker = Of(JobHash.Worker);
+        public static readonly int Result = Of(JobHash.Result);
+        public static readonly int RetryAt = Of(JobHash.RetryAt);
+        public static readonly int Errors = Of(JobHash.Errors);
+        public static readonly int Progress = Of(JobHash.Progress);
+
+        private static int Of(string field) => Array.IndexOf(JobHash.SnapshotFields, field) is >= 0 and var at
+            ? at
+            : throw new InvalidOperationException($"JobHash.SnapshotFields lacks {field}.");
+    }
 
     /// <summary>
     /// Reads a message of the done channel: <c>from:job_id</c>, then, when the script that finished the job sent it, a

@@ -9,27 +9,28 @@ namespace ExeSys.Core.Redis;
 /// <summary>
 /// <see cref="IWorkerConnection"/> on Redis. A claim takes members off the queue slot under a lease, then starts each
 /// job in its own slot (one script per job, pipelined), or on a single Redis does both in one script
-/// (<see cref="RedisQueueSlot.CombinesSlots"/>). Finishing records the outcome in the job's slot first, then acks in
+/// (<see cref="RedisTopology.ClaimStarts"/>). Finishing records the outcome in the job's slot first, then acks in
 /// the queue slot: a crash in between leaves a lease that the controller finds ended (job_release.lua).
 /// </summary>
 public sealed class RedisWorkerConnection(
     IConnectionMultiplexer redis,
     RedisKeys keys,
     RedisQueueSlot queue,
+    RedisTopology topology,
+    RetentionPolicy retention,
+    RedisClock clock,
     RedisLeaseRelease release,
     ILogger<RedisWorkerConnection> logger) : IWorkerConnection
 {
     private IDatabase Db => redis.GetDatabase();
 
-    private long RetentionMs => queue.ScriptRetentionMs;
-
     public async Task<ClaimBatch> ClaimAsync(string workerId, int max, TimeSpan handoffWait = default)
     {
         var wait = (long)handoffWait.TotalMilliseconds;
-        if (queue.CombinesSlots)
+        if (topology.ClaimStarts)
         {
             // A single Redis: the claim also starts the jobs it takes (queue_claim.lua), one round trip per batch.
-            var now = queue.NowMs;
+            var now = clock.NowMs;
             var pairs = (RedisResult[])(await Db.EvaluateAsync(
                 LuaScripts.QueueClaim, keys.Handoff, [max, queue.LeaseMs, workerId, wait, keys.Prefix, now]))!;
             var refs = new JobRef[pairs.Length / 2];
@@ -62,7 +63,7 @@ public sealed class RedisWorkerConnection(
     {
         // One script per job, all in flight at once: the multiplexer pipelines them into one round trip.
         var db = Db;
-        var now = queue.NowMs;
+        var now = clock.NowMs;
         var starts = new Task<RedisResult>[refs.Length];
         for (var i = 0; i < refs.Length; i++)
         {
@@ -78,7 +79,7 @@ public sealed class RedisWorkerConnection(
     {
         var claimed = new List<ClaimedJob>(refs.Length);
         List<RedisValue>? forget = null;
-        List<(char, long, JobRef)>? archive = null;
+        List<Requeue>? archive = null;
         for (var i = 0; i < refs.Length; i++)
         {
             var reply = (RedisResult[])replies[i]!;
@@ -87,12 +88,12 @@ public sealed class RedisWorkerConnection(
                 // Not waiting any more. If it has ended, is gone or is held, no claim needs its inflight entry; if
                 // another worker runs it (state 2), that worker's lease is this very entry, so it stays.
                 var st = (string?)reply[1];
-                if (queue.Archives && st is "3" or "4")
+                if (retention.Archives && JobHash.StateCodes.IsEnded(st))
                 {
                     // Its claim overwrote the lease whose expiry would otherwise bring it to the archive backlog.
-                    (archive ??= []).Add(('a', now, refs[i]));
+                    (archive ??= []).Add(new Requeue(RequeueAction.Archive, now, refs[i]));
                 }
-                else if (st != "2")
+                else if (st != JobHash.StateCodes.Processing)
                 {
                     (forget ??= []).Add(refs[i].Member);
                 }
@@ -131,7 +132,7 @@ public sealed class RedisWorkerConnection(
         var reply = (RedisResult[])(await Db.EvaluateAsync(
             LuaScripts.JobFinish,
             [keys.Status(job.Job), keys.Workflow(job.Job.JobId)],
-            [job.Attempt, (int)outcome, payload, queue.NowMs, RetentionMs, keys.DoneChannelName, job.Job.Member,
+            [job.Attempt, (int)outcome, payload, clock.NowMs, retention.ScriptRetentionMs, keys.DoneChannelName, job.Job.Member,
              keys.Prefix, job.Job.JobId, job.Job.From, taken, retryAt?.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture) ?? ""]))!;
 
         switch ((int)reply[0])
@@ -149,7 +150,7 @@ public sealed class RedisWorkerConnection(
     }
 
     public async Task<bool> PublishProgressAsync(ClaimedJob job, string progressJson) =>
-        (int)await Db.EvaluateAsync(LuaScripts.JobProgress, [keys.Status(job.Job)], [job.Attempt, progressJson, queue.NowMs]) == 1;
+        (int)await Db.EvaluateAsync(LuaScripts.JobProgress, [keys.Status(job.Job)], [job.Attempt, progressJson, clock.NowMs]) == 1;
 
     public async Task<JobSignals> GetSignalsAsync(IReadOnlyCollection<JobRef> jobs)
     {

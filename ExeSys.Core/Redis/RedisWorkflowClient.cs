@@ -13,7 +13,15 @@ namespace ExeSys.Core.Redis;
 /// run, reading it and pausing, resuming or cancelling it are each one atomic script; enqueueing what they release
 /// is a second script in the queue's slot.
 /// </summary>
-public sealed class RedisWorkflowClient(IConnectionMultiplexer redis, RedisKeys keys, RedisQueueSlot queue, RedisArchiveBacklog backlog, IOptions<JobOptions> options) : IWorkflowClient
+public sealed class RedisWorkflowClient(
+    IConnectionMultiplexer redis,
+    RedisKeys keys,
+    RedisQueueSlot queue,
+    RedisTopology topology,
+    RetentionPolicy retention,
+    RedisClock clock,
+    RedisArchiveBacklog backlog,
+    IOptions<JobOptions> options) : IWorkflowClient
 {
     private readonly JobOptions _options = options.Value;
 
@@ -23,21 +31,7 @@ public sealed class RedisWorkflowClient(IConnectionMultiplexer redis, RedisKeys 
     {
         var run = request.Run;
         var definition = request.Definition;
-        var predecessors = definition.Nodes.ToDictionary(n => n.Name, _ => new List<string>(), StringComparer.Ordinal);
-        foreach (var node in definition.Nodes)
-        {
-            foreach (var edge in node.Next.Where(e => e.To != WorkflowDefinition.EndJob))
-            {
-                predecessors[edge.To].Add(node.Name);
-            }
-        }
-
-        foreach (var start in definition.Start)
-        {
-            predecessors[start].Add(WorkflowDefinition.StartJob);
-        }
-
-        var now = queue.NowMs;
+        var now = clock.NowMs;
         var args = new List<RedisValue>
         {
             run.From, run.JobId, keys.Prefix, request.DefinitionJson, now, watch ? 1 : 0, (int)request.Priority, request.RunDataJson,
@@ -47,7 +41,7 @@ public sealed class RedisWorkflowClient(IConnectionMultiplexer redis, RedisKeys 
         };
         foreach (var node in definition.Nodes)
         {
-            var ins = predecessors[node.Name];
+            var ins = definition.Predecessors[node.Name];
             args.Add(node.Name);
             args.Add(node.Cmd);
             args.Add(node.DataJson);
@@ -60,7 +54,7 @@ public sealed class RedisWorkflowClient(IConnectionMultiplexer redis, RedisKeys 
             args.Add(node.BackoffMs);
         }
 
-        RedisKey[] submitKeys = queue.Archives
+        RedisKey[] submitKeys = retention.Archives
             ? [keys.Status(run), keys.Workflow(run.JobId), keys.Tombstone(run)]
             : [keys.Status(run), keys.Workflow(run.JobId)];
         var reply = (RedisResult[])(await Db.EvaluateAsync(LuaScripts.WorkflowSubmit, submitKeys, [.. args]))!;
@@ -70,10 +64,7 @@ public sealed class RedisWorkflowClient(IConnectionMultiplexer redis, RedisKeys 
                 return new WorkflowSubmitOutcome(WorkflowSubmitStatus.Archived, null);
             case "new":
                 await queue.EnqueueAsync([.. reply.Skip(1).Select(s => (new JobRef((string)s!, run.JobId), request.Priority))]);
-                await Db.ScriptEvaluateAsync("""
-                    redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[3])
-                    return redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
-                    """, [keys.ClientRuns(run.From)], [now, run.JobId, now - (long)_options.Retention.TotalMilliseconds]);
+                await Db.EvaluateAsync(LuaScripts.WorkflowTrack, [keys.ClientRuns(run.From)], [now, run.JobId, now - retention.RetentionMs]);
                 return new WorkflowSubmitOutcome(WorkflowSubmitStatus.Created, new JobSnapshot(
                     run, JobState.Processing, WorkflowDefinition.EndJob, "workflow", request.DefinitionJson, request.Priority, now, now, 1, null, null, null));
             case "taken":
@@ -124,9 +115,9 @@ public sealed class RedisWorkflowClient(IConnectionMultiplexer redis, RedisKeys 
         // A cancelled run ends here, not in a worker's finish, so nothing else puts it on the archive backlog. On a
         // single Redis the script does, in the step that ends it; a cluster's second call below leaves a window in
         // which a dead API leaves the run unarchived, with its keys kept.
-        var backlogInScript = queue.Archives && queue.CombinesSlots;
+        var backlogInScript = topology.ControlBacklogs;
         var controlKeys = new List<RedisKey> { keys.Status(run), keys.Workflow(run.JobId) };
-        if (queue.Archives)
+        if (retention.Archives)
         {
             controlKeys.Add(keys.WorkflowLog(run.JobId));
         }
@@ -137,7 +128,7 @@ public sealed class RedisWorkflowClient(IConnectionMultiplexer redis, RedisKeys 
         }
 
         var reply = (RedisResult[])(await Db.EvaluateAsync(LuaScripts.WorkflowControl, [.. controlKeys],
-            [action.ToString().ToLowerInvariant(), keys.Prefix, run.JobId, queue.NowMs, queue.ScriptRetentionMs,
+            [action.ToString().ToLowerInvariant(), keys.Prefix, run.JobId, clock.NowMs, retention.ScriptRetentionMs,
              keys.DoneChannelName, "cancelled", label]))!;
         switch ((string)reply[0]!)
         {
@@ -154,7 +145,7 @@ public sealed class RedisWorkflowClient(IConnectionMultiplexer redis, RedisKeys 
         }
         else if (action == WorkflowAction.Cancel)
         {
-            if (queue.Archives && !backlogInScript)
+            if (retention.Archives && !backlogInScript)
             {
                 await backlog.AddAsync([run]);
             }

@@ -9,7 +9,11 @@ public sealed record WorkflowEdge(string To, string? WhenJson);
 public sealed record WorkflowNode(string Name, string Cmd, string DataJson, IReadOnlyList<WorkflowEdge> Next, int MaxAttempts, int TimeoutMs, int BackoffMs);
 
 /// <summary>A validated graph: acyclic, every edge lands on a node or <c>end_job</c>, every node reachable from <c>start_job</c>.</summary>
-public sealed record WorkflowDefinition(IReadOnlyList<string> Start, IReadOnlyList<WorkflowNode> Nodes)
+/// <param name="Predecessors">
+/// Each node's incoming edges: the nodes with an edge into it, in the order of <see cref="Nodes"/>, or
+/// <see cref="StartJob"/> alone for a start node. Computed once, by <see cref="WorkflowParser"/>.
+/// </param>
+public sealed record WorkflowDefinition(IReadOnlyList<string> Start, IReadOnlyList<WorkflowNode> Nodes, IReadOnlyDictionary<string, IReadOnlyList<string>> Predecessors)
 {
     public const string StartJob = "start_job";
     public const string EndJob = "end_job";

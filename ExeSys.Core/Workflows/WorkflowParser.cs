@@ -106,7 +106,18 @@ public static class WorkflowParser
         }
 
         CheckAcyclicAndReachable(nodes, start, byName, Error);
-        return errors.Count > 0 ? null : new WorkflowDefinition(start, nodes);
+        if (errors.Count > 0)
+        {
+            return null;
+        }
+
+        // A start node has no edge into it (ParseStart checks): start_job leads to it.
+        foreach (var name in start)
+        {
+            predecessors[name].Add(WorkflowDefinition.StartJob);
+        }
+
+        return new WorkflowDefinition(start, nodes, predecessors.ToDictionary(p => p.Key, IReadOnlyList<string> (p) => p.Value, StringComparer.Ordinal));
     }
 
     private static WorkflowNode? ParseNode(string name, JsonElement spec, Func<string, bool> isKnownFunction, int maxIdLength, Action<string> error)

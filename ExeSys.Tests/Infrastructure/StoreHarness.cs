@@ -20,11 +20,13 @@ public sealed class StoreHarness
         Prefix = prefix;
         Keys = new RedisKeys(prefix);
         Redis = redis ?? TestRedis.Connection;
-        var mongo = Options.Create(new MongoOptions());
-        var queue = new RedisQueueSlot(Redis, Keys, Options.Create(options), mongo, Options.Create(redisOptions ?? new RedisOptions()), time);
-        var release = new RedisLeaseRelease(Redis, Keys, queue);
-        Client = new RedisJobClient(Redis, Keys, queue, new RedisArchiveBacklog(Redis, Keys, Options.Create(options), mongo, time), Options.Create(options));
-        Worker = new RedisWorkerConnection(Redis, Keys, queue, release, NullLogger<RedisWorkerConnection>.Instance);
+        var retention = new RetentionPolicy(Options.Create(options), Options.Create(new MongoOptions()));
+        var clock = new RedisClock(time);
+        var topology = new RedisTopology(Redis, Options.Create(redisOptions ?? new RedisOptions()), retention);
+        var queue = new RedisQueueSlot(Redis, Keys, Options.Create(options), retention, clock);
+        var release = new RedisLeaseRelease(Redis, Keys, queue, retention, clock);
+        Client = new RedisJobClient(Redis, Keys, queue, topology, retention, clock, new RedisArchiveBacklog(Redis, Keys, retention, clock), Options.Create(options));
+        Worker = new RedisWorkerConnection(Redis, Keys, queue, topology, retention, clock, release, NullLogger<RedisWorkerConnection>.Instance);
         Maintenance = new RedisStoreMaintenance(Redis, Keys, release, NullLogger<RedisStoreMaintenance>.Instance);
     }
 

@@ -1,4 +1,4 @@
--- Shared helpers, prepended to the scripts that advance workflows. Key names here mirror RedisKeys.cs (the one place
+-- Shared helpers, prepended to every script (LuaScripts.cs). Key names here mirror RedisKeys.cs (the one place
 -- C# builds them); every key a script builds shares the run's {job_id} hash tag, so it is in the caller's slot.
 local function job_key(prefix, name, job_id, suffix)
   return prefix .. ':' .. name .. ':{' .. job_id .. '}:' .. suffix
@@ -11,6 +11,74 @@ end
 -- Operator actions on a graph run (pause, resume, cancel), kept for the history archiver while MongoDB is on.
 local function wf_log_key(prefix, job_id)
   return prefix .. ':{' .. job_id .. '}:wf_log'
+end
+
+-- A job's snapshot: the status hash's fields a read shows, in the order of JobHash.SnapshotFields (C#), in which
+-- RedisReplies.ReadSnapshot reads the scripts' replies; a test fails when the two drift apart. 'da' (the data_available
+-- text) is where the result comes from, shown only in state 3.
+local SNAPSHOT_FIELDS = {'st', 'to', 'cmd', 'data', 'pri', 'ct', 'ut', 'at', 'err', 'wk', 'da', 'ra', 'errs', 'prog'}
+
+-- One HMGET of the fields 'names' of hash 'key': the values by field name (false when absent).
+local function read_fields(key, names)
+  local values = redis.call('HMGET', key, unpack(names))
+  local f = {}
+  for i, name in ipairs(names) do
+    f[name] = values[i]
+  end
+  return f
+end
+
+-- The snapshot's field names but those listed in 'skip', then the 'extra' names: the fields to read for a snapshot
+-- and whatever else the caller needs, in one HMGET (read_fields).
+local function snapshot_fields(skip, extra)
+  local skipped = {}
+  for _, name in ipairs(skip or {}) do
+    skipped[name] = true
+  end
+  local names = {}
+  for _, name in ipairs(SNAPSHOT_FIELDS) do
+    if not skipped[name] then
+      names[#names + 1] = name
+    end
+  end
+  for _, name in ipairs(extra or {}) do
+    names[#names + 1] = name
+  end
+  return names
+end
+
+-- Reads a job's snapshot fields and the 'extra' fields its caller needs besides ('w', 'kind' ...), in one HMGET of
+-- its status hash: the values by field name (f.st is false when there is no such job). snapshot_of makes the reply.
+local function read_snapshot(status, extra)
+  return read_fields(status, snapshot_fields(nil, extra))
+end
+
+-- A job as the scripts reply it, from its fields by name: the values of SNAPSHOT_FIELDS in that order, false for an
+-- absent one, and the result ('da') only in state 3.
+local function snapshot_of(f)
+  local out = {}
+  for i, name in ipairs(SNAPSHOT_FIELDS) do
+    out[i] = f[name] or false
+    if name == 'da' and f.st ~= '3' then
+      out[i] = false
+    end
+  end
+  return out
+end
+
+-- A client long-polls the job (watch '1'): unless it has ended, its end is to be published on the done channel.
+local function mark_watched(status, f, watch)
+  if watch == '1' and f.st ~= '3' and f.st ~= '4' and not f.w then
+    redis.call('HSET', status, 'w', '1')
+  end
+end
+
+-- Appends the values of list 'more' to 'list'.
+local function append(list, more)
+  for _, v in ipairs(more) do
+    list[#list + 1] = v
+  end
+  return list
 end
 
 -- Redis's clock in ms: the one clock every machine shares, for leases, waits and due times.
@@ -57,6 +125,12 @@ local function result_of(stored)
   return string.sub(stored, stop + 1, -2)
 end
 
+-- What starting a job writes to its status hash: state 2, the attempt, the worker that runs it and when it started.
+-- start_job writes it; so does job_submit.lua for a new job an idle worker takes at once.
+local function start_fields(worker, now, attempt)
+  return {'st', '2', 'at', attempt, 'wk', worker, 'sa', now, 'ut', now}
+end
+
 -- Move one leased job to state 2 (job_start.lua; queue_claim.lua on a single Redis, for each job it claims).
 -- status and wf are the job's status and workflow hash keys, name its 'from'. Returns what job_start.lua returns.
 local function start_job(status, wf, worker, now, prefix, job_id, name)
@@ -75,7 +149,7 @@ local function start_job(status, wf, worker, now, prefix, job_id, name)
     end
   end
   local at = tonumber(f[5]) + 1
-  redis.call('HSET', status, 'st', '2', 'at', at, 'wk', worker, 'sa', now, 'ut', now)
+  redis.call('HSET', status, unpack(start_fields(worker, now, at)))
   if f[6] then
     redis.call('HDEL', status, 'ra')
   end

@@ -5,9 +5,10 @@
 --       comma-separated), retry_at ('' = do not retry; else when the next attempt may start, if attempts remain)
 -- Returns {0} refused (the claim is stale) | {2, retry_at} another attempt is scheduled |
 --         {1, name, priority, ...} recorded; the pairs are the workflow jobs it moved to state 0, which the caller enqueues.
--- Fields 8-14 are read only for the done notification of a watched job (built below without a second read).
-local f = redis.call('HMGET', KEYS[1], 'st', 'at', 'to', 'w', 'kind', 'ma', 'errs', 'cmd', 'pri', 'ct', 'wk', 'ra', 'prog', 'err')
-if f[1] ~= '2' or f[2] ~= ARGV[1] then
+-- It reads the snapshot's fields (all but the input data) in its one HMGET, for the done notification of a watched job,
+-- built below without a second read.
+local f = read_fields(KEYS[1], snapshot_fields({'data'}, {'w', 'kind', 'ma'}))
+if f.st ~= '2' or f.at ~= ARGV[1] then
   return {0}
 end
 local now, ret, channel = ARGV[4], ARGV[5], ARGV[6]
@@ -101,7 +102,7 @@ end
 
 -- The original step protocol: the step whose 'from' is this step's 'to' runs next; a failure fails the rest of the chain.
 local function advance_steps(ok, promoted)
-  local to = f[3]
+  local to = f.to
   if ok then
     redis.call('HSET', wf, 'reached:' .. to, name)
     local key = job_key(prefix, to, job_id, 'status')
@@ -136,19 +137,19 @@ end
 if ARGV[2] == '1' then
   -- A wait_event job that an event reached while it ran is due at once (it still remembers the time it asked for).
   local due = redis.call('HEXISTS', KEYS[1], 'evd') == 1 and now or ARGV[12]
-  redis.call('HSET', KEYS[1], 'st', '1', 'ra', due, 'du', ARGV[12], 'at', tonumber(f[2]) - 1, 'ut', now)
+  redis.call('HSET', KEYS[1], 'st', '1', 'ra', due, 'du', ARGV[12], 'at', tonumber(f.at) - 1, 'ut', now)
   return {2, due}
 end
 local ok = ARGV[2] == '3'
-local final_err, final_errs = f[14], f[7]
-local da = ok and ('{"to":' .. cjson.encode(f[3]) .. ',"result":' .. ARGV[3] .. '}') or false
+local final_err, final_errs = f.err, f.errs
+local da = ok and ('{"to":' .. cjson.encode(f.to) .. ',"result":' .. ARGV[3] .. '}') or false
 if ok then
   redis.call('HSET', KEYS[1], 'st', '3', 'ut', now, 'ft', now, 'da', da)
 else
-  local errs = f[7] and cjson.decode(f[7]) or {}
+  local errs = f.errs and cjson.decode(f.errs) or {}
   errs[#errs + 1] = ARGV[3]
   local errs_json = cjson.encode(errs)
-  if ARGV[12] ~= '' and tonumber(f[2]) < tonumber(f[6] or '1') then
+  if ARGV[12] ~= '' and tonumber(f.at) < tonumber(f.ma or '1') then
     redis.call('HSET', KEYS[1], 'st', '1', 'ra', ARGV[12], 'err', ARGV[3], 'errs', errs_json, 'ut', now)
     return {2, ARGV[12]}
   end
@@ -156,27 +157,22 @@ else
   final_err, final_errs = ARGV[3], errs_json
 end
 keep_for(KEYS[1], ret)
-if f[4] then
+if f.w then
   -- Someone long-polls this job: the notification carries the job as job_get.lua would read it, so the waiting
   -- request answers without reading it again. All but its input data, which that request already has (it can be
   -- large, and the reply does not show it).
-  local snapshot = {ok and '3' or '4', f[3], f[8], false, f[9], f[10], now, f[2], final_err, f[11], da, f[12], final_errs, f[13]}
-  for i = 1, 14 do
-    if snapshot[i] == nil then
-      snapshot[i] = false
-    end
-  end
-  redis.call('PUBLISH', channel, name .. ':' .. job_id .. '\n' .. cjson.encode(snapshot))
+  f.st, f.ut, f.err, f.errs, f.da = ok and '3' or '4', now, final_err, final_errs, da
+  redis.call('PUBLISH', channel, name .. ':' .. job_id .. '\n' .. cjson.encode(snapshot_of(f)))
 end
 
 local promoted = {}
-if f[5] == 'n' then
+if f.kind == 'n' then
   if ok then
     advance_graph(split(ARGV[11]), promoted)
   elseif redis.call('HGET', wf, 'state') == 'running' or redis.call('HGET', wf, 'state') == 'paused' then
     end_run('4', 'node ' .. name .. ' failed: ' .. ARGV[3])
   end
-elseif f[3] ~= 'end_job' then
+elseif f.to ~= 'end_job' then
   advance_steps(ok, promoted)
 end
 return {1, unpack(promoted)}

@@ -10,9 +10,10 @@
 --       A new single job (not a workflow step) that goes to an idle worker is started here: state 2, attempt 1, leased
 --       to that worker, and published on the worker's own channel (wake channel .. ':' .. worker) as
 --       '<member>\n<to>\n<cmd>\n<data>', so the worker runs it without a job_start round trip.
--- Returns {'new', st, error (when the chain already failed upstream), worker (when an idle worker took it)} | {'conflict', <fields>} | {'existing', <fields>},
--- fields = st, to, cmd, data, pri, ct, ut, at, err, wk, result, retry_at, errors (JSON array of every attempt's error),
--- progress (a runner's latest intermediate result)
+-- Returns {'new', st, error (when the chain already failed upstream), worker (when an idle worker took it)} |
+--         {'conflict', <snapshot without the result>} | {'existing', <snapshot>}, the snapshot as snapshot_of in
+--         _common.lua makes it: st, to, cmd, data, pri, ct, ut, at, err, wk, result, retry_at, errors (JSON array of
+--         every attempt's error), progress (a runner's latest intermediate result)
 -- Where the queue keys start in KEYS, when the caller gave them (see ARGV above); the tombstone, when given, is
 -- KEYS[3] and the queue keys follow it.
 local q = tonumber(ARGV[11])
@@ -36,8 +37,8 @@ local function enqueue_here()
   end
 end
 
-local f = redis.call('HMGET', KEYS[1], 'st', 'to', 'cmd', 'data', 'pri', 'ct', 'ut', 'at', 'err', 'wk', 'w', 'ra', 'errs', 'prog', 'da')
-if not f[1] then
+local f = read_snapshot(KEYS[1], {'w'})
+if not f.st then
   if tombstone and redis.call('EXISTS', tombstone) == 1 then
     return {'archived'}
   end
@@ -54,11 +55,12 @@ if not f[1] then
     end
   end
   local worker = st == '0' and started_by_idle_worker() or nil
-  local fields = {'st', worker and '2' or st, 'to', ARGV[1], 'cmd', ARGV[2], 'data', ARGV[3], 'pri', ARGV[4],
-    'ct', ARGV[5], 'ut', ARGV[5], 'at', worker and '1' or '0', 'ma', ARGV[8]}
+  local fields = {'to', ARGV[1], 'cmd', ARGV[2], 'data', ARGV[3], 'pri', ARGV[4], 'ct', ARGV[5], 'ma', ARGV[8]}
   if worker then
-    table.insert(fields, 'wk'); table.insert(fields, worker)
-    table.insert(fields, 'sa'); table.insert(fields, ARGV[5])
+    -- Its first attempt starts here, in the same HSET that creates it.
+    append(fields, start_fields(worker, ARGV[5], 1))
+  else
+    append(fields, {'st', st, 'at', '0', 'ut', ARGV[5]})
   end
   if ARGV[6] == '1' then table.insert(fields, 'w'); table.insert(fields, '1') end
   if pred then table.insert(fields, 'pred'); table.insert(fields, pred) end
@@ -84,13 +86,10 @@ if not f[1] then
   end
   return {'new', st, err}
 end
-if f[2] ~= ARGV[1] or f[3] ~= ARGV[2] or f[4] ~= ARGV[3] then
-  return {'conflict', f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10], false, f[12], f[13], f[14]}
+if f.to ~= ARGV[1] or f.cmd ~= ARGV[2] or f.data ~= ARGV[3] then
+  -- Another job holds the name: it is shown, but not its result.
+  f.da = false
+  return {'conflict', unpack(snapshot_of(f))}
 end
-local result = false
-if f[1] == '3' then
-  result = f[15]
-elseif f[1] ~= '4' and ARGV[6] == '1' and not f[11] then
-  redis.call('HSET', KEYS[1], 'w', '1')
-end
-return {'existing', f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10], result, f[12], f[13], f[14]}
+mark_watched(KEYS[1], f, ARGV[6])
+return {'existing', unpack(snapshot_of(f))}

@@ -7,18 +7,19 @@
 --       then per node 10 fields: name, cmd, data, next (JSON edges), in (comma list), out (comma list), pending,
 --       max_attempts, timeout_ms, backoff_ms
 -- Returns {'new', start nodes...} | {'archived'} | {'taken', name} (a job of that name exists under this job_id) |
---         {'conflict' | 'existing', st, to, cmd, data, pri, ct, ut, at, err, wk, result, retry_at, errors, progress}
-local f = redis.call('HMGET', KEYS[1], 'st', 'to', 'cmd', 'data', 'pri', 'ct', 'ut', 'at', 'err', 'wk', 'w', 'ra', 'errs', 'prog', 'da')
-if f[1] then
-  local kind = (f[3] == 'workflow' and f[4] == ARGV[4]) and 'existing' or 'conflict'
-  local result = false
-  if kind == 'existing' and f[1] == '3' then
-    result = f[15]
-  elseif kind == 'existing' and f[1] ~= '4' and ARGV[6] == '1' and not f[11] then
-    redis.call('HSET', KEYS[1], 'w', '1')
+--         {'conflict', <snapshot without the result>} | {'existing', <snapshot>, start node, priority, ...}, the
+--         snapshot as snapshot_of in _common.lua makes it (st, to, cmd, data, pri, ct, ut, at, err, wk, result,
+--         retry_at, errors, progress), then the start nodes still in state 0, to enqueue again
+local f = read_snapshot(KEYS[1], {'w'})
+if f.st then
+  local kind = (f.cmd == 'workflow' and f.data == ARGV[4]) and 'existing' or 'conflict'
+  if kind == 'existing' then
+    mark_watched(KEYS[1], f, ARGV[6])
+  else
+    f.da = false
   end
-  local out = {kind, f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10], result, f[12], f[13], f[14]}
-  if kind == 'existing' and f[1] == '2' then
+  local out = {kind, unpack(snapshot_of(f))}
+  if kind == 'existing' and f.st == '2' then
     -- Start nodes still waiting: a submit cut off before its enqueue step is healed by the client's re-send.
     for _, s in ipairs(split(ARGV[10])) do
       local n = redis.call('HMGET', job_key(ARGV[3], s, ARGV[2], 'status'), 'st', 'pri')
