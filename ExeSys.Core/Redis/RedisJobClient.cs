@@ -7,15 +7,18 @@ using StackExchange.Redis;
 namespace ExeSys.Core.Redis;
 
 /// <summary>
-/// <see cref="IJobClient"/> on Redis; with <see cref="RedisWorkerConnection"/> and <see cref="RedisStoreMaintenance"/> the whole job store. Each method costs a fixed number of round trips, each one atomic Lua script
-/// confined to one hash slot: the job's own slot (<c>{job_id}</c>) or the queue's (<c>{queue}</c>). A step that
-/// touches both is two scripts, ordered so that a crash between them never loses a job:
+/// <see cref="IJobClient"/> on Redis; with <see cref="RedisWorkerConnection"/> and <see cref="RedisStoreMaintenance"/>
+/// the whole job store. Each method costs a fixed number of round trips, each one atomic Lua script in one hash slot:
+/// the job's own (<c>{job_id}</c>) or the queue's (<c>{queue}</c>). A step that touches both is two scripts, ordered so
+/// that a crash between them never loses a job; on a single Redis (never on a cluster) some steps are one script that
+/// takes both slots' keys (<see cref="RedisTopology"/>):
 /// <list type="bullet">
 /// <item>submit writes the job, then enqueues it; a job left un-enqueued was never acknowledged to the client,
 /// and a re-send of it (while it is in state 0) enqueues it again. On a single Redis, a lone submit does both in
-/// one script (<see cref="RedisTopology.SubmitEnqueues"/>);</item>
+/// one script (<see cref="RedisTopology.SubmitEnqueues"/>), or starts the job for an idle worker;</item>
 /// <item>claim moves the reference to the inflight set under a lease before the job moves to state 2, so a
-/// worker that dies in between leaves a lease for the controller to expire;</item>
+/// worker that dies in between leaves a lease for the controller to expire (on a single Redis, one script does both:
+/// <see cref="RedisTopology.ClaimStarts"/>);</item>
 /// <item>finish records the outcome and promotes workflow successors in the job's slot; only then does the ack drop
 /// the lease and enqueue them. If the worker dies in between, the expired lease leads the controller to the ended
 /// job, and job_release.lua hands back the promoted successors.</item>
