@@ -480,12 +480,11 @@ public sealed partial class Keeping_the_job_hash_in_one_place
             return code.ToString();
         }
 
-        /// <summary>The text between the bracket at <paramref name="open"/> and its match, and the match's offset.</summary>
-        private static (string Inner, int End) Enclosed(string code, int open)
+        /// <summary>The characters of <paramref name="code"/> from <paramref name="from"/> on that are outside string literals, with their offsets.</summary>
+        private static IEnumerable<(int At, char C)> OutsideStrings(string code, int from)
         {
-            var depth = 0;
             char? quote = null;
-            for (var i = open; i < code.Length; i++)
+            for (var i = from; i < code.Length; i++)
             {
                 var c = code[i];
                 if (quote is { } q)
@@ -502,21 +501,29 @@ public sealed partial class Keeping_the_job_hash_in_one_place
                     continue;
                 }
 
-                switch (c)
+                if (c is '\'' or '"')
                 {
-                    case '\'' or '"':
-                        quote = c;
-                        break;
-                    case '(' or '[' or '{':
-                        depth++;
-                        break;
-                    case ')' or ']' or '}':
-                        if (--depth == 0)
-                        {
-                            return (code[(open + 1)..i], i);
-                        }
+                    quote = c;
+                    continue;
+                }
 
-                        break;
+                yield return (i, c);
+            }
+        }
+
+        /// <summary>The text between the bracket at <paramref name="open"/> and its match, and the match's offset.</summary>
+        private static (string Inner, int End) Enclosed(string code, int open)
+        {
+            var depth = 0;
+            foreach (var (i, c) in OutsideStrings(code, open))
+            {
+                if (c is '(' or '[' or '{')
+                {
+                    depth++;
+                }
+                else if (c is ')' or ']' or '}' && --depth == 0)
+                {
+                    return (code[(open + 1)..i], i);
                 }
             }
 
@@ -529,29 +536,10 @@ public sealed partial class Keeping_the_job_hash_in_one_place
             var parts = new List<string>();
             var depth = 0;
             var start = 0;
-            char? quote = null;
-            for (var i = 0; i < list.Length; i++)
+            foreach (var (i, c) in OutsideStrings(list, 0))
             {
-                var c = list[i];
-                if (quote is { } q)
-                {
-                    if (c == '\\')
-                    {
-                        i++;
-                    }
-                    else if (c == q)
-                    {
-                        quote = null;
-                    }
-
-                    continue;
-                }
-
                 switch (c)
                 {
-                    case '\'' or '"':
-                        quote = c;
-                        break;
                     case '(' or '[' or '{':
                         depth++;
                         break;
