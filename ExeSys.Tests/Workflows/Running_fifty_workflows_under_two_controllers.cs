@@ -48,7 +48,7 @@ public sealed class Running_fifty_workflows_under_two_controllers : On_the_share
                     $"run {expected.Id}: every node ran exactly once");
             }
 
-            // Both controllers (registered before the test, see WorkflowCluster) were up the whole time.
+            // Both controllers (registered before the test, see SharedWorkflowCluster) were up the whole time.
             Assert.That(Cluster.Processes.Count(p => p.Role == ExeSysRole.Controller && !p.HasExited), Is.EqualTo(2));
         }
     }
