@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Reflection;
 using System.Text;
 using System.Text.RegularExpressions;
@@ -44,9 +45,13 @@ public sealed partial class Keeping_the_job_hash_in_one_place
         using (Assert.EnterMultipleScope())
         {
             Assert.That(lua, Is.EqualTo(JobHash.SnapshotFields), "SNAPSHOT_FIELDS in _common.lua, against JobHash.SnapshotFields");
-            Assert.That(Common.FunctionBody("snapshot_of"), Does.Contain($"name == '{JobHash.Result}' and f.{JobHash.State} ~= '{JobHash.StateCodes.DataAvailable}'"),
-                "snapshot_of shows the result, from JobHash.Result, only in state 3");
-            Assert.That(Common.FunctionBody("read_snapshot"), Does.Contain("snapshot_fields("), "read_snapshot reads SNAPSHOT_FIELDS");
+            Assert.That(Common.FunctionBody("snapshot_of"), Does.Contain($"if out[ST] ~= '{JobHash.StateCodes.DataAvailable}' then").And.Contain("out[DA] = false"),
+                "snapshot_of shows the result only in state 3");
+            Assert.That(Common.FunctionBody("read_snapshot"), Does.Contain("unpack(SNAPSHOT_FIELDS)").And.Contain("SNAPSHOT_EXTRAS"),
+                "read_snapshot reads SNAPSHOT_FIELDS, then SNAPSHOT_EXTRAS");
+            Assert.That(Common.Places(), Is.EqualTo(lua.Concat(Common.List("SNAPSHOT_EXTRAS")).Select((field, i) => (field, i + 1))),
+                "the place constants (ST, TO, ..., W, KIND, MA) each name the field at their place in SNAPSHOT_FIELDS, then SNAPSHOT_EXTRAS");
+            Assert.That(lua.ToList().IndexOf(JobHash.Result), Is.EqualTo(Array.IndexOf(JobHash.SnapshotFields, JobHash.Result)), "DA is where the result is");
         }
     }
 
@@ -62,7 +67,7 @@ public sealed partial class Keeping_the_job_hash_in_one_place
             }
 
             // A read of half the snapshot's fields or more is a snapshot of its own (the copies this replaced read all 14).
-            foreach (var call in script.HashCalls().Where(c => c.Command == "HMGET"))
+            foreach (var call in script.HashCalls().Where(c => c.Command == "HMGET" && !(script.Name == Common.Name && script.IsIn("read_snapshot", c.At))))
             {
                 var read = call.FieldNames(script).Select(Literal).Where(f => f is not null && JobHash.SnapshotFields.Contains(f)).Distinct().ToList();
                 if (read.Count * 2 >= JobHash.SnapshotFields.Length)
@@ -80,7 +85,7 @@ public sealed partial class Keeping_the_job_hash_in_one_place
             }
         }
 
-        Assert.That(copies, Is.Empty, "read_snapshot / snapshot_fields and snapshot_of in _common.lua are the one place the snapshot is read and replied");
+        Assert.That(copies, Is.Empty, "read_snapshot and snapshot_of in _common.lua are the one place the snapshot is read and replied");
     }
 
     [Test]
@@ -175,10 +180,10 @@ public sealed partial class Keeping_the_job_hash_in_one_place
                 uses.Add(new FieldUse(script.Name, name, "SNAPSHOT_FIELDS"));
             }
 
-            // The fields read_snapshot and snapshot_fields read besides the snapshot's (or leave out): all of a status hash.
-            foreach (var call in script.Calls("read_snapshot", "snapshot_fields", "read_fields"))
+            // What read_snapshot is given besides the key (nothing but a flag today): fields of a status hash.
+            foreach (var call in script.Calls("read_snapshot"))
             {
-                var key = call.Function == "snapshot_fields" ? null : call.Args[0];
+                var key = call.Args[0];
                 if (key is not null && script.Classify(key, call.At) != HashKind.Status)
                 {
                     problems.Add($"{script.Name}: {call.Function}({key}, ...) on a key that is not a status hash");
@@ -223,6 +228,13 @@ public sealed partial class Keeping_the_job_hash_in_one_place
         return (uses, problems);
     }
 
+    /// <summary>The list of <c>unpack(list)</c>, or null when <paramref name="arg"/> is not one.</summary>
+    private static string? UnpackOf(string arg)
+    {
+        var t = arg.Trim();
+        return t.StartsWith("unpack(", StringComparison.Ordinal) && t.EndsWith(')') ? t["unpack(".Length..^1].Trim() : null;
+    }
+
     /// <summary>The text of a Lua string literal in single quotes, or null when <paramref name="expression"/> is not one.</summary>
     private static string? Literal(string expression)
     {
@@ -233,6 +245,9 @@ public sealed partial class Keeping_the_job_hash_in_one_place
     /// <summary>Every single-quoted string literal in <paramref name="expression"/>.</summary>
     private static IEnumerable<string> LiteralsIn(string expression) =>
         SingleQuotedAnywhere().Matches(expression).Select(m => m.Groups[1].Value);
+
+    [GeneratedRegex(@"^local (?<names>[A-Z]+(?:, [A-Z]+)*) = (?<values>(?:[A-Z]+ \+ )?\d+(?:, (?:[A-Z]+ \+ )?\d+)*|PROG)$", RegexOptions.Multiline)]
+    private static partial Regex PlaceConstants();
 
     [GeneratedRegex(@"^'([^'\\]*)'$")]
     private static partial Regex SingleQuoted();
@@ -273,11 +288,6 @@ public sealed partial class Keeping_the_job_hash_in_one_place
             };
         }
 
-        private static string? UnpackOf(string arg)
-        {
-            var t = arg.Trim();
-            return t.StartsWith("unpack(", StringComparison.Ordinal) && t.EndsWith(')') ? t["unpack(".Length..^1].Trim() : null;
-        }
     }
 
     /// <summary>One embedded script: its name, its own text, and that text without comments (<see cref="Code"/>).</summary>
@@ -301,6 +311,43 @@ public sealed partial class Keeping_the_job_hash_in_one_place
 
             var (inner, _) = Enclosed(Code, Code.IndexOf('{', at));
             return [.. SplitTopLevel(inner).Select(e => Literal(e) ?? throw new InvalidOperationException($"{name} holds {e}, not a field name."))];
+        }
+
+        /// <summary>
+        /// The place constants of the snapshot's reply, as (field, place): <c>local ST, TO, ... = 1, 2, ...</c>, then
+        /// <c>local SNAPSHOT = PROG</c> and <c>local W, ... = SNAPSHOT + 1, ...</c>. A constant names its field in capitals.
+        /// </summary>
+        public List<(string Field, int Place)> Places()
+        {
+            var places = new List<(string, int)>();
+            var constants = new Dictionary<string, int>(StringComparer.Ordinal);
+            foreach (Match m in PlaceConstants().Matches(Code))
+            {
+                var names = m.Groups["names"].Value.Split(',', StringSplitOptions.TrimEntries);
+                var values = SplitTopLevel(m.Groups["values"].Value);
+                if (names.Length == 1 && names[0] == "SNAPSHOT")
+                {
+                    constants["SNAPSHOT"] = constants[values[0]];
+                    continue;
+                }
+
+                for (var i = 0; i < names.Length; i++)
+                {
+                    var value = Regex.Match(values[i], @"^(?:(\w+) \+ )?(\d+)$");
+                    var place = int.Parse(value.Groups[2].Value, CultureInfo.InvariantCulture) + (value.Groups[1].Success ? constants[value.Groups[1].Value] : 0);
+                    constants[names[i]] = place;
+                    places.Add((names[i].ToLowerInvariant(), place));
+                }
+            }
+
+            return places;
+        }
+
+        /// <summary>Whether the offset <paramref name="at"/> of <see cref="Code"/> is inside <c>local function name</c>.</summary>
+        public bool IsIn(string function, int at)
+        {
+            var start = Code.IndexOf($"local function {function}(", StringComparison.Ordinal);
+            return start >= 0 && at > start && at < start + FunctionBody(function).Length;
         }
 
         /// <summary>The text of <c>local function name(...) ... end</c>, up to the first <c>end</c> at the start of a line.</summary>
@@ -416,7 +463,9 @@ public sealed partial class Keeping_the_job_hash_in_one_place
             }
 
             var (inner, end) = Enclosed(Code, constructors[^1].Index + constructors[^1].Length - 1);
-            var elements = SplitTopLevel(inner);
+            var elements = SplitTopLevel(inner)
+                .SelectMany(e => UnpackOf(e) is { } unpacked && Elements(unpacked, at) is { } expanded ? expanded : [e])
+                .ToList();
             foreach (Match add in Regex.Matches(Code[end..at], $@"(?<![\w.])(table\.insert|append)\(\s*{list}\s*,"))
             {
                 var args = SplitTopLevel(Enclosed(Code, end + add.Index + add.Groups[1].Length).Inner);

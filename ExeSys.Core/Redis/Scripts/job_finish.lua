@@ -7,8 +7,8 @@
 --         {1, name, priority, ...} recorded; the pairs are the workflow jobs it moved to state 0, which the caller enqueues.
 -- It reads the snapshot's fields (all but the input data) in its one HMGET, for the done notification of a watched job,
 -- built below without a second read.
-local f = read_fields(KEYS[1], snapshot_fields({'data'}, {'w', 'kind', 'ma'}))
-if f.st ~= '2' or f.at ~= ARGV[1] then
+local f = read_snapshot(KEYS[1], true)
+if f[ST] ~= '2' or f[AT] ~= ARGV[1] then
   return {0}
 end
 local now, ret, channel = ARGV[4], ARGV[5], ARGV[6]
@@ -102,7 +102,7 @@ end
 
 -- The original step protocol: the step whose 'from' is this step's 'to' runs next; a failure fails the rest of the chain.
 local function advance_steps(ok, promoted)
-  local to = f.to
+  local to = f[TO]
   if ok then
     redis.call('HSET', wf, 'reached:' .. to, name)
     local key = job_key(prefix, to, job_id, 'status')
@@ -137,19 +137,19 @@ end
 if ARGV[2] == '1' then
   -- A wait_event job that an event reached while it ran is due at once (it still remembers the time it asked for).
   local due = redis.call('HEXISTS', KEYS[1], 'evd') == 1 and now or ARGV[12]
-  redis.call('HSET', KEYS[1], 'st', '1', 'ra', due, 'du', ARGV[12], 'at', tonumber(f.at) - 1, 'ut', now)
+  redis.call('HSET', KEYS[1], 'st', '1', 'ra', due, 'du', ARGV[12], 'at', tonumber(f[AT]) - 1, 'ut', now)
   return {2, due}
 end
 local ok = ARGV[2] == '3'
-local final_err, final_errs = f.err, f.errs
-local da = ok and ('{"to":' .. cjson.encode(f.to) .. ',"result":' .. ARGV[3] .. '}') or false
+local final_err, final_errs = f[ERR], f[ERRS]
+local da = ok and ('{"to":' .. cjson.encode(f[TO]) .. ',"result":' .. ARGV[3] .. '}') or false
 if ok then
   redis.call('HSET', KEYS[1], 'st', '3', 'ut', now, 'ft', now, 'da', da)
 else
-  local errs = f.errs and cjson.decode(f.errs) or {}
+  local errs = f[ERRS] and cjson.decode(f[ERRS]) or {}
   errs[#errs + 1] = ARGV[3]
   local errs_json = cjson.encode(errs)
-  if ARGV[12] ~= '' and tonumber(f.at) < tonumber(f.ma or '1') then
+  if ARGV[12] ~= '' and tonumber(f[AT]) < tonumber(f[MA] or '1') then
     redis.call('HSET', KEYS[1], 'st', '1', 'ra', ARGV[12], 'err', ARGV[3], 'errs', errs_json, 'ut', now)
     return {2, ARGV[12]}
   end
@@ -157,22 +157,22 @@ else
   final_err, final_errs = ARGV[3], errs_json
 end
 keep_for(KEYS[1], ret)
-if f.w then
+if f[W] then
   -- Someone long-polls this job: the notification carries the job as job_get.lua would read it, so the waiting
   -- request answers without reading it again. All but its input data, which that request already has (it can be
   -- large, and the reply does not show it).
-  f.st, f.ut, f.err, f.errs, f.da = ok and '3' or '4', now, final_err, final_errs, da
+  f[ST], f[UT], f[ERR], f[ERRS], f[DA] = ok and '3' or '4', now, final_err, final_errs, da
   redis.call('PUBLISH', channel, name .. ':' .. job_id .. '\n' .. cjson.encode(snapshot_of(f)))
 end
 
 local promoted = {}
-if f.kind == 'n' then
+if f[KIND] == 'n' then
   if ok then
     advance_graph(split(ARGV[11]), promoted)
   elseif redis.call('HGET', wf, 'state') == 'running' or redis.call('HGET', wf, 'state') == 'paused' then
     end_run('4', 'node ' .. name .. ' failed: ' .. ARGV[3])
   end
-elseif f.to ~= 'end_job' then
+elseif f[TO] ~= 'end_job' then
   advance_steps(ok, promoted)
 end
 return {1, unpack(promoted)}

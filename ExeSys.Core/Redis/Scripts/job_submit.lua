@@ -37,8 +37,8 @@ local function enqueue_here()
   end
 end
 
-local f = read_snapshot(KEYS[1], {'w'})
-if not f.st then
+local f = read_snapshot(KEYS[1])
+if not f[ST] then
   if tombstone and redis.call('EXISTS', tombstone) == 1 then
     return {'archived'}
   end
@@ -86,9 +86,9 @@ if not f.st then
   end
   return {'new', st, err}
 end
-if f.to ~= ARGV[1] or f.cmd ~= ARGV[2] or f.data ~= ARGV[3] then
+if f[TO] ~= ARGV[1] or f[CMD] ~= ARGV[2] or f[DATA] ~= ARGV[3] then
   -- Another job holds the name: it is shown, but not its result.
-  f.da = false
+  f[DA] = false
   return {'conflict', unpack(snapshot_of(f))}
 end
 mark_watched(KEYS[1], f, ARGV[6])

@@ -3,8 +3,8 @@
 -- Returns false | {the run's snapshot (snapshot_of in _common.lua: st, to, cmd, data, pri, ct, ut, at, err, wk, result,
 -- retry_at, errors, progress), wf state, nodes...} where each node is 9 values: name, st, cmd, at, sa, ft, err,
 -- skipped, to.
-local f = read_snapshot(KEYS[1], {'kind'})
-if not f.st or f.kind ~= 'w' then
+local f = read_snapshot(KEYS[1])
+if not f[ST] or f[KIND] ~= 'w' then
   return false
 end
 local w = redis.call('HMGET', KEYS[2], 'state', 'nodes')

@@ -10,16 +10,16 @@
 --         {'conflict', <snapshot without the result>} | {'existing', <snapshot>, start node, priority, ...}, the
 --         snapshot as snapshot_of in _common.lua makes it (st, to, cmd, data, pri, ct, ut, at, err, wk, result,
 --         retry_at, errors, progress), then the start nodes still in state 0, to enqueue again
-local f = read_snapshot(KEYS[1], {'w'})
-if f.st then
-  local kind = (f.cmd == 'workflow' and f.data == ARGV[4]) and 'existing' or 'conflict'
+local f = read_snapshot(KEYS[1])
+if f[ST] then
+  local kind = (f[CMD] == 'workflow' and f[DATA] == ARGV[4]) and 'existing' or 'conflict'
   if kind == 'existing' then
     mark_watched(KEYS[1], f, ARGV[6])
   else
-    f.da = false
+    f[DA] = false
   end
   local out = {kind, unpack(snapshot_of(f))}
-  if kind == 'existing' and f.st == '2' then
+  if kind == 'existing' and f[ST] == '2' then
     -- Start nodes still waiting: a submit cut off before its enqueue step is healed by the client's re-send.
     for _, s in ipairs(split(ARGV[10])) do
       local n = redis.call('HMGET', job_key(ARGV[3], s, ARGV[2], 'status'), 'st', 'pri')
