@@ -21,14 +21,9 @@ local function append(list, more)
   return list
 end
 
--- A job's snapshot: the status hash's fields a read shows, in the order of JobHash.SnapshotFields (C#), in which
--- RedisReplies.ReadSnapshot reads the scripts' replies; a test fails when the two drift apart. 'da' (the data_available
--- text) is where the result comes from, shown only in state 3.
-local SNAPSHOT_FIELDS = {'st', 'to', 'cmd', 'data', 'pri', 'ct', 'ut', 'at', 'err', 'wk', 'da', 'ra', 'errs', 'prog'}
-
--- The other fields the scripts that read a snapshot need, read in the same HMGET after it: watched, kind, max attempts.
-local SNAPSHOT_EXTRAS = {'w', 'kind', 'ma'}
-
+-- A job's snapshot is the status hash's fields a read shows: SNAPSHOT_FIELDS in read_snapshot, in the order of
+-- JobHash.SnapshotFields (C#), in which RedisReplies.ReadSnapshot reads the scripts' replies; a test fails when the two
+-- drift apart. 'da' (the data_available text) is where the result comes from, shown only in state 3.
 -- The places of the values read_snapshot returns, each named as its field: SNAPSHOT_FIELDS in their order, then
 -- SNAPSHOT_EXTRAS (a test checks both against the lists). Places, not a table by field name: the HMGET reply is an
 -- array already, and building a table by name cost every job_submit and job_finish several microseconds of Redis CPU
@@ -37,16 +32,21 @@ local ST, TO, CMD, DATA, PRI, CT, UT, AT, ERR, WK, DA, RA, ERRS, PROG = 1, 2, 3,
 local SNAPSHOT = PROG
 local W, KIND, MA = SNAPSHOT + 1, SNAPSHOT + 2, SNAPSHOT + 3
 
--- Reads a job's snapshot fields and SNAPSHOT_EXTRAS in one HMGET of its status hash, at the places above (false when
+-- Reads a job's snapshot fields, then SNAPSHOT_EXTRAS, in one HMGET of its status hash, at the places above (false when
 -- absent; f[ST] is false when there is no such job). Without 'data' (job_finish: the done notification leaves the
 -- input data out, and it can be large), its place reads 'st' again instead and holds false.
 local function read_snapshot(status, without_data)
-  local names = {unpack(SNAPSHOT_FIELDS)}
-  append(names, SNAPSHOT_EXTRAS)
+  -- The lists are built here, not beside the place constants: this file runs before every script, most of which read
+  -- no snapshot, and two table constructors there doubled its cost.
+  local SNAPSHOT_FIELDS = {'st', 'to', 'cmd', 'data', 'pri', 'ct', 'ut', 'at', 'err', 'wk', 'da', 'ra', 'errs', 'prog'}
+  -- The other fields the scripts that read a snapshot need, read in the same HMGET after it: watched, kind, max attempts.
+  local SNAPSHOT_EXTRAS = {'w', 'kind', 'ma'}
+  -- The names to read: this call's SNAPSHOT_FIELDS, extended by SNAPSHOT_EXTRAS.
+  append(SNAPSHOT_FIELDS, SNAPSHOT_EXTRAS)
   if without_data then
-    names[DATA] = SNAPSHOT_FIELDS[ST]
+    SNAPSHOT_FIELDS[DATA] = SNAPSHOT_FIELDS[ST]
   end
-  local f = redis.call('HMGET', status, unpack(names))
+  local f = redis.call('HMGET', status, unpack(SNAPSHOT_FIELDS))
   if without_data then
     f[DATA] = false
   end
