@@ -29,8 +29,7 @@ public static class ApiHostExtensions
         services.AddSingleton<FunctionDirectory>();
         services.AddSingleton<CompletionWaiter>();
         services.AddHostedService(sp => sp.GetRequiredService<CompletionWaiter>());
-        services.AddSingleton<WorkflowDefinitionCatalog>();
-        services.AddHostedService(sp => sp.GetRequiredService<WorkflowDefinitionCatalog>());
+        services.AddHostedService<WorkflowDefinitionCatalog>();
         services.AddExeSysSwagger();
         return builder;
     }

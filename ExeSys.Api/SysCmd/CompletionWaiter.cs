@@ -8,8 +8,8 @@ namespace ExeSys.Api.SysCmd;
 /// <summary>
 /// Lets a request wait for a job to finish (long-poll) without polling Redis. The API subscribes once to finished
 /// jobs (<see cref="IJobNotifications.SubscribeFinishedAsync"/>); a submit or read with a wait marks the job as
-/// watched, and only such jobs are announced when they finish. A single job's notification carries the finished job itself, so the waiting request answers without
-/// reading it again. Pub/sub is best effort, so a waiter that hears nothing still re-reads the job when its time is up.
+/// watched, and only such jobs are announced when they finish. A single job's notification carries the finished job
+/// itself, so the waiting request answers without reading it again. Pub/sub is best effort, so a waiter that hears nothing still re-reads the job when its time is up.
 /// </summary>
 public sealed class CompletionWaiter(IJobNotifications notifications, ILogger<CompletionWaiter> logger) : BackgroundService
 {

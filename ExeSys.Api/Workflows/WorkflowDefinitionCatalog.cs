@@ -6,19 +6,14 @@ using Microsoft.Extensions.Options;
 namespace ExeSys.Api.Workflows;
 
 /// <summary>
-/// Named workflow definitions, kept in storage (<see cref="IWorkflowDefinitions"/>) so every API instance sees the same ones. They are registered through
-/// the API, or by dropping <c>name.json</c> into the workflows folder (<see cref="ApiOptions.WorkflowsFolder"/>), which
-/// this service reads at start and then every few seconds. A file that is not a valid graph is logged and skipped.
+/// Registers the named workflow definitions dropped as <c>name.json</c> into the workflows folder
+/// (<see cref="ApiOptions.WorkflowsFolder"/>), which it reads at start and then every few seconds, into storage
+/// (<see cref="IWorkflowDefinitions"/>), where every API instance sees them beside those registered through the API. A
+/// file that is not a valid graph is logged and skipped.
 /// </summary>
 public sealed class WorkflowDefinitionCatalog(IWorkflowDefinitions definitions, IOptions<ApiOptions> options, TimeProvider time, ILogger<WorkflowDefinitionCatalog> logger) : BackgroundService
 {
     private readonly Dictionary<string, DateTime> _loaded = new(StringComparer.Ordinal);
-
-    public Task SaveAsync(string name, string definitionJson) => definitions.SaveAsync(name, definitionJson);
-
-    public Task<string?> GetAsync(string name) => definitions.GetAsync(name);
-
-    public Task<IReadOnlyDictionary<string, string>> ListAsync() => definitions.ListAsync();
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -86,7 +81,7 @@ public sealed class WorkflowDefinitionCatalog(IWorkflowDefinitions definitions, 
                 continue;
             }
 
-            await SaveAsync(name, text);
+            await definitions.SaveAsync(name, text);
             _loaded[name] = written;
             logger.LogInformation("Registered workflow definition '{Name}' from {File}.", name, file);
         }

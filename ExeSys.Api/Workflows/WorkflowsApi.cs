@@ -85,7 +85,7 @@ public static class WorkflowsApi
         IWorkflowClient workflows,
         IJobClient jobs,
         IJobHistory history,
-        WorkflowDefinitionCatalog catalog,
+        IWorkflowDefinitions definitions,
         FunctionDirectory functions,
         CompletionWaiter completions,
         IOptions<ApiOptions> options,
@@ -129,7 +129,7 @@ public static class WorkflowsApi
             if (hasName)
             {
                 var name = nameElement.ValueKind == JsonValueKind.String ? nameElement.GetString()! : "";
-                if (await catalog.GetAsync(name) is not { } stored)
+                if (await definitions.GetAsync(name) is not { } stored)
                 {
                     return JobResults.Problem(StatusCodes.Status404NotFound, "No such workflow definition",
                         $"No workflow definition is named '{name}'. GET /workflows/definitions lists them.");
@@ -246,7 +246,7 @@ public static class WorkflowsApi
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> SaveDefinitionAsync(
-        string name, HttpRequest request, WorkflowDefinitionCatalog catalog, IOptions<ApiOptions> options, IOptions<JobOptions> jobOptions, CancellationToken cancellationToken)
+        string name, HttpRequest request, IWorkflowDefinitions definitions, IOptions<ApiOptions> options, IOptions<JobOptions> jobOptions, CancellationToken cancellationToken)
     {
         var maxLength = jobOptions.Value.MaxIdLength;
         if (JobIdentifiers.Check("name", name, maxLength) is { } bad)
@@ -269,13 +269,13 @@ public static class WorkflowsApi
             return SysCmdRequestReader.Invalid(errors);
         }
 
-        await catalog.SaveAsync(name, WorkflowParser.TryCompact(doc.RootElement) ?? doc.RootElement.GetRawText());
+        await definitions.SaveAsync(name, WorkflowParser.TryCompact(doc.RootElement) ?? doc.RootElement.GetRawText());
         return TypedResults.NoContent();
     }
 
-    private static async Task<Ok<IReadOnlyDictionary<string, JsonElement>>> ListDefinitionsAsync(WorkflowDefinitionCatalog catalog)
+    private static async Task<Ok<IReadOnlyDictionary<string, JsonElement>>> ListDefinitionsAsync(IWorkflowDefinitions definitions)
     {
-        var all = await catalog.ListAsync();
+        var all = await definitions.ListAsync();
         return TypedResults.Ok<IReadOnlyDictionary<string, JsonElement>>(all.ToDictionary(kv => kv.Key, kv => JsonDocument.Parse(kv.Value).RootElement.Clone(), StringComparer.Ordinal));
     }
 

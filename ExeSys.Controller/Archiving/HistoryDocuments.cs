@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using ExeSys.Core.History;
 using ExeSys.Core.Jobs;
 using MongoDB.Bson;

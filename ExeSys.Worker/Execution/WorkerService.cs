@@ -38,8 +38,6 @@ public sealed partial class WorkerService(
     IOptions<WorkerOptions> options,
     ILogger<WorkerService> logger) : BackgroundService
 {
-    public string WorkerId => worker.Id;
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var subscription = await RedisBackoff.Create(logger, "worker").ExecuteAsync(
