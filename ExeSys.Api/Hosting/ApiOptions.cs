@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using ExeSys.Core.Configuration;
 
 namespace ExeSys.Api.Hosting;
 
@@ -14,8 +15,12 @@ public sealed class ApiOptions
     [Range(1024, 256 * 1024 * 1024, ErrorMessage = "ExeSys:Api:MaxBodyBytes must be between 1 KiB and 256 MiB.")]
     public int MaxBodyBytes { get; set; } = 1024 * 1024;
 
-    /// <summary>The most commands one <c>POST /sys_cmd/batch</c> may hold; more get 400.</summary>
-    [Range(1, 100_000, ErrorMessage = "ExeSys:Api:MaxBatchCommands must be between 1 and 100000.")]
+    /// <summary>
+    /// The most commands one <c>POST /sys_cmd/batch</c> may hold; more get 400. At most
+    /// <see cref="ScriptLimits.MaxBatchCommands"/>: a batch's jobs are enqueued in calls of <see cref="ScriptLimits.JobsPerCall"/>
+    /// (what one script takes), and the bound keeps a batch to five of them, the size the tests run.
+    /// </summary>
+    [Range(1, ScriptLimits.MaxBatchCommands, ErrorMessage = "ExeSys:Api:MaxBatchCommands must be between 1 and {2}: a batch is enqueued in Redis scripts of a bounded size, and is held to five of them.")]
     public int MaxBatchCommands { get; set; } = 1000;
 
     /// <summary>The largest <c>POST /sys_cmd/batch</c> body accepted, in bytes; larger ones get 413. Each command in it is still held to <see cref="MaxBodyBytes"/>.</summary>

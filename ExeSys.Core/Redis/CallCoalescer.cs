@@ -9,7 +9,11 @@ namespace ExeSys.Core.Redis;
 /// </summary>
 /// <param name="send">Sends one batch as one call (items in the order they were added).</param>
 /// <param name="maxBatch">The most items one call carries; more wait for the next call.</param>
-public sealed class CallCoalescer<T>(Func<IReadOnlyList<T>, Task> send, int maxBatch = 512)
+/// <param name="weight">An item's size, as the call's limit counts it (e.g. its script arguments); 1 when not given.</param>
+/// <param name="maxWeight">The most total <paramref name="weight"/> one call carries, so merging never builds a call
+/// larger than Redis takes (see ScriptLimits). An item heavier than this alone goes in a call of its own; callers split
+/// their items to stay under it.</param>
+public sealed class CallCoalescer<T>(Func<IReadOnlyList<T>, Task> send, int maxBatch = 512, Func<T, int>? weight = null, int maxWeight = int.MaxValue)
 {
     private readonly Lock _gate = new();
     private List<(T Item, TaskCompletionSource Done)> _pending = [];
@@ -47,15 +51,16 @@ public sealed class CallCoalescer<T>(Func<IReadOnlyList<T>, Task> send, int maxB
                     return;
                 }
 
-                if (_pending.Count <= maxBatch)
+                var count = CountToSend();
+                if (count == _pending.Count)
                 {
                     batch = _pending;
                     _pending = [];
                 }
                 else
                 {
-                    batch = _pending.GetRange(0, maxBatch);
-                    _pending.RemoveRange(0, maxBatch);
+                    batch = _pending.GetRange(0, count);
+                    _pending.RemoveRange(0, count);
                 }
             }
 
@@ -75,5 +80,27 @@ public sealed class CallCoalescer<T>(Func<IReadOnlyList<T>, Task> send, int maxB
                 }
             }
         }
+    }
+
+    /// <summary>How many of the pending items (at least one) the next call takes: up to maxBatch, and up to maxWeight in total. Called under the gate.</summary>
+    private int CountToSend()
+    {
+        var limit = Math.Min(maxBatch, _pending.Count);
+        if (weight is null)
+        {
+            return limit;
+        }
+
+        var total = 0L;
+        for (var i = 0; i < limit; i++)
+        {
+            total += weight(_pending[i].Item);
+            if (total > maxWeight && i > 0)
+            {
+                return i;
+            }
+        }
+
+        return limit;
     }
 }

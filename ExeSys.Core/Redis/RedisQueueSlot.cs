@@ -21,7 +21,11 @@ public sealed class RedisQueueSlot(
     /// <summary>How long a claim or a handoff leases a job, in ms.</summary>
     internal long LeaseMs => (long)_options.LeaseDuration.TotalMilliseconds;
 
-    private readonly CallCoalescer<RedisValue[]> _enqueues = new(batch => SendEnqueuesAsync(redis, keys, (long)options.Value.LeaseDuration.TotalMilliseconds, batch));
+    // Merged enqueues carry at most ScriptLimits.ValuesPerCall score/member values a call: the script spreads them into
+    // ZADDs, and one call of concurrent 1,000-job batches once exceeded what Lua's unpack() takes, failing every caller.
+    private readonly CallCoalescer<RedisValue[]> _enqueues = new(
+        batch => SendEnqueuesAsync(redis, keys, (long)options.Value.LeaseDuration.TotalMilliseconds, batch),
+        weight: pairs => pairs.Length, maxWeight: ScriptLimits.ValuesPerCall);
 
     private readonly CallCoalescer<RedisValue> _acks = new(members => SendAcksAsync(redis, keys, members));
 
@@ -29,6 +33,8 @@ public sealed class RedisQueueSlot(
     /// Enqueues jobs, and wakes idle workers when the queue was empty. The first job goes straight to a worker that
     /// waits for a handoff, if there is one (queue_enqueue.lua). Enqueues from concurrent callers share one
     /// script call (see <see cref="CallCoalescer{T}"/>); the task completes once these jobs are on the queue.
+    /// More than <see cref="ScriptLimits.JobsPerCall"/> jobs (a large batch, a graph of many start nodes) go in several
+    /// calls of that size; should one fail, the caller's error leaves the rest in state 0, where a re-send enqueues them.
     /// </summary>
     public Task EnqueueAsync(IReadOnlyList<(JobRef Job, JobPriority Priority)> jobs)
     {
@@ -38,14 +44,31 @@ public sealed class RedisQueueSlot(
         }
 
         var now = clock.NowMs;
-        var pairs = new RedisValue[jobs.Count * 2];
-        for (var i = 0; i < jobs.Count; i++)
+        if (jobs.Count <= ScriptLimits.JobsPerCall)
         {
-            pairs[i * 2] = Score(now, jobs[i].Priority);
-            pairs[(i * 2) + 1] = jobs[i].Job.Member;
+            return _enqueues.AddAsync(Pairs(jobs, 0, jobs.Count, now));
         }
 
-        return _enqueues.AddAsync(pairs);
+        var calls = new List<Task>((jobs.Count / ScriptLimits.JobsPerCall) + 1);
+        for (var start = 0; start < jobs.Count; start += ScriptLimits.JobsPerCall)
+        {
+            calls.Add(_enqueues.AddAsync(Pairs(jobs, start, Math.Min(ScriptLimits.JobsPerCall, jobs.Count - start), now)));
+        }
+
+        return Task.WhenAll(calls);
+    }
+
+    /// <summary>Score/member pairs of jobs[start .. start + count).</summary>
+    private RedisValue[] Pairs(IReadOnlyList<(JobRef Job, JobPriority Priority)> jobs, int start, int count, long now)
+    {
+        var pairs = new RedisValue[count * 2];
+        for (var i = 0; i < count; i++)
+        {
+            pairs[i * 2] = Score(now, jobs[start + i].Priority);
+            pairs[(i * 2) + 1] = jobs[start + i].Job.Member;
+        }
+
+        return pairs;
     }
 
     private static Task<RedisResult> SendEnqueuesAsync(IConnectionMultiplexer redis, RedisKeys keys, long leaseMs, IReadOnlyList<RedisValue[]> batch)

@@ -31,10 +31,9 @@ public sealed class RedisWorkflowClient(
     {
         var run = request.Run;
         var definition = request.Definition;
-        var now = clock.NowMs;
-        var args = new List<RedisValue>
+        var args = new List<RedisValue>(11 + (definition.Nodes.Count * 10))
         {
-            run.From, run.JobId, keys.Prefix, request.DefinitionJson, now, watch ? 1 : 0, (int)request.Priority, request.RunDataJson,
+            run.From, run.JobId, keys.Prefix, request.DefinitionJson, watch ? 1 : 0, (int)request.Priority, request.RunDataJson,
             definition.Nodes.Count, string.Join(',', definition.Start),
             string.Join(',', definition.Nodes.Where(n => n.Next.Any(e => e.To == WorkflowDefinition.EndJob)).Select(n => n.Name)),
             string.Join(',', definition.Nodes.Select(n => n.Name)),
@@ -63,7 +62,9 @@ public sealed class RedisWorkflowClient(
             case "archived":
                 return new WorkflowSubmitOutcome(WorkflowSubmitStatus.Archived, null);
             case "new":
-                await queue.EnqueueAsync([.. reply.Skip(1).Select(s => (new JobRef((string)s!, run.JobId), request.Priority))]);
+                // The script stamps the run with Redis's clock, the one its nodes' times and leases are on.
+                var now = (long)reply[1];
+                await queue.EnqueueAsync([.. reply.Skip(2).Select(s => (new JobRef((string)s!, run.JobId), request.Priority))]);
                 await Db.EvaluateAsync(LuaScripts.WorkflowTrack, [keys.ClientRuns(run.From)], [now, run.JobId, now - retention.RetentionMs]);
                 return new WorkflowSubmitOutcome(WorkflowSubmitStatus.Created, new JobSnapshot(
                     run, JobState.Processing, WorkflowDefinition.EndJob, "workflow", request.DefinitionJson, request.Priority, now, now, 1, null, null, null));

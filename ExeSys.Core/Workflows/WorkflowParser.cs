@@ -1,6 +1,8 @@
 using System.Buffers;
+using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using ExeSys.Core.Configuration;
 using ExeSys.Core.Jobs;
 using ExeSys.Core.Text;
 
@@ -16,7 +18,8 @@ public static class WorkflowParser
     private static readonly string[] NodeFields = ["cmd", "data", "next", "retry", "timeout"];
     private static readonly TimeSpan MaxDuration = TimeSpan.FromDays(1);
 
-    public const int MaxNodes = 1000;
+    /// <summary>The most nodes of one graph (see <see cref="ScriptLimits.MaxWorkflowNodes"/> for why).</summary>
+    public const int MaxNodes = ScriptLimits.MaxWorkflowNodes;
 
     /// <param name="graph">The object holding <c>start</c> and <c>nodes</c>.</param>
     /// <param name="isKnownFunction">Whether a live worker offers a function.</param>
@@ -32,7 +35,15 @@ public static class WorkflowParser
             return null;
         }
 
-        var nodes = new List<WorkflowNode>();
+        // Counted before anything else is read, so an oversized graph costs no parsing and gets one clear error.
+        var count = nodesElement.EnumerateObject().Count();
+        if (count > MaxNodes)
+        {
+            Error("nodes", string.Create(CultureInfo.InvariantCulture, $"A workflow may have at most {MaxNodes:N0} nodes; this one has {count:N0}."));
+            return null;
+        }
+
+        var nodes = new List<WorkflowNode>(count);
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var property in nodesElement.EnumerateObject())
         {
@@ -65,11 +76,6 @@ public static class WorkflowParser
         if (nodes.Count == 0 && errors.Count == 0)
         {
             Error("nodes", "A workflow needs at least one node.");
-        }
-
-        if (nodes.Count > MaxNodes)
-        {
-            Error("nodes", $"A workflow may have at most {MaxNodes} nodes; this one has {nodes.Count}.");
         }
 
         if (errors.Count > 0)

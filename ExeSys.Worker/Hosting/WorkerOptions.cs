@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using ExeSys.Core.Configuration;
 
 namespace ExeSys.Worker.Hosting;
 
@@ -6,8 +7,12 @@ public sealed class WorkerOptions
 {
     public const string Section = "ExeSys:Worker";
 
-    /// <summary>How many jobs one worker process runs at once.</summary>
-    [Range(1, 10_000, ErrorMessage = "ExeSys:Worker:Concurrency must be 1..10000.")]
+    /// <summary>
+    /// How many jobs one worker process runs at once. At most <see cref="ScriptLimits.JobsPerCall"/>: the worker renews
+    /// every running job's lease in one script, which spreads two values per lease (deadline, member) into one ZADD,
+    /// and Lua's unpack() takes at most 7,999; above the bound every renewal would fail and the jobs would run twice.
+    /// </summary>
+    [Range(1, ScriptLimits.JobsPerCall, ErrorMessage = "ExeSys:Worker:Concurrency must be 1..{2}: a worker renews all its leases in one Redis script, which takes at most {2} jobs.")]
     public int Concurrency { get; set; } = 64;
 
     /// <summary>The most jobs taken off the queue in one claim.</summary>

@@ -159,13 +159,20 @@ local function start_job(status, wf, worker, now, prefix, job_id, name)
 end
 
 -- ZADD NX the score/member pairs onto the ready queue (NX: an already-queued job keeps its place), and wake idle
--- workers when the queue goes from empty to non-empty. Returns how many were added.
-local function enqueue_ready(ready, channel, items)
-  if #items == 0 then
+-- workers when the queue goes from empty to non-empty. The pairs are items[first], items[first + 1], ... (first
+-- defaults to 1). They are added 2,000 pairs at a time: unpack() takes at most 7,999 values (ScriptLimits.cs), and a
+-- fan-out's promoted successors or a controller's recovered leases can be more. Returns how many were added.
+local function enqueue_ready(ready, channel, items, first)
+  first = first or 1
+  local last = #items
+  if last < first then
     return 0
   end
   local was_empty = redis.call('EXISTS', ready) == 0
-  local added = redis.call('ZADD', ready, 'NX', unpack(items))
+  local added = 0
+  for i = first, last, 4000 do
+    added = added + redis.call('ZADD', ready, 'NX', unpack(items, i, math.min(i + 3999, last)))
+  end
   if was_empty and added > 0 then
     redis.call('PUBLISH', channel, '1')
   end
@@ -205,9 +212,5 @@ local function enqueue_or_hand_off(ready, inflight, idle, channel, lease_ms, ite
       first = first + 2
     end
   end
-  local rest = {}
-  for i = first, #items do
-    rest[#rest + 1] = items[i]
-  end
-  return enqueue_ready(ready, channel, rest)
+  return enqueue_ready(ready, channel, items, first)
 end

@@ -175,4 +175,6 @@ if f[KIND] == 'n' then
 elseif f[TO] ~= 'end_job' then
   advance_steps(ok, promoted)
 end
-return {1, unpack(promoted)}
+-- Not {1, unpack(promoted)}: unpack() takes at most 7,999 values, and a node that fans out to thousands promotes more.
+table.insert(promoted, 1, 1)
+return promoted
