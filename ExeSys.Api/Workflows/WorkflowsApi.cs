@@ -30,6 +30,7 @@ public static class WorkflowsApi
                 Each node is {"cmd", "data"?, "next": [...], "retry"?: {"max_attempts", "backoff"}, "timeout"?}; an item of
                 "next" is a node name, "end_job", or {"to", "when": {"path", "equals"|"not_equals"|"in"|"exists"|"gt"|"gte"|"lt"|"lte"}}.
                 A node waits for all its predecessors; it runs if any edge into it was taken and is skipped otherwise.
+                A graph has at most 10,000 nodes (any shape); a larger one gets 400 and nothing is written.
                 A node sees its own data and its predecessors' results (start nodes see the run's data as "start_job").
                 The run's EOJ is the result of the node leading to end_job, or an object of them by name if several do.
                 Re-sending the same run reads it; ?wait=5s waits for the result.
