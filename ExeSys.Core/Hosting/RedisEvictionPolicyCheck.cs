@@ -28,9 +28,8 @@ public sealed class RedisEvictionPolicyException(string message) : Exception(mes
 /// </summary>
 public sealed class RedisEvictionPolicyCheck(
     IConnectionMultiplexer redis, IOptions<RedisOptions> options, IHostApplicationLifetime lifetime, ILogger<RedisEvictionPolicyCheck> logger)
-    : IHostedService, IDisposable
+    : IHostedService
 {
-    private readonly CancellationTokenSource _stopping = new();
     private Task _waiting = Task.CompletedTask;
 
     /// <summary>What an operator reads when a Redis evicts: the policy, why it matters, and the two ways out.</summary>
@@ -67,17 +66,15 @@ public sealed class RedisEvictionPolicyCheck(
             logger.LogWarning("Redis is not reachable yet; its maxmemory-policy is checked once it connects.");
         }
 
-        _waiting = WaitForRedisAsync(_stopping.Token);
+        // The host cancels ApplicationStopping before it stops its services, so the wait ends with the process.
+        _waiting = WaitForRedisAsync(lifetime.ApplicationStopping);
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         redis.ConnectionRestored -= OnConnectionRestored;
-        await _stopping.CancelAsync();
-        await _waiting;
+        await _waiting.WaitAsync(cancellationToken);
     }
-
-    public void Dispose() => _stopping.Dispose();
 
     /// <summary>Null when ExeSys may run on this Redis, else the refusal. A Redis that refuses INFO cannot be checked, and is let be.</summary>
     private async Task<string?> CheckAsync()
