@@ -13,7 +13,7 @@ namespace ExeSys.Tests.Reliability;
 /// worker process and a real controller (processes), then <c>CONFIG SET maxmemory</c> a little above what Redis
 /// uses, and submits of 3 KB each with <c>?wait=3s</c> until Redis refuses writes. Every submit is either refused
 /// with 503 and Retry-After, or accepted; no 500. The worker stays in the registry, /health/ready says memory, and once
-/// maxmemory is raised every accepted job finishes with its result, with no restart.
+/// maxmemory is raised every accepted job finishes with its result at its first attempt, with no restart.
 /// </summary>
 [TestFixture]
 [Category("Fault")]
@@ -106,6 +106,7 @@ public sealed class Filling_redis_to_its_maxmemory
             {
                 Assert.That(reply.Get("state").GetInt32(), Is.EqualTo(3), $"{id}: accepted, so it finishes once there is room: {reply.Text}");
                 Assert.That(reply.Get("data").GetProperty("id").GetString(), Is.EqualTo(id));
+                Assert.That(reply.Get("attempts").GetInt32(), Is.EqualTo(1), $"{id}: at its first attempt (nothing half-done ran it again)");
             }
 
             Assert.That(after.Status, Is.EqualTo(HttpStatusCode.OK), $"resumes with no restart: {after.Text}");
