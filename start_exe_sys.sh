@@ -5,6 +5,8 @@
 #   ExeSys__Redis__Connection  use this existing Redis server   (default: a private one on 127.0.0.1:6379)
 #   EXESYS_WORKERS             how many worker processes        (default 2)
 #   EXESYS_REDIS_PORT          port of the private Redis        (default 6379)
+#   EXESYS_REDIS_APPENDFSYNC   the private Redis's AOF fsync: everysec (default) or always (nothing acknowledged
+#                              is lost in a power cut, slower; see the README's Durability)
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -15,6 +17,7 @@ workers="${EXESYS_WORKERS:-2}"
 api_url="${ExeSys__Api__Urls:-http://127.0.0.1:5000}"
 api_url="${api_url%%;*}"
 redis_port="${EXESYS_REDIS_PORT:-6379}"
+appendfsync="${EXESYS_REDIS_APPENDFSYNC:-everysec}"
 pids=()
 started_redis=""
 
@@ -22,6 +25,7 @@ say() { printf '[exesys] %s\n' "$*"; }
 die() { printf '[exesys] error: %s\n' "$*" >&2; exit 1; }
 
 [[ "$workers" =~ ^[0-9]+$ && "$workers" -ge 1 ]] || die "EXESYS_WORKERS must be a whole number >= 1, got '$workers'."
+[[ "$appendfsync" == everysec || "$appendfsync" == always ]] || die "EXESYS_REDIS_APPENDFSYNC must be everysec or always, got '$appendfsync'."
 
 # --- an instance already running? Running the script twice must not break the first one. -----------------------
 if curl -fsS -m 2 "$api_url/health/live" >/dev/null 2>&1; then
@@ -86,13 +90,15 @@ else
   if redis-cli -p "$redis_port" ping 2>/dev/null | grep -q PONG; then
     say "a Redis server already answers on port $redis_port; using it."
   else
-    # A private Redis with AOF on (fsync every second) in a project-local directory: accepted jobs survive a restart.
+    # A private Redis with AOF on (fsync every second, or on every write with EXESYS_REDIS_APPENDFSYNC=always) in a
+    # project-local directory: accepted jobs survive a restart. noeviction: a full Redis refuses writes (ExeSys answers
+    # 503) rather than drop keys, and every ExeSys process refuses to run under an eviction policy.
     setsid redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$data/redis" \
-      --appendonly yes --appendfsync everysec --save "" --daemonize no --logfile "$logs/redis.log" &
+      --appendonly yes --appendfsync "$appendfsync" --maxmemory-policy noeviction --save "" --daemonize no --logfile "$logs/redis.log" &
     started_redis=$!
     for _ in $(seq 1 50); do redis-cli -p "$redis_port" ping 2>/dev/null | grep -q PONG && break; sleep 0.1; done
     redis-cli -p "$redis_port" ping 2>/dev/null | grep -q PONG || die "Redis did not start; see $logs/redis.log"
-    say "started a private Redis on 127.0.0.1:$redis_port (AOF on, data in .data/redis)."
+    say "started a private Redis on 127.0.0.1:$redis_port (AOF on, appendfsync $appendfsync, data in .data/redis)."
   fi
 fi
 

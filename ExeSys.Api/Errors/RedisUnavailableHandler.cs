@@ -5,8 +5,8 @@ using Microsoft.AspNetCore.Mvc;
 namespace ExeSys.Api.Errors;
 
 /// <summary>
-/// Maps failures the client can do something about to ProblemDetails: Redis unreachable is 503 with Retry-After
-/// (the command was not accepted; send it again), MongoDB unreachable while reading a job that has left Redis is 503
+/// Maps failures the client can do something about to ProblemDetails: Redis unreachable, full (OOM), read-only or
+/// short of replicas is 503 with Retry-After (the command was not accepted; send it again), MongoDB unreachable while reading a job that has left Redis is 503
 /// too, and a malformed HTTP request is its 4xx. Anything else, including a timeout that is neither Redis's nor
 /// MongoDB's, stays a 500: it is a fault of ExeSys, and retrying would not help the client.
 /// </summary>
@@ -26,9 +26,9 @@ public sealed class RedisUnavailableHandler(IProblemDetailsService problems, ILo
             case var _ when RedisFaults.IsTransient(exception):
                 status = StatusCodes.Status503ServiceUnavailable;
                 title = "Job store unavailable";
-                detail = "ExeSys cannot reach Redis right now, so the request was not carried out. Retry shortly; re-sending a command never runs it twice.";
-                httpContext.Response.Headers.RetryAfter = "1";
-                logger.LogWarning("Answered 503: Redis is unreachable ({Error}).", exception.Message);
+                (detail, var retryAfter) = RedisDetail(exception);
+                httpContext.Response.Headers.RetryAfter = retryAfter;
+                logger.LogWarning("Answered 503: Redis cannot carry out commands ({Error}).", exception.Message);
                 break;
             case var _ when FromMongoDb(exception):
                 status = StatusCodes.Status503ServiceUnavailable;
@@ -48,6 +48,33 @@ public sealed class RedisUnavailableHandler(IProblemDetailsService problems, ILo
             Exception = exception,
             ProblemDetails = new ProblemDetails { Status = status, Title = title, Detail = detail },
         });
+    }
+
+    private const string NotCarriedOut = "so the request was not carried out. Retry shortly; re-sending a command never runs it twice.";
+
+    /// <summary>
+    /// Why Redis refused, in words an operator can act on, and the Retry-After in seconds. A full Redis or a replica
+    /// does not pass in a second: those ask the client to wait longer.
+    /// </summary>
+    private static (string Detail, string RetryAfter) RedisDetail(Exception exception)
+    {
+        var reply = exception.Message;
+        if (RedisFaults.IsOutOfMemory(exception))
+        {
+            return ($"Redis is full (used memory is above its maxmemory), {NotCarriedOut}", "5");
+        }
+
+        if (reply.StartsWith("READONLY", StringComparison.Ordinal))
+        {
+            return ($"Redis is a read-only replica (a failover, or ExeSys:Redis:Connection names a replica), {NotCarriedOut}", "5");
+        }
+
+        if (reply.StartsWith("NOREPLICAS", StringComparison.Ordinal) || reply.StartsWith("MASTERDOWN", StringComparison.Ordinal))
+        {
+            return ($"Redis has too few replicas in sync, or has lost its primary ({reply.Split(' ')[0]}), {NotCarriedOut}", "5");
+        }
+
+        return ($"ExeSys cannot reach Redis right now, {NotCarriedOut}", "1");
     }
 
     /// <summary>

@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace ExeSys.Api.Health;
 
-/// <param name="Status">healthy, or unhealthy when Redis cannot be reached.</param>
+/// <param name="Status">healthy, or unhealthy when Redis cannot be reached or cannot take jobs safely (see Memory).</param>
 /// <param name="Redis">ok, or the reason Redis is not usable.</param>
 /// <param name="RedisLatencyMs">The round trip of a PING.</param>
 /// <param name="Workers">Live workers (heart-beating).</param>
@@ -15,6 +15,7 @@ namespace ExeSys.Api.Health;
 /// <param name="Mongo">off (history not configured), ok, or "degraded: reason" when MongoDB cannot be reached. A MongoDB
 /// outage does not make ExeSys unready: jobs keep flowing and wait on the archive backlog.</param>
 /// <param name="ArchiveBacklog">Ended jobs waiting in Redis to be archived into MongoDB.</param>
+/// <param name="Memory">Redis's memory (INFO memory), when Redis told it.</param>
 public sealed record ReadinessReport(
     [property: JsonPropertyName("status")] string Status,
     [property: JsonPropertyName("redis")] string Redis,
@@ -22,7 +23,31 @@ public sealed record ReadinessReport(
     [property: JsonPropertyName("workers"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? Workers,
     [property: JsonPropertyName("controllers"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? Controllers,
     [property: JsonPropertyName("mongo"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Mongo = null,
-    [property: JsonPropertyName("archive_backlog"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? ArchiveBacklog = null);
+    [property: JsonPropertyName("archive_backlog"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? ArchiveBacklog = null,
+    [property: JsonPropertyName("memory"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] MemoryReport? Memory = null);
+
+/// <param name="Status">ok, or pressure (nearly full, or keys may be evicted): then the API is not ready.</param>
+/// <param name="UsedBytes">Redis's used_memory (of the fullest primary on a cluster).</param>
+/// <param name="MaxBytes">Its maxmemory; 0 = no limit.</param>
+/// <param name="UsedPercent">Used as a percentage of maxmemory, when there is a limit.</param>
+/// <param name="Policy">Its maxmemory-policy; ExeSys needs noeviction.</param>
+/// <param name="Problem">Why memory makes the API unready, and what to do.</param>
+public sealed record MemoryReport(
+    [property: JsonPropertyName("status")] string Status,
+    [property: JsonPropertyName("used_bytes")] long UsedBytes,
+    [property: JsonPropertyName("max_bytes")] long MaxBytes,
+    [property: JsonPropertyName("used_percent"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? UsedPercent,
+    [property: JsonPropertyName("policy")] string Policy,
+    [property: JsonPropertyName("problem"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Problem)
+{
+    internal static MemoryReport? Of(StoreMemoryReport? memory) => memory is null ? null : new(
+        memory.Problem is null ? "ok" : "pressure",
+        memory.UsedBytes,
+        memory.MaxBytes,
+        memory.MaxBytes > 0 ? Math.Round(100.0 * memory.UsedBytes / memory.MaxBytes, 1) : null,
+        memory.Policy,
+        memory.Problem);
+}
 
 public static class HealthApi
 {
@@ -32,7 +57,7 @@ public static class HealthApi
         health.MapGet("/live", () => TypedResults.Ok(new ReadinessReport("healthy", "not checked", null, null, null)))
             .WithSummary("Is the API process up? (does not touch Redis)");
         health.MapGet("/ready", ReadyAsync)
-            .WithSummary("Can the API serve jobs? Checks Redis (503 when it is away) and reports live workers and controllers, and MongoDB history (degraded is still 200)")
+            .WithSummary("Can the API serve jobs? Checks Redis (503 when it is away, nearly full or evicting keys) and reports its memory, live workers and controllers, and MongoDB history (degraded is still 200)")
             .Produces<ReadinessReport>(StatusCodes.Status200OK)
             .Produces<ReadinessReport>(StatusCodes.Status503ServiceUnavailable);
         return app;
@@ -59,7 +84,13 @@ public static class HealthApi
                 waiting = await backlog.CountAsync();
             }
 
-            return TypedResults.Ok(new ReadinessReport("healthy", "ok", Math.Round(latency, 3), workers.Count, controllers.Count, mongo, waiting));
+            var memory = MemoryReport.Of(check.Memory);
+            var report = new ReadinessReport("healthy", "ok", Math.Round(latency, 3), workers.Count, controllers.Count, mongo, waiting, memory);
+            // A full Redis refuses every submit with 503, and an evicting one may drop accepted jobs: not ready, and the
+            // memory part of the body says why.
+            return memory?.Problem is { } pressure
+                ? TypedResults.Json(report with { Status = "unhealthy", Redis = $"memory: {pressure}" }, statusCode: StatusCodes.Status503ServiceUnavailable)
+                : TypedResults.Ok(report);
         }
         catch (Exception ex) when (RedisFaults.IsRedisFailure(ex))
         {

@@ -23,6 +23,13 @@ public sealed class RedisOptions
     /// </summary>
     public bool CombineSlots { get; set; } = true;
 
+    /// <summary>
+    /// Run even when Redis's maxmemory-policy evicts keys (anything but noeviction). Off: every process refuses to
+    /// start, and stops, on such a Redis, since eviction silently drops jobs, queue entries, leases and tombstones.
+    /// On: it runs, with a loud warning at every connection.
+    /// </summary>
+    public bool AllowEviction { get; set; }
+
     /// <summary>How long to wait for a connection, in milliseconds.</summary>
     [Range(100, 60_000, ErrorMessage = "ExeSys:Redis:ConnectTimeoutMs must be 100..60000.")]
     public int ConnectTimeoutMs { get; set; } = 2000;

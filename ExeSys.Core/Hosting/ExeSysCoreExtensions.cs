@@ -26,6 +26,7 @@ public static class ExeSysCoreExtensions
         services.AddOptions<JobOptions>().BindConfiguration(JobOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<IConnectionMultiplexer>(sp => Connect(sp.GetRequiredService<IOptions<RedisOptions>>().Value));
+        services.AddHostedService<RedisEvictionPolicyCheck>();
         services.AddSingleton<RedisKeys>();
         services.AddExeSysMongo();
         services.AddSingleton<RedisClock>();

@@ -17,7 +17,13 @@ public static class ExeSysHost
         {
             using var host = build();
             await host.RunAsync();
-            return 0;
+            // 0, unless a check that ran after the start stopped the host (RedisEvictionPolicyCheck sets 2).
+            return Environment.ExitCode;
+        }
+        catch (RedisEvictionPolicyException ex)
+        {
+            await Console.Error.WriteLineAsync($"ExeSys cannot start: {ex.Message}");
+            return 2;
         }
         catch (OptionsValidationException ex)
         {

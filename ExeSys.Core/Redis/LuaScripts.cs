@@ -5,41 +5,43 @@ namespace ExeSys.Core.Redis;
 /// <summary>
 /// The Lua scripts behind every state transition, read once from embedded resources (Redis/Scripts/*.lua).
 /// Each goes to Redis as EVALSHA by its precomputed hash (<see cref="RedisScriptExtensions.EvaluateAsync"/>).
+/// Every script's Redis 7 flags are declared here, in the one list below (<see cref="ScriptAccess"/>): how it behaves
+/// when Redis is full (maxmemory with noeviction) or a read-only replica.
 /// </summary>
 internal static class LuaScripts
 {
     // Declared first: static fields initialize in text order, and every Load below prepends it.
     private static readonly string Common = Read("_common");
 
-    public static readonly RedisScript JobSubmit = Load("job_submit");
-    public static readonly RedisScript JobGet = Load("job_get");
-    public static readonly RedisScript JobStart = Load("job_start");
-    public static readonly RedisScript JobFinish = Load("job_finish");
-    public static readonly RedisScript JobRelease = Load("job_release");
-    public static readonly RedisScript QueueEnqueue = Load("queue_enqueue");
-    public static readonly RedisScript QueueClaim = Load("queue_claim");
-    public static readonly RedisScript QueueIdle = Load("queue_idle");
-    public static readonly RedisScript QueueRequeue = Load("queue_requeue");
-    public static readonly RedisScript QueueRenew = Load("queue_renew");
-    public static readonly RedisScript QueueExpired = Load("queue_expired");
-    public static readonly RedisScript RegistryHeartbeat = Load("registry_heartbeat");
-    public static readonly RedisScript RegistryLive = Load("registry_live");
-    public static readonly RedisScript RegistryLeave = Load("registry_leave");
-    public static readonly RedisScript QueueAck = Load("queue_ack");
-    public static readonly RedisScript QueueDue = Load("queue_due");
-    public static readonly RedisScript WorkflowSubmit = Load("workflow_submit");
-    public static readonly RedisScript WorkflowGet = Load("workflow_get");
-    public static readonly RedisScript WorkflowControl = Load("workflow_control");
-    public static readonly RedisScript WorkflowTrack = Load("workflow_track");
-    public static readonly RedisScript JobProgress = Load("job_progress");
-    public static readonly RedisScript JobStop = Load("job_stop");
-    public static readonly RedisScript EventAwait = Load("event_await");
-    public static readonly RedisScript EventWait = Load("event_wait");
-    public static readonly RedisScript EventPost = Load("event_post");
-    public static readonly RedisScript EventDeliver = Load("event_deliver");
-    public static readonly RedisScript ArchiveClaim = Load("archive_claim");
-    public static readonly RedisScript ArchiveRead = Load("archive_read");
-    public static readonly RedisScript ArchiveDone = Load("archive_done");
+    public static readonly RedisScript JobSubmit = Load("job_submit", ScriptAccess.Atomic);
+    public static readonly RedisScript JobGet = Load("job_get", ScriptAccess.AllowOom);
+    public static readonly RedisScript JobStart = Load("job_start", ScriptAccess.Atomic);
+    public static readonly RedisScript JobFinish = Load("job_finish", ScriptAccess.Atomic);
+    public static readonly RedisScript JobRelease = Load("job_release", ScriptAccess.Atomic);
+    public static readonly RedisScript QueueEnqueue = Load("queue_enqueue", ScriptAccess.Atomic);
+    public static readonly RedisScript QueueClaim = Load("queue_claim", ScriptAccess.Atomic);
+    public static readonly RedisScript QueueIdle = Load("queue_idle", ScriptAccess.Atomic);
+    public static readonly RedisScript QueueRequeue = Load("queue_requeue", ScriptAccess.Atomic);
+    public static readonly RedisScript QueueRenew = Load("queue_renew", ScriptAccess.AllowOom);
+    public static readonly RedisScript QueueExpired = Load("queue_expired", ScriptAccess.NoWrites);
+    public static readonly RedisScript RegistryHeartbeat = Load("registry_heartbeat", ScriptAccess.AllowOom);
+    public static readonly RedisScript RegistryLive = Load("registry_live", ScriptAccess.NoWrites);
+    public static readonly RedisScript RegistryLeave = Load("registry_leave", ScriptAccess.AllowOom);
+    public static readonly RedisScript QueueAck = Load("queue_ack", ScriptAccess.Atomic);
+    public static readonly RedisScript QueueDue = Load("queue_due", ScriptAccess.Atomic);
+    public static readonly RedisScript WorkflowSubmit = Load("workflow_submit", ScriptAccess.Atomic);
+    public static readonly RedisScript WorkflowGet = Load("workflow_get", ScriptAccess.NoWrites);
+    public static readonly RedisScript WorkflowControl = Load("workflow_control", ScriptAccess.Atomic);
+    public static readonly RedisScript WorkflowTrack = Load("workflow_track", ScriptAccess.Atomic);
+    public static readonly RedisScript JobProgress = Load("job_progress", ScriptAccess.Atomic);
+    public static readonly RedisScript JobStop = Load("job_stop", ScriptAccess.Atomic);
+    public static readonly RedisScript EventAwait = Load("event_await", ScriptAccess.Atomic);
+    public static readonly RedisScript EventWait = Load("event_wait", ScriptAccess.Atomic);
+    public static readonly RedisScript EventPost = Load("event_post", ScriptAccess.Atomic);
+    public static readonly RedisScript EventDeliver = Load("event_deliver", ScriptAccess.Atomic);
+    public static readonly RedisScript ArchiveClaim = Load("archive_claim", ScriptAccess.Atomic);
+    public static readonly RedisScript ArchiveRead = Load("archive_read", ScriptAccess.NoWrites);
+    public static readonly RedisScript ArchiveDone = Load("archive_done", ScriptAccess.Atomic);
 
     /// <summary>The names of the embedded scripts (their file names without .lua), _common among them.</summary>
     internal static IEnumerable<string> Names =>
@@ -52,8 +54,26 @@ internal static class LuaScripts
 
     private const string ResourcePrefix = "ExeSys.Scripts.";
 
-    /// <summary>Every script starts with the shared helpers of _common.lua (key names, the job snapshot, starting a job, list splitting).</summary>
-    private static RedisScript Load(string name) => new(name, Common + "\n" + Read(name));
+    /// <summary>
+    /// Every script starts with its flags (the shebang line Redis 7 reads them from must be the first line of the text
+    /// it is given), then the shared helpers of _common.lua (key names, the job snapshot, starting a job, list splitting).
+    /// </summary>
+    private static RedisScript Load(string name, ScriptAccess access) => new(name, Shebang(access) + "\n" + Common + "\n" + Read(name), access);
+
+    /// <summary>
+    /// <c>allow-cross-slot-keys</c> on every script keeps what a script without a shebang may do: on a single Redis, a
+    /// script that combines slots (RedisOptions.CombineSlots) reaches keys of several slots, and several scripts build
+    /// the keys they touch (a claim starts the jobs it takes). Without it, a flagged script on Redis Cluster may touch
+    /// keys of its declared slot only. ExeSys's scripts keep to one slot on a cluster (RedisTopology), so the flag
+    /// loosens nothing there.
+    /// </summary>
+    internal static string Shebang(ScriptAccess access) => access switch
+    {
+        ScriptAccess.Atomic => "#!lua flags=allow-cross-slot-keys",
+        ScriptAccess.NoWrites => "#!lua flags=no-writes,allow-cross-slot-keys",
+        ScriptAccess.AllowOom => "#!lua flags=allow-oom,allow-cross-slot-keys",
+        _ => throw new ArgumentOutOfRangeException(nameof(access), access, "Unknown script access."),
+    };
 
     private static string Read(string name)
     {

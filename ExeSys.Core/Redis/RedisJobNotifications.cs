@@ -1,4 +1,5 @@
 using ExeSys.Core.Jobs;
+using ExeSys.Core.Resilience;
 using ExeSys.Core.Storage;
 using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
@@ -15,24 +16,51 @@ namespace ExeSys.Core.Redis;
 /// <item>the stop and cancel channels: the member of the job;</item>
 /// <item>the done channel: <see cref="RedisReplies.ReadDoneMessage"/>.</item>
 /// </list>
-/// Subscriptions live on the process's one multiplexer, which re-subscribes by itself after a reconnect.
+/// Subscriptions live on the process's one multiplexer, which re-subscribes by itself after a reconnect. Messages
+/// published while the subscription connection is down are lost (a Redis restart, or <c>CLIENT KILL TYPE pubsub</c>,
+/// which drops only that connection). A worker's subscription therefore watches that connection: when it drops, the
+/// worker stops waiting for handoffs at once (so enqueues go to the ready queue, not to a worker that cannot hear
+/// them), and when it is back the worker hears "queue filled" and claims, which takes what was enqueued meanwhile and
+/// waits for handoffs again. A long-poll whose done message was lost falls back to re-reading the job at its timeout.
 /// </summary>
 public sealed class RedisJobNotifications(IConnectionMultiplexer redis, RedisKeys keys, ILogger<RedisJobNotifications> logger) : IJobNotifications
 {
-    public Task<IAsyncDisposable> SubscribeWorkerAsync(string workerId, Action<WorkerNotification> handler)
+    public async Task<IAsyncDisposable> SubscribeWorkerAsync(string workerId, Action<WorkerNotification> handler)
     {
         ArgumentNullException.ThrowIfNull(handler);
-        return SubscribeAsync(
+        var subscription = await SubscribeAsync(
             (keys.WakeChannel, message => OnWake(workerId, message, handler)),
             (keys.WorkerChannel(workerId), message => OnStarted(workerId, message, handler)),
             (keys.CancelChannel, member => handler(new WorkerNotification.CancelRequested(JobRef.Parse(member!)))),
             (keys.StopChannel, member => handler(new WorkerNotification.StopRequested(JobRef.Parse(member!)))));
+        subscription.WatchConnection(
+            redis,
+            lost: () => _ = StopWaitingForHandoffAsync(workerId),
+            back: () => handler(WorkerNotification.QueueFilled.Instance));
+        return subscription;
     }
 
-    public Task<IAsyncDisposable> SubscribeFinishedAsync(Action<JobFinished> handler)
+    /// <summary>
+    /// A worker that cannot hear its handoffs leaves the idle set (queue_idle.lua with wait 0, as a busy worker does).
+    /// Best effort: when Redis itself is away this fails, and the idle entry lapses at its own deadline.
+    /// </summary>
+    private async Task StopWaitingForHandoffAsync(string workerId)
+    {
+        try
+        {
+            await redis.GetDatabase().EvaluateAsync(LuaScripts.QueueIdle, [keys.Idle], [workerId, 0]);
+            logger.LogInformation("Worker {Worker} lost its pub/sub connection: it takes no handoffs until it is back.", workerId);
+        }
+        catch (Exception ex) when (RedisFaults.IsRedisFailure(ex))
+        {
+            logger.LogDebug("Worker {Worker} lost its pub/sub connection and could not leave the idle set ({Error}).", workerId, ex.Message);
+        }
+    }
+
+    public async Task<IAsyncDisposable> SubscribeFinishedAsync(Action<JobFinished> handler)
     {
         ArgumentNullException.ThrowIfNull(handler);
-        return SubscribeAsync((keys.DoneChannel, message =>
+        return await SubscribeAsync((keys.DoneChannel, message =>
         {
             var (job, snapshot) = RedisReplies.ReadDoneMessage(message!);
             handler(new JobFinished(job, snapshot));
@@ -41,7 +69,7 @@ public sealed class RedisJobNotifications(IConnectionMultiplexer redis, RedisKey
     }
 
     /// <summary>All the channels or none: a subscribe that fails part-way gives back what it took, so a retry never doubles a handler.</summary>
-    private async Task<IAsyncDisposable> SubscribeAsync(params (RedisChannel Channel, Action<RedisValue> Handler)[] channels)
+    private async Task<Subscription> SubscribeAsync(params (RedisChannel Channel, Action<RedisValue> Handler)[] channels)
     {
         var subscription = new Subscription(redis.GetSubscriber());
         try
@@ -93,6 +121,31 @@ public sealed class RedisJobNotifications(IConnectionMultiplexer redis, RedisKey
     private sealed class Subscription(ISubscriber subscriber) : IAsyncDisposable
     {
         private readonly List<(RedisChannel Channel, Action<RedisChannel, RedisValue> Handler)> _channels = [];
+        private IConnectionMultiplexer? _watched;
+        private EventHandler<ConnectionFailedEventArgs>? _onLost;
+        private EventHandler<ConnectionFailedEventArgs>? _onBack;
+
+        /// <summary>Calls <paramref name="lost"/> when the subscription connection drops and <paramref name="back"/> once it is up again.</summary>
+        public void WatchConnection(IConnectionMultiplexer redis, Action lost, Action back)
+        {
+            _watched = redis;
+            _onLost = (_, e) =>
+            {
+                if (e.ConnectionType == ConnectionType.Subscription)
+                {
+                    lost();
+                }
+            };
+            _onBack = (_, e) =>
+            {
+                if (e.ConnectionType == ConnectionType.Subscription)
+                {
+                    back();
+                }
+            };
+            redis.ConnectionFailed += _onLost;
+            redis.ConnectionRestored += _onBack;
+        }
 
         public async Task AddAsync(RedisChannel channel, Action<RedisValue> handler)
         {
@@ -104,6 +157,13 @@ public sealed class RedisJobNotifications(IConnectionMultiplexer redis, RedisKey
         /// <summary>Unsubscribes every channel, even when one fails (Redis away), then reports the first failure.</summary>
         public async ValueTask DisposeAsync()
         {
+            if (_watched is not null)
+            {
+                _watched.ConnectionFailed -= _onLost;
+                _watched.ConnectionRestored -= _onBack;
+                _watched = null;
+            }
+
             Exception? failed = null;
             foreach (var (channel, handler) in _channels)
             {

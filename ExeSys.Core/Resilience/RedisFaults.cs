@@ -11,10 +11,18 @@ namespace ExeSys.Core.Resilience;
 public static class RedisFaults
 {
     /// <summary>
-    /// Redis states that pass by themselves: replaying its AOF after a restart (LOADING), a busy script (BUSY), or a
-    /// replica or cluster not ready yet.
+    /// Redis states that pass by themselves, or once an operator acts, and in which Redis carried out nothing of the
+    /// command: replaying its AOF after a restart (LOADING), a busy script (BUSY), a replica or cluster not ready yet
+    /// (MASTERDOWN, TRYAGAIN, CLUSTERDOWN), a full Redis (OOM: maxmemory reached under noeviction; every ExeSys
+    /// script is refused whole then, see <see cref="Redis.ScriptAccess"/>), a primary that became a replica in a
+    /// failover or was pointed at another (READONLY), too few replicas for min-replicas-to-write (NOREPLICAS), and a
+    /// Redis that refuses writes because its last background save failed (MISCONF).
     /// </summary>
-    private static readonly string[] TransientReplies = ["LOADING", "BUSY", "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN"];
+    private static readonly string[] TransientReplies = ["LOADING", "BUSY", "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN", "OOM", "READONLY", "NOREPLICAS", "MISCONF"];
+
+    /// <summary>A full Redis: maxmemory reached under noeviction (the health check reports it as memory pressure).</summary>
+    public static bool IsOutOfMemory(Exception exception) =>
+        exception is RedisServerException server && server.Message.StartsWith("OOM", StringComparison.Ordinal);
 
     public static bool IsTransient(Exception exception) => exception switch
     {

@@ -19,10 +19,13 @@ internal sealed class PersistentRedis : IAsyncDisposable
     private Process? _process;
     private bool _frozen;
 
-    private PersistentRedis(int port, string directory)
+    private readonly string _appendfsync;
+
+    private PersistentRedis(int port, string directory, string appendfsync)
     {
         Port = port;
         Directory = directory;
+        _appendfsync = appendfsync;
     }
 
     public int Port { get; }
@@ -47,10 +50,11 @@ internal sealed class PersistentRedis : IAsyncDisposable
         }
     }
 
-    public static async Task<PersistentRedis> StartAsync()
+    /// <param name="appendfsync">The AOF's fsync policy: always (the fault suite's), or everysec (start_exe_sys.sh's default).</param>
+    public static async Task<PersistentRedis> StartAsync(string appendfsync = "always")
     {
         var directory = System.IO.Directory.CreateTempSubdirectory("exesys-aof-").FullName;
-        var redis = new PersistentRedis(StablePort(), directory);
+        var redis = new PersistentRedis(StablePort(), directory, appendfsync);
         await redis.StartAgainAsync();
         return redis;
     }
@@ -99,7 +103,7 @@ internal sealed class PersistentRedis : IAsyncDisposable
         foreach (var arg in new[]
         {
             "--port", Port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "",
-            "--appendonly", "yes", "--appendfsync", "always", "--dir", Directory, "--daemonize", "no", "--loglevel", "notice",
+            "--appendonly", "yes", "--appendfsync", _appendfsync, "--dir", Directory, "--daemonize", "no", "--loglevel", "notice",
         })
         {
             info.ArgumentList.Add(arg);
@@ -149,6 +153,16 @@ internal sealed class PersistentRedis : IAsyncDisposable
 
         using var exit = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         await process.WaitForExitAsync(exit.Token);
+        process.Dispose();
+        _process = null;
+    }
+
+    /// <summary>A crash (SIGKILL): nothing is flushed; what the AOF had not fsynced yet is lost, as in a power cut.</summary>
+    public async Task KillAsync()
+    {
+        var process = _process ?? throw new InvalidOperationException("redis-server is not running.");
+        process.Kill();
+        await process.WaitForExitAsync();
         process.Dispose();
         _process = null;
     }

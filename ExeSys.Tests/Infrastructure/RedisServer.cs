@@ -40,61 +40,79 @@ public sealed class RedisServer : IAsyncDisposable
         for (var attempt = 1; attempt <= 5; attempt++)
         {
             var port = FreePort.Next();
-            var directory = Directory.CreateTempSubdirectory("exesys-redis-").FullName;
-            var output = new StringBuilder();
-            var info = new ProcessStartInfo(Executable)
+            var (server, failure) = await TryStartAsync(port, timeout, extraArgs?.Invoke(port) ?? []);
+            if (server is not null)
             {
-                UseShellExecute = false,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                WorkingDirectory = directory,
-            };
-            foreach (var arg in new[]
-            {
-                "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1",
-                "--save", "", "--appendonly", "no", "--dir", directory, "--daemonize", "no", "--loglevel", "warning",
-            }.Concat(extraArgs?.Invoke(port) ?? []))
-            {
-                info.ArgumentList.Add(arg);
+                return server;
             }
 
-            var process = new Process { StartInfo = info };
-            process.OutputDataReceived += (_, e) => Append(output, e.Data);
-            process.ErrorDataReceived += (_, e) => Append(output, e.Data);
-            if (!process.Start())
-            {
-                throw new InvalidOperationException($"Could not start {Executable}.");
-            }
-
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-
-            var clock = Stopwatch.StartNew();
-            while (clock.Elapsed < timeout && !process.HasExited)
-            {
-                if (await PingAsync(port))
-                {
-                    return new RedisServer(process, port, directory, output);
-                }
-
-                await Task.Delay(20);
-            }
-
-            if (!process.HasExited)
-            {
-                process.Kill();
-            }
-
-            await process.WaitForExitAsync();
-            process.Dispose();
-            TryDelete(directory);
-            lock (output)
-            {
-                failures.AppendLine(System.Globalization.CultureInfo.InvariantCulture, $"attempt {attempt} on port {port}: {output}");
-            }
+            failures.AppendLine(System.Globalization.CultureInfo.InvariantCulture, $"attempt {attempt} on port {port}: {failure}");
         }
 
         throw new InvalidOperationException($"redis-server ({Executable}) did not answer PING:{Environment.NewLine}{failures}");
+    }
+
+    /// <summary>A redis-server on a port the test chose (one its processes were told to connect to before it was up).</summary>
+    public static async Task<RedisServer> StartOnPortAsync(int port, TimeSpan timeout, IEnumerable<string>? extraArgs = null)
+    {
+        var (server, failure) = await TryStartAsync(port, timeout, extraArgs ?? []);
+        return server ?? throw new InvalidOperationException($"redis-server ({Executable}) did not answer PING on port {port}: {failure}");
+    }
+
+    private static async Task<(RedisServer? Server, string Failure)> TryStartAsync(int port, TimeSpan timeout, IEnumerable<string> extraArgs)
+    {
+        var directory = Directory.CreateTempSubdirectory("exesys-redis-").FullName;
+        var output = new StringBuilder();
+        var info = new ProcessStartInfo(Executable)
+        {
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = directory,
+        };
+        foreach (var arg in new[]
+        {
+            "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1",
+            "--save", "", "--appendonly", "no", "--dir", directory, "--daemonize", "no", "--loglevel", "warning",
+        }.Concat(extraArgs))
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        var process = new Process { StartInfo = info };
+        process.OutputDataReceived += (_, e) => Append(output, e.Data);
+        process.ErrorDataReceived += (_, e) => Append(output, e.Data);
+        if (!process.Start())
+        {
+            throw new InvalidOperationException($"Could not start {Executable}.");
+        }
+
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < timeout && !process.HasExited)
+        {
+            if (await PingAsync(port))
+            {
+                return (new RedisServer(process, port, directory, output), "");
+            }
+
+            await Task.Delay(20);
+        }
+
+        if (!process.HasExited)
+        {
+            process.Kill();
+        }
+
+        await process.WaitForExitAsync();
+        process.Dispose();
+        TryDelete(directory);
+        lock (output)
+        {
+            return (null, output.ToString());
+        }
     }
 
     /// <summary>Sends PING over a plain socket; true on +PONG.</summary>
