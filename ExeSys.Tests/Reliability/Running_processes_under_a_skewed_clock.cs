@@ -68,7 +68,7 @@ public sealed partial class Running_processes_under_a_skewed_clock
 
         Assert.That(startedHigh, Is.LessThan(startedNormal), "the high job starts first");
         AssertRunsOff(_behind.Api, -Skew);
-            }
+    }
 
     [Test]
     public async Task Should_deliver_an_event_posted_by_an_api_60_s_behind_to_a_job_that_starts_waiting_after_the_post()
@@ -76,7 +76,7 @@ public sealed partial class Running_processes_under_a_skewed_clock
         var worker = await StartWorkerAsync("event-worker-a", offset: null, concurrency: 1);
         await AssertWaitEventTakesAnEventPostedBeforeItWaitsAsync(creator: _correct, poster: _behind);
         AssertRunsOff(_behind.Api, -Skew);
-            }
+    }
 
     [Test]
     public async Task Should_deliver_an_event_posted_by_a_correct_api_to_a_job_created_by_an_api_60_s_ahead()
@@ -84,7 +84,7 @@ public sealed partial class Running_processes_under_a_skewed_clock
         var worker = await StartWorkerAsync("event-worker-b", offset: null, concurrency: 1);
         await AssertWaitEventTakesAnEventPostedBeforeItWaitsAsync(creator: _ahead, poster: _correct);
         AssertRunsOff(_ahead.Api, Skew);
-            }
+    }
 
     [Test]
     public async Task Should_time_out_a_wait_event_on_a_worker_60_s_ahead_after_its_timeout_not_a_minute_late()
@@ -103,7 +103,7 @@ public sealed partial class Running_processes_under_a_skewed_clock
         }
 
         AssertRunsOff(worker, Skew);
-            }
+    }
 
     [TestCase(-60)]
     [TestCase(60)]
@@ -129,7 +129,7 @@ public sealed partial class Running_processes_under_a_skewed_clock
         Assert.That(retriedAfter, Is.InRange(TimeSpan.FromSeconds(1.3), TimeSpan.FromSeconds(6)), "the backoff is 2 s ±20%, on Redis's clock");
         AssertRunsOff(worker, offset);
         await _correct.WaitForJobAsync(from, id, r => r.State == 4, Within, "the run to end after its last attempt");
-            }
+    }
 
     /// <summary>
     /// A wait_event job is created by <paramref name="creator"/> while the worker is busy, the event is posted by
