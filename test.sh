@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs ExeSys's whole test suite: formatting check, build, and every NUnit test against a real redis-server
-# that the tests start themselves on free loopback ports. Installs redis-server with apt if it is missing.
+# that the tests start themselves on free loopback ports. Installs redis-server (and faketime) with apt if missing.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$root"
@@ -11,6 +11,17 @@ if ! command -v redis-server >/dev/null 2>&1; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
   else
     echo "[test] redis-server is missing. Install it with: sudo apt-get update && sudo apt-get install -y redis-server" >&2
+    exit 1
+  fi
+fi
+
+# The skewed-clock tests (Reliability/Running_processes_under_a_skewed_clock) run processes under Debian's faketime.
+if ! command -v faketime >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1 && [[ $(id -u) -eq 0 ]]; then
+    echo "[test] installing faketime with apt-get"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq faketime >/dev/null
+  else
+    echo "[test] faketime is missing. Install it with: sudo apt-get update && sudo apt-get install -y faketime" >&2
     exit 1
   fi
 fi

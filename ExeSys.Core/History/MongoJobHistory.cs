@@ -156,7 +156,9 @@ public sealed class MongoJobHistory(ExeSysMongo mongo, HistoryCollections collec
         }
 
         var bar = text.IndexOf('|', StringComparison.Ordinal);
-        if (bar <= 0 || !long.TryParse(text[..bar], NumberStyles.Integer, CultureInfo.InvariantCulture, out var ms) || bar == text.Length - 1)
+        // The time must be one a DateTimeOffset holds: the query turns it into one, which throws outside that range.
+        if (bar <= 0 || !long.TryParse(text[..bar], NumberStyles.Integer, CultureInfo.InvariantCulture, out var ms) || bar == text.Length - 1 ||
+            ms < DateTimeOffset.MinValue.ToUnixTimeMilliseconds() || ms > DateTimeOffset.MaxValue.ToUnixTimeMilliseconds())
         {
             throw new FormatException("The cursor is not one this API returned as next_cursor.");
         }

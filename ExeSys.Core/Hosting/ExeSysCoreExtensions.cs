@@ -24,7 +24,8 @@ public static class ExeSysCoreExtensions
         var services = builder.Services;
         services.AddOptions<RedisOptions>().BindConfiguration(RedisOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<JobOptions>().BindConfiguration(JobOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddSingleton(TimeProvider.System);
+        // Redis's clock, the one every process shares, wherever a time is compared across processes (RedisTime).
+        services.AddRedisTime();
         services.AddSingleton<IConnectionMultiplexer>(sp => Connect(sp.GetRequiredService<IOptions<RedisOptions>>().Value));
         services.AddHostedService<RedisEvictionPolicyCheck>();
         services.AddSingleton<RedisKeys>();

@@ -65,7 +65,7 @@ public sealed class RedisWorkflowClient(
                 // The script stamps the run with Redis's clock, the one its nodes' times and leases are on.
                 var now = (long)reply[1];
                 await queue.EnqueueAsync([.. reply.Skip(2).Select(s => (new JobRef((string)s!, run.JobId), request.Priority))]);
-                await Db.EvaluateAsync(LuaScripts.WorkflowTrack, [keys.ClientRuns(run.From)], [now, run.JobId, now - retention.RetentionMs]);
+                await TrackAsync(run, now);
                 return new WorkflowSubmitOutcome(WorkflowSubmitStatus.Created, new JobSnapshot(
                     run, JobState.Processing, WorkflowDefinition.EndJob, "workflow", request.DefinitionJson, request.Priority, now, now, 1, null, null, null));
             case "taken":
@@ -74,9 +74,24 @@ public sealed class RedisWorkflowClient(
                 return new WorkflowSubmitOutcome(WorkflowSubmitStatus.Conflict, RedisReplies.ReadSnapshot(run, reply, 1));
             default:
                 await queue.EnqueueAsync(RedisReplies.NamesWithPriorities(reply, 1 + RedisReplies.SnapshotFields, run.JobId));
-                return new WorkflowSubmitOutcome(WorkflowSubmitStatus.Existing, RedisReplies.ReadSnapshot(run, reply, 1));
+                var existing = RedisReplies.ReadSnapshot(run, reply, 1);
+                if (existing.State == JobState.Processing)
+                {
+                    await TrackAsync(run, existing.CreatedMs);
+                }
+
+                return new WorkflowSubmitOutcome(WorkflowSubmitStatus.Existing, existing);
         }
     }
+
+    /// <summary>
+    /// Remembers an active run under its client for cancel-all (<see cref="CancelAllAsync"/>), by its creation time. A
+    /// third call after the run's two, in the client's slot, so a crash or failure before it leaves the run untracked:
+    /// the client got no acknowledgement and re-sends, and the re-sent submit of a run still running tracks it again
+    /// (ZADD of the same score changes nothing when it is tracked already).
+    /// </summary>
+    private async Task TrackAsync(JobRef run, long createdMs) =>
+        await Db.EvaluateAsync(LuaScripts.WorkflowTrack, [keys.ClientRuns(run.From)], [createdMs, run.JobId, clock.NowMs - retention.RetentionMs]);
 
     public async Task<WorkflowSnapshot?> GetAsync(JobRef run)
     {

@@ -37,7 +37,7 @@ public static class EdgeCondition
         {
             "in" when value.ValueKind != JsonValueKind.Array => "'when.in' must be an array.",
             "exists" when value.ValueKind is not (JsonValueKind.True or JsonValueKind.False) => "'when.exists' must be true or false.",
-            "gt" or "gte" or "lt" or "lte" when value.ValueKind != JsonValueKind.Number => $"'when.{op}' must be a number.",
+            "gt" or "gte" or "lt" or "lte" when !IsFinite(value) => $"'when.{op}' must be a number (a finite one).",
             _ => null,
         };
     }
@@ -53,9 +53,13 @@ public static class EdgeCondition
             "equals" => found && JsonElement.DeepEquals(value, op.Value),
             "not_equals" => !found || !JsonElement.DeepEquals(value, op.Value),
             "in" => found && op.Value.EnumerateArray().Any(v => JsonElement.DeepEquals(value, v)),
-            _ => found && value.ValueKind == JsonValueKind.Number && Compare(op.Name, value.GetDouble(), op.Value.GetDouble()),
+            _ => found && IsFinite(value) && Compare(op.Name, value.GetDouble(), op.Value.GetDouble()),
         };
     }
+
+    /// <summary>A JSON number a double holds: 1e400 is valid JSON, but GetDouble throws on it.</summary>
+    private static bool IsFinite(JsonElement value) =>
+        value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out var number) && double.IsFinite(number);
 
     private static bool Compare(string op, double left, double right) => op switch
     {

@@ -225,7 +225,8 @@ public static class WorkflowParser
             }
             else
             {
-                if (retry.TryGetProperty("max_attempts", out var max) && (!max.TryGetInt32(out maxAttempts) || maxAttempts is < 1 or > 100))
+                if (retry.TryGetProperty("max_attempts", out var max) &&
+                    (max.ValueKind != JsonValueKind.Number || !max.TryGetInt32(out maxAttempts) || maxAttempts is < 1 or > 100))
                 {
                     Fail($"Node '{name}': 'retry.max_attempts' must be a whole number 1..100.");
                 }

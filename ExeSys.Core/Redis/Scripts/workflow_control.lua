@@ -3,7 +3,8 @@
 -- KEYS[4] (only with history on, and only on a single Redis: it is in the queue's slot) the archive backlog, which a
 -- cancel puts the run on in the same step that ends it. On a cluster the caller adds it after this script.
 -- ARGV: action ('pause' | 'resume' | 'cancel'), prefix, job_id, now_ms, retention_ms, done channel, reason, label
--- Returns {'missing'} | {'ended', state} | {'ok', state, node, priority, ...} to enqueue on resume; cancel lists running nodes
+-- Returns {'missing'} | {'ended', state} | {'ok', state, node, priority, ...} to enqueue on resume (every node in state 0,
+-- so that a re-sent resume heals one whose enqueue failed); cancel lists running nodes
 -- after the marker 'running', so their workers can be told to stop.
 local state = redis.call('HGET', KEYS[2], 'state')
 if not state or redis.call('HGET', KEYS[1], 'kind') ~= 'w' then
@@ -28,11 +29,17 @@ if action == 'resume' then
   local out = {'ok', 'running'}
   for _, n in ipairs(nodes) do
     local key = job_key(prefix, n, job_id, 'status')
-    if redis.call('HGET', key, 'held') then
+    local f = redis.call('HMGET', key, 'st', 'held', 'pri')
+    if f[2] then
       redis.call('HDEL', key, 'held')
       redis.call('HSET', key, 'st', '0', 'ut', now)
+    end
+    -- Every node in state 0 goes back to the caller to enqueue, not only the held ones: the enqueue is a second call,
+    -- in the queue's slot, and when it fails the held marks are already gone. A re-sent resume (of a run now running)
+    -- then enqueues them again; ZADD NX keeps a node that is already queued in its place.
+    if f[2] or f[1] == '0' then
       out[#out + 1] = n
-      out[#out + 1] = redis.call('HGET', key, 'pri') or '1'
+      out[#out + 1] = f[3] or '1'
     end
   end
   return out

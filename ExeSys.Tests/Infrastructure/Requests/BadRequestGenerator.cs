@@ -16,6 +16,9 @@ internal sealed class BadRequestGenerator
 {
     public const int MaxIdLength = 128;
 
+    /// <summary>The batch limit the API under test is configured with (ExeSys:Api:MaxBatchCommands).</summary>
+    public const int MaxBatchCommands = 20;
+
     private const string IdChars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.";
     private static readonly string[] Functions = ["echo", "sleep", "sum", "test_cmd"];
     private static readonly string[] IdFields = ["from", "to", "cmd", "job_id"];
@@ -76,7 +79,20 @@ internal sealed class BadRequestGenerator
             (3, BadPriority), (8, Truncated), (6, GarbledStructure), (5, InvalidUtf8), (5, RandomBytes), (3, NotAnObject), (3, TooDeep),
             (4, Oversized), (5, BadContentType), (5, BadWait), (2, BadOperationHeader), (3, CollidesWithExistingJob), (4, OddDataForUnknownFunction),
             (2, WrongMethod), (1, EmptyBody), (5, BadJobRead), (6, BadGraph), (3, BadWorkflowControl), (3, BadDefinition), (3, BadEvent),
+            (8, BadBatch), (4, BadStop), (8, BadGraphField),
         };
+        return Weighted(generators, count);
+    }
+
+    /// <summary>
+    /// Requests to the history API (which answers only with MongoDB history on): bad filters, limits, times and cursors,
+    /// bad ids, and some odd but valid queries, which are reads and may be answered 200.
+    /// </summary>
+    public IEnumerable<BadRequest> GenerateHistory(int count) =>
+        Weighted([(10, BadHistoryQuery), (6, BadHistoryCursor), (3, BadHistoryJobRead)], count);
+
+    private IEnumerable<BadRequest> Weighted((int Weight, Func<BadRequest> Make)[] generators, int count)
+    {
         var total = generators.Sum(g => g.Weight);
         for (var i = 0; i < count; i++)
         {
@@ -382,8 +398,9 @@ internal sealed class BadRequestGenerator
 
     private BadRequest BadWorkflowControl()
     {
-        var from = RandomId(1 + Next(8));
-        var jobId = RandomId(1 + Next(8));
+        // Ids in a path start with a letter: '.' and '..' would be folded away as dot segments, into another route.
+        var from = "w" + RandomId(1 + Next(8));
+        var jobId = "r" + RandomId(1 + Next(8));
         var path = Next(4) switch
         {
             0 => $"/workflows/{from}/{jobId}/{Pick(["stop", "delete", "PAUSE", "restart", "kill", RandomId(5)])}",
@@ -452,6 +469,192 @@ internal sealed class BadRequestGenerator
 
         return new BadRequest("bad-event", HttpMethod.Post, "/events") { Body = Encoding.UTF8.GetBytes(posted.ToJsonString(Raw)), ContentType = "application/json" };
     }
+
+    // ----- /sys_cmd/batch -----
+
+    /// <summary>
+    /// A batch the API refuses whole (so nothing of it is written): not an array, over the limit, two commands with one
+    /// from/job_id, or one malformed command among valid ones; broken JSON, a bad ?wait or media type.
+    /// </summary>
+    private BadRequest BadBatch()
+    {
+        var commands = Enumerable.Range(0, 1 + Next(5)).Select(_ => (JsonNode?)ValidCommand()).ToList();
+        var path = "/sys_cmd/batch";
+        string? contentType = "application/json";
+        string? raw = null;
+        switch (Next(9))
+        {
+            case 0:
+                raw = Pick(["{}", "\"[]\"", "42", "null", "true", ValidCommand().ToJsonString(), "{\"commands\":[]}"]);
+                break;
+            case 1:
+                commands = [.. Enumerable.Range(0, MaxBatchCommands + 1 + Next(30)).Select(_ => (JsonNode?)ValidCommand())];
+                break;
+            case 2:
+                commands.Add(commands[Next(commands.Count)]!.DeepClone());
+                break;
+            case 3:
+                var command = ValidCommand();
+                command[Pick(IdFields)] = NonString();
+                commands.Insert(Next(commands.Count + 1), command);
+                break;
+            case 4:
+                var badId = ValidCommand();
+                var field = Pick(IdFields);
+                badId[field] = (string)badId[field]! + Pick(ForbiddenInIds);
+                commands.Insert(Next(commands.Count + 1), badId);
+                break;
+            case 5:
+                commands.Insert(Next(commands.Count + 1), Pick<JsonNode?>([null, 1, "x", new JsonArray(), new JsonObject { ["from"] = "a" }]));
+                break;
+            case 6:
+                var text = new JsonArray([.. commands]).ToJsonString();
+                raw = text[..Next(text.Length)];
+                break;
+            case 7:
+                path += "?wait=" + Uri.EscapeDataString(Pick(BadWaits));
+                break;
+            default:
+                contentType = Pick(NonJsonMediaTypes);
+                break;
+        }
+
+        var body = raw ?? new JsonArray([.. commands.Select(c => c?.DeepClone())]).ToJsonString();
+        return new BadRequest("bad-batch", HttpMethod.Post, path) { Body = Encoding.UTF8.GetBytes(body), ContentType = contentType };
+    }
+
+    // ----- POST /jobs/{from}/{job_id}/stop -----
+
+    /// <summary>A stop for a bad id, an id over the limit, a job that does not exist (404), or with the wrong method.</summary>
+    private BadRequest BadStop()
+    {
+        var (from, jobId) = ("s" + RandomId(1 + Next(10)), "j" + RandomId(1 + Next(10)));
+        var bad = Uri.EscapeDataString(Pick(ForbiddenInIds));
+        return Next(5) switch
+        {
+            0 => new BadRequest("bad-stop", HttpMethod.Post, $"/jobs/{from}{bad}/{jobId}/stop"),
+            1 => new BadRequest("bad-stop", HttpMethod.Post, $"/jobs/{from}/{bad}{jobId}/stop"),
+            2 => new BadRequest("bad-stop", HttpMethod.Post, $"/jobs/{from}/{RandomId(MaxIdLength + 1 + Next(500))}/stop"),
+            3 => new BadRequest("bad-stop", HttpMethod.Post, $"/jobs/{from}/{jobId}/stop"),
+            _ => new BadRequest("bad-stop", Pick([HttpMethod.Get, HttpMethod.Put, HttpMethod.Delete]), $"/jobs/{from}/{jobId}/stop"),
+        };
+    }
+
+    // ----- /workflows: when, retry, timeout, start -----
+
+    /// <summary>A valid diamond but for one bad edge condition, retry, timeout or start.</summary>
+    private BadRequest BadGraphField()
+    {
+        var run = new JsonObject { ["from"] = RandomId(1 + Next(10)), ["job_id"] = RandomId(1 + Next(12)), ["data"] = Next(100), ["nodes"] = Diamond() };
+        var nodes = (JsonObject)run["nodes"]!;
+        var node = (JsonObject)nodes[Pick(["a", "b", "c", "d"])]!;
+        string category;
+        switch (Next(4))
+        {
+            case 0:
+                category = "bad-when";
+                nodes["b"]!["next"] = new JsonArray(new JsonObject { ["to"] = "d", ["when"] = BadWhen() });
+                break;
+            case 1:
+                category = "bad-retry";
+                node["retry"] = BadRetry();
+                break;
+            case 2:
+                category = "bad-timeout";
+                // A number is milliseconds and a bare string seconds, so 30 and "5" are valid: not here.
+                node["timeout"] = Pick<JsonNode?>(["0s", "0ms", "-5s", "2d", "25h", "abc", "", "1e400ms", "5 s", "\u0661s", -1, 0, JsonNode.Parse("1e400"), true, null, new JsonArray("1s")]);
+                break;
+            default:
+                category = "bad-start";
+                run["start"] = Pick<JsonNode?>([new JsonArray(), new JsonArray("nowhere"), new JsonArray("a", "nowhere"), new JsonArray(1), new JsonArray("end_job"),
+                    new JsonArray("start_job"), new JsonArray(new JsonArray("a")), "a", 1, null, new JsonObject { ["a"] = true }, new JsonArray("a" + Pick(ForbiddenInIds))]);
+                break;
+        }
+
+        return new BadRequest(category, HttpMethod.Post, "/workflows") { Body = Encoding.UTF8.GetBytes(run.ToJsonString(Raw)), ContentType = "application/json" };
+    }
+
+    private JsonNode? BadWhen() => Next(12) switch
+    {
+        0 => Pick<JsonNode?>([null, 1, "size > 1", true, new JsonArray()]),
+        1 => new JsonObject(),
+        2 => new JsonObject { ["path"] = "size" },
+        3 => new JsonObject { ["path"] = Pick<JsonNode?>([1, true, new JsonArray("a"), new JsonObject()]), ["equals"] = 1 },
+        4 => new JsonObject { ["path"] = "size", ["greater"] = 1 },
+        5 => new JsonObject { ["path"] = "size", ["gt"] = 1, ["lt"] = 5 },
+        6 => new JsonObject { ["path"] = "size", [Pick(["gt", "gte", "lt", "lte"])] = Pick<JsonNode?>(["1", null, true, new JsonArray(1), new JsonObject()]) },
+        7 => new JsonObject { ["path"] = "size", ["in"] = Pick<JsonNode?>([1, "a", null, new JsonObject()]) },
+        8 => new JsonObject { ["path"] = "size", ["exists"] = Pick<JsonNode?>([1, "true", null, new JsonArray()]) },
+        9 => new JsonObject { ["path"] = "size", ["GT"] = 1 },
+        10 => JsonNode.Parse("""{"path": "size", "gt": 1e400}"""),
+        _ => new JsonObject { ["path"] = "size", [Pick(["gt", "lt"])] = JsonNode.Parse(Pick(["1e309", "-1e309", "1e999"])) },
+    };
+
+    private JsonNode? BadRetry() => Next(8) switch
+    {
+        0 => Pick<JsonNode?>([null, 3, "3", true, new JsonArray(3)]),
+        1 => new JsonObject { ["max_attempts"] = Pick<JsonNode?>([0, -1, 101, 1.5, "3", null, true, 1e10, long.MaxValue]) },
+        // A number is milliseconds, so 5 is a valid backoff: not here.
+        2 => new JsonObject { ["backoff"] = Pick<JsonNode?>(["abc", "-1s", "0x", "2d", "25h", "", "1e400s", -5, null, true, "5 s"]) },
+        3 => new JsonObject { ["max_attempts"] = Pick<JsonNode?>([new JsonArray(3), new JsonObject { ["n"] = 3 }]), ["backoff"] = "1s" },
+        4 => new JsonObject { ["max_attempts"] = Pick<JsonNode?>([0, 101]), ["backoff"] = "1s" },
+        5 => JsonNode.Parse("""{"max_attempts": 1e400}"""),
+        6 => JsonNode.Parse("""{"max_attempts": 99999999999999999999999}"""),
+        _ => new JsonObject { ["max_attempts"] = 2, ["backoff"] = Pick<JsonNode?>(["9999999999999999999999ms", "100000000d", "1e10s"]) },
+    };
+
+    // ----- /history (MongoDB history on) -----
+
+    private static readonly string[] BadTimes = ["yesterday", "now", "2026-13-01", "2026-02-30T00:00:00Z", "1e10", "-1", "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00", "T", "%00", "2026-01-01T25:00:00Z"];
+
+    private BadRequest BadHistoryQuery()
+    {
+        var query = Next(9) switch
+        {
+            0 => "state=" + Pick(["abc", "5", "-1", "99999999999", "3.5", "1e1", "true", "%00", "3,4"]),
+            1 => "limit=" + Pick(["0", "501", "-1", "abc", "1e3", "99999999999", "2147483648", "50.5", "%20"]),
+            2 => Pick(["since=", "until="]) + Uri.EscapeDataString(Pick(BadTimes)),
+            3 => "from=" + Uri.EscapeDataString(RandomId(1 + Next(5)) + Pick(ForbiddenInIds)),
+            4 => "cmd=" + Uri.EscapeDataString(Pick(ForbiddenInIds) + RandomId(1 + Next(5))),
+            5 => "from=" + RandomId(MaxIdLength + 1 + Next(300)),
+            6 => "state=3&state=4",
+            7 => "since=2026-01-01T00:00:00Z&until=2025-01-01T00:00:00Z&limit=1",
+            _ => $"from={RandomId(1 + Next(8))}&cmd={Pick(Functions)}&state={3 + Next(2)}&limit={1 + Next(500)}",
+        };
+        return new BadRequest("history-query", HttpMethod.Get, "/history/jobs?" + query);
+    }
+
+    private BadRequest BadHistoryCursor()
+    {
+        var text = Next(8) switch
+        {
+            0 => RandomId(1 + Next(40)),
+            1 => Base64Url(Pick(["", "|", "123", "|x", "abc|x", "1|", "1.5|x", " 1|x", "0x10|x"])),
+            2 => Base64Url(Pick(["99999999999999999|x", "-99999999999999999|x", "9223372036854775807|x", "-9223372036854775808|a:b", "253402300800000|x", "-62135596800001|x"])),
+            3 => Base64Url($"{Next(int.MaxValue)}|{Pick(OddStrings)}"),
+            4 => Pick(["%00", "====", "a", "ab=", "-_-_", "++//", "%FF%FE", "\u00e9", "😀"]),
+            5 => Base64Url(new string('9', 40) + "|x"),
+            6 => RandomId(2000 + Next(3000)),
+            _ => Base64Url($"{Next(int.MaxValue)}|{RandomId(1 + Next(20))}:{RandomId(1 + Next(20))}"),
+        };
+        return new BadRequest("history-cursor", HttpMethod.Get, "/history/jobs?cursor=" + Uri.EscapeDataString(text));
+    }
+
+    private BadRequest BadHistoryJobRead()
+    {
+        var (from, jobId) = ("h" + RandomId(1 + Next(10)), "j" + RandomId(1 + Next(10)));
+        var bad = Uri.EscapeDataString(Pick(ForbiddenInIds));
+        var path = Next(4) switch
+        {
+            0 => $"/history/jobs/{from}{bad}/{jobId}",
+            1 => $"/history/jobs/{from}/{jobId}{bad}/activity",
+            2 => $"/history/jobs/{from}/{RandomId(MaxIdLength + 1 + Next(300))}",
+            _ => $"/history/jobs/{from}/{jobId}{(Next(2) == 0 ? "" : "/activity")}",
+        };
+        return new BadRequest("history-job", HttpMethod.Get, path);
+    }
+
+    private static string Base64Url(string text) => Convert.ToBase64String(Encoding.UTF8.GetBytes(text)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
     // ----- building blocks -----
 
