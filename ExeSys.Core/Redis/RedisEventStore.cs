@@ -19,28 +19,40 @@ public sealed class RedisEventStore(IConnectionMultiplexer redis, RedisKeys keys
 {
     private IDatabase Db => redis.GetDatabase();
 
-    public async Task<PostedEvent?> AwaitAsync(JobRef job, string name, string? whenJson)
+    public async Task<EventLook> AwaitAsync(JobRef job, string name, string? whenJson, long? timeoutMs)
     {
         var seen = (RedisResult[])(await Db.EvaluateAsync(LuaScripts.EventAwait, [keys.Status(job)], [name]))!;
         if ((int)seen[0] == 1)
         {
-            return new PostedEvent((string)seen[1]!);
+            return new EventLook(new PostedEvent((string)seen[1]!), false, default);
         }
 
-        var since = (long)seen[1];
+        // Every time here is Redis's (event_await.lua), so a process whose clock is off neither times out early nor late.
+        var (created, started, now) = ((long)seen[1], (long)seen[2], (long)seen[3]);
+        var recheck = (long)options.Value.EventRecheck.TotalMilliseconds;
+        var timedOut = timeoutMs is { } t && now >= started + t;
+        // A look again after at most EventRecheck, even without a timeout: a post that stored its event but died before
+        // delivering it is then healed by the next look, which reads the events retained since the last one.
+        var lookAgain = timeoutMs is { } ms ? Math.Min(started + ms, now + recheck) : now + recheck;
+        // The waiter counts until its next look plus one interval of grace for a busy queue; a post drops it after that.
+        var lifetime = timedOut ? -1 : lookAgain - now + recheck;
         var recent = (RedisValue[])(await Db.EvaluateAsync(
-            LuaScripts.EventWait, [keys.EventWaiters(name), keys.EventRecent(name)], [job.Member, whenJson ?? "", since]))!;
+            LuaScripts.EventWait, [keys.EventWaiters(name), keys.EventRecent(name)], [job.Member, whenJson ?? "", created, lifetime]))!;
         foreach (var posted in recent)
         {
             using var doc = JsonDocument.Parse((string)posted!);
             if (Matches(whenJson, doc.RootElement.GetProperty("data")))
             {
-                _ = Db.HashDeleteAsync(keys.EventWaiters(name), job.Member, CommandFlags.FireAndForget);
-                return new PostedEvent(posted!);
+                if (!timedOut)
+                {
+                    _ = Db.HashDeleteAsync(keys.EventWaiters(name), job.Member, CommandFlags.FireAndForget);
+                }
+
+                return new EventLook(new PostedEvent(posted!), false, default);
             }
         }
 
-        return null;
+        return new EventLook(null, timedOut, DateTimeOffset.FromUnixTimeMilliseconds(lookAgain));
     }
 
     public async Task<IReadOnlyList<JobRef>> PostAsync(string name, string dataJson)
@@ -55,9 +67,9 @@ public sealed class RedisEventStore(IConnectionMultiplexer redis, RedisKeys keys
         }.ToJsonString();
         var waiters = (RedisValue[])(await Db.EvaluateAsync(
             LuaScripts.EventPost, [keys.EventWaiters(name), keys.EventRecent(name)],
-            [posted, now.ToUnixTimeMilliseconds(), (long)options.Value.EventRetention.TotalMilliseconds]))!;
+            [posted, (long)options.Value.EventRetention.TotalMilliseconds, options.Value.EventRecentMax]))!;
 
-        // The waiters whose condition holds, each delivered to by one script in its own slot; all are sent at once,
+        // The live waiters (event_post.lua drops those whose job stopped looking) whose condition holds, each delivered to by one script in its own slot; all are sent at once,
         // and the multiplexer pipelines them.
         using var data = JsonDocument.Parse(dataJson);
         var matched = new List<JobRef>();
@@ -71,7 +83,7 @@ public sealed class RedisEventStore(IConnectionMultiplexer redis, RedisKeys keys
         }
 
         var deliveries = matched
-            .Select(job => Db.EvaluateAsync(LuaScripts.EventDeliver, [keys.Status(job)], [name, posted, now.ToUnixTimeMilliseconds()]))
+            .Select(job => Db.EvaluateAsync(LuaScripts.EventDeliver, [keys.Status(job)], [name, posted]))
             .ToList();
         var delivered = new List<JobRef>();
         var wake = new List<Requeue>();
@@ -90,7 +102,8 @@ public sealed class RedisEventStore(IConnectionMultiplexer redis, RedisKeys keys
             }
         }
 
-        // Woken before forgotten: a crash in between leaves the waiter, and posting again wakes the job again.
+        // Woken before forgotten: a crash in between leaves the waiter, and posting again wakes the job again. A crash
+        // before the deliveries leaves the event retained, and the waiter's next look (within EventRecheck) finds it.
         await queue.RequeueAsync(wake);
         if (matched.Count > 0)
         {
