@@ -40,6 +40,7 @@ internal static class LuaScripts
     public static readonly RedisScript ArchiveClaim = Load("archive_claim");
     public static readonly RedisScript ArchiveRead = Load("archive_read");
     public static readonly RedisScript ArchiveDone = Load("archive_done");
+    public static readonly RedisScript DefinitionSave = Load("definition_save");
 
     /// <summary>The names of the embedded scripts (their file names without .lua), _common among them.</summary>
     internal static IEnumerable<string> Names =>
