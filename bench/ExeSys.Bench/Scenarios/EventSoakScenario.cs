@@ -12,12 +12,14 @@ namespace ExeSys.Bench.Scenarios;
 /// over --soak-names event names, wait with a condition no post matches and a timeout (--soak-timeout-ms); meanwhile
 /// --soak-posts events are posted to those names. Every waiter times out. Reports Redis's used_memory before, at its
 /// peak (sampled every 100 ms) and after: once the jobs have ended, the bench has deleted their status hashes as every
-/// scenario does (they are kept for ExeSys:Jobs:Retention, their own bound), and the event keys have expired
-/// (EventRetention; the bench's own processes run with 5 s). Runs only when named: --scenario soak_events.
+/// scenario does (they are kept for ExeSys:Jobs:Retention, their own bound), the event keys have expired
+/// (EventRetention; the bench's own processes run with 5 s), and 5 s more for Redis to shrink its hash tables.
+/// Runs only when named: --scenario soak_events.
 /// </summary>
 internal sealed class EventSoakScenario : IScenario
 {
     private static readonly TimeSpan Sample = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan Settle = TimeSpan.FromSeconds(5);
 
     public string Name => "soak_events";
 
@@ -37,9 +39,14 @@ internal sealed class EventSoakScenario : IScenario
         var warmup = await SoakAsync(context, http, context.JobIdPrefix(Name, repetition, "warm"),
             Math.Max(1, options.SoakWaiters / 10), options.SoakPosts / 10, cancellationToken);
         var baseline = await UsedMemoryAsync(context);
+        var baselineParts = await MemoryPartsAsync(context);
         var before = await context.Meter.ReadAsync();
         var soak = await SoakAsync(context, http, context.JobIdPrefix(Name, repetition, "w"), options.SoakWaiters, options.SoakPosts, cancellationToken);
+        var atOnce = await UsedMemoryAsync(context);
+        // Redis shrinks its keyspace's hash tables in its cron, a little after the keys have gone.
+        await Task.Delay(Settle, cancellationToken);
         var after = await context.Meter.ReadAsync();
+        var afterParts = await MemoryPartsAsync(context);
 
         var figures = new Figures
         {
@@ -53,11 +60,19 @@ internal sealed class EventSoakScenario : IScenario
             ["redis_mem_baseline_bytes"] = baseline,
             ["redis_mem_peak_bytes"] = soak.Peak,
             ["redis_mem_after_bytes"] = after.Redis.UsedMemory,
+            ["redis_mem_keys_gone_bytes"] = atOnce,
         };
+        foreach (var (part, value) in baselineParts)
+        {
+            figures[$"redis_{part}_baseline"] = value;
+            figures[$"redis_{part}_after"] = afterParts.GetValueOrDefault(part);
+        }
+
         // Per waiter or post; the window also deletes the jobs, so no memory per job.
         context.Meter.AddCosts(before, after, options.SoakWaiters + options.SoakPosts, figures, includeMemory: false);
         await context.Log.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-            $"  {Name}: {options.SoakWaiters:N0} waiters timed out, {options.SoakPosts:N0} posts ({figures["soak_posts_per_s"]:N0}/s); Redis used_memory {Mb(baseline)} MB at baseline, {Mb(soak.Peak)} MB at peak, {Mb(after.Redis.UsedMemory)} MB after"));
+            $"  {Name}: {options.SoakWaiters:N0} waiters timed out, {options.SoakPosts:N0} posts ({figures["soak_posts_per_s"]:N0}/s); Redis used_memory {Mb(baseline)} MB at baseline, {Mb(soak.Peak)} MB at peak, {Mb(atOnce)} MB when the last event key had gone, {Mb(after.Redis.UsedMemory)} MB {Settle.TotalSeconds:0} s later"));
+        await context.Log.WriteLineAsync("  " + string.Join(", ", baselineParts.Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Key} {p.Value:N0} -> {afterParts.GetValueOrDefault(p.Key):N0}"))));
         return [new ScenarioRow(Name, figures, [.. warmup.Errors, .. soak.Errors])];
     }
 
@@ -117,6 +132,23 @@ internal sealed class EventSoakScenario : IScenario
     private static string Mb(long bytes) => (bytes / 1024.0 / 1024.0).ToString("F2", CultureInfo.InvariantCulture);
 
     private static async Task<long> UsedMemoryAsync(BenchContext context) => (await context.Meter.ReadAsync()).Redis.UsedMemory;
+
+    /// <summary>Where used_memory goes (INFO memory and clients), and the keys: to tell what a difference after the soak is.</summary>
+    private static async Task<Dictionary<string, double>> MemoryPartsAsync(BenchContext context)
+    {
+        var server = context.Target.RedisServer;
+        var parts = new Dictionary<string, double>(StringComparer.Ordinal) { ["dbsize"] = await server.DatabaseSizeAsync() };
+        var wanted = new[] { "used_memory_overhead", "used_memory_dataset", "used_memory_scripts", "mem_clients_normal", "connected_clients" };
+        foreach (var group in await server.InfoAsync("everything"))
+        {
+            foreach (var entry in group.Where(e => wanted.Contains(e.Key)))
+            {
+                parts[entry.Key] = double.Parse(entry.Value, CultureInfo.InvariantCulture);
+            }
+        }
+
+        return parts;
+    }
 
     private static async Task<long> SamplePeakAsync(BenchContext context, CancellationToken cancellationToken)
     {
