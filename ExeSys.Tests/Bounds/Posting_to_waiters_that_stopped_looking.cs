@@ -1,5 +1,6 @@
 using ExeSys.Core.Configuration;
 using ExeSys.Core.Jobs;
+using ExeSys.Core.Redis;
 using ExeSys.Tests.Infrastructure;
 
 namespace ExeSys.Tests.Bounds;
@@ -7,8 +8,8 @@ namespace ExeSys.Tests.Bounds;
 /// <summary>
 /// An event's waiters hash used to keep every waiter whose job never got a matching event (timed out, cancelled, gone)
 /// forever, and each post read them all. Now a waiter counts until its job's next look plus one interval
-/// (ExeSys:Jobs:EventRecheck); a post drops the waiters past that and reads only the live ones, and the hash's TTL
-/// follows its longest-lived waiter. The store's own verbs run here on a real Redis: a job's look and a post.
+/// (ExeSys:Jobs:EventRecheck); a post checks the late ones in their jobs' slots (a bounded number per post) and removes
+/// those whose job no longer waits, and the hash's TTL follows its longest-lived waiter. The store's own verbs run here on a real Redis: a job's look and a post.
 /// </summary>
 [TestFixture]
 public sealed class Posting_to_waiters_that_stopped_looking
@@ -22,12 +23,16 @@ public sealed class Posting_to_waiters_that_stopped_looking
         var store = new StoreHarness(TestRedis.NewPrefix("stale"), new JobOptions { EventRecheck = TimeSpan.FromMilliseconds(300) }, TimeProvider.System);
         var name = "order-" + Guid.NewGuid().ToString("N");
         var stale = Enumerable.Range(0, Stale).Select(i => new JobRef("abandoned", $"job-{i}")).ToList();
-        var live = new JobRef("a-patient", "job"); // sorts before "abandoned" should two enqueue times tie
-        // The live job is queued first, so the one claim takes it: it runs its look (state 2), as wait_event does.
+        var live = new JobRef("a-patient", "job");
+        // Still waiting, but it looks no more (a paused run's node, a controller away): late, yet kept.
+        var held = new JobRef("a-held", "job");
+        // Both are queued first (and sort before "abandoned" should two enqueue times tie), so the one claim takes
+        // them: they run their look (state 2), as wait_event does. The abandoned jobs never started (state 0).
+        await store.SubmitAsync(StoreHarness.Command(held.From, held.JobId, cmd: "wait_event"));
         await store.SubmitAsync(StoreHarness.Command(live.From, live.JobId, cmd: "wait_event"));
         await Task.WhenAll(stale.Select(j => store.SubmitAsync(StoreHarness.Command(j.From, j.JobId, cmd: "wait_event"))));
-        Assert.That((await store.ClaimAsync("patient-worker", 1)).Single().Job, Is.EqualTo(live));
-        var looks = await Task.WhenAll(stale.Select(j => store.Events.AwaitAsync(j, name, OrderOne, timeoutMs: null)));
+        Assert.That((await store.ClaimAsync("patient-worker", 2)).Select(j => j.Job), Is.EquivalentTo(new[] { held, live }));
+        var looks = await Task.WhenAll(stale.Append(held).Select(j => store.Events.AwaitAsync(j, name, OrderOne, timeoutMs: null)));
         var db = store.Redis.GetDatabase();
         var registered = await db.HashLengthAsync(store.Keys.EventWaiters(name));
 
@@ -39,7 +44,10 @@ public sealed class Posting_to_waiters_that_stopped_looking
             await Task.Delay(TimeSpan.FromMilliseconds(250));
         }
 
+        // Each post checks at most LateChecksPerPost late waiters in their jobs' slots, so two posts clear all 500.
         var nonMatching = await store.Events.PostAsync(name, """{"order":2}""");
+        var afterOne = await db.HashLengthAsync(store.Keys.EventWaiters(name));
+        var nonMatchingAgain = await store.Events.PostAsync(name, """{"order":3}""");
         var left = await db.HashKeysAsync(store.Keys.EventWaiters(name));
         var ttl = await db.KeyTimeToLiveAsync(store.Keys.EventWaiters(name));
         var matching = await store.Events.PostAsync(name, """{"order":1}""");
@@ -47,11 +55,13 @@ public sealed class Posting_to_waiters_that_stopped_looking
         using (Assert.EnterMultipleScope())
         {
             Assert.That(looks.Select(l => (l.Event, l.TimedOut)), Has.All.EqualTo(((ExeSys.Core.Events.PostedEvent?)null, false)), "every job registered and waits");
-            Assert.That(registered, Is.EqualTo(Stale));
+            Assert.That(registered, Is.EqualTo(Stale + 1));
             Assert.That(nonMatching, Is.Empty);
-            Assert.That(left.Select(m => (string)m!), Is.EqualTo(new[] { live.Member }), "only the live waiter is kept by the post");
+            Assert.That(nonMatchingAgain, Is.Empty);
+            Assert.That(afterOne, Is.EqualTo(2 + Stale - RedisEventStore.LateChecksPerPost), "one post removes a bounded number of late waiters");
+            Assert.That(left.Select(m => (string)m!), Is.EquivalentTo(new[] { live.Member, held.Member }), "only the waiters whose job still waits are kept");
             Assert.That(ttl, Is.Not.Null.And.GreaterThan(TimeSpan.Zero).And.LessThanOrEqualTo(TimeSpan.FromMilliseconds(600)), "the hash expires with its last waiter");
-            Assert.That(matching, Is.EqualTo(new[] { live }), "the live waiter still gets its event");
+            Assert.That(matching, Is.EquivalentTo(new[] { live, held }), "both still get their event");
         }
     }
 

@@ -133,11 +133,16 @@ internal sealed class EventSoakScenario : IScenario
 
     private static async Task<long> UsedMemoryAsync(BenchContext context) => (await context.Meter.ReadAsync()).Redis.UsedMemory;
 
-    /// <summary>Where used_memory goes (INFO memory and clients), and the keys: to tell what a difference after the soak is.</summary>
+    /// <summary>Where used_memory goes (INFO memory and clients), the keys and the slow log: to tell what a difference after the soak is.</summary>
     private static async Task<Dictionary<string, double>> MemoryPartsAsync(BenchContext context)
     {
         var server = context.Target.RedisServer;
-        var parts = new Dictionary<string, double>(StringComparer.Ordinal) { ["dbsize"] = await server.DatabaseSizeAsync() };
+        var parts = new Dictionary<string, double>(StringComparer.Ordinal)
+        {
+            ["dbsize"] = await server.DatabaseSizeAsync(),
+            // Redis keeps the arguments of up to 128 slow commands (over 10 ms): a loaded soak leaves some behind.
+            ["slowlog_len"] = (long)await server.ExecuteAsync("SLOWLOG", "LEN"),
+        };
         var wanted = new[] { "used_memory_overhead", "used_memory_dataset", "used_memory_scripts", "mem_clients_normal", "connected_clients" };
         foreach (var group in await server.InfoAsync("everything"))
         {
