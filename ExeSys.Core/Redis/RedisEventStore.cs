@@ -144,7 +144,9 @@ public sealed class RedisEventStore(IConnectionMultiplexer redis, RedisKeys keys
 
         if (stillWaiting)
         {
-            await Db.KeyExpireAsync(keys.EventWaiters(name), 2 * options.Value.EventRecheck, ExpireWhen.GreaterThanCurrentExpiry);
+            // Two intervals: no registration gives the hash longer (a waiter's lifetime is at most its next look, within
+            // one interval, plus one), so this never shortens its TTL.
+            await Db.KeyExpireAsync(keys.EventWaiters(name), 2 * options.Value.EventRecheck);
         }
 
         return delivered;
