@@ -39,6 +39,14 @@ public sealed class ApiOptions
     [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00", ErrorMessage = "ExeSys:Api:WorkflowsRescan must be between 100 ms and 1 hour.")]
     public TimeSpan WorkflowsRescan { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>The most named workflow definitions stored (API and folder together); a new one beyond it gets 409.</summary>
+    [Range(1, 100_000, ErrorMessage = "ExeSys:Api:MaxDefinitions must be between 1 and 100000.")]
+    public int MaxDefinitions { get; set; } = 1000;
+
+    /// <summary>The largest named workflow definition, in bytes of its compact JSON; a larger one gets 413.</summary>
+    [Range(1024, 256 * 1024 * 1024, ErrorMessage = "ExeSys:Api:MaxDefinitionBytes must be between 1 KiB and 256 MiB.")]
+    public int MaxDefinitionBytes { get; set; } = 1024 * 1024;
+
     /// <summary>How long the API trusts its cached list of functions that live workers offer.</summary>
     [Range(typeof(TimeSpan), "00:00:00.050", "00:05:00", ErrorMessage = "ExeSys:Api:FunctionCacheTtl must be between 50 ms and 5 minutes.")]
     public TimeSpan FunctionCacheTtl { get; set; } = TimeSpan.FromSeconds(2);

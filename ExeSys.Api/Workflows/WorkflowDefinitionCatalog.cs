@@ -81,9 +81,21 @@ public sealed class WorkflowDefinitionCatalog(IWorkflowDefinitions definitions, 
                 continue;
             }
 
-            await definitions.SaveAsync(name, text);
+            // Held to the endpoint's bounds; a refused file is tried again when it changes (a Redis error, next scan).
+            if (DefinitionBounds.TooLarge(text, options.Value) is { } tooLarge)
+            {
+                logger.LogWarning("Workflow file {File} is not registered: {Reason}", file, tooLarge);
+            }
+            else if (!await definitions.SaveAsync(name, text, options.Value.MaxDefinitions))
+            {
+                logger.LogWarning("Workflow file {File} is not registered: {Reason}", file, DefinitionBounds.Full(name, options.Value));
+            }
+            else
+            {
+                logger.LogInformation("Registered workflow definition '{Name}' from {File}.", name, file);
+            }
+
             _loaded[name] = written;
-            logger.LogInformation("Registered workflow definition '{Name}' from {File}.", name, file);
         }
     }
 }

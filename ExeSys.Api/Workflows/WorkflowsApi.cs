@@ -70,8 +70,22 @@ public static class WorkflowsApi
         group.MapPut("/definitions/{name}", SaveDefinitionAsync)
             .WithName("SaveWorkflowDefinition")
             .WithSummary("Register a named definition ({\"start\"?, \"nodes\"}); files in the workflows folder register too")
+            .WithDescription("""
+                Replaces a definition of the same name. Bounded: a definition over ExeSys:Api:MaxDefinitionBytes (its compact
+                JSON) gets 413, and a new name when ExeSys:Api:MaxDefinitions are stored gets 409 (DELETE one first); nothing
+                is stored then.
+                """)
             .Produces(StatusCodes.Status204NoContent)
-            .ProducesProblem(StatusCodes.Status400BadRequest);
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+
+        group.MapDelete("/definitions/{name}", DeleteDefinitionAsync)
+            .WithName("DeleteWorkflowDefinition")
+            .WithSummary("Remove a named definition (a file in the workflows folder registers it again when it changes)")
+            .Produces(StatusCodes.Status204NoContent)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound);
 
         group.MapGet("/definitions", ListDefinitionsAsync)
             .WithName("ListWorkflowDefinitions")
@@ -270,8 +284,27 @@ public static class WorkflowsApi
             return SysCmdRequestReader.Invalid(errors);
         }
 
-        await definitions.SaveAsync(name, WorkflowParser.TryCompact(doc.RootElement) ?? doc.RootElement.GetRawText());
-        return TypedResults.NoContent();
+        var json = WorkflowParser.TryCompact(doc.RootElement) ?? doc.RootElement.GetRawText();
+        if (DefinitionBounds.TooLarge(json, options.Value) is { } tooLarge)
+        {
+            return JobResults.Problem(StatusCodes.Status413PayloadTooLarge, "Definition too large", tooLarge);
+        }
+
+        return await definitions.SaveAsync(name, json, options.Value.MaxDefinitions)
+            ? TypedResults.NoContent()
+            : JobResults.Problem(StatusCodes.Status409Conflict, "Too many definitions", DefinitionBounds.Full(name, options.Value));
+    }
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteDefinitionAsync(string name, IWorkflowDefinitions definitions, IOptions<JobOptions> jobOptions)
+    {
+        if (JobIdentifiers.Check("name", name, jobOptions.Value.MaxIdLength) is { } bad)
+        {
+            return JobResults.Problem(StatusCodes.Status400BadRequest, "Invalid name", bad);
+        }
+
+        return await definitions.DeleteAsync(name)
+            ? TypedResults.NoContent()
+            : JobResults.Problem(StatusCodes.Status404NotFound, "Workflow definition not found", $"No workflow definition is named '{name}'. GET /workflows/definitions lists them.");
     }
 
     private static async Task<Ok<IReadOnlyDictionary<string, JsonElement>>> ListDefinitionsAsync(IWorkflowDefinitions definitions)

@@ -2,7 +2,7 @@ using System.ComponentModel.DataAnnotations;
 
 namespace ExeSys.Core.Configuration;
 
-public sealed class JobOptions
+public sealed class JobOptions : IValidatableObject
 {
     public const string Section = "ExeSys:Jobs";
 
@@ -16,6 +16,19 @@ public sealed class JobOptions
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00.001", "7.00:00:00", ErrorMessage = "ExeSys:Jobs:EventRetention must be between 1 ms and 7 days.")]
     public TimeSpan EventRetention { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// The longest a wait_event job defers itself between two looks, with or without a timeout. Each look reads the
+    /// events retained since the previous one, so an event whose delivery was cut off (a crash between a post's
+    /// steps) still reaches the job within this interval; a waiter whose job stops looking leaves after two of them.
+    /// At most <see cref="EventRetention"/>, so a missed event is still retained when the next look comes.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "1.00:00:00", ErrorMessage = "ExeSys:Jobs:EventRecheck must be between 100 ms and 1 day.")]
+    public TimeSpan EventRecheck { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>The most posts of one event name retained at once (the oldest go first), which bounds the recent set's size.</summary>
+    [Range(1, 1_000_000, ErrorMessage = "ExeSys:Jobs:EventRecentMax must be 1..1000000.")]
+    public int EventRecentMax { get; set; } = 10_000;
 
     /// <summary>How long a claimed job may go without a lease renewal before the controller gives it to another worker.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00", ErrorMessage = "ExeSys:Jobs:LeaseDuration must be between 1 second and 1 hour.")]
@@ -39,4 +52,14 @@ public sealed class JobOptions
     /// <summary>The longest <c>from</c>, <c>to</c>, <c>cmd</c> or <c>job_id</c>.</summary>
     [Range(8, 512, ErrorMessage = "ExeSys:Jobs:MaxIdLength must be 8..512.")]
     public int MaxIdLength { get; set; } = 128;
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (EventRecheck > EventRetention)
+        {
+            yield return new ValidationResult(
+                $"ExeSys:Jobs:EventRecheck ({EventRecheck}) must not exceed ExeSys:Jobs:EventRetention ({EventRetention}): a wait_event job's next look must come while a missed event is still retained.",
+                [nameof(EventRecheck)]);
+        }
+    }
 }

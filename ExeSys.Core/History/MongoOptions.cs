@@ -27,6 +27,15 @@ public sealed class MongoOptions
     [Range(typeof(TimeSpan), "00:00:00", "36500.00:00:00", ErrorMessage = "ExeSys:Mongo:HistoryTtl must be between 0 (keep forever) and 36500 days.")]
     public TimeSpan HistoryTtl { get; set; } = TimeSpan.Zero;
 
+    /// <summary>
+    /// When the history is kept forever (<see cref="HistoryTtl"/> 0): how long an archived job's tombstone stays in Redis
+    /// after its keys have left (after the hot retention). While it stays, a re-send is answered from MongoDB; once it
+    /// has gone, the same <c>from</c>/<c>job_id</c> is a new job and runs again. It bounds the tombstones' memory (about
+    /// 72 bytes each). With a HistoryTtl, the tombstone lasts as long as the history keeps the job.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "36500.00:00:00", ErrorMessage = "ExeSys:Mongo:TombstoneTtl must be between 1 second and 36500 days.")]
+    public TimeSpan TombstoneTtl { get; set; } = TimeSpan.FromDays(30);
+
     /// <summary>The most backlog entries the archiver takes in one claim (one BulkWrite).</summary>
     [Range(1, 10_000, ErrorMessage = "ExeSys:Mongo:ArchiveBatch must be 1..10000.")]
     public int ArchiveBatch { get; set; } = 500;

@@ -70,6 +70,9 @@ internal static class JobHash
     /// <summary>The event delivered to a wait_event job (JSON); the first one delivered wins.</summary>
     public const string EventDelivered = "evd";
 
+    /// <summary>When a wait_event job first looked for its event (Redis ms): its timeout counts from here.</summary>
+    public const string EventWaitStarted = "evs";
+
     /// <summary>A runner asked to stop.</summary>
     public const string Stop = "stop";
 

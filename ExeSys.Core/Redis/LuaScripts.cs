@@ -42,6 +42,7 @@ internal static class LuaScripts
     public static readonly RedisScript ArchiveClaim = Load("archive_claim", ScriptAccess.Atomic);
     public static readonly RedisScript ArchiveRead = Load("archive_read", ScriptAccess.NoWrites);
     public static readonly RedisScript ArchiveDone = Load("archive_done", ScriptAccess.Atomic);
+    public static readonly RedisScript DefinitionSave = Load("definition_save", ScriptAccess.Atomic);
 
     /// <summary>The names of the embedded scripts (their file names without .lua), _common among them.</summary>
     internal static IEnumerable<string> Names =>

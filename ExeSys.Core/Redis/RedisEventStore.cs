@@ -17,30 +17,45 @@ namespace ExeSys.Core.Redis;
 /// </summary>
 public sealed class RedisEventStore(IConnectionMultiplexer redis, RedisKeys keys, RedisQueueSlot queue, IOptions<JobOptions> options, RedisClock clock) : IEventStore
 {
+    /// <summary>The most late waiters whose job one post checks (one short script each); the rest wait for the next post.</summary>
+    internal const int LateChecksPerPost = 256;
+
     private IDatabase Db => redis.GetDatabase();
 
-    public async Task<PostedEvent?> AwaitAsync(JobRef job, string name, string? whenJson)
+    public async Task<EventLook> AwaitAsync(JobRef job, string name, string? whenJson, long? timeoutMs)
     {
         var seen = (RedisResult[])(await Db.EvaluateAsync(LuaScripts.EventAwait, [keys.Status(job)], [name]))!;
         if ((int)seen[0] == 1)
         {
-            return new PostedEvent((string)seen[1]!);
+            return new EventLook(new PostedEvent((string)seen[1]!), false, default);
         }
 
-        var since = (long)seen[1];
+        // Every time here is Redis's (event_await.lua), so a process whose clock is off neither times out early nor late.
+        var (created, started, now) = ((long)seen[1], (long)seen[2], (long)seen[3]);
+        var recheck = (long)options.Value.EventRecheck.TotalMilliseconds;
+        var timedOut = timeoutMs is { } t && now >= started + t;
+        // A look again after at most EventRecheck, even without a timeout: a post that stored its event but died before
+        // delivering it is then healed by the next look, which reads the events retained since the last one.
+        var lookAgain = timeoutMs is { } ms ? Math.Min(started + ms, now + recheck) : now + recheck;
+        // The waiter counts until its next look plus one interval of grace for a busy queue; a post drops it after that.
+        var lifetime = timedOut ? -1 : lookAgain - now + recheck;
         var recent = (RedisValue[])(await Db.EvaluateAsync(
-            LuaScripts.EventWait, [keys.EventWaiters(name), keys.EventRecent(name)], [job.Member, whenJson ?? "", since]))!;
+            LuaScripts.EventWait, [keys.EventWaiters(name), keys.EventRecent(name)], [job.Member, whenJson ?? "", created, lifetime]))!;
         foreach (var posted in recent)
         {
             using var doc = JsonDocument.Parse((string)posted!);
             if (Matches(whenJson, doc.RootElement.GetProperty("data")))
             {
-                _ = Db.HashDeleteAsync(keys.EventWaiters(name), job.Member, CommandFlags.FireAndForget);
-                return new PostedEvent(posted!);
+                if (!timedOut)
+                {
+                    _ = Db.HashDeleteAsync(keys.EventWaiters(name), job.Member, CommandFlags.FireAndForget);
+                }
+
+                return new EventLook(new PostedEvent(posted!), false, default);
             }
         }
 
-        return null;
+        return new EventLook(null, timedOut, DateTimeOffset.FromUnixTimeMilliseconds(lookAgain));
     }
 
     public async Task<IReadOnlyList<JobRef>> PostAsync(string name, string dataJson)
@@ -53,36 +68,51 @@ public sealed class RedisEventStore(IConnectionMultiplexer redis, RedisKeys keys
             ["posted_at"] = now.ToString("O", CultureInfo.InvariantCulture),
             ["id"] = Guid.NewGuid().ToString("N"),
         }.ToJsonString();
-        var waiters = (RedisValue[])(await Db.EvaluateAsync(
+        var reply = (RedisResult[])(await Db.EvaluateAsync(
             LuaScripts.EventPost, [keys.EventWaiters(name), keys.EventRecent(name)],
-            [posted, now.ToUnixTimeMilliseconds(), (long)options.Value.EventRetention.TotalMilliseconds]))!;
+            [posted, (long)options.Value.EventRetention.TotalMilliseconds, options.Value.EventRecentMax]))!;
+        var (live, late) = ((RedisValue[])reply[0]!, (RedisValue[])reply[1]!);
 
-        // The waiters whose condition holds, each delivered to by one script in its own slot; all are sent at once,
-        // and the multiplexer pipelines them.
+        // The waiters whose condition holds, each delivered to by one script in its own slot (which also tells whether
+        // the job still waits); all are sent at once, and the multiplexer pipelines them. Late waiters (their job has
+        // not looked in time) whose condition does not hold are checked the same way, at most LateChecksPerPost per
+        // post, and removed if their job no longer waits. One whose job still waits (a paused run's node, a controller
+        // away) stays, and keeps the hash from expiring under it.
         using var data = JsonDocument.Parse(dataJson);
         var matched = new List<JobRef>();
-        for (var i = 0; i + 1 < waiters.Length; i += 2)
+        var unmatchedLate = new List<JobRef>();
+        foreach (var (waiters, isLate) in new[] { (live, false), (late, true) })
         {
-            var when = (string)waiters[i + 1]!;
-            if (Matches(when.Length == 0 ? null : when, data.RootElement))
+            for (var i = 0; i + 1 < waiters.Length; i += 2)
             {
-                matched.Add(JobRef.Parse((string)waiters[i]!));
+                var when = (string)waiters[i + 1]!;
+                if (Matches(when.Length == 0 ? null : when, data.RootElement))
+                {
+                    matched.Add(JobRef.Parse((string)waiters[i]!));
+                }
+                else if (isLate && unmatchedLate.Count < LateChecksPerPost)
+                {
+                    unmatchedLate.Add(JobRef.Parse((string)waiters[i]!));
+                }
             }
         }
 
+        var checks = unmatchedLate
+            .Select(job => Db.EvaluateAsync(LuaScripts.EventDeliver, [keys.Status(job)], [name, ""]))
+            .ToList();
         var deliveries = matched
-            .Select(job => Db.EvaluateAsync(LuaScripts.EventDeliver, [keys.Status(job)], [name, posted, now.ToUnixTimeMilliseconds()]))
+            .Select(job => Db.EvaluateAsync(LuaScripts.EventDeliver, [keys.Status(job)], [name, posted]))
             .ToList();
         var delivered = new List<JobRef>();
         var wake = new List<Requeue>();
         for (var i = 0; i < matched.Count; i++)
         {
-            var reply = (RedisResult[])(await deliveries[i])!;
-            switch ((int)reply[0])
+            var outcome = (RedisResult[])(await deliveries[i])!;
+            switch ((int)outcome[0])
             {
                 case 1:
                     delivered.Add(matched[i]);
-                    wake.Add(new Requeue(RequeueAction.Wake, queue.Score(clock.NowMs, RedisReplies.ParsePriority(reply[1])), matched[i]));
+                    wake.Add(new Requeue(RequeueAction.Wake, queue.Score(clock.NowMs, RedisReplies.ParsePriority(outcome[1])), matched[i]));
                     break;
                 case 2:
                     delivered.Add(matched[i]);
@@ -90,11 +120,33 @@ public sealed class RedisEventStore(IConnectionMultiplexer redis, RedisKeys keys
             }
         }
 
-        // Woken before forgotten: a crash in between leaves the waiter, and posting again wakes the job again.
-        await queue.RequeueAsync(wake);
-        if (matched.Count > 0)
+        // Woken before forgotten: a crash in between leaves the waiter, and posting again wakes the job again. A crash
+        // before the deliveries leaves the event retained, and the waiter's next look (within EventRecheck) finds it.
+        var gone = new List<JobRef>();
+        var stillWaiting = false;
+        for (var i = 0; i < unmatchedLate.Count; i++)
         {
-            await Db.HashDeleteAsync(keys.EventWaiters(name), [.. matched.Select(j => (RedisValue)j.Member)]);
+            if ((int)((RedisResult[])(await checks[i])!)[0] == 0)
+            {
+                gone.Add(unmatchedLate[i]);
+            }
+            else
+            {
+                stillWaiting = true;
+            }
+        }
+
+        await queue.RequeueAsync(wake);
+        if (matched.Count + gone.Count > 0)
+        {
+            await Db.HashDeleteAsync(keys.EventWaiters(name), [.. matched.Concat(gone).Select(j => (RedisValue)j.Member)]);
+        }
+
+        if (stillWaiting)
+        {
+            // Two intervals: no registration gives the hash longer (a waiter's lifetime is at most its next look, within
+            // one interval, plus one), so this never shortens its TTL.
+            await Db.KeyExpireAsync(keys.EventWaiters(name), 2 * options.Value.EventRecheck);
         }
 
         return delivered;

@@ -20,6 +20,10 @@ public sealed class RetentionPolicy(IOptions<JobOptions> jobs, IOptions<MongoOpt
     /// <summary>The TTL the job scripts give a finished job (their retention_ms): the retention, or 0 (keep) when the archiver sets it after archiving.</summary>
     public long ScriptRetentionMs => Archives ? 0 : RetentionMs;
 
-    /// <summary>How long an archived job's tombstone outlives its keys' retention, in ms from archiving; 0 = no TTL, history kept forever.</summary>
-    public long TombstoneMs => mongo.Value.HistoryTtl == TimeSpan.Zero ? 0 : RetentionMs + (long)mongo.Value.HistoryTtl.TotalMilliseconds;
+    /// <summary>
+    /// An archived job's tombstone's TTL, in ms from archiving: the hot retention, then as long as the history keeps
+    /// the job (<see cref="MongoOptions.HistoryTtl"/>), or <see cref="MongoOptions.TombstoneTtl"/> when the history is
+    /// kept forever. Always bounded: after it, a re-send creates the job again.
+    /// </summary>
+    public long TombstoneMs => RetentionMs + (long)(mongo.Value.HistoryTtl == TimeSpan.Zero ? mongo.Value.TombstoneTtl : mongo.Value.HistoryTtl).TotalMilliseconds;
 }

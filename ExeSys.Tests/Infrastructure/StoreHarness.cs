@@ -15,17 +15,21 @@ namespace ExeSys.Tests.Infrastructure;
 /// </summary>
 public sealed class StoreHarness
 {
-    public StoreHarness(string prefix, JobOptions options, TimeProvider time, IConnectionMultiplexer? redis = null, RedisOptions? redisOptions = null)
+    /// <param name="mongo">History settings; with a connection string the scripts keep ended jobs for the archiver (no MongoDB is contacted).</param>
+    public StoreHarness(string prefix, JobOptions options, TimeProvider time, IConnectionMultiplexer? redis = null, RedisOptions? redisOptions = null, MongoOptions? mongo = null)
     {
         Prefix = prefix;
         Keys = new RedisKeys(prefix);
         Redis = redis ?? TestRedis.Connection;
-        var retention = new RetentionPolicy(Options.Create(options), Options.Create(new MongoOptions()));
+        var retention = new RetentionPolicy(Options.Create(options), Options.Create(mongo ?? new MongoOptions()));
+        Retention = retention;
         var clock = new RedisClock(time);
         var topology = new RedisTopology(Redis, Options.Create(redisOptions ?? new RedisOptions()), retention);
         var queue = new RedisQueueSlot(Redis, Keys, Options.Create(options), retention, clock);
         var release = new RedisLeaseRelease(Redis, Keys, queue, retention, clock);
-        Client = new RedisJobClient(Redis, Keys, queue, topology, retention, clock, new RedisArchiveBacklog(Redis, Keys, retention, clock), Options.Create(options));
+        Archive = new RedisArchiveBacklog(Redis, Keys, retention, clock);
+        Events = new RedisEventStore(Redis, Keys, queue, Options.Create(options), clock);
+        Client = new RedisJobClient(Redis, Keys, queue, topology, retention, clock, Archive, Options.Create(options));
         Worker = new RedisWorkerConnection(Redis, Keys, queue, topology, retention, clock, release, NullLogger<RedisWorkerConnection>.Instance);
         Maintenance = new RedisStoreMaintenance(Redis, Keys, release, NullLogger<RedisStoreMaintenance>.Instance);
     }
@@ -35,6 +39,14 @@ public sealed class StoreHarness
     public RedisKeys Keys { get; }
 
     public IConnectionMultiplexer Redis { get; }
+
+    public RetentionPolicy Retention { get; }
+
+    /// <summary>wait_event's side (a job's look) and the API's (a post).</summary>
+    public RedisEventStore Events { get; }
+
+    /// <summary>The archiver's side (MongoDB history): the backlog, reading a job for the archive, marking it archived.</summary>
+    public RedisArchiveBacklog Archive { get; }
 
     /// <summary>The API's side: submit, read, stop.</summary>
     public RedisJobClient Client { get; }

@@ -13,35 +13,33 @@ namespace ExeSys.Worker.Functions;
 /// <c>wait_event</c>: finishes when a matching event is posted to <c>POST /events</c>, without holding a worker slot
 /// meanwhile (it defers itself, and the post wakes it). <c>data</c> is the event name, or
 /// <c>{"event": name, "when": condition, "timeout_ms": n}</c>: <c>when</c> has the shape of a workflow edge's condition
-/// and is checked against the event's data; without <c>timeout_ms</c> it waits for as long as it takes. Events posted
-/// after the job was created count, even before it started waiting, while they are retained
-/// (<c>ExeSys:Jobs:EventRetention</c>). Returns <c>{"event", "data", "posted_at", "id"}</c>.
+/// and is checked against the event's data; without <c>timeout_ms</c> it waits for as long as it takes (the timeout
+/// counts from its first look, on Redis's clock). Events posted after the job was created count, even before it
+/// started waiting, while they are retained (<c>ExeSys:Jobs:EventRetention</c>). It looks again at least every
+/// <c>ExeSys:Jobs:EventRecheck</c>, which heals a delivery cut off by a crash. Returns <c>{"event", "data", "posted_at", "id"}</c>.
 /// </summary>
-public sealed class WaitEventFunction(IEventStore events, IOptions<JobOptions> options, TimeProvider time) : IExeSysFunction
+public sealed class WaitEventFunction(IEventStore events, IOptions<JobOptions> options) : IExeSysFunction
 {
     private const string Usage = "wait_event needs data to be an event name, or {\"event\": name, \"when\": {\"path\": ..., \"equals\": ...}, \"timeout_ms\": n}.";
-
-    /// <summary>How long a wait without a timeout lasts: for practical purposes, until the event comes.</summary>
-    private static readonly TimeSpan Forever = TimeSpan.FromDays(3650);
 
     public string Name => "wait_event";
 
     public async ValueTask<JsonNode?> RunAsync(FunctionContext context)
     {
         var (name, whenJson, timeoutMs) = Parse(context.Data, options.Value.MaxIdLength);
-        var posted = await events.AwaitAsync(new JobRef(context.From, context.JobId), name, whenJson);
-        if (posted is not null)
+        var look = await events.AwaitAsync(new JobRef(context.From, context.JobId), name, whenJson, timeoutMs);
+        if (look.Event is { } posted)
         {
             return JsonNode.Parse(posted.Json);
         }
 
-        var now = time.GetUtcNow();
-        if (timeoutMs is { } ms && context.DeferredUntil is { } until && now >= until)
+        if (look.TimedOut)
         {
-            throw new FunctionException($"wait_event: no '{name}' event{(whenJson is null ? "" : " matching its condition")} came within {ms} ms.");
+            throw new FunctionException($"wait_event: no '{name}' event{(whenJson is null ? "" : " matching its condition")} came within {timeoutMs} ms.");
         }
 
-        throw new DeferException(context.DeferredUntil ?? now + (timeoutMs is { } t ? TimeSpan.FromMilliseconds(t) : Forever));
+        // Never longer than ExeSys:Jobs:EventRecheck: the next look finds an event whose delivery a crash cut off.
+        throw new DeferException(look.LookAgainAt);
     }
 
     /// <param name="maxNameLength">The limit POST /events puts on an event name (ExeSys:Jobs:MaxIdLength), so any name a post can carry can be waited for.</param>

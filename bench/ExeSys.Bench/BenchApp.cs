@@ -37,7 +37,7 @@ internal static class BenchApp
             return 2;
         }
 
-        var scenarios = ScenarioCatalog.All.Where(s => options.Scenarios.Count == 0 || options.Scenarios.Contains(s.Name)).ToList();
+        var scenarios = ScenarioCatalog.All.Where(s => options.Scenarios.Count == 0 ? !s.RunsOnlyWhenNamed : options.Scenarios.Contains(s.Name)).ToList();
         using var stop = new CancellationTokenSource();
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Cancel);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Cancel);

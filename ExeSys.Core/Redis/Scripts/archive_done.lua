@@ -1,7 +1,7 @@
 -- After a job (or a whole graph run) is safely in MongoDB: its keys get the hot retention, and a tombstone stays
 -- behind so a re-send is answered from MongoDB instead of creating a new job. One job slot: KEYS[1] status,
 -- KEYS[2] tombstone (for a run: the owner's keys).
--- ARGV: retention_ms, tombstone_ms ('0' = no TTL: history is kept forever), prefix, job_id, kind ('job' | 'run')
+-- ARGV: retention_ms, tombstone_ms (RetentionPolicy.TombstoneMs: always a TTL), prefix, job_id, kind ('job' | 'run')
 -- Returns 1, or 0 when the job has not ended (nothing is expired then).
 local ret, tomb, prefix, job_id = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local st = redis.call('HGET', KEYS[1], 'st')
@@ -24,9 +24,5 @@ elseif redis.call('HGET', KEYS[1], 'to') ~= 'end_job' or redis.call('HEXISTS', K
   redis.call('PEXPIRE', wf_key(prefix, job_id), ret)
 end
 redis.call('PEXPIRE', KEYS[1], ret)
-if tomb == '0' then
-  redis.call('SET', KEYS[2], st)
-else
-  redis.call('SET', KEYS[2], st, 'PX', tomb)
-end
+redis.call('SET', KEYS[2], st, 'PX', tomb)
 return 1

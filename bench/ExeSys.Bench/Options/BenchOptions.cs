@@ -73,7 +73,17 @@ internal sealed record BenchOptions
     /// <summary>Unmeasured runs before each workflow measurement (at most as many as are measured).</summary>
     public int WorkflowWarmup { get; init; } = 20;
 
-    /// <summary>Scenario names to run; empty runs all.</summary>
+    /// <summary>soak_events: wait_event jobs that all time out, over <see cref="SoakNames"/> event names.</summary>
+    public int SoakWaiters { get; init; } = 5_000;
+
+    /// <summary>soak_events: events posted while the waiters wait.</summary>
+    public int SoakPosts { get; init; } = 50_000;
+
+    public int SoakNames { get; init; } = 100;
+
+    public int SoakTimeoutMs { get; init; } = 3_000;
+
+    /// <summary>Scenario names to run; empty runs all but those that run only when named (soak_events).</summary>
     public IReadOnlyList<string> Scenarios { get; init; } = [];
 
     public int Repeat { get; init; } = 1;
@@ -116,5 +126,9 @@ internal sealed record BenchOptions
         WorkflowWarmup = 1,
         AccountingJobs = 20,
         IdleWindow = TimeSpan.FromMilliseconds(500),
+        SoakWaiters = 50,
+        SoakPosts = 200,
+        SoakNames = 5,
+        SoakTimeoutMs = 500,
     };
 }

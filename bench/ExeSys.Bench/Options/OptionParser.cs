@@ -23,7 +23,8 @@ internal static class OptionParser
           --set KEY=VALUE           extra environment variable for started ExeSys processes (repeatable)
 
         Load
-          --scenario a,b            scenarios to run (default all): noop, payload10k, batch, latency, retained, chain10, dag100
+          --scenario a,b            scenarios to run (default all): noop, payload10k, batch, latency, retained, chain10, dag100;
+                                    soak_events runs only when named
           --concurrency N           requests in flight in throughput scenarios (default 256)
           --jobs N                  measured jobs per throughput scenario (default 20000)
           --batch-size N            jobs per POST /sys_cmd/batch request in the batch scenario (default 100)
@@ -37,6 +38,10 @@ internal static class OptionParser
           --workflow-sequential N   chain10 runs one at a time: the per-step overhead headline (default 200)
           --workflow-runs N         chain10 runs with --workflow-concurrency runs in flight (default 200)
           --workflow-concurrency N  workflow runs in flight in that row (default 16)
+          --soak-waiters N          soak_events: wait_event jobs that time out (default 5000)
+          --soak-posts N            soak_events: events posted meanwhile (default 50000)
+          --soak-names N            soak_events: event names they spread over (default 100)
+          --soak-timeout-ms N       soak_events: the waiters' timeout_ms (default 3000)
           --dag-runs N              dag100 runs, one at a time (default 10)
           --workflow-warmup N       unmeasured runs before each workflow measurement (default 20)
           --repeat N                run every scenario N times and report the median of each figure (default 1)
@@ -138,6 +143,10 @@ internal static class OptionParser
                     "workflow-sequential" => options with { WorkflowSequential = Int(name, value!, 1, 10_000_000) },
                     "workflow-runs" => options with { WorkflowRuns = Int(name, value!, 1, 10_000_000) },
                     "workflow-concurrency" => options with { WorkflowConcurrency = Int(name, value!, 1, 10_000) },
+                    "soak-waiters" => options with { SoakWaiters = Int(name, value!, 1, 10_000_000) },
+                    "soak-posts" => options with { SoakPosts = Int(name, value!, 0, 100_000_000) },
+                    "soak-names" => options with { SoakNames = Int(name, value!, 1, 100_000) },
+                    "soak-timeout-ms" => options with { SoakTimeoutMs = Int(name, value!, 0, 3_600_000) },
                     "dag-runs" => options with { DagRuns = Int(name, value!, 1, 1_000_000) },
                     "workflow-warmup" => options with { WorkflowWarmup = Int(name, value!, 0, 1_000_000) },
                     "repeat" => options with { Repeat = Int(name, value!, 1, 100) },
@@ -170,6 +179,7 @@ internal static class OptionParser
         "api", "redis", "key-prefix", "repo", "configuration", "redis-server", "workers", "worker-concurrency", "claim-batch", "set",
         "scenario", "concurrency", "jobs", "batch-size", "batch-concurrency", "warmup-seconds", "warmup", "samples", "latency-warmup", "rate", "retained", "repeat",
         "accounting-jobs", "wait-quiet", "out", "workflow-sequential", "workflow-runs", "workflow-concurrency", "dag-runs", "workflow-warmup",
+        "soak-waiters", "soak-posts", "soak-names", "soak-timeout-ms",
     };
 
     private static BenchOptions AddEnvironment(BenchOptions options, List<KeyValuePair<string, string>> all, string value)

@@ -18,6 +18,9 @@ internal static class ResultTable
         new("Redis cmds/job", f => Number(f, "redis_cmds_per_job", "F1")),
         new("round trips/job", f => Number(f, "redis_round_trips_per_job", "F1")),
         new("Redis B/job", f => Number(f, "redis_mem_bytes_per_job", "N0")),
+        new("Redis MB base/peak/after", f => f.ContainsKey("redis_mem_peak_bytes")
+            ? string.Join(" / ", new[] { "baseline", "peak", "after" }.Select(p => (f[$"redis_mem_{p}_bytes"] / 1024 / 1024).ToString("F1", CultureInfo.InvariantCulture)))
+            : "-"),
         new("failed (all runs)", f => Number(f, "failed", "N0")),
     ];
 

@@ -16,6 +16,9 @@ internal interface IScenario
     /// <summary>Null when the scenario can run; otherwise the reason it cannot, printed instead of figures.</summary>
     string? Unavailable { get; }
 
+    /// <summary>A long soak rather than a measurement of speed: left out of a run that names no scenarios (and of compare.sh).</summary>
+    bool RunsOnlyWhenNamed => false;
+
     /// <summary>One timed repetition.</summary>
     Task<IReadOnlyList<ScenarioRow>> RunAsync(BenchContext context, int repetition, CancellationToken cancellationToken);
 

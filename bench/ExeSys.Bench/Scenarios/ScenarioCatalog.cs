@@ -24,6 +24,7 @@ internal static class ScenarioCatalog
         new WorkflowScenario("dag100", "100 echo nodes in 10 layers of 10, each node after 3 of the layer before, one run at a time",
             new WorkflowGraph(Layers: 10, Width: 10, FanIn: 3),
             [new WorkflowLoad(_ => "1 at a time", o => o.DagRuns, _ => 1)]),
+        new EventSoakScenario(),
     ];
 
     /// <summary>A JSON object of exactly 10,240 bytes.</summary>

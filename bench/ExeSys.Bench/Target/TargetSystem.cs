@@ -73,6 +73,9 @@ internal sealed class TargetSystem : IAsyncDisposable
                 new("ExeSys__Redis__KeyPrefix", options.KeyPrefix),
                 new("ExeSys__Api__Urls", system.Api.ToString().TrimEnd('/')),
                 new("ExeSys__Functions__TestCmdMaxDelayMs", "0"),
+                // Events are kept 5 s, not 10 minutes, so soak_events sees them expire; no other scenario posts events.
+                new("ExeSys__Jobs__EventRetention", "00:00:05"),
+                new("ExeSys__Jobs__EventRecheck", "00:00:02"),
                 new("Logging__LogLevel__Default", "Warning"),
                 new("Logging__LogLevel__Microsoft.Hosting.Lifetime", "Warning"),
                 new("DOTNET_CLI_TELEMETRY_OPTOUT", "1"),

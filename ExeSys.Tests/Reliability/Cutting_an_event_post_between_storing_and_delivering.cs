@@ -1,0 +1,83 @@
+using ExeSys.Tests.Infrastructure;
+using ExeSys.Tests.Infrastructure.Deployment;
+using StackExchange.Redis;
+
+namespace ExeSys.Tests.Reliability;
+
+/// <summary>
+/// A post is several calls: store the event and read its waiters (the event's slot), then deliver to each waiter (its
+/// job's slot) and wake it (the queue's). When the post dies after the first call, the event is stored but no waiter
+/// has it. A wait_event without a timeout used to defer itself for ten years, so it waited forever. Now every wait looks
+/// again within ExeSys:Jobs:EventRecheck (1 s here) and reads the events posted since its last look, so it gets the
+/// event anyway. To cut exactly after the first call, Redis's ACL denies every key but the event's while the post runs
+/// (on a Redis of the fixture's own, as Cutting_a_submit_between_its_two_steps does).
+/// </summary>
+[TestFixture]
+public sealed class Cutting_an_event_post_between_storing_and_delivering
+{
+    private static readonly TimeSpan RunWithin = TimeSpan.FromSeconds(15);
+    private PersistentRedis _redis = null!;
+    private ConnectionMultiplexer _connection = null!;
+    private ExeSysDeployment _deployment = null!;
+
+    [OneTimeSetUp]
+    public async Task Start_exesys_on_a_redis_of_its_own()
+    {
+        _redis = await PersistentRedis.StartAsync();
+        _connection = await _redis.ConnectAsync();
+        var settings = TestSettings.For(TestRedis.NewPrefix("evcut")).With("ExeSys:Jobs:EventRecheck", "00:00:01");
+        _deployment = await ExeSysDeployment.Build(settings).OnRedis(_redis.Endpoint, _connection).StartAsync();
+        var worker = _deployment.StartWorker("evcut-worker");
+        var controller = _deployment.StartController("evcut-controller");
+        await _deployment.WaitForWorkerAsync(worker);
+        await _deployment.WaitForControllerAsync(controller);
+    }
+
+    [OneTimeTearDown]
+    public async Task Stop_everything()
+    {
+        await _deployment.DisposeAsync();
+        await _connection.DisposeAsync();
+        await _redis.DisposeAsync();
+    }
+
+    [Test]
+    public async Task Should_give_a_waiter_without_a_timeout_the_event_whose_delivery_was_cut_off()
+    {
+        const string name = "cut-signal";
+        await SysCmdHttp.PostAsync(_deployment.Client, SysCmdHttp.Command("evcut", "patient", "wait_event", $"\"{name}\""));
+        var db = _connection.GetDatabase();
+        await Eventually.WaitForAsync(() => db.HashExistsAsync(_deployment.Keys.EventWaiters(name), "evcut:patient"), RunWithin, "the job to register as a waiter");
+        await Eventually.WaitForAsync(async () => (await _deployment.GetJobAsync("evcut", "patient")).State == 1, RunWithin, "the job to defer itself");
+
+        var cut = await WithOnlyTheEventAllowedAsync(name, () => _deployment.PostAsync("/events", $$"""{"event":"{{name}}","data":"cut short"}"""));
+        var stored = await db.SortedSetLengthAsync(_deployment.Keys.EventRecent(name));
+        var statusAfterCut = await _deployment.StatusAsync("evcut", "patient");
+
+        var done = await Eventually.WaitForAsync(() => _deployment.GetJobAsync("evcut", "patient"), r => r.State == 3, RunWithin,
+            "the waiter to find the stored event at its next look");
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(cut.Code, Is.Not.InRange(200, 299), "the cut post must not be acknowledged: " + cut.Text);
+            Assert.That(stored, Is.EqualTo(1), "the first call ran: the event is stored");
+            Assert.That(statusAfterCut.ContainsKey("evd"), Is.False, "and was not delivered");
+            Assert.That(done.Get("data").GetProperty("data").GetString(), Is.EqualTo("cut short"), done.Text);
+        }
+    }
+
+    /// <summary>Runs <paramref name="post"/> while the ExeSys processes may touch the event's keys only.</summary>
+    private async Task<Reply> WithOnlyTheEventAllowedAsync(string name, Func<Task<Reply>> post)
+    {
+        var db = _connection.GetDatabase();
+        await db.ExecuteAsync("ACL", "SETUSER", "default", "resetkeys", $"~{_deployment.Settings.Prefix}:event:{{{name}}}:*");
+        try
+        {
+            return await post();
+        }
+        finally
+        {
+            await db.ExecuteAsync("ACL", "SETUSER", "default", "allkeys");
+        }
+    }
+}
