@@ -17,7 +17,9 @@ public static class ExeSysHost
         {
             using var host = build();
             await host.RunAsync();
-            return 0;
+
+            // 0, unless a service stopped the host because it must not run (it set the code and said why).
+            return Environment.ExitCode;
         }
         catch (OptionsValidationException ex)
         {

@@ -40,6 +40,19 @@ public sealed partial class WorkerService(
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // Before anything that takes a job: another live worker process with this id would run the same jobs.
+        try
+        {
+            if (!await heartbeat.JoinAsync(stoppingToken))
+            {
+                return;
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            return;
+        }
+
         var subscription = await RedisBackoff.Create(logger, "worker").ExecuteAsync(
             async _ => await notifications.SubscribeWorkerAsync(worker.Id, OnNotification), stoppingToken);
         LogStarted(worker.Id, options.Value.Concurrency, string.Join(", ", catalog.Names));
