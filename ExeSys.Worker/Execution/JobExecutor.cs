@@ -33,16 +33,18 @@ public sealed class JobExecutor(FunctionCatalog catalog, FunctionDataStore dataS
     /// The delivery guarantee is kept here. The job was claimed (state 2, lease held); the function runs; its EOJ or
     /// error is recorded by one fenced script, which also advances the job's workflow, and only then is the lease
     /// dropped. If this process dies before that, the lease expires and the controller puts the job back: execution
-    /// is at least once, the recorded result exactly once. A job whose lease is lost meanwhile (<paramref name="lost"/>)
+    /// is at least once, the recorded result exactly once. A job whose lease is lost meanwhile
     /// has its function cancelled, and nothing is recorded for it: the controller gives it to another worker.
     /// </summary>
     /// <param name="cancel">Cancels this job only (its workflow was cancelled).</param>
     /// <param name="stop">Asks a runner to finish (a stop was requested).</param>
-    /// <param name="lost">Cancelled when this worker learns it lost the job's lease, or has gone a lease without renewing it.</param>
-    public async Task<RunEnd> RunAsync(ClaimedJob job, CancellationToken stop, CancellationToken hardStop, CancellationToken cancel, CancellationToken lost)
+    /// <param name="running">The attempt; its <see cref="RunningJob.Lost"/> is cancelled when this worker learns it lost the
+    /// job's lease, or has gone a lease without renewing it.</param>
+    public async Task<RunEnd> RunAsync(RunningJob running, CancellationToken stop, CancellationToken hardStop, CancellationToken cancel)
     {
+        var (job, lost) = (running.Claim, running.Lost.Token);
         var outcome = await InvokeAsync(job, stop, hardStop, cancel, lost);
-        if (lost.IsCancellationRequested)
+        if (running.CheckLost())
         {
             return RunEnd.Lost;
         }

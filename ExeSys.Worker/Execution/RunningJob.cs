@@ -17,6 +17,7 @@ public sealed class RunningJob : IDisposable
 
     private readonly TimeSpan _lease;
     private readonly TimeProvider _time;
+    private long _leasedAt;
     private int _state;
 
     /// <param name="leasedAt">When the claim that leased it was sent (<see cref="TimeProvider.GetTimestamp"/>).</param>
@@ -25,6 +26,7 @@ public sealed class RunningJob : IDisposable
         Claim = claim;
         _lease = lease;
         _time = time;
+        _leasedAt = leasedAt;
         var left = lease - time.GetElapsedTime(leasedAt);
         Lost = new CancellationTokenSource(left > TimeSpan.Zero ? left : TimeSpan.Zero, time);
     }
@@ -49,6 +51,7 @@ public sealed class RunningJob : IDisposable
             return;
         }
 
+        Interlocked.Exchange(ref _leasedAt, sentAt);
         try
         {
             Lost.CancelAfter(left);
@@ -57,6 +60,20 @@ public sealed class RunningJob : IDisposable
         {
             // The attempt ended meanwhile.
         }
+    }
+
+    /// <summary>
+    /// True when the lease is lost, or its deadline has passed though its timer has not fired yet (a worker waking
+    /// from a freeze runs whatever is due in any order): then it is marked lost now.
+    /// </summary>
+    public bool CheckLost()
+    {
+        if (!Lost.IsCancellationRequested && _time.GetElapsedTime(Interlocked.Read(ref _leasedAt)) >= _lease)
+        {
+            MarkLost($"no renewal succeeded for {_lease}");
+        }
+
+        return Lost.IsCancellationRequested;
     }
 
     /// <summary>The lease is lost: the function's token is cancelled at once.</summary>

@@ -115,7 +115,7 @@ public sealed class RunningJobs(
 
             // Checkpoint: the outcome is recorded (fenced by attempt) before the job leaves this list; a job cut off by
             // shutdown stays listed, for the drain to give back; a job whose lease was lost has left it already.
-            if (await executor.RunAsync(job, stop.Token, _hardStop.Token, cancel.Token, running.Lost.Token) == RunEnd.Recorded)
+            if (await executor.RunAsync(running, stop.Token, _hardStop.Token, cancel.Token) == RunEnd.Recorded)
             {
                 Forget(running);
             }
