@@ -10,24 +10,25 @@
 -- A lost lease is a failed attempt (its worker crashed, froze or was cut off): it goes into 'errs' with the others, and
 -- once 'ma' attempts have failed the job fails. A graceful release is not a failure and only re-queues. It is not the
 -- hot path: one call per job taken back.
-local f = redis.call('HMGET', KEYS[1], 'st', 'at', 'pri', 'kind', 'to', 'ra', 'wk', 'errs', 'ma', 'sa')
+local f = redis.call('HMGET', KEYS[1], 'st', 'at', 'pri', 'kind', 'to', 'ra')
 if f[1] == '2' and ARGV[1] == '' then
   local now = now_ms()
-  local sa = tonumber(f[10] or '')
+  local l = redis.call('HMGET', KEYS[1], 'wk', 'errs', 'ma', 'sa')
+  local sa = tonumber(l[4] or '')
   if sa and sa <= now and now - sa < tonumber(ARGV[5]) then
     -- Started less than a lease ago, so this is not the attempt whose lease expired: another controller took that
     -- one back and a worker has claimed the job again since this recovery listed it.
     return {'keep'}
   end
-  local errs = f[8] and cjson.decode(f[8]) or {}
+  local errs = l[2] and cjson.decode(l[2]) or {}
   local lost = 1
   for _, e in ipairs(errs) do
     if string.find(e, ' was lost at attempt ', 1, true) then
       lost = lost + 1
     end
   end
-  local err = 'worker ' .. (f[7] or '?') .. ' was lost at attempt ' .. f[2] .. ' (its lease expired)'
-  if #errs + 1 >= tonumber(f[9] or '1') then
+  local err = 'worker ' .. (l[1] or '?') .. ' was lost at attempt ' .. f[2] .. ' (its lease expired)'
+  if #errs + 1 >= tonumber(l[3] or '1') then
     return {'lost', f[2], err .. '; its worker was lost ' .. lost .. (lost == 1 and ' time' or ' times') .. ', and no attempts remain'}
   end
   errs[#errs + 1] = err
