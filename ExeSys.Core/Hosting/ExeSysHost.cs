@@ -17,7 +17,8 @@ public static class ExeSysHost
         {
             using var host = build();
             await host.RunAsync();
-            // 0, unless a check that ran after the start stopped the host (RedisEvictionPolicyCheck sets 2).
+            // 0, unless a service stopped the host because it must not run: it set the code and said why
+            // (RedisEvictionPolicyCheck sets 2, a worker whose id another live worker holds 3).
             return Environment.ExitCode;
         }
         catch (RedisEvictionPolicyException ex)

@@ -6,21 +6,27 @@ namespace ExeSys.Core.Redis;
 
 /// <summary>
 /// <see cref="IProcessRegistry"/> on Redis: a sorted set of members (score = heartbeat deadline) and a hash of their
-/// adverts per role. Every heartbeat prunes lapsed members, so nothing ever scans for them.
+/// adverts per role. Every heartbeat prunes lapsed members, so nothing ever scans for them. Each instance of it (one per
+/// process) has a random token, which the registry keeps with the id it holds: two processes started with one id
+/// cannot both be live members (registry_heartbeat.lua).
 /// </summary>
 public sealed class RedisProcessRegistry(IConnectionMultiplexer redis, RedisKeys keys) : IProcessRegistry
 {
-    public Task HeartbeatAsync(ProcessAdvert advert, TimeSpan ttl)
+    private readonly string _instance = Guid.NewGuid().ToString("N");
+
+    public async Task<HeartbeatReply> HeartbeatAsync(ProcessAdvert advert, TimeSpan ttl)
     {
         var (members, details) = KeysFor(advert.Role);
         var json = JsonSerializer.Serialize(advert, RegistryJsonContext.Default.ProcessAdvert);
-        return redis.GetDatabase().EvaluateAsync(LuaScripts.RegistryHeartbeat, [members, details], [advert.Id, (long)ttl.TotalMilliseconds, json]);
+        var reply = (RedisResult[])(await redis.GetDatabase().EvaluateAsync(
+            LuaScripts.RegistryHeartbeat, [members, details], [advert.Id, (long)ttl.TotalMilliseconds, json, _instance]))!;
+        return (int)reply[0] == 1 ? new HeartbeatReply(true, TimeSpan.Zero) : new HeartbeatReply(false, TimeSpan.FromMilliseconds((long)reply[1]));
     }
 
     public Task LeaveAsync(ProcessRole role, string id)
     {
         var (members, details) = KeysFor(role);
-        return redis.GetDatabase().EvaluateAsync(LuaScripts.RegistryLeave, [members, details], [id]);
+        return redis.GetDatabase().EvaluateAsync(LuaScripts.RegistryLeave, [members, details], [id, _instance]);
     }
 
     public async Task<IReadOnlyList<ProcessAdvert>> GetLiveAsync(ProcessRole role)

@@ -5,7 +5,10 @@ using StackExchange.Redis;
 
 namespace ExeSys.Core.Redis;
 
-/// <summary><see cref="IStoreMaintenance"/> on Redis: expired leases go back through job_release.lua, due retries through queue_due.lua.</summary>
+/// <summary>
+/// <see cref="IStoreMaintenance"/> on Redis: expired leases go back through job_release.lua (each one a failed attempt,
+/// the last of which fails the job), due retries through queue_due.lua.
+/// </summary>
 public sealed class RedisStoreMaintenance(IConnectionMultiplexer redis, RedisKeys keys, RedisLeaseRelease release, ILogger<RedisStoreMaintenance> logger) : IStoreMaintenance
 {
     private IDatabase Db => redis.GetDatabase();
@@ -19,8 +22,13 @@ public sealed class RedisStoreMaintenance(IConnectionMultiplexer redis, RedisKey
         }
 
         var jobs = expired.Select(m => (JobRef.Parse((string)m!), string.Empty)).ToList();
-        await release.ReleaseAsync(jobs);
+        var failed = await release.ReleaseAsync(jobs);
         logger.LogWarning("Took back {Count} job(s) whose lease expired: {Jobs}", jobs.Count, string.Join(", ", jobs.Select(j => j.Item1)));
+        foreach (var (job, error) in failed)
+        {
+            // A poison pill: its function keeps killing (or freezing) the workers that run it.
+            logger.LogError("Failed {Job}: {Error}.", job, error);
+        }
         return jobs.Count;
     }
 

@@ -1,7 +1,9 @@
 using System.Globalization;
 using ExeSys.Core.Jobs;
+using ExeSys.Core.Resilience;
 using ExeSys.Core.Storage;
 using Microsoft.Extensions.Logging;
+using Polly;
 using StackExchange.Redis;
 
 namespace ExeSys.Core.Redis;
@@ -22,6 +24,12 @@ public sealed class RedisWorkerConnection(
     RedisLeaseRelease release,
     ILogger<RedisWorkerConnection> logger) : IWorkerConnection
 {
+    /// <summary>The most leases one queue_renew.lua call extends.</summary>
+    internal const int RenewChunk = 1000;
+
+    private readonly ResiliencePipeline _recording = UntilBack.Create(
+        logger, "worker", IsRecordingRetryable, TimeSpan.FromMilliseconds(100), "could not record an outcome ({Error}); retry {Attempt} in {Delay} while its lease holds.");
+
     private IDatabase Db => redis.GetDatabase();
 
     public async Task<ClaimBatch> ClaimAsync(string workerId, int max, TimeSpan handoffWait = default)
@@ -118,36 +126,67 @@ public sealed class RedisWorkerConnection(
         return claimed;
     }
 
-    public Task<bool> CompleteAsync(ClaimedJob job, string resultJson, IReadOnlyList<string> takenEdges) =>
-        FinishAsync(job, JobState.DataAvailable, resultJson, string.Join(',', takenEdges), null);
+    public Task<bool> CompleteAsync(ClaimedJob job, string resultJson, IReadOnlyList<string> takenEdges, CancellationToken untilLost = default) =>
+        FinishAsync(job, JobState.DataAvailable, resultJson, string.Join(',', takenEdges), null, untilLost);
 
-    public Task<bool> FailAsync(ClaimedJob job, string message, DateTimeOffset? retryAt) =>
-        FinishAsync(job, JobState.Error, message, "", retryAt);
+    public Task<bool> FailAsync(ClaimedJob job, string message, DateTimeOffset? retryAt, CancellationToken untilLost = default) =>
+        FinishAsync(job, JobState.Error, message, "", retryAt, untilLost);
 
-    public Task<bool> DeferAsync(ClaimedJob job, DateTimeOffset until) =>
-        FinishAsync(job, JobState.Standby, "", "", until);
+    public Task<bool> DeferAsync(ClaimedJob job, DateTimeOffset until, CancellationToken untilLost = default) =>
+        FinishAsync(job, JobState.Standby, "", "", until, untilLost);
 
-    private async Task<bool> FinishAsync(ClaimedJob job, JobState outcome, string payload, string taken, DateTimeOffset? retryAt)
+    /// <summary>
+    /// A result is never dropped because Redis blinked or is full: recording retries a connection error, a timeout
+    /// or an OOM refusal (maxmemory reached) with backoff, until it is recorded or refused as stale, or until
+    /// <paramref name="untilLost"/> says the lease is lost (or the worker's grace is over). Every try is fenced by the
+    /// attempt, so one whose reply was lost and that is sent again cannot record twice.
+    /// </summary>
+    private async Task<bool> FinishAsync(ClaimedJob job, JobState outcome, string payload, string taken, DateTimeOffset? retryAt, CancellationToken untilLost)
     {
-        var reply = (RedisResult[])(await Db.EvaluateAsync(
-            LuaScripts.JobFinish,
-            [keys.Status(job.Job), keys.Workflow(job.Job.JobId)],
-            [job.Attempt, (int)outcome, payload, clock.NowMs, retention.ScriptRetentionMs, keys.DoneChannelName, job.Job.Member,
-             keys.Prefix, job.Job.JobId, job.Job.From, taken, retryAt?.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture) ?? ""]))!;
+        var attempt = job.Attempt.ToString(CultureInfo.InvariantCulture);
+        var tries = 0;
+        var reply = await _recording.ExecuteAsync(
+            async _ =>
+            {
+                tries++;
+                return await RedisJobFinish.EvaluateAsync(Db, keys, retention, job.Job, attempt, outcome, payload, clock.NowMs, taken, retryAt);
+            },
+            untilLost);
 
         switch ((int)reply[0])
         {
+            case 0 when tries > 1:
+                logger.LogWarning("Refused the {Outcome} of {Job} attempt {Attempt} after {Tries} tries: an earlier try recorded it, or its lease had passed to another claim.", outcome.ToWireName(), job.Job, job.Attempt, tries);
+                return false;
             case 0:
                 logger.LogWarning("Refused the late {Outcome} of {Job} attempt {Attempt}: its lease had passed to another claim.", outcome.ToWireName(), job.Job, job.Attempt);
                 return false;
             case 2:
-                await queue.AckAsync(job.Job, DateTimeOffset.FromUnixTimeMilliseconds((long)reply[1]), []);
+                await AckAsync(() => queue.AckAsync(job.Job, DateTimeOffset.FromUnixTimeMilliseconds((long)reply[1]), []), untilLost);
                 return true;
             default:
-                await queue.AckAsync(job.Job, null, RedisReplies.NamesWithPriorities(reply, 1, job.Job.JobId));
+                await AckAsync(() => queue.AckAsync(job.Job, null, RedisReplies.NamesWithPriorities(reply, 1, job.Job.JobId)), untilLost);
                 return true;
         }
     }
+
+    /// <summary>Drops the lease of a recorded job and enqueues what its outcome released, retrying as recording does.</summary>
+    private async Task AckAsync(Func<Task> ack, CancellationToken untilLost)
+    {
+        try
+        {
+            await _recording.ExecuteAsync(async _ => await ack(), untilLost);
+        }
+        catch (OperationCanceledException) when (untilLost.IsCancellationRequested)
+        {
+            // The outcome is recorded. The lease this could not drop expires, and the controller's recovery finds the
+            // job ended and enqueues what it released (job_release.lua).
+        }
+    }
+
+    /// <summary>What recording retries: Redis away or slow, or full (an OOM refusal writes nothing, so trying again is safe).</summary>
+    internal static bool IsRecordingRetryable(Exception exception) =>
+        RedisFaults.IsTransient(exception) || (exception is RedisServerException server && server.Message.StartsWith("OOM ", StringComparison.Ordinal));
 
     public async Task<bool> PublishProgressAsync(ClaimedJob job, string progressJson) =>
         (int)await Db.EvaluateAsync(LuaScripts.JobProgress, [keys.Status(job.Job)], [job.Attempt, progressJson, clock.NowMs]) == 1;
@@ -162,22 +201,35 @@ public sealed class RedisWorkerConnection(
             [.. reads.Where(r => !r.Flags.Result[1].IsNull).Select(r => r.Job)]);
     }
 
-    public async Task RenewLeasesAsync(IReadOnlyCollection<JobRef> jobs)
+    public async Task<IReadOnlyList<JobRef>> RenewLeasesAsync(IReadOnlyCollection<JobRef> jobs)
     {
         if (jobs.Count == 0)
         {
-            return;
+            return [];
         }
 
-        var args = new RedisValue[jobs.Count + 1];
-        args[0] = queue.LeaseMs;
-        var i = 1;
-        foreach (var job in jobs)
+        // In chunks, pipelined: one call's members must stay within what Lua's unpack passes to a command (about
+        // 8,000 values; ZADD takes two per member), whatever Worker:Concurrency is.
+        var db = Db;
+        var calls = jobs.Chunk(RenewChunk).Select(chunk =>
         {
-            args[i++] = job.Member;
+            var args = new RedisValue[chunk.Length + 1];
+            args[0] = queue.LeaseMs;
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                args[i + 1] = chunk[i].Member;
+            }
+
+            return db.EvaluateAsync(LuaScripts.QueueRenew, [keys.Inflight], args);
+        }).ToList();
+
+        var lost = new List<JobRef>();
+        foreach (var reply in await Task.WhenAll(calls))
+        {
+            lost.AddRange(((RedisResult[])reply!).Select(m => JobRef.Parse((string)m!)));
         }
 
-        await Db.EvaluateAsync(LuaScripts.QueueRenew, [keys.Inflight], args);
+        return lost;
     }
 
     public Task ReleaseAsync(IReadOnlyCollection<ClaimedJob> jobs) =>

@@ -38,24 +38,33 @@ public interface IWorkerConnection
     /// Records the EOJ (state 3) and advances the job's workflow: <paramref name="takenEdges"/> names the graph
     /// successors whose edge condition held. False when the claim was no longer valid and the result was refused.
     /// </summary>
-    Task<bool> CompleteAsync(ClaimedJob job, string resultJson, IReadOnlyList<string> takenEdges);
+    /// <param name="untilLost">Recording retries while Redis is away, slow or full (OOM), until this is cancelled: the
+    /// worker cancels it when it learns the lease is lost, or when its shutdown grace is over.</param>
+    Task<bool> CompleteAsync(ClaimedJob job, string resultJson, IReadOnlyList<string> takenEdges, CancellationToken untilLost = default);
 
     /// <summary>
     /// Records a failed attempt. With <paramref name="retryAt"/> and attempts left, the job waits in state 1 for
     /// another attempt; otherwise it ends in state 4. False when the claim was no longer valid.
     /// </summary>
-    Task<bool> FailAsync(ClaimedJob job, string message, DateTimeOffset? retryAt);
+    Task<bool> FailAsync(ClaimedJob job, string message, DateTimeOffset? retryAt, CancellationToken untilLost = default);
 
     /// <summary>Puts a running job back in standby until <paramref name="until"/>, not counting the attempt (a function asked to be run later).</summary>
-    Task<bool> DeferAsync(ClaimedJob job, DateTimeOffset until);
+    Task<bool> DeferAsync(ClaimedJob job, DateTimeOffset until, CancellationToken untilLost = default);
 
     /// <summary>Stores a running job's latest intermediate result. False when the claim is stale.</summary>
     Task<bool> PublishProgressAsync(ClaimedJob job, string progressJson);
 
-    /// <summary>Extends the leases of jobs a live worker is running.</summary>
-    Task RenewLeasesAsync(IReadOnlyCollection<JobRef> jobs);
+    /// <summary>
+    /// Extends the leases of jobs a live worker is running. Returns the jobs whose lease was lost: it expired (even if
+    /// the controller has not taken it back yet, it is not revived) or is gone. Their worker must stop running them
+    /// and record nothing for them.
+    /// </summary>
+    Task<IReadOnlyList<JobRef>> RenewLeasesAsync(IReadOnlyCollection<JobRef> jobs);
 
-    /// <summary>Puts claimed jobs back on the queue at once, e.g. on graceful shutdown. Fenced by attempt.</summary>
+    /// <summary>
+    /// Puts claimed jobs back on the queue at once, e.g. on graceful shutdown. Fenced by attempt. Not a failed attempt:
+    /// unlike a lease that expires, a release never counts towards the job's max attempts.
+    /// </summary>
     Task ReleaseAsync(IReadOnlyCollection<ClaimedJob> jobs);
 
     /// <summary>

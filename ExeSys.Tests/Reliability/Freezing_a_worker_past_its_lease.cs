@@ -5,8 +5,9 @@ namespace ExeSys.Tests.Reliability;
 
 /// <summary>
 /// A worker that freezes (SIGSTOP: a GC pause, a suspended VM) while it runs a job stops renewing the lease. The
-/// controller gives the job to another worker, which finishes it; when the frozen worker wakes and tries to record
-/// its own result, the attempt number fences it off: the result stays the one the second worker recorded.
+/// controller gives the job to another worker, which finishes it. When the frozen worker wakes it knows its lease is
+/// lost (its own deadline for it passed while it was frozen), so it records nothing for its attempt, not even a late
+/// result for the fence to refuse: the result stays the one the second worker recorded.
 /// </summary>
 [TestFixture]
 public sealed class Freezing_a_worker_past_its_lease
@@ -15,7 +16,7 @@ public sealed class Freezing_a_worker_past_its_lease
     private const string JobId = "sleeps-3s";
 
     [Test]
-    public async Task Should_have_another_worker_finish_the_job_and_refuse_the_frozen_workers_late_result()
+    public async Task Should_have_another_worker_finish_the_job_and_the_frozen_worker_record_nothing()
     {
         var settings = TestSettings.For(TestRedis.NewPrefix("frozen")).With("ExeSys:Jobs:LeaseDuration", "00:00:02");
         await using var deployment = await ExeSysDeployment.Build(settings).StartAsync();
@@ -50,15 +51,15 @@ public sealed class Freezing_a_worker_past_its_lease
             Signals.Thaw(frozen.Pid);
         }
 
-        // A's sleep ended long ago, so on waking it goes straight to recording its result.
-        await Eventually.WaitForAsync(() => frozen.Output.Contains("Refused the late data_available", StringComparison.Ordinal),
-            TimeSpan.FromSeconds(30), "worker A to log that its late result was refused");
+        // A's sleep ended long ago, but so did its lease: on waking it drops the attempt instead of recording it.
+        await Eventually.WaitForAsync(() => frozen.Output.Contains($"Lost the lease of {From}:{JobId} attempt 1", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(30), "worker A to log that it lost the lease");
         var after = await deployment.StatusAsync(From, JobId);
         var reply = await deployment.GetJobAsync(From, JobId);
 
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(frozen.Output, Does.Contain($"{From}:{JobId} attempt 1"), "the refused result is A's first attempt");
+            Assert.That(frozen.Output, Does.Not.Contain("Refused the late"), "A tried to record nothing");
             Assert.That(after["st"], Is.EqualTo("3"));
             Assert.That(after["at"], Is.EqualTo("2"));
             Assert.That(after["wk"], Is.EqualTo("worker-b"), "the recorded result is still B's");

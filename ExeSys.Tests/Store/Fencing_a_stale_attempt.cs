@@ -85,7 +85,9 @@ public sealed class Fencing_a_stale_attempt
             Assert.That(final!.State, Is.EqualTo(JobState.DataAvailable));
             Assert.That(final.ResultJson, Is.EqualTo("\"winner\""));
             Assert.That(final.Attempts, Is.EqualTo(2));
-            Assert.That(final.Error, Is.Null);
+            // The first attempt lost its lease: a failed attempt, whose error stays as a retried exception's does.
+            Assert.That(final.Error, Is.EqualTo("worker worker-a was lost at attempt 1 (its lease expired)"));
+            Assert.That(final.Errors, Has.Count.EqualTo(1).And.Contains(final.Error));
         }
     }
 

@@ -65,11 +65,19 @@ public sealed class ClaimLoop
             }
 
             ClaimBatch batch;
+            long leasedAt = 0;
             try
             {
                 // A worker that runs nothing and empties the queue waits for a handoff of the next job.
                 var wait = _running.Count == 0 ? HandoffWait : TimeSpan.Zero;
-                batch = await _backoff.ExecuteAsync(async _ => await _store.ClaimAsync(_worker.Id, Math.Min(free, _options.ClaimBatch), wait), stoppingToken);
+                batch = await _backoff.ExecuteAsync(
+                    async _ =>
+                    {
+                        // The leases start in Redis after this: the worker's own deadline for them is never later.
+                        leasedAt = _time.GetTimestamp();
+                        return await _store.ClaimAsync(_worker.Id, Math.Min(free, _options.ClaimBatch), wait);
+                    },
+                    stoppingToken);
             }
 #pragma warning disable CA1031 // One failed claim must not end the loop; it is logged and retried.
             // StackExchange.Redis can also fail a pending command with TaskCanceledException when Redis hangs; only
@@ -92,7 +100,7 @@ public sealed class ClaimLoop
 
             foreach (var job in batch.Jobs)
             {
-                await _running.LaunchAsync(job);
+                await _running.LaunchAsync(job, leasedAt);
             }
         }
     }
@@ -126,9 +134,11 @@ public sealed class ClaimLoop
 
         try
         {
+            // The queue leased it just before announcing it: the worker's own deadline starts on receipt.
+            var leasedAt = _time.GetTimestamp();
             foreach (var claimed in await _store.StartHandedOffAsync(_worker.Id, job))
             {
-                await _running.LaunchAsync(claimed);
+                await _running.LaunchAsync(claimed, leasedAt);
             }
         }
 #pragma warning disable CA1031 // A failed handoff must not crash the worker; the job's lease brings it back.
@@ -149,7 +159,8 @@ public sealed class ClaimLoop
             return;
         }
 
-        _ = _running.LaunchAsync(job, inline: true);
+        // The submit leased it just before announcing it: the worker's own deadline starts on receipt.
+        _ = _running.LaunchAsync(job, _time.GetTimestamp(), inline: true);
     }
 
     private void OnSlotFreed(bool idle)

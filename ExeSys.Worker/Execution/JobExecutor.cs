@@ -7,9 +7,21 @@ using ExeSys.Core.Workflows;
 using ExeSys.FunctionalModules;
 using ExeSys.Worker.Functions;
 using Microsoft.Extensions.Options;
-using Polly;
 
 namespace ExeSys.Worker.Execution;
+
+/// <summary>How one attempt ended on this worker.</summary>
+public enum RunEnd
+{
+    /// <summary>Its outcome is recorded (or was refused as stale): the job is done here.</summary>
+    Recorded,
+
+    /// <summary>Shutdown cut it off before its outcome was recorded: it is to be given back (released).</summary>
+    CutOff,
+
+    /// <summary>Its lease was lost: nothing was recorded, and nothing is to be; the controller gives it to another worker.</summary>
+    Lost,
+}
 
 /// <summary>Runs one claimed job's function and records its outcome.</summary>
 public sealed class JobExecutor(FunctionCatalog catalog, FunctionDataStore dataStore, ExeSysMongo mongo, IWorkerConnection store, IOptions<JobOptions> options, TimeProvider time, ILoggerFactory loggers, ILogger<JobExecutor> logger)
@@ -21,32 +33,48 @@ public sealed class JobExecutor(FunctionCatalog catalog, FunctionDataStore dataS
     /// The delivery guarantee is kept here. The job was claimed (state 2, lease held); the function runs; its EOJ or
     /// error is recorded by one fenced script, which also advances the job's workflow, and only then is the lease
     /// dropped. If this process dies before that, the lease expires and the controller puts the job back: execution
-    /// is at least once, the recorded result exactly once.
+    /// is at least once, the recorded result exactly once. A job whose lease is lost meanwhile
+    /// has its function cancelled, and nothing is recorded for it: the controller gives it to another worker.
     /// </summary>
     /// <param name="cancel">Cancels this job only (its workflow was cancelled).</param>
     /// <param name="stop">Asks a runner to finish (a stop was requested).</param>
-    /// <returns>False when the job was cut off by shutdown and must be released rather than recorded.</returns>
-    public async Task<bool> RunAsync(ClaimedJob job, ResiliencePipeline redisBackoff, CancellationToken stop, CancellationToken hardStop, CancellationToken cancel)
+    /// <param name="running">The attempt; its <see cref="RunningJob.Lost"/> is cancelled when this worker learns it lost the
+    /// job's lease, or has gone a lease without renewing it.</param>
+    public async Task<RunEnd> RunAsync(RunningJob running, CancellationToken stop, CancellationToken hardStop, CancellationToken cancel)
     {
-        var outcome = await InvokeAsync(job, stop, hardStop, cancel);
-        if (outcome is null)
+        var (job, lost) = (running.Claim, running.Lost.Token);
+        var outcome = await InvokeAsync(job, stop, hardStop, cancel, lost);
+        if (running.CheckLost())
         {
-            return false;
+            return RunEnd.Lost;
         }
 
-        // A result is never dropped because Redis blinked: recording retries until Redis is back (or shutdown).
-        await redisBackoff.ExecuteAsync(async _ => await outcome.RecordAsync(store, job), hardStop);
-        return true;
+        if (outcome is null)
+        {
+            return RunEnd.CutOff;
+        }
+
+        // A result is never dropped because Redis blinked or is full: recording retries while the lease holds.
+        using var untilLost = CancellationTokenSource.CreateLinkedTokenSource(hardStop, lost);
+        try
+        {
+            await outcome.RecordAsync(store, job, untilLost.Token);
+            return RunEnd.Recorded;
+        }
+        catch (OperationCanceledException) when (untilLost.IsCancellationRequested)
+        {
+            return lost.IsCancellationRequested ? RunEnd.Lost : RunEnd.CutOff;
+        }
     }
 
-    private async Task<Outcome?> InvokeAsync(ClaimedJob job, CancellationToken stop, CancellationToken hardStop, CancellationToken cancel)
+    private async Task<Outcome?> InvokeAsync(ClaimedJob job, CancellationToken stop, CancellationToken hardStop, CancellationToken cancel, CancellationToken lost)
     {
         if (!catalog.TryGet(job.Cmd, out var function))
         {
             return new Failed($"No function named '{job.Cmd}' is loaded on this worker.", null);
         }
 
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(hardStop, cancel);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(hardStop, cancel, lost);
         if (job.TimeoutMs > 0)
         {
             timeout.CancelAfter(TimeSpan.FromMilliseconds(job.TimeoutMs));
@@ -68,6 +96,7 @@ public sealed class JobExecutor(FunctionCatalog catalog, FunctionDataStore dataS
                 Publisher = async progress => await store.PublishProgressAsync(job, progress?.ToJsonString() ?? "null"),
             };
             var run = function.RunAsync(context).AsTask();
+            using var ignored = lost.Register(() => _ = WarnIfStillRunningAsync(job, run));
             if (job.TimeoutMs > 0 &&
                 await Task.WhenAny(run, Task.Delay(TimeSpan.FromMilliseconds(job.TimeoutMs) + AbandonGrace, time, hardStop)) != run)
             {
@@ -85,7 +114,7 @@ public sealed class JobExecutor(FunctionCatalog catalog, FunctionDataStore dataS
         {
             return new Deferred(deferred.Until);
         }
-        catch (OperationCanceledException) when (hardStop.IsCancellationRequested)
+        catch (OperationCanceledException) when (lost.IsCancellationRequested || hardStop.IsCancellationRequested)
         {
             return null;
         }
@@ -109,6 +138,20 @@ public sealed class JobExecutor(FunctionCatalog catalog, FunctionDataStore dataS
             var message = string.IsNullOrWhiteSpace(ex.Message) ? ex.GetType().Name : $"{ex.GetType().Name}: {ex.Message}";
             logger.LogInformation("Job {Job} ({Cmd}) attempt {Attempt} failed: {Error}", job.Job, job.Cmd, job.Attempt, message);
             return Retryable(job, message);
+        }
+    }
+
+    /// <summary>
+    /// A function whose lease was lost still runs after its cancellation's grace: it ignores the cancellation. Nothing
+    /// can stop it from outside, so it keeps its place in <see cref="RunningJobs"/> until it returns, and its result is
+    /// then discarded (see the README's Guarantees).
+    /// </summary>
+    private async Task WarnIfStillRunningAsync(ClaimedJob job, Task run)
+    {
+        await Task.WhenAny(run, Task.Delay(AbandonGrace, time));
+        if (!run.IsCompleted)
+        {
+            logger.LogError("Job {Job} ({Cmd}) attempt {Attempt} lost its lease, but its function ignores the cancellation: it keeps its place on this worker until it returns, and its result will be discarded.", job.Job, job.Cmd, job.Attempt);
         }
     }
 
@@ -145,21 +188,21 @@ public sealed class JobExecutor(FunctionCatalog catalog, FunctionDataStore dataS
 
     private abstract record Outcome
     {
-        public abstract Task<bool> RecordAsync(IWorkerConnection store, ClaimedJob job);
+        public abstract Task<bool> RecordAsync(IWorkerConnection store, ClaimedJob job, CancellationToken untilLost);
     }
 
     private sealed record Completed(string ResultJson, IReadOnlyList<string> Taken) : Outcome
     {
-        public override Task<bool> RecordAsync(IWorkerConnection store, ClaimedJob job) => store.CompleteAsync(job, ResultJson, Taken);
+        public override Task<bool> RecordAsync(IWorkerConnection store, ClaimedJob job, CancellationToken untilLost) => store.CompleteAsync(job, ResultJson, Taken, untilLost);
     }
 
     private sealed record Failed(string Message, DateTimeOffset? RetryAt) : Outcome
     {
-        public override Task<bool> RecordAsync(IWorkerConnection store, ClaimedJob job) => store.FailAsync(job, Message, RetryAt);
+        public override Task<bool> RecordAsync(IWorkerConnection store, ClaimedJob job, CancellationToken untilLost) => store.FailAsync(job, Message, RetryAt, untilLost);
     }
 
     private sealed record Deferred(DateTimeOffset Until) : Outcome
     {
-        public override Task<bool> RecordAsync(IWorkerConnection store, ClaimedJob job) => store.DeferAsync(job, Until);
+        public override Task<bool> RecordAsync(IWorkerConnection store, ClaimedJob job, CancellationToken untilLost) => store.DeferAsync(job, Until, untilLost);
     }
 }

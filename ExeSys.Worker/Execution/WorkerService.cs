@@ -15,9 +15,11 @@ namespace ExeSys.Worker.Execution;
 /// <list type="number">
 /// <item>claim: a job leaves the queue only leased to this worker, and moves to state 2 with its attempt counted
 /// (<see cref="IWorkerConnection.ClaimAsync"/>; a handoff or a direct start leases it the same way);</item>
-/// <item>run: while the function runs, <see cref="LeaseRenewal"/> keeps the lease;</item>
+/// <item>run: while the function runs, <see cref="LeaseRenewal"/> keeps the lease. A lease it finds lost, or that
+/// goes a lease without a renewal that succeeded, cancels the function at once, and nothing is recorded for that
+/// attempt (<see cref="RunningJob"/>): the controller gives the job to another worker;</item>
 /// <item>record: the EOJ or error is written by one script fenced by the attempt, which also advances the job's
-/// workflow (<see cref="JobExecutor"/>); recording retries while Redis is away;</item>
+/// workflow (<see cref="JobExecutor"/>); recording retries while Redis is away or full, as long as the lease holds;</item>
 /// <item>ack: only then is the lease dropped and what the outcome released enqueued;</item>
 /// <item>requeue on failure: a worker that dies or freezes stops renewing, its lease expires and the controller puts the
 /// job back; a graceful stop gives unrecorded jobs back at once (<see cref="ShutdownDrain"/>).</item>
@@ -40,6 +42,19 @@ public sealed partial class WorkerService(
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // Before anything that takes a job: another live worker process with this id would run the same jobs.
+        try
+        {
+            if (!await heartbeat.JoinAsync(stoppingToken))
+            {
+                return;
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            return;
+        }
+
         var subscription = await RedisBackoff.Create(logger, "worker").ExecuteAsync(
             async _ => await notifications.SubscribeWorkerAsync(worker.Id, OnNotification), stoppingToken);
         LogStarted(worker.Id, options.Value.Concurrency, string.Join(", ", catalog.Names));

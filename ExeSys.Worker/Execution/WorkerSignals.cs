@@ -32,10 +32,11 @@ public sealed class WorkerSignals(TimeProvider time, ILogger<WorkerSignals> logg
 
     public Task RegisterStopAsync(JobRef job, CancellationTokenSource source) => RegisterAsync(_stops, Kind.Stop, job, source);
 
-    public void Unregister(JobRef job)
+    /// <summary>Drops an attempt's tokens, but not those of a later attempt of the same job that has registered since.</summary>
+    public void Unregister(JobRef job, CancellationTokenSource cancel, CancellationTokenSource stop)
     {
-        _cancels.TryRemove(job, out _);
-        _stops.TryRemove(job, out _);
+        _cancels.TryRemove(new KeyValuePair<JobRef, CancellationTokenSource>(job, cancel));
+        _stops.TryRemove(new KeyValuePair<JobRef, CancellationTokenSource>(job, stop));
     }
 
     public void Stop(JobRef job) => Signal(_stops, Kind.Stop, job, "a stop was requested");

@@ -150,14 +150,14 @@ public static class ModuleBuilds
         """;
     }
 
-    private static async Task WriteModuleAsync(string root, string name, string sdk, string shared, string source)
+    internal static async Task WriteModuleAsync(string root, string name, string sdk, string shared, string source)
     {
         var folder = Directory.CreateDirectory(Path.Combine(root, name)).FullName;
         await File.WriteAllTextAsync(Path.Combine(folder, $"{name}.csproj"), Project(sdk, shared, name, "1.0.0"));
         await File.WriteAllTextAsync(Path.Combine(folder, "Functions.cs"), source);
     }
 
-    private static async Task PublishAsync(string root, string solution)
+    internal static async Task PublishAsync(string root, string solution)
     {
         var info = new ProcessStartInfo(ExeSysProcess.DotnetHost)
         {
