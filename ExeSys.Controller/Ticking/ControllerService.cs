@@ -1,4 +1,5 @@
 using ExeSys.Controller.Hosting;
+using ExeSys.Core.Hosting;
 using ExeSys.Core.Registry;
 using ExeSys.Core.Storage;
 using Microsoft.Extensions.Options;
@@ -31,6 +32,16 @@ public sealed partial class ControllerService(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         LogStarted(_id, _options.TickInterval);
+        try
+        {
+            // The times this controller writes (queue scores of the jobs it gives back) are on Redis's clock.
+            await time.WaitForRedisClockAsync(stoppingToken);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            return;
+        }
+
         using var timer = new PeriodicTimer(_options.TickInterval, time);
         try
         {

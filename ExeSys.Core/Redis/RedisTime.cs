@@ -24,6 +24,7 @@ public sealed class RedisTime(TimeProvider local) : TimeProvider
     /// </summary>
     public const string LocalClockKey = "ExeSys.LocalClock";
 
+    private readonly TaskCompletionSource _firstReading = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _offsetTicks;
     private int _synced;
 
@@ -35,6 +36,9 @@ public sealed class RedisTime(TimeProvider local) : TimeProvider
 
     /// <summary>Whether the offset has been measured at least once.</summary>
     public bool Synced => Volatile.Read(ref _synced) == 1;
+
+    /// <summary>Completes at the first measurement: a worker and a controller wait for it before they touch a job.</summary>
+    public Task FirstReading => _firstReading.Task;
 
     public override DateTimeOffset GetUtcNow() => local.GetUtcNow().AddTicks(Volatile.Read(ref _offsetTicks));
 
@@ -52,11 +56,13 @@ public sealed class RedisTime(TimeProvider local) : TimeProvider
     {
         Volatile.Write(ref _offsetTicks, offset.Ticks);
         Volatile.Write(ref _synced, 1);
+        _firstReading.TrySetResult();
     }
 }
 
 public static class RedisTimeExtensions
 {
+
     /// <summary>
     /// <see cref="RedisTime"/> as the process's <see cref="TimeProvider"/>, over the local clock registered under
     /// <see cref="RedisTime.LocalClockKey"/> (the system clock unless the host gave one), kept in step by

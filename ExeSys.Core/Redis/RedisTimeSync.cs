@@ -17,8 +17,12 @@ public sealed class RedisTimeSync(IConnectionMultiplexer redis, RedisKeys keys, 
     /// <summary>How often the offset is measured again once known: drift between two readings is far below a millisecond.</summary>
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);
 
-    /// <summary>How often a process that has never read Redis's clock tries again.</summary>
-    public static readonly TimeSpan Retry = TimeSpan.FromSeconds(1);
+    /// <summary>
+    /// How often a process that has never read Redis's clock tries again: often, since its worker and controller wait
+    /// for that first reading (<see cref="Hosting.ProcessClock.WaitForRedisClockAsync"/>) and its API writes its own
+    /// clock's times until then.
+    /// </summary>
+    public static readonly TimeSpan Retry = TimeSpan.FromMilliseconds(200);
 
     /// <summary>An offset that moves by this much between two readings is logged: a clock was stepped.</summary>
     private static readonly TimeSpan Notable = TimeSpan.FromSeconds(1);

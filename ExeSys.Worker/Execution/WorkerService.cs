@@ -1,3 +1,4 @@
+using ExeSys.Core.Hosting;
 using ExeSys.Core.Resilience;
 using ExeSys.Core.Storage;
 using ExeSys.Worker.Functions;
@@ -38,6 +39,7 @@ public sealed partial class WorkerService(
     FunctionCatalog catalog,
     WorkerIdentity worker,
     IOptions<WorkerOptions> options,
+    TimeProvider time,
     ILogger<WorkerService> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -45,6 +47,8 @@ public sealed partial class WorkerService(
         // Before anything that takes a job: another live worker process with this id would run the same jobs.
         try
         {
+            // The times this worker writes (starts, retry and defer due times) are on Redis's clock from the first job.
+            await time.WaitForRedisClockAsync(stoppingToken);
             if (!await heartbeat.JoinAsync(stoppingToken))
             {
                 return;
