@@ -27,8 +27,10 @@ public sealed class RedisWorkerConnection(
     /// <summary>The most leases one queue_renew.lua call extends.</summary>
     internal const int RenewChunk = 1000;
 
+    // What recording retries: Redis away or slow, or full. RedisFaults counts an OOM refusal as transient: every
+    // script that writes is refused whole then (ScriptAccess), so trying again is safe.
     private readonly ResiliencePipeline _recording = UntilBack.Create(
-        logger, "worker", IsRecordingRetryable, TimeSpan.FromMilliseconds(100), "could not record an outcome ({Error}); retry {Attempt} in {Delay} while its lease holds.");
+        logger, "worker", RedisFaults.IsTransient, TimeSpan.FromMilliseconds(100), "could not record an outcome ({Error}); retry {Attempt} in {Delay} while its lease holds.");
 
     private IDatabase Db => redis.GetDatabase();
 
@@ -184,9 +186,6 @@ public sealed class RedisWorkerConnection(
         }
     }
 
-    /// <summary>What recording retries: Redis away or slow, or full (an OOM refusal writes nothing, so trying again is safe).</summary>
-    internal static bool IsRecordingRetryable(Exception exception) =>
-        RedisFaults.IsTransient(exception) || (exception is RedisServerException server && server.Message.StartsWith("OOM ", StringComparison.Ordinal));
 
     public async Task<bool> PublishProgressAsync(ClaimedJob job, string progressJson) =>
         (int)await Db.EvaluateAsync(LuaScripts.JobProgress, [keys.Status(job.Job)], [job.Attempt, progressJson, clock.NowMs]) == 1;
