@@ -78,20 +78,10 @@ public sealed class Cutting_a_submit_between_its_two_steps
     }
 
     /// <summary>Runs <paramref name="submit"/> while the ExeSys processes may touch the job's keys and the registry, but not the queue.</summary>
-    private async Task<Reply> WithTheQueueDeniedAsync(string jobId, Func<Task<Reply>> submit)
+    private Task<Reply> WithTheQueueDeniedAsync(string jobId, Func<Task<Reply>> submit)
     {
         var prefix = _deployment.Settings.Prefix;
-        var db = _connection.GetDatabase();
-        await db.ExecuteAsync("ACL", "SETUSER", "default", "resetkeys",
-            $"~{prefix}:*:{{{jobId}}}:*", $"~{prefix}:{{{jobId}}}:*", $"~{prefix}:{{registry}}:*");
-        try
-        {
-            return await submit();
-        }
-        finally
-        {
-            await db.ExecuteAsync("ACL", "SETUSER", "default", "allkeys");
-        }
+        return _connection.WithKeysOnlyAsync([$"~{prefix}:*:{{{jobId}}}:*", $"~{prefix}:{{{jobId}}}:*", $"~{prefix}:{{registry}}:*"], submit);
     }
 
     private async Task<Reply> PostWorkflowAsync(string json)

@@ -108,20 +108,8 @@ public sealed class Cutting_a_workflow_control_between_its_steps
     private string Queue => $"~{Prefix}:{{queue}}:*";
 
     /// <summary>Runs <paramref name="request"/> while every process may touch only the keys of <paramref name="patterns"/>.</summary>
-    private async Task<Reply> WithKeysOnlyOfAsync(string[] patterns, Func<Task<Reply>> request)
-    {
-        var db = _connection.GetDatabase();
-        object[] args = ["SETUSER", "default", "resetkeys", .. patterns.SelectMany(p => p.Split('|'))];
-        await db.ExecuteAsync("ACL", args);
-        try
-        {
-            return await request();
-        }
-        finally
-        {
-            await db.ExecuteAsync("ACL", "SETUSER", "default", "allkeys");
-        }
-    }
+    private Task<Reply> WithKeysOnlyOfAsync(string[] patterns, Func<Task<Reply>> request) =>
+        _connection.WithKeysOnlyAsync(patterns.SelectMany(p => p.Split('|')), request);
 
     private static string NewId(string hint) => string.Create(CultureInfo.InvariantCulture, $"{hint}-{Guid.NewGuid():N}");
 }

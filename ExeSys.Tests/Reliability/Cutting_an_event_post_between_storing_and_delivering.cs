@@ -67,17 +67,6 @@ public sealed class Cutting_an_event_post_between_storing_and_delivering
     }
 
     /// <summary>Runs <paramref name="post"/> while the ExeSys processes may touch the event's keys only.</summary>
-    private async Task<Reply> WithOnlyTheEventAllowedAsync(string name, Func<Task<Reply>> post)
-    {
-        var db = _connection.GetDatabase();
-        await db.ExecuteAsync("ACL", "SETUSER", "default", "resetkeys", $"~{_deployment.Settings.Prefix}:event:{{{name}}}:*");
-        try
-        {
-            return await post();
-        }
-        finally
-        {
-            await db.ExecuteAsync("ACL", "SETUSER", "default", "allkeys");
-        }
-    }
+    private Task<Reply> WithOnlyTheEventAllowedAsync(string name, Func<Task<Reply>> post) =>
+        _connection.WithKeysOnlyAsync([$"~{_deployment.Settings.Prefix}:event:{{{name}}}:*"], post);
 }
