@@ -153,10 +153,13 @@ public sealed partial class Running_processes_under_a_skewed_clock
         }
     }
 
-    /// <summary>Keeps the test's concurrency-1 worker busy for 1.5 s, so the jobs sent next wait on the queue.</summary>
+    /// <summary>
+    /// Keeps the test's concurrency-1 worker busy for 4 s, so the jobs sent next wait on the queue. 1.5 s was too short
+    /// on a loaded 2-core CI box: the blocker had ended before the next job was sent, and an idle worker took that job.
+    /// </summary>
     private async Task BlockAsync(string from)
     {
-        var blocker = await SysCmdHttp.PostAsync(_correct.Client, SysCmdHttp.Command(from, "blocker", "sleep", "1500"));
+        var blocker = await SysCmdHttp.PostAsync(_correct.Client, SysCmdHttp.Command(from, "blocker", "sleep", "4000"));
         Assert.That(blocker.Code, Is.EqualTo(202), blocker.Text);
         await _correct.WaitForJobAsync(from, "blocker", r => r.State == 2, Within, "the blocker to run");
     }
