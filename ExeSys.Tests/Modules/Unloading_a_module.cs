@@ -82,6 +82,8 @@ public sealed class Unloading_a_module
 
         Directory.Delete(folder.PathOf("hello"), recursive: true);
         folder.Scan();
+        folder.Time.Advance(WatchedFolder.RemoveGrace);
+        folder.Scan();
         return context;
     }
 

@@ -55,6 +55,26 @@ public sealed class FunctionCatalog
     }
 
     /// <summary>
+    /// Why a new version of <paramref name="module"/> with these function names could not be published now, or null:
+    /// a name that a built-in or another module already serves. Asked before the new version replaces the old one, so
+    /// a reload that clashes is refused and the old version keeps serving (<see cref="Publish"/> alone would fail the
+    /// whole module, or the other one, by name order).
+    /// </summary>
+    internal string? ClashOf(string module, IEnumerable<string> names)
+    {
+        var functions = _snapshot.Functions;
+        foreach (var name in names)
+        {
+            if (functions.TryGetValue(name, out var entry) && entry.Module != module)
+            {
+                return $"function '{name}' is already provided by module '{entry.Module}'";
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
     /// Replaces the module functions; returns every module's advertisement, the built-ins first. <paramref name="modules"/> holds every module's functions (empty for a failed
     /// one) and its advertisement. A function name already taken by a built-in or an earlier module fails the later module.
     /// </summary>

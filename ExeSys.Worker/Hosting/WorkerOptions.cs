@@ -47,6 +47,14 @@ public sealed class WorkerOptions
     [Range(typeof(TimeSpan), "00:00:00", "00:10:00", ErrorMessage = "ExeSys:Worker:ModuleStableFor must be between 0 and 10 minutes.")]
     public TimeSpan ModuleStableFor { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// A module whose folder is gone (or holds no file) keeps its functions this long before they are withdrawn, so the
+    /// rm+cp of a replacement never leaves a window without them. The price: a really removed module is still offered
+    /// (and runs its jobs on the old version) for this long.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00", ErrorMessage = "ExeSys:Worker:ModuleRemoveGrace must be between 0 and 1 hour.")]
+    public TimeSpan ModuleRemoveGrace { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>The worker's id in the registry and in job state; empty means host name plus process id.</summary>
     [RegularExpression("^[A-Za-z0-9_.-]{0,64}$", ErrorMessage = "ExeSys:Worker:Id may hold only A-Z a-z 0-9 _ . - (at most 64).")]
     public string Id { get; set; } = "";

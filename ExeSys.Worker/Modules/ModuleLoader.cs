@@ -11,16 +11,17 @@ internal sealed record LoadedModule(ModuleAdvert Advert, IReadOnlyList<IExeSysFu
 /// Loads one module folder into its own collectible context and creates its functions: every public, non-abstract
 /// class that implements <see cref="IExeSysFunction"/>, built with a public constructor that takes nothing, or only
 /// an <see cref="ILogger"/> and/or a <see cref="TimeProvider"/>. Anything that goes wrong makes a failed module with
-/// the reason; it never throws.
+/// the reason (naming the module's assembly file once it is known); it never throws.
 /// </summary>
 internal sealed class ModuleLoader(ILoggerFactory loggers, TimeProvider time)
 {
     public LoadedModule Load(string name, string folder)
     {
         ModuleLoadContext? context = null;
+        string? main = null;
         try
         {
-            var main = FindMainAssembly(folder);
+            main = FindMainAssembly(folder);
             context = new ModuleLoadContext(name, main);
             var assembly = context.LoadMain();
             var version = assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0]
@@ -47,7 +48,8 @@ internal sealed class ModuleLoader(ILoggerFactory loggers, TimeProvider time)
 #pragma warning restore CA1031
         {
             context?.Unload();
-            return new LoadedModule(new ModuleAdvert(name, "?", "failed", Describe(ex), []), [], null);
+            var reason = main is null ? Describe(ex) : $"{Path.GetFileName(main)}: {Describe(ex)}";
+            return new LoadedModule(new ModuleAdvert(name, "?", "failed", reason, []), [], null);
         }
     }
 

@@ -9,17 +9,18 @@ namespace ExeSys.Tests.Infrastructure.Modules;
 /// <param name="HelloV2">The same sources built as version 2.0.0.</param>
 /// <param name="Boom">A module whose only function type throws in its static constructor.</param>
 /// <param name="Copycat">A module whose only function is named <c>hello</c>, like HelloModule's.</param>
-public sealed record BuiltModules(string HelloV1, string HelloV2, string Boom, string Copycat);
+/// <param name="Shout">A module whose only function, <c>shout</c>, no other module has.</param>
+public sealed record BuiltModules(string HelloV1, string HelloV2, string Boom, string Copycat, string Shout);
 
 /// <summary>
 /// Builds the test modules once per test run, with <c>dotnet publish</c>, as a module author would.
 /// </summary>
 /// <remarks>
 /// The projects are generated outside the repository: HelloModule's own sources from samples/HelloModule, plus two
-/// tiny broken modules. They compile against the SDK assembly the tests (and the worker) run with, by reference,
+/// tiny broken modules and a tiny working one. They compile against the SDK assembly the tests (and the worker) run with, by reference,
 /// not against ExeSys.FunctionalModules.csproj: publishing the sample in place with <c>-p:Version=2.0.0</c> would pass
 /// that version on to the SDK project and rebuild it inside the repository, under the feet of concurrent builds and
-/// test runs. All four are published by one <c>dotnet publish</c> of a generated solution, to pay for one build.
+/// test runs. All five are published by one <c>dotnet publish</c> of a generated solution, to pay for one build.
 /// </remarks>
 public static class ModuleBuilds
 {
@@ -109,18 +110,32 @@ public static class ModuleBuilds
                 public ValueTask<JsonNode?> RunAsync(FunctionContext context) => ValueTask.FromResult<JsonNode?>(new JsonObject { ["copycat"] = true });
             }
             """);
+        await WriteModuleAsync(root, "shout", sdk, shared, """
+            using System.Text.Json.Nodes;
+            using ExeSys.FunctionalModules;
+
+            namespace Shout;
+
+            public sealed class ShoutFunction : IExeSysFunction
+            {
+                public string Name => "shout";
+
+                public ValueTask<JsonNode?> RunAsync(FunctionContext context) => ValueTask.FromResult<JsonNode?>(context.Data.GetString()!.ToUpperInvariant() + "!");
+            }
+            """);
         await File.WriteAllTextAsync(Path.Combine(root, "modules.slnx"), """
             <Solution>
               <Project Path="hello-1.0.0/hello-1.0.0.csproj" />
               <Project Path="hello-2.0.0/hello-2.0.0.csproj" />
               <Project Path="boom/boom.csproj" />
               <Project Path="copycat/copycat.csproj" />
+              <Project Path="shout/shout.csproj" />
             </Solution>
             """);
 
         await PublishAsync(root, "modules.slnx");
         string Output(string project) => Path.Combine(root, project, "bin", "Release", "net10.0", "publish");
-        return new BuiltModules(Output("hello-1.0.0"), Output("hello-2.0.0"), Output("boom"), Output("copycat"));
+        return new BuiltModules(Output("hello-1.0.0"), Output("hello-2.0.0"), Output("boom"), Output("copycat"), Output("shout"));
     }
 
     // What samples/HelloModule.csproj and the repository's Directory.Build.props give a module, with the SDK (and the

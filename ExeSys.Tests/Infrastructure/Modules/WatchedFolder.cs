@@ -21,13 +21,16 @@ internal sealed class WatchedFolder : IDisposable
 {
     public static readonly TimeSpan StableFor = TimeSpan.FromSeconds(1);
 
+    /// <summary>How long a serving module's folder may be gone before its functions are withdrawn.</summary>
+    public static readonly TimeSpan RemoveGrace = TimeSpan.FromSeconds(5);
+
     private readonly ModuleWatcher _watcher;
 
     public WatchedFolder()
     {
         Root = Directory.CreateTempSubdirectory("exesys-watched-").FullName;
         Catalog = new FunctionCatalog([]);
-        var options = Options.Create(new WorkerOptions { ModulesFolder = Root, ModuleStableFor = StableFor });
+        var options = Options.Create(new WorkerOptions { ModulesFolder = Root, ModuleStableFor = StableFor, ModuleRemoveGrace = RemoveGrace });
         _watcher = new ModuleWatcher(Catalog, new ModuleLoader(NullLoggerFactory.Instance, TimeProvider.System), options, Time, NullLogger<ModuleWatcher>.Instance);
     }
 
