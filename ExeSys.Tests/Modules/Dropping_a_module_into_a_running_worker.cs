@@ -19,6 +19,9 @@ public sealed class Dropping_a_module_into_a_running_worker
     private static readonly TimeSpan StableFor = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan Rescan = TimeSpan.FromMilliseconds(300);
 
+    // A module whose folder is gone keeps its functions this long (ExeSys:Worker:ModuleRemoveGrace).
+    private static readonly TimeSpan RemoveGrace = TimeSpan.FromSeconds(2);
+
     // Loading takes StableFor plus a rescan or two; the rest is slack for a loaded machine.
     private static readonly TimeSpan LoadTimeout = TimeSpan.FromSeconds(20);
 
@@ -38,6 +41,7 @@ public sealed class Dropping_a_module_into_a_running_worker
         var settings = TestSettings.For(TestRedis.NewPrefix("modules"))
             .With("ExeSys:Worker:ModulesRescan", Rescan.ToString())
             .With("ExeSys:Worker:ModuleStableFor", StableFor.ToString())
+            .With("ExeSys:Worker:ModuleRemoveGrace", RemoveGrace.ToString())
             .With("ExeSys:Worker:HeartbeatInterval", "00:00:00.500")
             .With("ExeSys:Jobs:LeaseDuration", "00:00:02");
         _cluster = await ExeSysDeployment.Build(settings)
@@ -130,7 +134,8 @@ public sealed class Dropping_a_module_into_a_running_worker
             Assert.That(modules, Has.One.Matches<ModuleRow>(m => m.Worker == WorkerId && m.Module == "hello" && m.Version == "2.0.0" && m.Status == "loaded"));
         }
 
-        // Deleted: withdrawn, so a new job for it is refused.
+        // Deleted: withdrawn once the folder has stayed gone for the grace, so a new job for it is refused.
+        var logBeforeDelete = Worker.Output.Length;
         Directory.Delete(hello, recursive: true);
         var remaining = await Eventually.WaitForAsync(
             Client.FunctionsAsync,
@@ -139,8 +144,12 @@ public sealed class Dropping_a_module_into_a_running_worker
             "the module's functions to be withdrawn");
         var refused = await Client.SubmitAsync("modules", "hello-gone", "hello", "\"ExeSys\"");
         var echo = await Client.SubmitAsync("modules", "echo-after", "echo", "\"still here\"", wait: "10s");
+        var deleteLog = Worker.Output[logBeforeDelete..];
         using (Assert.EnterMultipleScope())
         {
+            Assert.That(deleteLog, Does.Contain("Module hello's folder is gone or empty; its functions stay offered"), "the grace is logged");
+            Assert.That(deleteLog.IndexOf("Module hello was removed", StringComparison.Ordinal), Is.GreaterThan(deleteLog.IndexOf("Module hello's folder is gone", StringComparison.Ordinal)),
+                "the functions are withdrawn after the grace, not at once");
             Assert.That(refused.Code, Is.EqualTo(422), refused.Text);
             Assert.That(remaining.Select(f => f.Name), Does.Contain("echo"));
             Assert.That(echo.Get("data").GetString(), Is.EqualTo("still here"), echo.Text);
@@ -191,6 +200,107 @@ public sealed class Dropping_a_module_into_a_running_worker
             Assert.That(functions.Select(f => f.Name), Is.SupersetOf(BuiltinFunctionNames.Original.Append("hello")).And.No.Member("boom"));
             Assert.That(Worker.Output, Does.Contain("Module boom failed to load").And.Contain("Module garbage failed to load").And.Contain("Module z-copycat failed to load"), "the reasons are logged");
             Assert.That(Worker.HasExited, Is.False);
+        }
+    }
+
+    [Test]
+    public async Task Should_keep_running_jobs_on_the_working_version_when_a_reload_fails_until_a_good_version_loads()
+    {
+        var hello = Path.Combine(_folder, "hello");
+        ModuleBuilds.CopyModule(_modules.HelloV1, hello);
+        await WaitForFunctionAsync("hello", f => f.Version == "1.0.0", "hello 1.0.0 to be offered");
+
+        // A broken assembly replaces the working one and stays: the reload fails, version 1 keeps serving.
+        var logBefore = Worker.Output.Length;
+        await File.WriteAllBytesAsync(Path.Combine(hello, "HelloModule.dll"), RandomNumberGenerator.GetBytes(16 * 1024));
+        var broken = await Eventually.WaitForAsync(
+            Client.ModulesAsync,
+            rows => Mine(rows).Any(r => r.Module == "hello" && r.Error is not null),
+            LoadTimeout,
+            "the worker to report the failed reload");
+        var duringFailure = new List<Reply>();
+        for (var i = 0; i < 5; i++)
+        {
+            duringFailure.Add(await Client.SubmitAsync("reload", $"broken-{i}", "hello", "\"v1\"", wait: "10s"));
+        }
+
+        var log = Worker.Output[logBefore..];
+
+        // A good copy of version 2 replaces the broken files.
+        ModuleBuilds.CopyModule(_modules.HelloV2, hello);
+        var rows = await Eventually.WaitForAsync(
+            Client.ModulesAsync,
+            all => Mine(all).Any(r => r.Module == "hello" && r.Version == "2.0.0" && r.Error is null),
+            LoadTimeout,
+            "hello 2.0.0 to replace the broken files");
+        var after = await Client.SubmitAsync("reload", "good-v2", "hello", "\"v2\"", wait: "10s");
+
+        var row = Mine(broken).Single(r => r.Module == "hello");
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(row.Status, Is.EqualTo("loaded"), row.ToString());
+            Assert.That(row.Version, Is.EqualTo("1.0.0"), "the working version stays loaded and offered");
+            Assert.That(row.Functions, Does.Contain("hello"), row.ToString());
+            Assert.That(row.Error, Does.Contain("HelloModule.dll").And.Contain("not a valid .NET assembly").And.Contain("still serving version 1.0.0"), "GET /modules says which file failed and why");
+            Assert.That(duringFailure.Select(r => r.State), Is.All.EqualTo(3), string.Join(Environment.NewLine, duringFailure.Select(r => r.Text)));
+            Assert.That(duringFailure.Select(r => r.Get("data").GetProperty("version").GetString()), Is.All.EqualTo("1.0.0"), "jobs run on the working version");
+            Assert.That(log, Does.Contain("Module hello failed to reload from").And.Contain("HelloModule.dll").And.Contain("Version 1.0.0 stays loaded"), "the failure is logged with the file and the reason");
+            Assert.That(log, Does.Not.Contain("Module hello was removed"));
+            Assert.That(Mine(rows).Single(r => r.Module == "hello").Status, Is.EqualTo("loaded"));
+            Assert.That(after.State, Is.EqualTo(3), after.Text);
+            Assert.That(after.Get("data").GetProperty("version").GetString(), Is.EqualTo("2.0.0"), after.Text);
+        }
+    }
+
+    [Test]
+    public async Task Should_not_fail_a_job_submitted_while_the_module_folder_is_removed_and_copied_again()
+    {
+        var hello = Path.Combine(_folder, "hello");
+        ModuleBuilds.CopyModule(_modules.HelloV1, hello);
+        await WaitForFunctionAsync("hello", f => f.Version == "1.0.0", "hello 1.0.0 to be offered");
+        var replies = new System.Collections.Concurrent.ConcurrentBag<Reply>();
+        var finished = 0;
+        using var stop = new CancellationTokenSource();
+        async Task SubmitAsync(int submitter)
+        {
+            for (var n = 0; !stop.IsCancellationRequested; n++)
+            {
+                var jobId = $"s{submitter}-{n}";
+                var reply = await Client.SubmitAsync("rm-cp", jobId, "hello", "\"window\"", wait: "10s");
+                replies.Add(reply.Code == 202 ? await Client.WaitForJobAsync("rm-cp", jobId, r => r.State >= 3, LoadTimeout, $"job {jobId} to end") : reply);
+                Interlocked.Increment(ref finished);
+            }
+        }
+
+        var submitters = Enumerable.Range(1, 3).Select(i => Task.Run(() => SubmitAsync(i))).ToList();
+        try
+        {
+            // rm -rf; a gap in which the worker sees the folder gone and jobs keep coming; then cp -r of version 2.
+            Directory.Delete(hello, recursive: true);
+            await Eventually.WaitForAsync(
+                Client.ModulesAsync,
+                rows => !Mine(rows).Any(r => r.Module == "hello" && r.Error?.Contains("gone", StringComparison.Ordinal) != true),
+                LoadTimeout,
+                "the worker to see the hello folder gone");
+            var inGap = Volatile.Read(ref finished) + 5;
+            await Eventually.WaitForAsync(() => Volatile.Read(ref finished) >= inGap, LoadTimeout, "jobs to finish while the folder is gone");
+            ModuleBuilds.CopyModule(_modules.HelloV2, hello);
+            await WaitForFunctionAsync("hello", f => f.Version == "2.0.0", "hello 2.0.0 to load");
+            var afterwards = Volatile.Read(ref finished) + 5;
+            await Eventually.WaitForAsync(() => Volatile.Read(ref finished) >= afterwards, LoadTimeout, "jobs to finish on version 2");
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await Task.WhenAll(submitters);
+        }
+
+        var all = replies.ToList();
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(all.Where(r => r.State != 3).Select(r => r.Text), Is.Empty, "no job fails in the rm+cp window");
+            Assert.That(all.Count(r => r.State == 3 && r.Get("data").GetProperty("version").GetString() == "1.0.0"), Is.GreaterThan(0), "jobs ran on version 1 in the window");
+            Assert.That(all.Count(r => r.State == 3 && r.Get("data").GetProperty("version").GetString() == "2.0.0"), Is.GreaterThan(0), "jobs ran on version 2 after it");
         }
     }
 
