@@ -14,7 +14,10 @@ public static class FunctionsApi
         app.MapGet("/modules", ListModules)
             .WithTags("Functions")
             .WithName("ListModules")
-            .WithSummary("The function modules each live worker has loaded, or failed to load and why");
+            .WithSummary("The function modules each live worker has loaded, or failed to load and why")
+            .WithDescription("One row per worker and module. status 'failed': the module serves nothing, and error says why. status 'loaded' with an error: " +
+                "the module still serves its version and functions, but either its folder's newer files failed to load (the working version stays until the folder changes again), " +
+                "or its folder is gone or empty (its functions are withdrawn once it has stayed so for ExeSys:Worker:ModuleRemoveGrace).");
         app.MapGet("/runners", ListRunnersAsync)
             .WithTags("Functions")
             .WithName("ListRunners")

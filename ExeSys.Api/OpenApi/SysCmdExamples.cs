@@ -103,6 +103,11 @@ internal sealed class SysCmdExamples : IOperationFilter
         ["run"] = ("A finished diamond", """{"run":{"resp":"data_available","state":3,"from":"testclient","job_id":"diamond-1","to":"end_job","cmd":"workflow","priority":"normal","attempts":1,"created":"2026-11-22T20:00:00+00:00","updated":"2026-11-22T20:00:00.03+00:00","poll":"/workflows/testclient/diamond-1","data":114},"phase":"done","nodes":[{"name":"a","state":3,"status":"data_available","cmd":"sum","attempts":1,"started":"2026-11-22T20:00:00.01+00:00","finished":"2026-11-22T20:00:00.012+00:00","skipped":false,"next":["b","c"]},{"name":"b","state":3,"status":"data_available","cmd":"sum","attempts":1,"started":"2026-11-22T20:00:00.014+00:00","finished":"2026-11-22T20:00:00.015+00:00","skipped":false,"next":["d"]},{"name":"c","state":3,"status":"data_available","cmd":"sum","attempts":1,"started":"2026-11-22T20:00:00.014+00:00","finished":"2026-11-22T20:00:00.016+00:00","skipped":false,"next":["d"]},{"name":"d","state":3,"status":"data_available","cmd":"sum","attempts":1,"started":"2026-11-22T20:00:00.02+00:00","finished":"2026-11-22T20:00:00.021+00:00","skipped":false,"next":["end_job"]}]}"""),
     };
 
+    private static readonly Dictionary<string, (string Summary, string Json)> ModulesReplies = new()
+    {
+        ["modules"] = ("One worker: a module serving, a reload that failed (the working version keeps serving), a folder being replaced, a broken module", """[{"worker":"worker-1","module":"builtin","version":"1.0.0.0","status":"loaded","functions":["echo","fail","sleep","test_cmd"]},{"worker":"worker-1","module":"hello","version":"1.0.0","status":"loaded","error":"the folder's new files failed to load (HelloModule.dll: not a valid .NET assembly (Bad IL format.)); still serving version 1.0.0 until the folder changes again","functions":["hello","word_count"]},{"worker":"worker-1","module":"reports","version":"3.2.0","status":"loaded","error":"the folder is gone or empty; version 3.2.0 stays offered for ExeSys:Worker:ModuleRemoveGrace (00:00:10) unless the folder comes back","functions":["monthly_report"]},{"worker":"worker-1","module":"shout","version":"2.0.0","status":"loaded","functions":["shout"]},{"worker":"worker-1","module":"boom","version":"?","status":"failed","error":"Boom.dll: a type failed to initialize: InvalidOperationException: the connection string is missing","functions":[]}]"""),
+    };
+
     /// <summary>
     /// The bodies are read by hand (so every malformed body gets its own message), which leaves them out of the
     /// endpoint metadata; they are described here instead. (Accepts() metadata would also make routing refuse other
@@ -139,6 +144,7 @@ internal sealed class SysCmdExamples : IOperationFilter
             "SubmitWorkflow" => (WorkflowRequests, Responses),
             "GetWorkflow" => (null, new Dictionary<string, Dictionary<string, (string Summary, string Json)>> { ["200"] = WorkflowReplies, ["404"] = Responses["404"], ["503"] = Responses["503"] }),
             "PostEvent" => (EventRequests, new Dictionary<string, Dictionary<string, (string Summary, string Json)>> { ["200"] = EventReplies, ["400"] = Responses["400"] }),
+            "ListModules" => (null, new Dictionary<string, Dictionary<string, (string Summary, string Json)>> { ["200"] = ModulesReplies }),
             _ => (null, null),
         };
         if (responses is null)

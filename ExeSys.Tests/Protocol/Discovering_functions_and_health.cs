@@ -68,6 +68,9 @@ public sealed class Discovering_functions_and_health : ApiFixture
                 "the batch takes ?wait= and Operation; its services are not parameters");
             Assert.That(batch.GetProperty("requestBody").GetProperty("content").GetProperty("application/json").GetProperty("schema").GetProperty("type").GetString(), Is.EqualTo("array"));
             Assert.That(document.Text, Does.Contain("senatoremonti"), "Swagger should show request examples");
+            var modules = document.Get("paths").GetProperty("/modules").GetProperty("get");
+            Assert.That(modules.GetProperty("responses").GetProperty("200").GetProperty("content").GetProperty("application/json").GetProperty("examples").GetRawText(),
+                Does.Contain("still serving version 1.0.0").And.Contain("ModuleRemoveGrace"), "GET /modules shows a failed reload and a folder being replaced");
             Assert.That(ui.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         }
     }
