@@ -26,6 +26,12 @@ public interface ILatchStore
     /// and the release that brings the latch to zero wakes it sooner).
     /// </summary>
     Task<LatchLook> CountdownAsync(JobRef job, string name);
+
+    /// <summary>
+    /// The data of the graph run <paramref name="jobId"/> (what its start nodes get as <c>start_job</c>), as JSON, for a
+    /// latch name's template in a node that is not a start node; null when there is no such run.
+    /// </summary>
+    Task<string?> RunDataAsync(string jobId);
 }
 
 /// <summary>The count after an acquire, and whether the holder was new (false: it held the latch already).</summary>

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using ExeSys.Core.Configuration;
 using ExeSys.Core.Jobs;
@@ -83,6 +84,19 @@ public sealed class RedisLatchStore(IConnectionMultiplexer redis, RedisKeys keys
         return count == 0
             ? new LatchLook(true, 0, default)
             : new LatchLook(false, count, DateTimeOffset.FromUnixTimeMilliseconds(now + recheck));
+    }
+
+    public async Task<string?> RunDataAsync(string jobId)
+    {
+        // The run's hash keeps its data as data_available text, {"to": ..., "result": <data>} (workflow_submit.lua).
+        var stored = await Db.HashGetAsync(keys.Workflow(jobId), "start_data");
+        if (stored.IsNull)
+        {
+            return null;
+        }
+
+        using var doc = JsonDocument.Parse((string)stored!);
+        return doc.RootElement.TryGetProperty("result", out var data) ? data.GetRawText() : null;
     }
 
     /// <summary>What a waiting job's <c>evw</c> holds while it waits for this latch; no event name has a ':'.</summary>

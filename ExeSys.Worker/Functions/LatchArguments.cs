@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using ExeSys.Core.Configuration;
 using ExeSys.Core.Jobs;
+using ExeSys.Core.Latches;
 using ExeSys.Core.Workflows;
 using ExeSys.FunctionalModules;
 
@@ -14,7 +15,7 @@ namespace ExeSys.Worker.Functions;
 /// <para>
 /// The name may be a template, as littleflow's <c>'my-{input["id"]}'</c> is: each <c>{path}</c> is replaced by the
 /// value at that path in the job's input: its first part names a predecessor (a graph node or workflow step whose
-/// result reached this job, or <c>start_job</c> for the run's own data), the rest is a path in that result as a
+/// result reached this job), or <c>start_job</c> for the run's own data, in any node of a graph run; the rest is a path in that result as a
 /// workflow edge's <c>when.path</c> has it (dot-separated property names or array indexes). The value must be a
 /// string or a number. So <c>"batch-{start_job.id}"</c> names the latch after the run's <c>id</c>. The name that comes
 /// out must be an identifier (<see cref="JobIdentifiers"/>, at most <c>ExeSys:Jobs:MaxIdLength</c>).
@@ -27,7 +28,7 @@ namespace ExeSys.Worker.Functions;
 /// </summary>
 internal sealed record LatchArguments(string Name, string Holder, TimeSpan Hold)
 {
-    public static LatchArguments Parse(string function, FunctionContext context, JobOptions options, bool holder, bool hold)
+    public static async Task<LatchArguments> ParseAsync(string function, FunctionContext context, JobOptions options, ILatchStore latches, bool holder, bool hold)
     {
         var usage = $"{function} needs data to be a latch name, or {{\"name\": name{(holder ? ", \"holder\": id" : "")}{(hold ? ", \"hold_ms\": n" : "")}}}; a name may hold {{path}} placeholders read from the job's input, such as \"batch-{{start_job.id}}\".";
         var data = context.Data;
@@ -60,7 +61,7 @@ internal sealed record LatchArguments(string Name, string Holder, TimeSpan Hold)
             throw new FunctionException(usage);
         }
 
-        var latch = Expand(function, name.GetString()!, context.Inputs);
+        var latch = await ExpandAsync(function, name.GetString()!, context, latches);
         if (JobIdentifiers.Check("name", latch, options.MaxIdLength) is { } badName)
         {
             throw new FunctionException($"{function}: the latch name \"{Shorten(latch)}\" is not valid: {badName}");
@@ -88,8 +89,9 @@ internal sealed record LatchArguments(string Name, string Holder, TimeSpan Hold)
     }
 
     /// <summary>Replaces each <c>{path}</c> of the template with the value at that path in the job's input.</summary>
-    private static string Expand(string function, string template, IReadOnlyDictionary<string, JsonElement> inputs)
+    private static async Task<string> ExpandAsync(string function, string template, FunctionContext context, ILatchStore latches)
     {
+        var inputs = context.Inputs;
         var name = new StringBuilder(template.Length);
         var at = 0;
         while (at < template.Length)
@@ -111,6 +113,14 @@ internal sealed record LatchArguments(string Name, string Holder, TimeSpan Hold)
             var path = template[(open + 1)..close];
             var dot = path.IndexOf('.');
             var input = dot < 0 ? path : path[..dot];
+            if (input == StartJob && !inputs.ContainsKey(StartJob) && inputs.Count > 0 && await latches.RunDataAsync(context.JobId) is { } runData)
+            {
+                // A node past the start of a graph run: its input holds its predecessors only, and the run's data is read
+                // from the run (only a workflow node has an input, so a single job never reads a run of its job_id).
+                using var doc = JsonDocument.Parse(runData);
+                inputs = new Dictionary<string, JsonElement>(inputs) { [StartJob] = doc.RootElement.Clone() };
+            }
+
             if (input.Length == 0 || !inputs.TryGetValue(input, out var result))
             {
                 var known = inputs.Count == 0 ? "this job has no input (only workflow nodes and steps have one)" : "its input holds " + string.Join(", ", inputs.Keys.Order(StringComparer.Ordinal).Select(k => $"'{k}'"));
@@ -133,6 +143,8 @@ internal sealed record LatchArguments(string Name, string Holder, TimeSpan Hold)
 
         return name.ToString();
     }
+
+    private const string StartJob = "start_job";
 
     private static string Shorten(string text) => text.Length <= 80 ? text : text[..80] + "…";
 }

@@ -18,7 +18,7 @@ public sealed class WaitAcquireFunction(ILatchStore latches, IOptions<JobOptions
 
     public async ValueTask<JsonNode?> RunAsync(FunctionContext context)
     {
-        var latch = LatchArguments.Parse(Name, context, options.Value, holder: true, hold: true);
+        var latch = await LatchArguments.ParseAsync(Name, context, options.Value, latches, holder: true, hold: true);
         var acquired = await latches.AcquireAsync(latch.Name, latch.Holder, latch.Hold);
         return new JsonObject
         {

@@ -21,7 +21,7 @@ public sealed class WaitCountdownFunction(ILatchStore latches, IOptions<JobOptio
 
     public async ValueTask<JsonNode?> RunAsync(FunctionContext context)
     {
-        var latch = LatchArguments.Parse(Name, context, options.Value, holder: false, hold: false);
+        var latch = await LatchArguments.ParseAsync(Name, context, options.Value, latches, holder: false, hold: false);
         var look = await latches.CountdownAsync(new JobRef(context.From, context.JobId), latch.Name);
         if (look.AtZero)
         {

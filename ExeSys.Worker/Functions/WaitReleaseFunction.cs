@@ -20,7 +20,7 @@ public sealed class WaitReleaseFunction(ILatchStore latches, IOptions<JobOptions
 
     public async ValueTask<JsonNode?> RunAsync(FunctionContext context)
     {
-        var latch = LatchArguments.Parse(Name, context, options.Value, holder: true, hold: false);
+        var latch = await LatchArguments.ParseAsync(Name, context, options.Value, latches, holder: true, hold: false);
         var released = await latches.ReleaseAsync(latch.Name, latch.Holder);
         return new JsonObject
         {

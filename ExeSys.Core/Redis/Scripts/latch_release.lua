@@ -8,6 +8,9 @@ redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. now)
 local removed = redis.call('ZREM', KEYS[1], ARGV[1])
 local count = redis.call('ZCARD', KEYS[1])
 if count > 0 then
+  -- The key lives as long as its longest hold left, which the released one may have been.
+  local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+  redis.call('PEXPIREAT', KEYS[1], last[2])
   return {count, removed}
 end
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. now)
