@@ -30,6 +30,21 @@ public sealed class JobOptions : IValidatableObject
     [Range(1, 1_000_000, ErrorMessage = "ExeSys:Jobs:EventRecentMax must be 1..1000000.")]
     public int EventRecentMax { get; set; } = 10_000;
 
+    /// <summary>
+    /// The longest a wait_countdown job defers itself between two looks. The release that brings its latch to zero
+    /// wakes it at once; this look heals a wake-up cut off by a crash, and finds a latch whose last hold lapsed. A
+    /// waiter whose job stops looking leaves after two of them.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "1.00:00:00", ErrorMessage = "ExeSys:Jobs:LatchRecheck must be between 100 ms and 1 day.")]
+    public TimeSpan LatchRecheck { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// How long a wait_acquire's hold counts unless its data says (<c>hold_ms</c>): a holder that never releases (its run
+    /// was cancelled, failed or forgotten) leaves the latch after this, so no latch stays up for ever.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "30.00:00:00", ErrorMessage = "ExeSys:Jobs:LatchHold must be between 1 second and 30 days.")]
+    public TimeSpan LatchHold { get; set; } = TimeSpan.FromDays(1);
+
     /// <summary>How long a claimed job may go without a lease renewal before the controller gives it to another worker.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00", ErrorMessage = "ExeSys:Jobs:LeaseDuration must be between 1 second and 1 hour.")]
     public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(15);

@@ -2,6 +2,7 @@ using ExeSys.Core.Configuration;
 using ExeSys.Core.Events;
 using ExeSys.Core.History;
 using ExeSys.Core.Jobs;
+using ExeSys.Core.Latches;
 using ExeSys.Core.Redis;
 using ExeSys.Core.Registry;
 using ExeSys.Core.Storage;
@@ -49,6 +50,7 @@ public static class ExeSysCoreExtensions
         services.AddSingleton<IWorkflowClient, RedisWorkflowClient>();
         services.AddSingleton<IWorkflowDefinitions, RedisWorkflowDefinitions>();
         services.AddSingleton<IEventStore, RedisEventStore>();
+        services.AddSingleton<ILatchStore, RedisLatchStore>();
         return builder;
     }
 

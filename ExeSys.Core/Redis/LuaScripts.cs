@@ -39,6 +39,9 @@ internal static class LuaScripts
     public static readonly RedisScript EventWait = Load("event_wait", ScriptAccess.Atomic);
     public static readonly RedisScript EventPost = Load("event_post", ScriptAccess.Atomic);
     public static readonly RedisScript EventDeliver = Load("event_deliver", ScriptAccess.Atomic);
+    public static readonly RedisScript LatchAcquire = Load("latch_acquire", ScriptAccess.Atomic);
+    public static readonly RedisScript LatchRelease = Load("latch_release", ScriptAccess.Atomic);
+    public static readonly RedisScript LatchWait = Load("latch_wait", ScriptAccess.Atomic);
     public static readonly RedisScript ArchiveClaim = Load("archive_claim", ScriptAccess.Atomic);
     public static readonly RedisScript ArchiveRead = Load("archive_read", ScriptAccess.NoWrites);
     public static readonly RedisScript ArchiveDone = Load("archive_done", ScriptAccess.Atomic);

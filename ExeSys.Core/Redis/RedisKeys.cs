@@ -15,6 +15,8 @@ namespace ExeSys.Core.Redis;
 /// <item>Registry: <c>P:{registry}:workers</c>, <c>P:{registry}:functions</c>, <c>P:{registry}:controllers</c>.</item>
 /// <item>Events (wait_event): <c>P:event:{name}:waiters</c> (hash) and <c>P:event:{name}:recent</c> (sorted set),
 /// one slot per event name.</item>
+/// <item>Latches (wait_acquire, wait_release, wait_countdown): <c>P:latch:{name}:holders</c> and
+/// <c>P:latch:{name}:waiters</c> (sorted sets), one slot per latch name.</item>
 /// </list>
 /// </summary>
 public sealed class RedisKeys
@@ -77,6 +79,15 @@ public sealed class RedisKeys
 
     /// <summary>An event's recent posts (score = post time ms), kept for ExeSys:Jobs:EventRetention for waiters that register late.</summary>
     public RedisKey EventRecent(string name) => $"{_prefix}:event:{{{name}}}:recent";
+
+    /// <summary>
+    /// A latch's holders (wait_acquire): holder → until when the hold counts (Redis ms). The latch's count is the
+    /// number of holders whose hold has not lapsed; the key expires with the last hold, so a latch at zero is no key.
+    /// </summary>
+    public RedisKey LatchHolders(string name) => $"{_prefix}:latch:{{{name}}}:holders";
+
+    /// <summary>The jobs waiting for a latch to reach zero (wait_countdown): <c>from:job_id</c> → until when the wait counts (Redis ms).</summary>
+    public RedisKey LatchWaiters(string name) => $"{_prefix}:latch:{{{name}}}:waiters";
 
     /// <summary>Named workflow definitions: name → JSON.</summary>
     public RedisKey WorkflowDefinitions { get; }

@@ -69,7 +69,11 @@ public static class EdgeCondition
         _ => left <= right,
     };
 
-    private static bool Resolve(JsonElement root, string? path, out JsonElement value)
+    /// <summary>
+    /// Finds the value at <paramref name="path"/> (dot-separated property names or array indexes; null or empty: the
+    /// whole of <paramref name="root"/>). Also what a latch name's template placeholders read (wait_acquire and its kin).
+    /// </summary>
+    public static bool Resolve(JsonElement root, string? path, out JsonElement value)
     {
         value = root;
         if (string.IsNullOrEmpty(path))

@@ -111,6 +111,33 @@ public sealed class Running_on_a_redis_cluster
     }
 
     [Test]
+    public async Task Should_count_down_a_latch_whose_release_wakes_a_waiter_in_another_slot()
+    {
+        // The latch, the countdown job, the releasing run and the queue each have a slot of their own.
+        var (latch, holder, countdownId) = ("latch-" + Guid.NewGuid().ToString("N"), Guid.NewGuid().ToString("N"), Guid.NewGuid().ToString());
+        var acquired = await SysCmdHttp.PostAsync(_client, SysCmdHttp.Command("on-cluster", Guid.NewGuid().ToString(), "wait_acquire", $$"""{"name":"{{latch}}","holder":"{{holder}}"}"""), "?wait=5s");
+        await SysCmdHttp.PostAsync(_client, SysCmdHttp.Command("on-cluster", countdownId, "wait_countdown", $"\"{latch}\""));
+        await _deployment.WaitForJobAsync("on-cluster", countdownId, r => r.State == 1, TimeSpan.FromSeconds(30), "wait_countdown to defer itself");
+
+        // A node past the start reads its latch's name from the run's data.
+        using var response = await _client.PostAsync(new Uri("/workflows?wait=10s", UriKind.Relative), SysCmdHttp.Json($$$$"""
+            {"from":"on-cluster","job_id":"{{{{Guid.NewGuid()}}}}","data":{"latch":"{{{{latch}}}}"},"nodes":{
+              "first":{"cmd":"echo","data":1,"next":["release"]},
+              "release":{"cmd":"wait_release","data":{"name":"{start_job.latch}","holder":"{{{{holder}}}}"},"next":["end_job"]}}}
+            """));
+        var released = await Reply.ReadAsync(response);
+        var done = await _deployment.WaitForJobAsync("on-cluster", countdownId, TimeSpan.FromSeconds(30));
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That((acquired.State, acquired.Get("data").GetProperty("count").GetInt32()), Is.EqualTo((3, 1)), acquired.Text);
+            Assert.That(released.Status, Is.EqualTo(HttpStatusCode.OK), released.Text);
+            Assert.That(released.Get("data").GetRawText(), Is.EqualTo($$"""{"latch":"{{latch}}","holder":"{{holder}}","count":0,"released":true,"woken":1}"""), released.Text);
+            Assert.That(done.Get("data").GetRawText(), Is.EqualTo($$"""{"latch":"{{latch}}","count":0}"""), done.Text);
+        }
+    }
+
+    [Test]
     public async Task Should_run_the_original_step_protocol()
     {
         var id = Guid.NewGuid().ToString();

@@ -29,6 +29,7 @@ public sealed class StoreHarness
         var release = new RedisLeaseRelease(Redis, Keys, queue, retention, clock);
         Archive = new RedisArchiveBacklog(Redis, Keys, retention, clock);
         Events = new RedisEventStore(Redis, Keys, queue, Options.Create(options), clock);
+        Latches = new RedisLatchStore(Redis, Keys, queue, Options.Create(options), clock);
         Client = new RedisJobClient(Redis, Keys, queue, topology, retention, clock, Archive, Options.Create(options));
         Worker = new RedisWorkerConnection(Redis, Keys, queue, topology, retention, clock, release, NullLogger<RedisWorkerConnection>.Instance);
         Maintenance = new RedisStoreMaintenance(Redis, Keys, release, NullLogger<RedisStoreMaintenance>.Instance);
@@ -44,6 +45,9 @@ public sealed class StoreHarness
 
     /// <summary>wait_event's side (a job's look) and the API's (a post).</summary>
     public RedisEventStore Events { get; }
+
+    /// <summary>The latches of wait_acquire, wait_release and wait_countdown.</summary>
+    public RedisLatchStore Latches { get; }
 
     /// <summary>The archiver's side (MongoDB history): the backlog, reading a job for the archive, marking it archived.</summary>
     public RedisArchiveBacklog Archive { get; }

@@ -18,6 +18,9 @@ public static class WorkerHostExtensions
         builder.Services.AddSingleton<FunctionDataStore>();
         builder.Services.AddSingleton<IExeSysFunction, StopRunnerFunction>();
         builder.Services.AddSingleton<IExeSysFunction, WaitEventFunction>();
+        builder.Services.AddSingleton<IExeSysFunction, WaitAcquireFunction>();
+        builder.Services.AddSingleton<IExeSysFunction, WaitReleaseFunction>();
+        builder.Services.AddSingleton<IExeSysFunction, WaitCountdownFunction>();
         builder.Services.AddSingleton<FunctionCatalog>();
         builder.Services.AddSingleton<JobExecutor>();
         builder.Services.AddSingleton<WorkerIdentity>();
