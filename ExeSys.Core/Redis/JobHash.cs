@@ -64,10 +64,10 @@ internal static class JobHash
     /// <summary>A graph node that became ready while its run was paused: resuming the run enqueues it.</summary>
     public const string Held = "held";
 
-    /// <summary>The name of the event a wait_event job waits for.</summary>
+    /// <summary>The name of the event a wait_event job waits for; a wait_countdown job's is <c>latch:&lt;name&gt;</c> (RedisLatchStore).</summary>
     public const string EventAwaited = "evw";
 
-    /// <summary>The event delivered to a wait_event job (JSON); the first one delivered wins.</summary>
+    /// <summary>The event delivered to a wait_event job (JSON), or the zero to a wait_countdown job; the first one delivered wins.</summary>
     public const string EventDelivered = "evd";
 
     /// <summary>When a wait_event job first looked for its event (Redis ms): its timeout counts from here.</summary>
