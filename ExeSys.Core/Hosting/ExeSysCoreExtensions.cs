@@ -2,6 +2,7 @@ using ExeSys.Core.Configuration;
 using ExeSys.Core.Events;
 using ExeSys.Core.History;
 using ExeSys.Core.Jobs;
+using ExeSys.Core.Queues;
 using ExeSys.Core.Redis;
 using ExeSys.Core.Registry;
 using ExeSys.Core.Storage;
@@ -24,6 +25,9 @@ public static class ExeSysCoreExtensions
         var services = builder.Services;
         services.AddOptions<RedisOptions>().BindConfiguration(RedisOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<JobOptions>().BindConfiguration(JobOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<QueueOptions>().BindConfiguration(QueueOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<QueueRouting>();
+        services.AddSingleton<OfferDirectory>();
         // Redis's clock, the one every process shares, wherever a time is compared across processes (RedisTime).
         services.AddRedisTime();
         services.AddSingleton<IConnectionMultiplexer>(sp => Connect(sp.GetRequiredService<IOptions<RedisOptions>>().Value));
