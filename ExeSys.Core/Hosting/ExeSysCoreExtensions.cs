@@ -53,6 +53,7 @@ public static class ExeSysCoreExtensions
         services.AddSingleton<IWorkflowClient, RedisWorkflowClient>();
         services.AddSingleton<IWorkflowDefinitions, RedisWorkflowDefinitions>();
         services.AddSingleton<IEventStore, RedisEventStore>();
+        services.AddSingleton<IQueueAdmin, RedisQueueAdmin>();
         return builder;
     }
 
