@@ -10,10 +10,12 @@ namespace ExeSys.Api.SysCmd;
 /// <param name="Data">Any JSON value: the function's input. Optional; null when absent.</param>
 /// <param name="JobId">A client-chosen id, typically a UUID. Re-sending the same from/job_id reads the job instead of starting it again.</param>
 /// <param name="Priority">Optional: <c>high</c>, <c>normal</c> (default) or <c>low</c>.</param>
+/// <param name="Queue">Optional: the queue to wait in, instead of the function's routed one (ExeSys:Queues:Routes); only a queue the route allows.</param>
 public sealed record SysCmdRequest(
     [property: JsonPropertyName("from")] string From,
     [property: JsonPropertyName("to")] string To,
     [property: JsonPropertyName("cmd")] string Cmd,
     [property: JsonPropertyName("data")] JsonElement? Data,
     [property: JsonPropertyName("job_id")] string JobId,
-    [property: JsonPropertyName("priority")] string? Priority);
+    [property: JsonPropertyName("priority")] string? Priority,
+    [property: JsonPropertyName("queue")] string? Queue = null);

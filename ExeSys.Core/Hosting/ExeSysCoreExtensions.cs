@@ -3,6 +3,7 @@ using ExeSys.Core.Events;
 using ExeSys.Core.History;
 using ExeSys.Core.Jobs;
 using ExeSys.Core.Latches;
+using ExeSys.Core.Queues;
 using ExeSys.Core.Redis;
 using ExeSys.Core.Registry;
 using ExeSys.Core.Storage;
@@ -25,6 +26,9 @@ public static class ExeSysCoreExtensions
         var services = builder.Services;
         services.AddOptions<RedisOptions>().BindConfiguration(RedisOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<JobOptions>().BindConfiguration(JobOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<QueueOptions>().BindConfiguration(QueueOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<QueueRouting>();
+        services.AddSingleton<OfferDirectory>();
         // Redis's clock, the one every process shares, wherever a time is compared across processes (RedisTime).
         services.AddRedisTime();
         services.AddSingleton<IConnectionMultiplexer>(sp => Connect(sp.GetRequiredService<IOptions<RedisOptions>>().Value));
@@ -51,6 +55,7 @@ public static class ExeSysCoreExtensions
         services.AddSingleton<IWorkflowDefinitions, RedisWorkflowDefinitions>();
         services.AddSingleton<IEventStore, RedisEventStore>();
         services.AddSingleton<ILatchStore, RedisLatchStore>();
+        services.AddSingleton<IQueueAdmin, RedisQueueAdmin>();
         return builder;
     }
 

@@ -2,4 +2,5 @@ namespace ExeSys.Core.Jobs;
 
 /// <summary>A validated <c>/sys_cmd</c> command. <see cref="DataJson"/> is the compact JSON text of <c>data</c>.</summary>
 /// <param name="IsWorkflowStep">Posted with <c>Operation: workflow</c>: it waits in standby until the step before it finishes.</param>
-public sealed record JobCommand(JobRef Job, string To, string Cmd, string DataJson, JobPriority Priority, bool IsWorkflowStep = false);
+/// <param name="Queue">The queue the submit named (<c>"queue"</c>), already checked against the function's route; null = its routed queue.</param>
+public sealed record JobCommand(JobRef Job, string To, string Cmd, string DataJson, JobPriority Priority, bool IsWorkflowStep = false, string? Queue = null);

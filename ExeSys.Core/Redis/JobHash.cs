@@ -79,6 +79,9 @@ internal static class JobHash
     /// <summary>The job's workflow was cancelled while it ran.</summary>
     public const string Cancel = "cancel";
 
+    /// <summary>The queue the submit named (only when it named one): the job's queue; absent = its function's routed queue.</summary>
+    public const string Queue = "q";
+
     /// <summary>
     /// The fields of a <see cref="JobSnapshot"/>, in the order the scripts reply them (<c>snapshot_of</c> in
     /// Scripts/_common.lua), with the result extracted from <see cref="Result"/>, which the reply holds only in state 3.

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using ExeSys.Core.Configuration;
 using ExeSys.Core.Jobs;
 using ExeSys.Core.Latches;
+using ExeSys.Core.Queues;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
@@ -17,7 +18,7 @@ namespace ExeSys.Core.Redis;
 /// name can take (an event name has no ':'). So a zero that comes while the job runs its look makes its deferral due
 /// at once (job_finish.lua), exactly as an event does.
 /// </summary>
-public sealed class RedisLatchStore(IConnectionMultiplexer redis, RedisKeys keys, RedisQueueSlot queue, IOptions<JobOptions> options, RedisClock clock) : ILatchStore
+public sealed class RedisLatchStore(IConnectionMultiplexer redis, RedisKeys keys, RedisQueueSlot queue, IOptions<JobOptions> options, RedisClock clock, QueueRouting routing) : ILatchStore
 {
     private IDatabase Db => redis.GetDatabase();
 
@@ -50,7 +51,10 @@ public sealed class RedisLatchStore(IConnectionMultiplexer redis, RedisKeys keys
             {
                 case 1:
                     woken.Add(waiters[i]);
-                    wake.Add(new Requeue(RequeueAction.Wake, queue.Score(clock.NowMs, RedisReplies.ParsePriority(outcome[1])), waiters[i]));
+                    // Woken in its queue, onto its function's lane (the delivery read both from the job).
+                    var cmd = (string)outcome[2]!;
+                    wake.Add(new Requeue(RequeueAction.Wake, queue.Score(clock.NowMs, RedisReplies.ParsePriority(outcome[1])), waiters[i],
+                        routing.QueueOf(cmd, (string?)outcome[3]), cmd));
                     break;
                 case 2:
                     woken.Add(waiters[i]);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using ExeSys.Core.Jobs;
+using ExeSys.Core.Queues;
 using ExeSys.Core.Resilience;
 using ExeSys.Core.Storage;
 using Microsoft.Extensions.Logging;
@@ -17,11 +18,12 @@ namespace ExeSys.Core.Redis;
 public sealed class RedisWorkerConnection(
     IConnectionMultiplexer redis,
     RedisKeys keys,
-    RedisQueueSlot queue,
+    RedisQueueSlot slot,
     RedisTopology topology,
     RetentionPolicy retention,
     RedisClock clock,
     RedisLeaseRelease release,
+    QueueRouting routing,
     ILogger<RedisWorkerConnection> logger) : IWorkerConnection
 {
     /// <summary>The most leases one queue_renew.lua call extends.</summary>
@@ -34,42 +36,55 @@ public sealed class RedisWorkerConnection(
 
     private IDatabase Db => redis.GetDatabase();
 
-    public async Task<ClaimBatch> ClaimAsync(string workerId, int max, TimeSpan handoffWait = default)
+    public async Task<ClaimBatch> ClaimAsync(string workerId, WorkerOffer offer, string queue, int max, TimeSpan handoffWait = default)
     {
         var wait = (long)handoffWait.TotalMilliseconds;
-        if (topology.ClaimStarts)
+        var q = keys.Queue(queue);
+        RedisKey[] claimKeys = [q.Lanes, q.Inflight, q.Idle(offer.Signature)];
+        // A single Redis: the claim also starts the jobs it takes (queue_claim.lua), one round trip per batch.
+        var starts = topology.ClaimStarts;
+        var now = clock.NowMs;
+        var args = new RedisValue[7 + offer.Functions.Count];
+        (args[0], args[1], args[2], args[3], args[4]) = (max, slot.LeaseMs, workerId, wait, q.Base);
+        (args[5], args[6]) = starts ? (keys.Prefix, now) : (RedisValue.EmptyString, 0);
+        for (var i = 0; i < offer.Functions.Count; i++)
         {
-            // A single Redis: the claim also starts the jobs it takes (queue_claim.lua), one round trip per batch.
-            var now = clock.NowMs;
-            var pairs = (RedisResult[])(await Db.EvaluateAsync(
-                LuaScripts.QueueClaim, keys.Handoff, [max, queue.LeaseMs, workerId, wait, keys.Prefix, now]))!;
-            var refs = new JobRef[pairs.Length / 2];
+            args[7 + i] = offer.Functions[i];
+        }
+
+        var reply = (RedisResult[])(await Db.EvaluateAsync(LuaScripts.QueueClaim, claimKeys, args))!;
+        if (starts)
+        {
+            var refs = new JobRef[reply.Length / 2];
             var replies = new RedisResult[refs.Length];
             for (var i = 0; i < refs.Length; i++)
             {
-                refs[i] = JobRef.Parse((string)pairs[2 * i]!);
-                replies[i] = pairs[(2 * i) + 1];
+                refs[i] = JobRef.Parse((string)reply[2 * i]!);
+                replies[i] = reply[(2 * i) + 1];
             }
 
-            return new ClaimBatch(await ReadStartsAsync(refs, replies, now), QueueDrained: refs.Length < max);
+            return new ClaimBatch(await ReadStartsAsync(queue, refs, replies, now), QueueDrained: refs.Length < max);
         }
 
-        var members = (RedisResult[])(await Db.EvaluateAsync(LuaScripts.QueueClaim, keys.Handoff, [max, queue.LeaseMs, workerId, wait]))!;
-        if (members.Length == 0)
+        if (reply.Length == 0)
         {
             return new ClaimBatch([], QueueDrained: true);
         }
 
-        var claimed = await StartAsync(workerId, [.. members.Select(m => JobRef.Parse((string)m!))]);
-        return new ClaimBatch(claimed, QueueDrained: members.Length < max);
+        var claimed = await StartAsync(workerId, queue, [.. reply.Select(m => JobRef.Parse((string)m!))]);
+        return new ClaimBatch(claimed, QueueDrained: reply.Length < max);
     }
 
-    public Task<IReadOnlyList<ClaimedJob>> StartHandedOffAsync(string workerId, JobRef job) => StartAsync(workerId, [job]);
+    public Task<IReadOnlyList<ClaimedJob>> StartHandedOffAsync(string workerId, string queue, JobRef job) => StartAsync(workerId, queue, [job]);
 
-    public Task WaitForHandoffAsync(string workerId, TimeSpan wait) => queue.WaitForHandoffAsync(workerId, wait);
+    public Task WaitForHandoffAsync(string workerId, string queue, string signature, TimeSpan wait) =>
+        slot.WaitForHandoffAsync(workerId, queue, signature, wait);
+
+    public async Task ReturnUnrunAsync(ClaimedJob job) =>
+        await release.ReleaseAsync([(job.Job, job.Attempt.ToString(CultureInfo.InvariantCulture), job.Queue)], unrun: true);
 
     /// <summary>Moves leased jobs to state 2 (job_start.lua), and drops the leases of those no longer waiting.</summary>
-    private async Task<IReadOnlyList<ClaimedJob>> StartAsync(string workerId, JobRef[] refs)
+    private async Task<IReadOnlyList<ClaimedJob>> StartAsync(string workerId, string queue, JobRef[] refs)
     {
         // One script per job, all in flight at once: the multiplexer pipelines them into one round trip.
         var db = Db;
@@ -81,11 +96,11 @@ public sealed class RedisWorkerConnection(
                 [workerId, now, keys.Prefix, refs[i].JobId, refs[i].From]);
         }
 
-        return await ReadStartsAsync(refs, await Task.WhenAll(starts), now);
+        return await ReadStartsAsync(queue, refs, await Task.WhenAll(starts), now);
     }
 
     /// <summary>Reads job_start.lua's reply for each job, and drops the leases of those no longer waiting.</summary>
-    private async Task<IReadOnlyList<ClaimedJob>> ReadStartsAsync(JobRef[] refs, RedisResult[] replies, long now)
+    private async Task<IReadOnlyList<ClaimedJob>> ReadStartsAsync(string queue, JobRef[] refs, RedisResult[] replies, long now)
     {
         var claimed = new List<ClaimedJob>(refs.Length);
         List<RedisValue>? forget = null;
@@ -101,7 +116,7 @@ public sealed class RedisWorkerConnection(
                 if (retention.Archives && JobHash.StateCodes.IsEnded(st))
                 {
                     // Its claim overwrote the lease whose expiry would otherwise bring it to the archive backlog.
-                    (archive ??= []).Add(new Requeue(RequeueAction.Archive, now, refs[i]));
+                    (archive ??= []).Add(new Requeue(RequeueAction.Archive, now, refs[i], queue));
                 }
                 else if (st != JobHash.StateCodes.Processing)
                 {
@@ -112,17 +127,18 @@ public sealed class RedisWorkerConnection(
             }
 
             claimed.Add(new ClaimedJob(refs[i], (int)reply[0], (string)reply[1]!, (string)reply[2]!, (string)reply[3]!,
-                (string)reply[4]!, (string?)reply[5] ?? "", RedisReplies.ParseInt(reply[6]), RedisReplies.ParseInt(reply[7]), RedisReplies.ParseLong(reply[8]), (string?)reply[9] == "1"));
+                (string)reply[4]!, (string?)reply[5] ?? "", RedisReplies.ParseInt(reply[6]), RedisReplies.ParseInt(reply[7]), RedisReplies.ParseLong(reply[8]), (string?)reply[9] == "1")
+            { Queue = queue });
         }
 
         if (forget is not null)
         {
-            await Db.SortedSetRemoveAsync(keys.Inflight, [.. forget]);
+            await Db.SortedSetRemoveAsync(keys.Queue(queue).Inflight, [.. forget]);
         }
 
         if (archive is not null)
         {
-            await queue.RequeueAsync(archive);
+            await slot.RequeueAsync(archive);
         }
 
         return claimed;
@@ -164,10 +180,10 @@ public sealed class RedisWorkerConnection(
                 logger.LogWarning("Refused the late {Outcome} of {Job} attempt {Attempt}: its lease had passed to another claim.", outcome.ToWireName(), job.Job, job.Attempt);
                 return false;
             case 2:
-                await AckAsync(() => queue.AckAsync(job.Job, DateTimeOffset.FromUnixTimeMilliseconds((long)reply[1]), []), untilLost);
+                await AckAsync(() => slot.AckAsync(job.Job, job.Queue, job.Cmd, DateTimeOffset.FromUnixTimeMilliseconds((long)reply[1]), []), untilLost);
                 return true;
             default:
-                await AckAsync(() => queue.AckAsync(job.Job, null, RedisReplies.NamesWithPriorities(reply, 1, job.Job.JobId)), untilLost);
+                await AckAsync(() => slot.AckAsync(job.Job, job.Queue, job.Cmd, null, RedisReplies.Promoted(reply, 1, job.Job.JobId, routing)), untilLost);
                 return true;
         }
     }
@@ -200,7 +216,7 @@ public sealed class RedisWorkerConnection(
             [.. reads.Where(r => !r.Flags.Result[1].IsNull).Select(r => r.Job)]);
     }
 
-    public async Task<IReadOnlyList<JobRef>> RenewLeasesAsync(IReadOnlyCollection<JobRef> jobs)
+    public async Task<IReadOnlyList<JobRef>> RenewLeasesAsync(IReadOnlyCollection<JobRef> jobs, string queue = QueueKeys.DefaultName)
     {
         if (jobs.Count == 0)
         {
@@ -213,13 +229,13 @@ public sealed class RedisWorkerConnection(
         var calls = jobs.Chunk(RenewChunk).Select(chunk =>
         {
             var args = new RedisValue[chunk.Length + 1];
-            args[0] = queue.LeaseMs;
+            args[0] = slot.LeaseMs;
             for (var i = 0; i < chunk.Length; i++)
             {
                 args[i + 1] = chunk[i].Member;
             }
 
-            return db.EvaluateAsync(LuaScripts.QueueRenew, [keys.Inflight], args);
+            return db.EvaluateAsync(LuaScripts.QueueRenew, [keys.Queue(queue).Inflight], args);
         }).ToList();
 
         var lost = new List<JobRef>();
@@ -232,5 +248,5 @@ public sealed class RedisWorkerConnection(
     }
 
     public Task ReleaseAsync(IReadOnlyCollection<ClaimedJob> jobs) =>
-        release.ReleaseAsync(jobs.Select(j => (j.Job, j.Attempt.ToString(CultureInfo.InvariantCulture))).ToList());
+        release.ReleaseAsync(jobs.Select(j => (j.Job, j.Attempt.ToString(CultureInfo.InvariantCulture), j.Queue)).ToList());
 }

@@ -27,8 +27,11 @@ public enum RequeueAction
     Wake = 'w',
 }
 
-/// <summary>One job for <see cref="RedisQueueSlot.RequeueAsync"/>: the action and its score (a queue score, or a due time in Unix ms).</summary>
-public readonly record struct Requeue(RequeueAction Action, long Score, JobRef Job)
+/// <summary>
+/// One job for <see cref="RedisQueueSlot.RequeueAsync"/>: the action and its score (a queue score, or a due time in
+/// Unix ms), the queue whose keys it concerns, and the job's function (its lane; "" where the action needs none).
+/// </summary>
+public readonly record struct Requeue(RequeueAction Action, long Score, JobRef Job, string Queue, string Function = "")
 {
     /// <summary>The code queue_requeue.lua reads.</summary>
     internal string Code => ((char)Action).ToString();

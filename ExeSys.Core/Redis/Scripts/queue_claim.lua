@@ -1,18 +1,77 @@
--- Take jobs off the queue under a lease. Queue slot: KEYS[1] ready zset, KEYS[2] inflight zset, KEYS[3] idle workers.
--- ARGV: max count, lease ms, worker id, handoff wait ms ('0' = the worker is busy: do not wait for a handoff).
--- The lease deadline is on Redis's clock, the one clock every machine shares. A claim that empties the queue for an
--- idle worker lets it wait for a handoff (queue_enqueue.lua) until then + the wait; any other claim ends its wait.
+-- Take jobs off the queue under a lease, only from the lanes of the functions the worker offers. Queue slot:
+-- KEYS[1] lanes index, KEYS[2] inflight zset, KEYS[3] this worker's idle set (base:idle:<its offer signature>).
+-- ARGV: max count, lease ms, worker id, handoff wait ms ('0' = the worker is busy: do not wait for a handoff),
+--       queue base (P:{queue} or P:{queue:<name>}), key prefix ('' = only lease; see below), now_ms, then the
+--       functions the worker offers (fn1, fn2, ...).
+-- The algorithm: one ZMSCORE of the index gives the head score of each offered lane (nil = empty); the non-empty
+-- lanes are taken in order of their head scores (so priorities, which shift scores, hold across lanes), each one
+-- checked for eligibility (lane_eligible, below), and ZPOPMIN takes from each as many as are still wanted. After each
+-- pop the lane's index entry is set to its new head score, or removed when the lane is empty. O(offered functions +
+-- jobs taken); nothing is scanned.
+-- The lease deadline is on Redis's clock, the one clock every machine shares. A claim that takes fewer than asked for
+-- an idle worker lets it wait for a handoff (queue_enqueue.lua, job_submit.lua) until then + the wait; any other
+-- claim ends its wait.
 -- Returns the claimed members (from:job_id); the caller then moves each job to state 2 (job_start.lua).
--- On a single Redis (the job keys are then in reach of this script), ARGV[5] = the key prefix and ARGV[6] = now_ms
+-- On a single Redis (the job keys are then in reach of this script), ARGV[6] = the key prefix and ARGV[7] = now_ms
 -- (the worker's clock, as job_start.lua takes it) start the claimed jobs here as well, saving a job_start round trip
 -- per job: the reply is then {member, job_start.lua's reply} for each claimed job.
-local items = redis.call('ZPOPMIN', KEYS[1], ARGV[1])
+local max = tonumber(ARGV[1])
+local base = ARGV[5]
+local FIRST_FN = 8
+
+-- The one place a non-empty lane is checked before anything is taken from it: a paused queue starts nothing
+-- (POST /queues/{name}/pause). Capacity limits per function or per queue plug in here too. 'state' caches what one
+-- claim has read already, so the queue-wide checks cost one command per claim, and only when there is work.
+local function lane_eligible(fn, state)
+  if state.paused == nil then
+    state.paused = redis.call('EXISTS', base .. ':paused') == 1
+  end
+  if state.paused then
+    return false
+  end
+  return true
+end
+
+local items = {}
+if #ARGV >= FIRST_FN then
+  local heads = redis.call('ZMSCORE', KEYS[1], unpack(ARGV, FIRST_FN))
+  local lanes = {}
+  for i = 1, #heads do
+    if heads[i] then
+      lanes[#lanes + 1] = {tonumber(heads[i]), ARGV[FIRST_FN + i - 1]}
+    end
+  end
+  if #lanes > 1 then
+    table.sort(lanes, function(a, b) return a[1] < b[1] end)
+  end
+  local state = {}
+  for _, lane in ipairs(lanes) do
+    local want = max - #items / 2
+    if want <= 0 then
+      break
+    end
+    local fn = lane[2]
+    if lane_eligible(fn, state) then
+      local key = lane_key(base, fn)
+      local popped = redis.call('ZPOPMIN', key, want)
+      for i = 1, #popped do
+        items[#items + 1] = popped[i]
+      end
+      local head = #popped / 2 == want and redis.call('ZRANGE', key, 0, 0, 'WITHSCORES') or {}
+      if head[2] then
+        redis.call('ZADD', KEYS[1], head[2], fn)
+      else
+        redis.call('ZREM', KEYS[1], fn)
+      end
+    end
+  end
+end
 local n = #items
 if n == 0 and ARGV[4] == '0' then
   return {}
 end
 local now = now_ms()
-if n / 2 < tonumber(ARGV[1]) and ARGV[4] ~= '0' then
+if n / 2 < max and ARGV[4] ~= '0' then
   redis.call('ZADD', KEYS[3], now + tonumber(ARGV[4]), ARGV[3])
 elseif n > 0 then
   redis.call('ZREM', KEYS[3], ARGV[3])
@@ -29,7 +88,7 @@ for i = 1, n, 2 do
   members[#members + 1] = items[i]
 end
 redis.call('ZADD', KEYS[2], unpack(args))
-if not ARGV[5] then
+if ARGV[6] == '' then
   return members
 end
 local started = {}
@@ -37,7 +96,7 @@ for _, member in ipairs(members) do
   local split_at = string.find(member, ':', 1, true)
   local name, job_id = string.sub(member, 1, split_at - 1), string.sub(member, split_at + 1)
   started[#started + 1] = member
-  started[#started + 1] = start_job(job_key(ARGV[5], name, job_id, 'status'), wf_key(ARGV[5], job_id), ARGV[3], ARGV[6],
-    ARGV[5], job_id, name)
+  started[#started + 1] = start_job(job_key(ARGV[6], name, job_id, 'status'), wf_key(ARGV[6], job_id), ARGV[3], ARGV[7],
+    ARGV[6], job_id, name)
 end
 return started
