@@ -23,7 +23,7 @@ public sealed class Routing_jobs_to_named_queues
     [OneTimeSetUp]
     public async Task Start_a_default_and_a_gpu_worker()
     {
-        var shout = await ShoutModule.GetAsync();
+        var shout = (await ModuleBuilds.GetAsync()).Shout;
         var settings = TestSettings.For(TestRedis.NewPrefix("named"))
             .With("ExeSys:Queues:Routes:shout", "gpu")
             .With("ExeSys:Queues:Routes:hello", "default")

@@ -27,7 +27,7 @@ public sealed class Running_a_mixed_fleet
     public async Task Start_three_different_workers()
     {
         var hello = (await ModuleBuilds.GetAsync()).HelloV1;
-        var shout = await ShoutModule.GetAsync();
+        var shout = (await ModuleBuilds.GetAsync()).Shout;
         _deployment = await ExeSysDeployment.Build(TestSettings.For(TestRedis.NewPrefix("mixed"))).WithController("controller").StartAsync();
         var workers = new[]
         {

@@ -9,7 +9,7 @@ namespace ExeSys.Tests.Infrastructure.Modules;
 /// <param name="HelloV2">The same sources built as version 2.0.0.</param>
 /// <param name="Boom">A module whose only function type throws in its static constructor.</param>
 /// <param name="Copycat">A module whose only function is named <c>hello</c>, like HelloModule's.</param>
-/// <param name="Shout">A module whose only function, <c>shout</c>, no other module has.</param>
+/// <param name="Shout">A module whose only function, <c>shout</c> (the text in data, upper-cased), no other module has: the roll-out tests' clash and the mixed-fleet workers.</param>
 public sealed record BuiltModules(string HelloV1, string HelloV2, string Boom, string Copycat, string Shout);
 
 /// <summary>
@@ -120,7 +120,7 @@ public static class ModuleBuilds
             {
                 public string Name => "shout";
 
-                public ValueTask<JsonNode?> RunAsync(FunctionContext context) => ValueTask.FromResult<JsonNode?>(context.Data.GetString()!.ToUpperInvariant() + "!");
+                public ValueTask<JsonNode?> RunAsync(FunctionContext context) => ValueTask.FromResult<JsonNode?>(context.Data.GetString()!.ToUpperInvariant());
             }
             """);
         await File.WriteAllTextAsync(Path.Combine(root, "modules.slnx"), """
