@@ -2,11 +2,13 @@ using ExeSys.Core.Configuration;
 using ExeSys.Core.Events;
 using ExeSys.Core.History;
 using ExeSys.Core.Jobs;
+using ExeSys.Core.Limits;
 using ExeSys.Core.Redis;
 using ExeSys.Core.Registry;
 using ExeSys.Core.Storage;
 using ExeSys.Core.Workflows;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
@@ -24,6 +26,7 @@ public static class ExeSysCoreExtensions
         var services = builder.Services;
         services.AddOptions<RedisOptions>().BindConfiguration(RedisOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<JobOptions>().BindConfiguration(JobOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<LimitsOptions>().BindConfiguration(LimitsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         // Redis's clock, the one every process shares, wherever a time is compared across processes (RedisTime).
         services.AddRedisTime();
         services.AddSingleton<IConnectionMultiplexer>(sp => Connect(sp.GetRequiredService<IOptions<RedisOptions>>().Value));
@@ -35,6 +38,11 @@ public static class ExeSysCoreExtensions
         services.AddSingleton<RedisTopology>();
         services.AddSingleton<RedisQueueSlot>();
         services.AddSingleton<RedisLeaseRelease>();
+        // Limits and concurrency keys: which jobs wait in lanes, and the limits in Redis (the controller replaces the role).
+        services.AddSingleton<JobLanes>();
+        services.AddSingleton<RedisLimits>();
+        services.TryAddSingleton(new LimitsRole(Publishes: false));
+        services.AddHostedService<LimitsCheck>();
         services.AddSingleton<RedisArchiveBacklog>();
         services.AddSingleton<IArchiveSource>(sp => sp.GetRequiredService<RedisArchiveBacklog>());
 

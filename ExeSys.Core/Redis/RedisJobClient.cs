@@ -1,5 +1,6 @@
 using ExeSys.Core.Configuration;
 using ExeSys.Core.Jobs;
+using ExeSys.Core.Limits;
 using ExeSys.Core.Storage;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
@@ -32,6 +33,7 @@ public sealed class RedisJobClient(
     RetentionPolicy retention,
     RedisClock clock,
     RedisArchiveBacklog backlog,
+    JobLanes lanes,
     IOptions<JobOptions> options) : IJobClient
 {
     private readonly JobOptions _options = options.Value;
@@ -58,7 +60,7 @@ public sealed class RedisJobClient(
 
         if (written.Enqueue)
         {
-            await queue.EnqueueAsync([(command.Job, written.Outcome.Snapshot!.Priority)]);
+            await queue.EnqueueAsync([(command.Job, written.Outcome.Snapshot!.Priority, lanes.LaneOf(command))]);
         }
         else if (written.Backlog)
         {
@@ -79,13 +81,13 @@ public sealed class RedisJobClient(
         }
 
         var written = await Task.WhenAll(writes);
-        var enqueue = new List<(JobRef, JobPriority)>();
+        var enqueue = new List<(JobRef, JobPriority, string?)>();
         var ended = new List<JobRef>();
         for (var i = 0; i < written.Length; i++)
         {
             if (written[i].Enqueue)
             {
-                enqueue.Add((commands[i].Job, written[i].Outcome.Snapshot!.Priority));
+                enqueue.Add((commands[i].Job, written[i].Outcome.Snapshot!.Priority, lanes.LaneOf(commands[i])));
             }
             else if (written[i].Backlog)
             {
@@ -111,6 +113,8 @@ public sealed class RedisJobClient(
     private async Task<Written> WriteAsync(JobCommand command, bool watch, long now, bool combine)
     {
         var job = command.Job;
+        // A limited job waits in its lane and starts only through a claim (JobLanes): never directly here.
+        var lane = lanes.LaneOf(command);
         var tombstones = retention.Archives ? 1 : 0;
         var submitKeys = new RedisKey[2 + tombstones + (combine ? keys.Handoff.Length : 0)];
         (submitKeys[0], submitKeys[1]) = (keys.Status(job), keys.Workflow(job.JobId));
@@ -122,13 +126,13 @@ public sealed class RedisJobClient(
         RedisValue[] args =
         [
             command.To, command.Cmd, command.DataJson, (int)command.Priority, now, watch ? 1 : 0, command.IsWorkflowStep ? 1 : 0,
-            _options.MaxAttempts, retention.ScriptRetentionMs, job.From,
+            _options.MaxAttempts, retention.ScriptRetentionMs, job.From, lane ?? "",
         ];
         if (combine)
         {
             // A single Redis: the script enqueues a new job itself (job_submit.lua), one round trip instead of two.
             keys.Handoff.CopyTo(submitKeys, 2 + tombstones);
-            args = [.. args, 3 + tombstones, keys.WakeChannelName, queue.LeaseMs, queue.Score(now, command.Priority), job.Member];
+            args = [.. args, 3 + tombstones, keys.WakeChannelName, queue.LeaseMs, queue.Score(now, command.Priority), JobLanes.Member(job, lane)];
         }
 
         var reply = (RedisResult[])(await Db.EvaluateAsync(LuaScripts.JobSubmit, submitKeys, args))!;

@@ -34,6 +34,8 @@ public sealed class RedisKeys
         Idle = $"{prefix}:{{queue}}:idle";
         ArchiveBacklog = $"{prefix}:{{queue}}:archive";
         Handoff = [Ready, Inflight, Idle];
+        QueueLimits = $"{prefix}:{{queue}}:limits";
+        Parked = $"{prefix}:{{queue}}:parked";
         WorkflowDefinitions = $"{prefix}:{{definitions}}:workflows";
         CancelChannel = RedisChannel.Literal($"{prefix}:events:cancel");
         StopChannel = RedisChannel.Literal($"{prefix}:events:stop");
@@ -77,6 +79,24 @@ public sealed class RedisKeys
 
     /// <summary>An event's recent posts (score = post time ms), kept for ExeSys:Jobs:EventRetention for waiters that register late.</summary>
     public RedisKey EventRecent(string name) => $"{_prefix}:event:{{{name}}}:recent";
+
+    /// <summary>
+    /// The published limits (ExeSys:Limits), in the queue slot where the claim reads them: scope (<c>f:&lt;function&gt;</c>,
+    /// <c>q:&lt;queue&gt;</c>) → <c>max|rate|period_ms</c>. Mirrored in Scripts/_lanes.lua, as are the keys below.
+    /// </summary>
+    public RedisKey QueueLimits { get; }
+
+    /// <summary>Lanes at a limit (tokens <c>~&lt;lane&gt;</c>); score = when to look again.</summary>
+    public RedisKey Parked { get; }
+
+    /// <summary>The limited jobs waiting in one lane (<c>&lt;function&gt;|&lt;key&gt;|&lt;N&gt;</c>); score as in <see cref="Ready"/>.</summary>
+    public RedisKey Lane(string lane) => $"{_prefix}:{{queue}}:lane:{lane}";
+
+    /// <summary>The running jobs holding a slot of one limit scope; score = their lease deadline.</summary>
+    public RedisKey LimitSlots(string scope) => $"{_prefix}:{{queue}}:slots:{scope}";
+
+    /// <summary>The starts of the last rate period of one limit scope (a sliding log); score = start ms.</summary>
+    public RedisKey RateLog(string scope) => $"{_prefix}:{{queue}}:rate:{scope}";
 
     /// <summary>Named workflow definitions: name → JSON.</summary>
     public RedisKey WorkflowDefinitions { get; }

@@ -36,11 +36,12 @@ public sealed class RedisLeaseRelease(IConnectionMultiplexer redis, RedisKeys ke
             var reply = (RedisResult[])replies[i]!;
             switch ((string?)reply[0])
             {
+                // A limited job goes back into its lane, and frees its limit slots as it leaves inflight.
                 case "requeue":
-                    actions.Add(new Requeue(RequeueAction.Ready, queue.Score(now, RedisReplies.ParsePriority(reply[1])), job));
+                    actions.Add(new Requeue(RequeueAction.Ready, queue.Score(now, RedisReplies.ParsePriority(reply[1])), job, LaneOf(reply[2])));
                     break;
                 case "retry":
-                    actions.Add(new Requeue(RequeueAction.Schedule, (long)reply[2], job));
+                    actions.Add(new Requeue(RequeueAction.Schedule, (long)reply[2], job, LaneOf(reply[3])));
                     break;
                 case "lost":
                     (lost ??= []).Add((job, (string)reply[1]!, (string)reply[2]!));
@@ -57,6 +58,8 @@ public sealed class RedisLeaseRelease(IConnectionMultiplexer redis, RedisKeys ke
         await queue.RequeueAsync(actions);
         return failed;
     }
+
+    private static string? LaneOf(RedisResult lane) => (string?)lane is { Length: > 0 } l ? l : null;
 
     /// <summary>
     /// Ends each job whose last attempt lost its worker, with job_finish.lua fenced by that attempt. A job it refuses

@@ -1,5 +1,6 @@
 using ExeSys.Core.Configuration;
 using ExeSys.Core.Jobs;
+using ExeSys.Core.Limits;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
@@ -36,36 +37,47 @@ public sealed class RedisQueueSlot(
     /// More than <see cref="ScriptLimits.JobsPerCall"/> jobs (a large batch, a graph of many start nodes) go in several
     /// calls of that size; should one fail, the caller's error leaves the rest in state 0, where a re-send enqueues them.
     /// </summary>
-    public Task EnqueueAsync(IReadOnlyList<(JobRef Job, JobPriority Priority)> jobs)
+    public Task EnqueueAsync(IReadOnlyList<(JobRef Job, JobPriority Priority)> jobs) =>
+        EnqueueAsync(jobs.Count, i => (jobs[i].Job.Member, jobs[i].Priority));
+
+    /// <summary>
+    /// Enqueues jobs of which some may be limited: a job with a lane (<see cref="JobLanes"/>) joins its lane, where
+    /// only a claim that checks its limits takes it (Scripts/_lanes.lua), and is never handed to an idle worker.
+    /// </summary>
+    public Task EnqueueAsync(IReadOnlyList<(JobRef Job, JobPriority Priority, string? Lane)> jobs) =>
+        EnqueueAsync(jobs.Count, i => (JobLanes.Member(jobs[i].Job, jobs[i].Lane), jobs[i].Priority));
+
+    private Task EnqueueAsync(int count, Func<int, (string Member, JobPriority Priority)> job)
     {
-        if (jobs.Count == 0)
+        if (count == 0)
         {
             return Task.CompletedTask;
         }
 
         var now = clock.NowMs;
-        if (jobs.Count <= ScriptLimits.JobsPerCall)
+        if (count <= ScriptLimits.JobsPerCall)
         {
-            return _enqueues.AddAsync(Pairs(jobs, 0, jobs.Count, now));
+            return _enqueues.AddAsync(Pairs(job, 0, count, now));
         }
 
-        var calls = new List<Task>((jobs.Count / ScriptLimits.JobsPerCall) + 1);
-        for (var start = 0; start < jobs.Count; start += ScriptLimits.JobsPerCall)
+        var calls = new List<Task>((count / ScriptLimits.JobsPerCall) + 1);
+        for (var start = 0; start < count; start += ScriptLimits.JobsPerCall)
         {
-            calls.Add(_enqueues.AddAsync(Pairs(jobs, start, Math.Min(ScriptLimits.JobsPerCall, jobs.Count - start), now)));
+            calls.Add(_enqueues.AddAsync(Pairs(job, start, Math.Min(ScriptLimits.JobsPerCall, count - start), now)));
         }
 
         return Task.WhenAll(calls);
     }
 
-    /// <summary>Score/member pairs of jobs[start .. start + count).</summary>
-    private RedisValue[] Pairs(IReadOnlyList<(JobRef Job, JobPriority Priority)> jobs, int start, int count, long now)
+    /// <summary>Score/member pairs of jobs [start .. start + count).</summary>
+    private RedisValue[] Pairs(Func<int, (string Member, JobPriority Priority)> job, int start, int count, long now)
     {
         var pairs = new RedisValue[count * 2];
         for (var i = 0; i < count; i++)
         {
-            pairs[i * 2] = Score(now, jobs[start + i].Priority);
-            pairs[(i * 2) + 1] = jobs[start + i].Job.Member;
+            var (member, priority) = job(start + i);
+            pairs[i * 2] = Score(now, priority);
+            pairs[(i * 2) + 1] = member;
         }
 
         return pairs;
@@ -87,12 +99,14 @@ public sealed class RedisQueueSlot(
     /// retry). When nothing was released the call is fire-and-forget: a lost ack only leaves a lease for the
     /// controller to find ended and drop.
     /// </summary>
-    public async Task AckAsync(JobRef job, DateTimeOffset? retryAt, IReadOnlyList<(JobRef Job, JobPriority Priority)> promoted)
+    /// <param name="lane">A limited job's lane (<see cref="JobLanes"/>): its ack always runs the script, which frees its
+    /// limit slots and lets the lanes waiting behind them start; a retry waits in its lane again.</param>
+    public async Task AckAsync(JobRef job, DateTimeOffset? retryAt, IReadOnlyList<(JobRef Job, JobPriority Priority)> promoted, string? lane = null)
     {
         var args = new List<RedisValue>(3 + (promoted.Count * 2))
         {
             keys.WakeChannelName,
-            job.Member,
+            JobLanes.Member(job, lane),
             retryAt is { } at ? at.ToUnixTimeMilliseconds() : RedisValue.EmptyString,
         };
         var now = clock.NowMs;
@@ -103,7 +117,7 @@ public sealed class RedisQueueSlot(
         }
 
         var db = redis.GetDatabase();
-        if (retryAt is null && promoted.Count == 0)
+        if (retryAt is null && promoted.Count == 0 && lane is null)
         {
             if (retention.Archives)
             {
@@ -158,7 +172,7 @@ public sealed class RedisQueueSlot(
         {
             args[1 + (i * 3)] = actions[i].Code;
             args[2 + (i * 3)] = actions[i].Score;
-            args[3 + (i * 3)] = actions[i].Job.Member;
+            args[3 + (i * 3)] = actions[i].Member;
         }
 
         return redis.GetDatabase().EvaluateAsync(LuaScripts.QueueRequeue, QueueKeys, args);

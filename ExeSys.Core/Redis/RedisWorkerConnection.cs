@@ -1,5 +1,7 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using ExeSys.Core.Jobs;
+using ExeSys.Core.Limits;
 using ExeSys.Core.Resilience;
 using ExeSys.Core.Storage;
 using Microsoft.Extensions.Logging;
@@ -34,34 +36,78 @@ public sealed class RedisWorkerConnection(
 
     private IDatabase Db => redis.GetDatabase();
 
+    /// <summary>
+    /// The lanes of the limited jobs this worker runs (<see cref="JobLanes"/>): their acks and renewals carry the lane,
+    /// which frees or extends their limit slots. Only jobs this worker claimed from a lane are here.
+    /// </summary>
+    private readonly ConcurrentDictionary<JobRef, string> _lanes = new();
+
+    /// <summary>When a lane one of this worker's claims parked at its limit may start again (Unix ms on Redis's clock), 0 for none.</summary>
+    private long _lanesDueAt;
+
     public async Task<ClaimBatch> ClaimAsync(string workerId, int max, TimeSpan handoffWait = default)
     {
         var wait = (long)handoffWait.TotalMilliseconds;
+        // A lane this worker's claim parked has reached its time: this claim puts it back first (queue_claim.lua).
+        var dueAt = Interlocked.Read(ref _lanesDueAt);
+        var unpark = dueAt != 0 && clock.NowMs >= dueAt && Interlocked.CompareExchange(ref _lanesDueAt, 0, dueAt) == dueAt ? 1 : 0;
         if (topology.ClaimStarts)
         {
             // A single Redis: the claim also starts the jobs it takes (queue_claim.lua), one round trip per batch.
             var now = clock.NowMs;
             var pairs = (RedisResult[])(await Db.EvaluateAsync(
-                LuaScripts.QueueClaim, keys.Handoff, [max, queue.LeaseMs, workerId, wait, keys.Prefix, now]))!;
-            var refs = new JobRef[pairs.Length / 2];
+                LuaScripts.QueueClaim, keys.Handoff, [max, queue.LeaseMs, workerId, wait, unpark, keys.Prefix, now]))!;
+            var refs = new JobRef[(pairs.Length - 1) / 2];
             var replies = new RedisResult[refs.Length];
             for (var i = 0; i < refs.Length; i++)
             {
-                refs[i] = JobRef.Parse((string)pairs[2 * i]!);
-                replies[i] = pairs[(2 * i) + 1];
+                refs[i] = Claimed((string)pairs[1 + (2 * i)]!);
+                replies[i] = pairs[2 + (2 * i)];
             }
 
-            return new ClaimBatch(await ReadStartsAsync(refs, replies, now), QueueDrained: refs.Length < max);
+            return new ClaimBatch(await ReadStartsAsync(refs, replies, now), QueueDrained: refs.Length < max, LanesParkedUntil(pairs[0]));
         }
 
-        var members = (RedisResult[])(await Db.EvaluateAsync(LuaScripts.QueueClaim, keys.Handoff, [max, queue.LeaseMs, workerId, wait]))!;
-        if (members.Length == 0)
+        var members = (RedisResult[])(await Db.EvaluateAsync(LuaScripts.QueueClaim, keys.Handoff, [max, queue.LeaseMs, workerId, wait, unpark]))!;
+        var parkedUntil = LanesParkedUntil(members[0]);
+        if (members.Length == 1)
         {
-            return new ClaimBatch([], QueueDrained: true);
+            return new ClaimBatch([], QueueDrained: true, parkedUntil);
         }
 
-        var claimed = await StartAsync(workerId, [.. members.Select(m => JobRef.Parse((string)m!))]);
-        return new ClaimBatch(claimed, QueueDrained: members.Length < max);
+        var claimed = await StartAsync(workerId, [.. members.Skip(1).Select(m => Claimed((string)m!))]);
+        return new ClaimBatch(claimed, QueueDrained: members.Length - 1 < max, parkedUntil);
+    }
+
+    /// <summary>A claimed member: a limited job's lane is remembered for its ack and renewals.</summary>
+    private JobRef Claimed(string member)
+    {
+        var (job, lane) = JobLanes.Parse(member);
+        if (lane is not null)
+        {
+            _lanes[job] = lane;
+        }
+
+        return job;
+    }
+
+    /// <summary>The claim's first value: when a lane it parked at a limit may start again ('' = none parked).</summary>
+    private DateTimeOffset? LanesParkedUntil(RedisResult value)
+    {
+        if ((string?)value is not { Length: > 0 } text)
+        {
+            return null;
+        }
+
+        var at = long.Parse(text, CultureInfo.InvariantCulture);
+        // Keep the earliest: the next claim after it puts the lane back on the ready queue.
+        long seen;
+        do
+        {
+            seen = Interlocked.Read(ref _lanesDueAt);
+        }
+        while ((seen == 0 || at < seen) && Interlocked.CompareExchange(ref _lanesDueAt, at, seen) != seen);
+        return DateTimeOffset.FromUnixTimeMilliseconds(at);
     }
 
     public Task<IReadOnlyList<ClaimedJob>> StartHandedOffAsync(string workerId, JobRef job) => StartAsync(workerId, [job]);
@@ -101,11 +147,19 @@ public sealed class RedisWorkerConnection(
                 if (retention.Archives && JobHash.StateCodes.IsEnded(st))
                 {
                     // Its claim overwrote the lease whose expiry would otherwise bring it to the archive backlog.
-                    (archive ??= []).Add(new Requeue(RequeueAction.Archive, now, refs[i]));
+                    (archive ??= []).Add(new Requeue(RequeueAction.Archive, now, refs[i], _lanes.TryRemove(refs[i], out var lane) ? lane : null));
                 }
                 else if (st != JobHash.StateCodes.Processing)
                 {
-                    (forget ??= []).Add(refs[i].Member);
+                    if (_lanes.TryRemove(refs[i], out var lane))
+                    {
+                        // A limited job frees the limit slots its claim took, too.
+                        (archive ??= []).Add(new Requeue(RequeueAction.Drop, now, refs[i], lane));
+                    }
+                    else
+                    {
+                        (forget ??= []).Add(refs[i].Member);
+                    }
                 }
 
                 continue;
@@ -155,6 +209,8 @@ public sealed class RedisWorkerConnection(
             },
             untilLost);
 
+        // A limited job's ack frees its limit slots (a refused outcome: the claim that replaced this one holds them).
+        _lanes.TryRemove(job.Job, out var lane);
         switch ((int)reply[0])
         {
             case 0 when tries > 1:
@@ -164,10 +220,10 @@ public sealed class RedisWorkerConnection(
                 logger.LogWarning("Refused the late {Outcome} of {Job} attempt {Attempt}: its lease had passed to another claim.", outcome.ToWireName(), job.Job, job.Attempt);
                 return false;
             case 2:
-                await AckAsync(() => queue.AckAsync(job.Job, DateTimeOffset.FromUnixTimeMilliseconds((long)reply[1]), []), untilLost);
+                await AckAsync(() => queue.AckAsync(job.Job, DateTimeOffset.FromUnixTimeMilliseconds((long)reply[1]), [], lane), untilLost);
                 return true;
             default:
-                await AckAsync(() => queue.AckAsync(job.Job, null, RedisReplies.NamesWithPriorities(reply, 1, job.Job.JobId)), untilLost);
+                await AckAsync(() => queue.AckAsync(job.Job, null, RedisReplies.NamesWithPriorities(reply, 1, job.Job.JobId), lane), untilLost);
                 return true;
         }
     }
@@ -216,7 +272,8 @@ public sealed class RedisWorkerConnection(
             args[0] = queue.LeaseMs;
             for (var i = 0; i < chunk.Length; i++)
             {
-                args[i + 1] = chunk[i].Member;
+                // A limited job's lane member: its limit slots are extended with its lease.
+                args[i + 1] = _lanes.TryGetValue(chunk[i], out var lane) ? JobLanes.Member(chunk[i], lane) : chunk[i].Member;
             }
 
             return db.EvaluateAsync(LuaScripts.QueueRenew, [keys.Inflight], args);
@@ -228,9 +285,23 @@ public sealed class RedisWorkerConnection(
             lost.AddRange(((RedisResult[])reply!).Select(m => JobRef.Parse((string)m!)));
         }
 
+        // A lost lease's slots were freed by whoever took the job back.
+        foreach (var job in lost)
+        {
+            _lanes.TryRemove(job, out _);
+        }
+
         return lost;
     }
 
-    public Task ReleaseAsync(IReadOnlyCollection<ClaimedJob> jobs) =>
-        release.ReleaseAsync(jobs.Select(j => (j.Job, j.Attempt.ToString(CultureInfo.InvariantCulture))).ToList());
+    public Task ReleaseAsync(IReadOnlyCollection<ClaimedJob> jobs)
+    {
+        // job_release.lua reads each job's lane from its hash, and the requeue frees its slots.
+        foreach (var job in jobs)
+        {
+            _lanes.TryRemove(job.Job, out _);
+        }
+
+        return release.ReleaseAsync(jobs.Select(j => (j.Job, j.Attempt.ToString(CultureInfo.InvariantCulture))).ToList());
+    }
 }

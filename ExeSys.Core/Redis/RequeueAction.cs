@@ -1,4 +1,5 @@
 using ExeSys.Core.Jobs;
+using ExeSys.Core.Limits;
 
 namespace ExeSys.Core.Redis;
 
@@ -27,9 +28,16 @@ public enum RequeueAction
     Wake = 'w',
 }
 
-/// <summary>One job for <see cref="RedisQueueSlot.RequeueAsync"/>: the action and its score (a queue score, or a due time in Unix ms).</summary>
-public readonly record struct Requeue(RequeueAction Action, long Score, JobRef Job)
+/// <summary>
+/// One job for <see cref="RedisQueueSlot.RequeueAsync"/>: the action and its score (a queue score, or a due time in Unix
+/// ms). A limited job's <see cref="Lane"/> (<see cref="JobLanes"/>) frees its limit slots as it leaves inflight, and
+/// keeps it in its lane.
+/// </summary>
+public readonly record struct Requeue(RequeueAction Action, long Score, JobRef Job, string? Lane = null)
 {
+    /// <summary>The member queue_requeue.lua gets.</summary>
+    internal string Member => JobLanes.Member(Job, Lane);
+
     /// <summary>The code queue_requeue.lua reads.</summary>
     internal string Code => ((char)Action).ToString();
 }

@@ -1,6 +1,7 @@
 using ExeSys.Core.Configuration;
 using ExeSys.Core.History;
 using ExeSys.Core.Jobs;
+using ExeSys.Core.Limits;
 using ExeSys.Core.Redis;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -16,7 +17,8 @@ namespace ExeSys.Tests.Infrastructure;
 public sealed class StoreHarness
 {
     /// <param name="mongo">History settings; with a connection string the scripts keep ended jobs for the archiver (no MongoDB is contacted).</param>
-    public StoreHarness(string prefix, JobOptions options, TimeProvider time, IConnectionMultiplexer? redis = null, RedisOptions? redisOptions = null, MongoOptions? mongo = null)
+    /// <param name="limits">The limits the client routes jobs into lanes by (<see cref="JobLanes"/>); publish them with <see cref="Limits"/>.</param>
+    public StoreHarness(string prefix, JobOptions options, TimeProvider time, IConnectionMultiplexer? redis = null, RedisOptions? redisOptions = null, MongoOptions? mongo = null, LimitsOptions? limits = null)
     {
         Prefix = prefix;
         Keys = new RedisKeys(prefix);
@@ -29,7 +31,8 @@ public sealed class StoreHarness
         var release = new RedisLeaseRelease(Redis, Keys, queue, retention, clock);
         Archive = new RedisArchiveBacklog(Redis, Keys, retention, clock);
         Events = new RedisEventStore(Redis, Keys, queue, Options.Create(options), clock);
-        Client = new RedisJobClient(Redis, Keys, queue, topology, retention, clock, Archive, Options.Create(options));
+        Limits = new RedisLimits(Redis, Keys, Options.Create(limits ?? new LimitsOptions()));
+        Client = new RedisJobClient(Redis, Keys, queue, topology, retention, clock, Archive, new JobLanes(Options.Create(limits ?? new LimitsOptions())), Options.Create(options));
         Worker = new RedisWorkerConnection(Redis, Keys, queue, topology, retention, clock, release, NullLogger<RedisWorkerConnection>.Instance);
         Maintenance = new RedisStoreMaintenance(Redis, Keys, release, NullLogger<RedisStoreMaintenance>.Instance);
     }
@@ -41,6 +44,9 @@ public sealed class StoreHarness
     public IConnectionMultiplexer Redis { get; }
 
     public RetentionPolicy Retention { get; }
+
+    /// <summary>The limits in Redis: publish the harness's (as the controller does), read them back.</summary>
+    public RedisLimits Limits { get; }
 
     /// <summary>wait_event's side (a job's look) and the API's (a post).</summary>
     public RedisEventStore Events { get; }

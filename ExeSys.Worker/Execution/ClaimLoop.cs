@@ -28,6 +28,9 @@ public sealed class ClaimLoop
     /// <summary>1 when the queue may hold jobs for this worker: at start, after a wake-up, after a full batch or a failed claim.</summary>
     private int _queueMayHoldJobs = 1;
 
+    /// <summary>When a lane of limited jobs that this worker's claim parked at its limit may start again (ClaimBatch.LanesParkedUntil).</summary>
+    private DateTimeOffset? _lanesParkedUntil;
+
     /// <summary>Set once shutdown begins: no handoff is taken any more.</summary>
     private volatile bool _stopping;
 
@@ -96,6 +99,11 @@ public sealed class ClaimLoop
             if (!batch.QueueDrained)
             {
                 Volatile.Write(ref _queueMayHoldJobs, 1);
+            }
+
+            if (batch.LanesParkedUntil is { } until && (_lanesParkedUntil is not { } earlier || until < earlier))
+            {
+                _lanesParkedUntil = until;
             }
 
             foreach (var job in batch.Jobs)
@@ -181,7 +189,19 @@ public sealed class ClaimLoop
     private async Task WaitForWakeAsync(CancellationToken stoppingToken)
     {
         using var idle = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-        idle.CancelAfter(_options.IdlePoll);
+        var wait = _options.IdlePoll;
+        if (_lanesParkedUntil is { } until)
+        {
+            // A lane parked at a limit (a rate window, slots) may start again then: claim at that moment, not a poll later.
+            var due = until - _time.GetUtcNow();
+            wait = due < wait ? (due > TimeSpan.Zero ? due : TimeSpan.FromMilliseconds(1)) : wait;
+            if (due <= _options.IdlePoll)
+            {
+                _lanesParkedUntil = null;
+            }
+        }
+
+        idle.CancelAfter(wait);
         try
         {
             await _wake.Reader.ReadAsync(idle.Token);

@@ -1,5 +1,8 @@
 -- Shared helpers, prepended to every script (LuaScripts.cs). Key names here mirror RedisKeys.cs (the one place
 -- C# builds them); every key a script builds shares the run's {job_id} hash tag, so it is in the caller's slot.
+-- Set by _lanes.lua, where a script includes it: enqueue_ready sends a limited job's lane member ('~...') there.
+local lane_enqueue
+
 local function job_key(prefix, name, job_id, suffix)
   return prefix .. ':' .. name .. ':{' .. job_id .. '}:' .. suffix
 end
@@ -169,11 +172,28 @@ local function enqueue_ready(ready, channel, items, first)
     return 0
   end
   local was_empty = redis.call('EXISTS', ready) == 0
-  local added = 0
+  local added, tokens = 0, 0
+  if lane_enqueue then
+    -- Limited jobs go into their lanes (_lanes.lua); a queue without them pays one byte compare per job here.
+    local plain = nil
+    for i = first, last, 2 do
+      if string.byte(items[i + 1], 1) == 126 then
+        plain = plain or {unpack(items, first, i - 1)}
+        local job, token = lane_enqueue(ready, items[i], items[i + 1])
+        added, tokens = added + job, tokens + token
+      elseif plain then
+        plain[#plain + 1] = items[i]
+        plain[#plain + 1] = items[i + 1]
+      end
+    end
+    if plain then
+      items, first, last = plain, 1, #plain
+    end
+  end
   for i = first, last, 4000 do
     added = added + redis.call('ZADD', ready, 'NX', unpack(items, i, math.min(i + 3999, last)))
   end
-  if was_empty and added > 0 then
+  if was_empty and (added > 0 or tokens > 0) then
     redis.call('PUBLISH', channel, '1')
   end
   return added
@@ -184,6 +204,10 @@ end
 -- Returns the worker's id, or nil when none waits (or the job is already leased: a re-send of a running job, and the
 -- worker keeps waiting).
 local function take_idle_worker(inflight, idle, lease_ms, member)
+  if string.byte(member, 1) == 126 then
+    -- A limited job (a lane member, _lanes.lua) starts only through a claim, where its limits are checked.
+    return nil
+  end
   local waiting = redis.call('ZPOPMAX', idle)
   if not waiting[1] then
     return nil

@@ -1,7 +1,8 @@
 -- Take a claim back (lease expired, or the worker is shutting down). One job slot: KEYS[1] status, KEYS[2] workflow hash.
 -- ARGV: expected attempt ('' = the controller's recovery of an expired lease, whichever attempt holds the job; else a
 --       worker's graceful release of its own attempt), prefix, job_id, name, lease ms
--- Returns {'requeue', pri} back to the queue | {'retry', pri, at} back to the schedule | {'keep'} another claim holds it |
+-- Returns {'requeue', pri, lane} back to the queue | {'retry', pri, at, lane} back to the schedule (lane: the job's 'ln',
+--         '' for a job without limits; a limited job goes back into its lane, _lanes.lua) | {'keep'} another claim holds it |
 --         {'lost', at, error} the expired lease was the job's last failed attempt: the caller ends the job in state 4
 --         with job_finish.lua (fenced by at, error as the payload), exactly as a failed attempt ends, and nothing here
 --         has changed it yet |
@@ -10,7 +11,7 @@
 -- A lost lease is a failed attempt (its worker crashed, froze or was cut off): it goes into 'errs' with the others, and
 -- once 'ma' attempts have failed the job fails. A graceful release is not a failure and only re-queues. It is not the
 -- hot path: one call per job taken back.
-local f = redis.call('HMGET', KEYS[1], 'st', 'at', 'pri', 'kind', 'to', 'ra')
+local f = redis.call('HMGET', KEYS[1], 'st', 'at', 'pri', 'kind', 'to', 'ra', 'ln')
 if f[1] == '2' and ARGV[1] == '' then
   local now = now_ms()
   local l = redis.call('HMGET', KEYS[1], 'wk', 'errs', 'ma', 'sa')
@@ -34,18 +35,18 @@ if f[1] == '2' and ARGV[1] == '' then
   errs[#errs + 1] = err
   redis.call('HSET', KEYS[1], 'st', '0', 'ut', now, 'err', err, 'errs', cjson.encode(errs))
   redis.call('HDEL', KEYS[1], 'wk')
-  return {'requeue', f[3]}
+  return {'requeue', f[3], f[7] or ''}
 end
 if f[1] == '2' and ARGV[1] == f[2] then
   redis.call('HSET', KEYS[1], 'st', '0', 'ut', now_ms())
   redis.call('HDEL', KEYS[1], 'wk')
-  return {'requeue', f[3]}
+  return {'requeue', f[3], f[7] or ''}
 end
 if f[1] == '0' then
-  return {'requeue', f[3]}
+  return {'requeue', f[3], f[7] or ''}
 end
 if f[1] == '1' and f[6] then
-  return {'retry', f[3], f[6]}
+  return {'retry', f[3], f[6], f[7] or ''}
 end
 if f[1] == '2' then
   return {'keep'}

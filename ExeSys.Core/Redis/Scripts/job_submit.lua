@@ -2,10 +2,11 @@
 -- KEYS[3] (only with MongoDB history on) the job's archive tombstone: {'archived'} means the job finished and has left
 -- Redis for MongoDB, where the caller reads it; a new job is never created over it.
 -- ARGV: to, cmd, data, priority, now_ms, watch (1 = publish on finish), step (1 = 'Operation: workflow' header),
---       max_attempts, retention_ms, from,
+--       max_attempts, retention_ms, from, lane ('' = none: the job has no limit; else it is kept as 'ln', and the job
+--       starts only through a claim, where its limits are checked: see _lanes.lua),
 --       then, only on a single Redis (not a cluster: these keys are in the queue's slot), where the job's queue keys
 --       start in KEYS (ready, inflight, idle), the wake channel, the lease ms, the queue score and the member
---       (from:job_id): a new job in state 0 is then enqueued here, as queue_enqueue.lua would, saving the second round
+--       (from:job_id, or a limited job's lane member '~<lane>~from:job_id', which no idle worker takes): a new job in state 0 is then enqueued here, as queue_enqueue.lua would, saving the second round
 --       trip. (An existing job in state 0, whose enqueue may have been lost, is healed by the caller with its own priority.)
 --       A new single job (not a workflow step) that goes to an idle worker is started here: state 2, attempt 1, leased
 --       to that worker, and published on the worker's own channel (wake channel .. ':' .. worker) as
@@ -16,13 +17,13 @@
 --         every attempt's error), progress (a runner's latest intermediate result)
 -- Where the queue keys start in KEYS, when the caller gave them (see ARGV above); the tombstone, when given, is
 -- KEYS[3] and the queue keys follow it.
-local q = tonumber(ARGV[11])
+local q = tonumber(ARGV[12])
 local tombstone = (q == nil or q > 3) and KEYS[3] or nil
 
 -- With the queue keys: a new single job goes to an idle worker, if one waits, already started (see ARGV above).
 local function started_by_idle_worker()
   if q and ARGV[7] ~= '1' then
-    return take_idle_worker(KEYS[q + 1], KEYS[q + 2], ARGV[13], ARGV[15])
+    return take_idle_worker(KEYS[q + 1], KEYS[q + 2], ARGV[14], ARGV[16])
   end
   return nil
 end
@@ -31,9 +32,9 @@ end
 -- goes onto the ready queue; a workflow step may still go to an idle worker, as a handoff it starts itself.
 local function enqueue_here()
   if q and ARGV[7] ~= '1' then
-    enqueue_ready(KEYS[q], ARGV[12], {ARGV[14], ARGV[15]})
+    enqueue_ready(KEYS[q], ARGV[13], {ARGV[15], ARGV[16]})
   elseif q then
-    enqueue_or_hand_off(KEYS[q], KEYS[q + 1], KEYS[q + 2], ARGV[12], ARGV[13], {ARGV[14], ARGV[15]}, 1)
+    enqueue_or_hand_off(KEYS[q], KEYS[q + 1], KEYS[q + 2], ARGV[13], ARGV[14], {ARGV[15], ARGV[16]}, 1)
   end
 end
 
@@ -63,6 +64,7 @@ if not f[ST] then
     append(fields, {'st', st, 'at', '0', 'ut', ARGV[5]})
   end
   if ARGV[6] == '1' then table.insert(fields, 'w'); table.insert(fields, '1') end
+  if ARGV[11] ~= '' then table.insert(fields, 'ln'); table.insert(fields, ARGV[11]) end
   if pred then table.insert(fields, 'pred'); table.insert(fields, pred) end
   if err then
     table.insert(fields, 'err'); table.insert(fields, err)
@@ -78,7 +80,7 @@ if not f[ST] then
     end
   end
   if worker then
-    redis.call('PUBLISH', ARGV[12] .. ':' .. worker, ARGV[15] .. '\n' .. ARGV[1] .. '\n' .. ARGV[2] .. '\n' .. ARGV[3])
+    redis.call('PUBLISH', ARGV[13] .. ':' .. worker, ARGV[16] .. '\n' .. ARGV[1] .. '\n' .. ARGV[2] .. '\n' .. ARGV[3])
     return {'new', '2', false, worker}
   end
   if st == '0' then

@@ -1,0 +1,36 @@
+using ExeSys.Core.Limits;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace ExeSys.Core.Redis;
+
+/// <summary>
+/// The limits (ExeSys:Limits) in Redis, where the claim reads them (<see cref="RedisKeys.QueueLimits"/>, in the queue
+/// slot): one shared truth for every worker. The controller publishes its own at start; every process compares its own
+/// with what Redis holds, and warns when they differ (the API decides which jobs go into lanes from its own).
+/// </summary>
+public sealed class RedisLimits(IConnectionMultiplexer redis, RedisKeys keys, IOptions<LimitsOptions> options)
+{
+    /// <summary>This process's limits, as Redis holds them.</summary>
+    public IReadOnlyDictionary<string, string> Configured { get; } = options.Value.ToScopes();
+
+    /// <summary>Replaces the limits in Redis with this process's. True when that changed them.</summary>
+    public async Task<bool> PublishAsync()
+    {
+        var args = Configured.SelectMany(p => new RedisValue[] { p.Key, p.Value }).ToArray();
+        return (int)await redis.GetDatabase().EvaluateAsync(LuaScripts.LimitsPublish, [keys.QueueLimits], args) == 1;
+    }
+
+    /// <summary>The limits Redis holds.</summary>
+    public async Task<IReadOnlyDictionary<string, string>> ReadAsync()
+    {
+        var entries = await redis.GetDatabase().HashGetAllAsync(keys.QueueLimits);
+        return entries.ToDictionary(e => (string)e.Name!, e => (string)e.Value!, StringComparer.Ordinal);
+    }
+
+    /// <summary>How this process's limits differ from <paramref name="held"/>, one line per scope; empty when they agree.</summary>
+    public IReadOnlyList<string> Differences(IReadOnlyDictionary<string, string> held) =>
+        [.. Configured.Keys.Union(held.Keys).Order(StringComparer.Ordinal)
+            .Where(scope => Configured.GetValueOrDefault(scope) != held.GetValueOrDefault(scope))
+            .Select(scope => $"{scope}: here {Configured.GetValueOrDefault(scope) ?? "none"}, in Redis {held.GetValueOrDefault(scope) ?? "none"}")];
+}
