@@ -29,8 +29,12 @@ public sealed class JobLanes(IOptions<LimitsOptions> options)
         return _options.Queues.ContainsKey(LimitsOptions.DefaultQueue) || _options.Functions.ContainsKey(cmd) ? $"{cmd}||0" : null;
     }
 
-    /// <summary>The lane of a command.</summary>
-    public string? LaneOf(JobCommand command) => LaneOf(command.Cmd, command.ConcurrencyKey, command.ConcurrencyLimit);
+    /// <summary>
+    /// The lane of a command. A step of the original protocol has none: the step before it promotes it straight onto
+    /// the ready queue (job_finish.lua), so its limits could not hold (the API refuses a concurrency key on one).
+    /// </summary>
+    public string? LaneOf(JobCommand command) =>
+        command.IsWorkflowStep ? null : LaneOf(command.Cmd, command.ConcurrencyKey, command.ConcurrencyLimit);
 
     /// <summary>A job's queue member: <c>from:job_id</c>, or for a job in a lane <c>~&lt;lane&gt;~from:job_id</c>.</summary>
     public static string Member(JobRef job, string? lane) => string.IsNullOrEmpty(lane) ? job.Member : $"~{lane}~{job.Member}";

@@ -79,6 +79,9 @@ internal static class JobHash
     /// <summary>The job's workflow was cancelled while it ran.</summary>
     public const string Cancel = "cancel";
 
+    /// <summary>A limited job's lane (<c>&lt;function&gt;|&lt;concurrency key&gt;|&lt;N&gt;</c>, Limits/JobLanes.cs): a job taken back returns to it.</summary>
+    public const string Lane = "ln";
+
     /// <summary>
     /// The fields of a <see cref="JobSnapshot"/>, in the order the scripts reply them (<c>snapshot_of</c> in
     /// Scripts/_common.lua), with the result extracted from <see cref="Result"/>, which the reply holds only in state 3.

@@ -195,10 +195,6 @@ public sealed class ClaimLoop
             // A lane parked at a limit (a rate window, slots) may start again then: claim at that moment, not a poll later.
             var due = until - _time.GetUtcNow();
             wait = due < wait ? (due > TimeSpan.Zero ? due : TimeSpan.FromMilliseconds(1)) : wait;
-            if (due <= _options.IdlePoll)
-            {
-                _lanesParkedUntil = null;
-            }
         }
 
         idle.CancelAfter(wait);
@@ -208,6 +204,11 @@ public sealed class ClaimLoop
         }
         catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
         {
+            if (_lanesParkedUntil <= _time.GetUtcNow())
+            {
+                _lanesParkedUntil = null;
+            }
+
             Volatile.Write(ref _queueMayHoldJobs, 1);
         }
     }
