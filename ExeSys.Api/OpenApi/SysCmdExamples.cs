@@ -32,7 +32,7 @@ internal sealed class SysCmdExamples : IOperationFilter
         ["400"] = new()
         {
             ["invalid"] = ("A bad field", """{"type":"https://tools.ietf.org/html/rfc9110#section-15.5.1","title":"Invalid command","status":400,"detail":"'job_id' contains the character ':' at position 3; only letters A-Z a-z, digits 0-9, '-', '_' and '.' are allowed.","errors":{"job_id":["'job_id' contains the character ':' at position 3; only letters A-Z a-z, digits 0-9, '-', '_' and '.' are allowed."]}}"""),
-            ["bad_concurrency_key"] = ("A bad concurrency_key", """{"type":"https://tools.ietf.org/html/rfc9110#section-15.5.1","title":"Invalid command","status":400,"detail":"'concurrency_key' contains the character ' ' at position 8; only letters A-Z a-z, digits 0-9, '-', '_' and '.' are allowed.","errors":{"concurrency_key":["'concurrency_key' contains the character ' ' at position 8; only letters A-Z a-z, digits 0-9, '-', '_' and '.' are allowed."]}}"""),
+            ["bad_concurrency_key"] = ("A bad concurrency_key", """{"type":"https://tools.ietf.org/html/rfc9110#section-15.5.1","title":"Invalid command","status":400,"detail":"'concurrency_key' contains the character U+0020 at position 8; only letters A-Z a-z, digits 0-9, '-', '_' and '.' are allowed.","errors":{"concurrency_key":["'concurrency_key' contains the character U+0020 at position 8; only letters A-Z a-z, digits 0-9, '-', '_' and '.' are allowed."]}}"""),
             ["malformed"] = ("Not JSON", """{"type":"https://tools.ietf.org/html/rfc9110#section-15.5.1","title":"Invalid request body","status":400,"detail":"The body is not valid JSON: '}' is invalid after a property name. LineNumber: 0 | BytePositionInLine: 9."}"""),
         },
         ["404"] = new()

@@ -98,6 +98,9 @@ public sealed partial class ControllerService(
             handled = await store.PromoteDueRetriesAsync(_options.RecoveryBatch);
         }
         while (handled == _options.RecoveryBatch);
+
+        // Jobs for functions no live worker offers wait; only their configured timeout ends the wait.
+        await store.FailUnservedAsync(_options.RecoveryBatch);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Controller {Controller} started, ticking every {Interval}.")]

@@ -3,6 +3,7 @@ using ExeSys.Core.Events;
 using ExeSys.Core.History;
 using ExeSys.Core.Jobs;
 using ExeSys.Core.Limits;
+using ExeSys.Core.Queues;
 using ExeSys.Core.Redis;
 using ExeSys.Core.Registry;
 using ExeSys.Core.Storage;
@@ -26,7 +27,10 @@ public static class ExeSysCoreExtensions
         var services = builder.Services;
         services.AddOptions<RedisOptions>().BindConfiguration(RedisOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<JobOptions>().BindConfiguration(JobOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<QueueOptions>().BindConfiguration(QueueOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<LimitsOptions>().BindConfiguration(LimitsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<QueueRouting>();
+        services.AddSingleton<OfferDirectory>();
         // Redis's clock, the one every process shares, wherever a time is compared across processes (RedisTime).
         services.AddRedisTime();
         services.AddSingleton<IConnectionMultiplexer>(sp => Connect(sp.GetRequiredService<IOptions<RedisOptions>>().Value));
@@ -38,7 +42,8 @@ public static class ExeSysCoreExtensions
         services.AddSingleton<RedisTopology>();
         services.AddSingleton<RedisQueueSlot>();
         services.AddSingleton<RedisLeaseRelease>();
-        // Limits and concurrency keys: which jobs wait in lanes, and the limits in Redis (the controller replaces the role).
+        // Limits and concurrency keys: which jobs go into limited lanes, and the limits in Redis (the controller
+        // publishes them: it replaces the role).
         services.AddSingleton<JobLanes>();
         services.AddSingleton<RedisLimits>();
         services.TryAddSingleton(new LimitsRole(Publishes: false));

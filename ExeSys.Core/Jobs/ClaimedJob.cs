@@ -10,4 +10,8 @@ namespace ExeSys.Core.Jobs;
 /// <param name="DeferredUntilMs">When the function deferred itself, the time it asked for (Unix ms), else 0.</param>
 /// <param name="StopRequested">A stop was requested before this claim (a runner then ends at once).</param>
 /// <param name="BackoffMs">The per-node retry backoff base, 0 when none was set.</param>
-public sealed record ClaimedJob(JobRef Job, int Attempt, string To, string Cmd, string DataJson, string InputsJson = "{}", string NextJson = "", int TimeoutMs = 0, int BackoffMs = 0, long DeferredUntilMs = 0, bool StopRequested = false);
+public sealed record ClaimedJob(JobRef Job, int Attempt, string To, string Cmd, string DataJson, string InputsJson = "{}", string NextJson = "", int TimeoutMs = 0, int BackoffMs = 0, long DeferredUntilMs = 0, bool StopRequested = false)
+{
+    /// <summary>The queue it was claimed, handed off or started from: its lease is in that queue's slot.</summary>
+    public string Queue { get; init; } = Redis.QueueKeys.DefaultName;
+}

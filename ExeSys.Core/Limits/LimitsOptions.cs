@@ -1,6 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using ExeSys.Core.Jobs;
+using ExeSys.Core.Queues;
 
 namespace ExeSys.Core.Limits;
 
@@ -14,9 +15,6 @@ public sealed class LimitsOptions : IValidatableObject
 {
     public const string Section = "ExeSys:Limits";
 
-    /// <summary>The one queue's name, as a queue limit names it.</summary>
-    public const string DefaultQueue = "default";
-
     /// <summary>The longest function or queue name a limit may name.</summary>
     public const int MaxNameLength = 128;
 
@@ -26,7 +24,7 @@ public sealed class LimitsOptions : IValidatableObject
     /// <summary>Limits by function name.</summary>
     public Dictionary<string, LimitOptions> Functions { get; set; } = new(StringComparer.Ordinal);
 
-    /// <summary>Limits by queue name (only <see cref="DefaultQueue"/> exists).</summary>
+    /// <summary>Limits by queue name (<c>default</c>, or a named queue: ExeSys:Queues).</summary>
     public Dictionary<string, LimitOptions> Queues { get; set; } = new(StringComparer.Ordinal);
 
     /// <summary>Whether any function or queue has a limit.</summary>
@@ -66,9 +64,9 @@ public sealed class LimitsOptions : IValidatableObject
                     yield return new ValidationResult($"{setting}: the name is not valid: {bad}");
                 }
 
-                if (kind == "Queues" && name != DefaultQueue)
+                if (kind == "Queues" && !QueueRouting.IsValidName(name))
                 {
-                    yield return new ValidationResult($"{setting}: there is no queue named '{name}'; the one queue is '{DefaultQueue}'.");
+                    yield return new ValidationResult($"{setting}: '{name}' is not a queue name ({QueueRouting.NameRule}).");
                 }
 
                 var results = new List<ValidationResult>();

@@ -82,6 +82,9 @@ internal static class JobHash
     /// <summary>A limited job's lane (<c>&lt;function&gt;|&lt;concurrency key&gt;|&lt;N&gt;</c>, Limits/JobLanes.cs): a job taken back returns to it.</summary>
     public const string Lane = "ln";
 
+    /// <summary>The queue the submit named (only when it named one): the job's queue; absent = its function's routed queue.</summary>
+    public const string Queue = "q";
+
     /// <summary>
     /// The fields of a <see cref="JobSnapshot"/>, in the order the scripts reply them (<c>snapshot_of</c> in
     /// Scripts/_common.lua), with the result extracted from <see cref="Result"/>, which the reply holds only in state 3.

@@ -30,6 +30,9 @@ internal static class LuaScripts
     public static readonly RedisScript RegistryLeave = Load("registry_leave", ScriptAccess.AllowOom);
     public static readonly RedisScript QueueAck = Load("queue_ack", ScriptAccess.Atomic, lanes: true);
     public static readonly RedisScript QueueDue = Load("queue_due", ScriptAccess.Atomic, lanes: true);
+    public static readonly RedisScript QueueUnserved = Load("queue_unserved", ScriptAccess.Atomic);
+    public static readonly RedisScript QueueControl = Load("queue_control", ScriptAccess.Atomic);
+    public static readonly RedisScript QueueStats = Load("queue_stats", ScriptAccess.NoWrites);
     public static readonly RedisScript WorkflowSubmit = Load("workflow_submit", ScriptAccess.Atomic);
     public static readonly RedisScript WorkflowGet = Load("workflow_get", ScriptAccess.NoWrites);
     public static readonly RedisScript WorkflowControl = Load("workflow_control", ScriptAccess.Atomic);

@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using ExeSys.Core.Configuration;
 using ExeSys.Core.Events;
 using ExeSys.Core.Jobs;
+using ExeSys.Core.Queues;
 using ExeSys.Core.Workflows;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
@@ -15,7 +16,7 @@ namespace ExeSys.Core.Redis;
 /// <see cref="RedisKeys.EventRecent"/>); registering and posting are atomic there, so no event slips between them.
 /// A post then delivers to each matching job in the job's own slot, and wakes it in the queue slot.
 /// </summary>
-public sealed class RedisEventStore(IConnectionMultiplexer redis, RedisKeys keys, RedisQueueSlot queue, IOptions<JobOptions> options, RedisClock clock) : IEventStore
+public sealed class RedisEventStore(IConnectionMultiplexer redis, RedisKeys keys, RedisQueueSlot queue, IOptions<JobOptions> options, RedisClock clock, QueueRouting routing) : IEventStore
 {
     /// <summary>The most late waiters whose job one post checks (one short script each); the rest wait for the next post.</summary>
     internal const int LateChecksPerPost = 256;
@@ -112,7 +113,10 @@ public sealed class RedisEventStore(IConnectionMultiplexer redis, RedisKeys keys
             {
                 case 1:
                     delivered.Add(matched[i]);
-                    wake.Add(new Requeue(RequeueAction.Wake, queue.Score(clock.NowMs, RedisReplies.ParsePriority(outcome[1])), matched[i]));
+                    // Woken in its queue, onto its function's lane (the delivery read both from the job).
+                    var cmd = (string)outcome[2]!;
+                    wake.Add(new Requeue(RequeueAction.Wake, queue.Score(clock.NowMs, RedisReplies.ParsePriority(outcome[1])), matched[i],
+                        routing.QueueOf(cmd, (string?)outcome[3]), cmd));
                     break;
                 case 2:
                     delivered.Add(matched[i]);

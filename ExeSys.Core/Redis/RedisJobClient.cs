@@ -1,6 +1,7 @@
 using ExeSys.Core.Configuration;
 using ExeSys.Core.Jobs;
 using ExeSys.Core.Limits;
+using ExeSys.Core.Queues;
 using ExeSys.Core.Storage;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
@@ -33,6 +34,7 @@ public sealed class RedisJobClient(
     RetentionPolicy retention,
     RedisClock clock,
     RedisArchiveBacklog backlog,
+    QueueRouting routing,
     JobLanes lanes,
     IOptions<JobOptions> options) : IJobClient
 {
@@ -60,7 +62,7 @@ public sealed class RedisJobClient(
 
         if (written.Enqueue)
         {
-            await queue.EnqueueAsync([(command.Job, written.Outcome.Snapshot!.Priority, lanes.LaneOf(command))]);
+            await queue.EnqueueAsync([Queued(command, written.Outcome.Snapshot!.Priority)]);
         }
         else if (written.Backlog)
         {
@@ -81,13 +83,13 @@ public sealed class RedisJobClient(
         }
 
         var written = await Task.WhenAll(writes);
-        var enqueue = new List<(JobRef, JobPriority, string?)>();
+        var enqueue = new List<QueuedJob>();
         var ended = new List<JobRef>();
         for (var i = 0; i < written.Length; i++)
         {
             if (written[i].Enqueue)
             {
-                enqueue.Add((commands[i].Job, written[i].Outcome.Snapshot!.Priority, lanes.LaneOf(commands[i])));
+                enqueue.Add(Queued(commands[i], written[i].Outcome.Snapshot!.Priority));
             }
             else if (written[i].Backlog)
             {
@@ -104,6 +106,10 @@ public sealed class RedisJobClient(
         return [.. written.Select(w => w.Outcome)];
     }
 
+    /// <summary>A limited job waits in its limited lane: its function is then '~&lt;lane&gt;' (<see cref="JobLanes"/>).</summary>
+    private QueuedJob Queued(JobCommand command, JobPriority priority) =>
+        new(command.Job, priority, JobLanes.QueueFunction(command.Cmd, lanes.LaneOf(command)), routing.QueueOf(command.Cmd, command.Queue));
+
     /// <summary>What job_submit.lua did with one command, and what must follow in the queue slot.</summary>
     /// <param name="Enqueue">The job is in state 0: enqueue it (new, or a re-send healing a lost enqueue; ZADD NX makes that a no-op when it is queued).</param>
     /// <param name="Backlog">A step whose chain had already failed ended at once, without a worker to put it on the archive backlog.</param>
@@ -113,29 +119,36 @@ public sealed class RedisJobClient(
     private async Task<Written> WriteAsync(JobCommand command, bool watch, long now, bool combine)
     {
         var job = command.Job;
-        // A limited job waits in its lane and starts only through a claim (JobLanes): never directly here.
+        // A limited job waits in its limited lane and starts only through a claim (JobLanes): never directly here.
         var lane = lanes.LaneOf(command);
         var tombstones = retention.Archives ? 1 : 0;
-        var submitKeys = new RedisKey[2 + tombstones + (combine ? keys.Handoff.Length : 0)];
-        (submitKeys[0], submitKeys[1]) = (keys.Status(job), keys.Workflow(job.JobId));
+        List<RedisKey> submitKeys = [keys.Status(job), keys.Workflow(job.JobId)];
         if (retention.Archives)
         {
-            submitKeys[2] = keys.Tombstone(job);
+            submitKeys.Add(keys.Tombstone(job));
         }
 
         RedisValue[] args =
         [
             command.To, command.Cmd, command.DataJson, (int)command.Priority, now, watch ? 1 : 0, command.IsWorkflowStep ? 1 : 0,
-            _options.MaxAttempts, retention.ScriptRetentionMs, job.From, lane ?? "",
+            _options.MaxAttempts, retention.ScriptRetentionMs, job.From, command.Queue ?? "", lane ?? "",
         ];
         if (combine)
         {
-            // A single Redis: the script enqueues a new job itself (job_submit.lua), one round trip instead of two.
-            keys.Handoff.CopyTo(submitKeys, 2 + tombstones);
-            args = [.. args, 3 + tombstones, keys.WakeChannelName, queue.LeaseMs, queue.Score(now, command.Priority), JobLanes.Member(job, lane)];
+            // A single Redis: the script enqueues a new job itself onto its function's lane (job_submit.lua), one round
+            // trip instead of two, or starts it for an idle worker whose offer signature has the function.
+            var q = keys.Queue(routing.QueueOf(command.Cmd, command.Queue));
+            submitKeys.Add(q.Lanes);
+            submitKeys.Add(q.Inflight);
+            if (lane is null)
+            {
+                submitKeys.AddRange(await queue.IdleSetsAsync(q.Name, command.Cmd));
+            }
+
+            args = [.. args, 3 + tombstones, q.WakeChannelName, queue.LeaseMs, queue.Score(now, command.Priority), job.Member, q.Base];
         }
 
-        var reply = (RedisResult[])(await Db.EvaluateAsync(LuaScripts.JobSubmit, submitKeys, args))!;
+        var reply = (RedisResult[])(await Db.EvaluateAsync(LuaScripts.JobSubmit, [.. submitKeys], args))!;
 
         var kind = (string)reply[0]!;
         if (kind == "archived")

@@ -9,7 +9,7 @@ namespace ExeSys.Core.Redis;
 /// <summary>
 /// <see cref="IJobNotifications"/> on Redis pub/sub. The wire formats are read here and nowhere else:
 /// <list type="bullet">
-/// <item>the wake channel (shared by all workers): <c>1</c> when the ready queue went from empty to non-empty, or
+/// <item>each served queue's wake channel (shared by its workers): <c>1\n&lt;fn&gt;</c> when the lane of fn went from empty to non-empty, or
 /// <c>h\n&lt;worker&gt;\n&lt;member&gt;</c> when an enqueue handed a job (already leased) to an idle worker;</item>
 /// <item>a worker's own channel (<see cref="RedisKeys.WorkerChannel"/>): <c>member\nto\ncmd\ndata</c>, a job that
 /// job_submit.lua started for it (state 2, attempt 1);</item>
@@ -25,36 +25,29 @@ namespace ExeSys.Core.Redis;
 /// </summary>
 public sealed class RedisJobNotifications(IConnectionMultiplexer redis, RedisKeys keys, ILogger<RedisJobNotifications> logger) : IJobNotifications
 {
-    public async Task<IAsyncDisposable> SubscribeWorkerAsync(string workerId, Action<WorkerNotification> handler)
+    public async Task<IAsyncDisposable> SubscribeWorkerAsync(string workerId, Action<WorkerNotification> handler, IReadOnlyList<string>? queues = null)
     {
         ArgumentNullException.ThrowIfNull(handler);
-        var subscription = await SubscribeAsync(
-            (keys.WakeChannel, message => OnWake(workerId, message, handler)),
-            (keys.WorkerChannel(workerId), message => OnStarted(workerId, message, handler)),
-            (keys.CancelChannel, member => handler(new WorkerNotification.CancelRequested(JobRef.Parse(member!)))),
-            (keys.StopChannel, member => handler(new WorkerNotification.StopRequested(JobRef.Parse(member!)))));
+        var channels = new List<(RedisChannel, Action<RedisValue>)>();
+        foreach (var name in queues ?? [QueueKeys.DefaultName])
+        {
+            var q = keys.Queue(name);
+            channels.Add((q.WakeChannel, message => OnWake(workerId, name, message, handler)));
+            channels.Add((q.WorkerChannel(workerId), message => OnStarted(workerId, name, message, handler)));
+        }
+
+        channels.Add((keys.CancelChannel, member => handler(new WorkerNotification.CancelRequested(JobRef.Parse(member!)))));
+        channels.Add((keys.StopChannel, member => handler(new WorkerNotification.StopRequested(JobRef.Parse(member!)))));
+        var subscription = await SubscribeAsync([.. channels]);
         subscription.WatchConnection(
             redis,
-            lost: () => _ = StopWaitingForHandoffAsync(workerId),
+            lost: () =>
+            {
+                logger.LogInformation("Worker {Worker} lost its pub/sub connection: it takes no handoffs until it is back.", workerId);
+                handler(WorkerNotification.ConnectionLost.Instance);
+            },
             back: () => handler(WorkerNotification.QueueFilled.Instance));
         return subscription;
-    }
-
-    /// <summary>
-    /// A worker that cannot hear its handoffs leaves the idle set (queue_idle.lua with wait 0, as a busy worker does).
-    /// Best effort: when Redis itself is away this fails, and the idle entry lapses at its own deadline.
-    /// </summary>
-    private async Task StopWaitingForHandoffAsync(string workerId)
-    {
-        try
-        {
-            await redis.GetDatabase().EvaluateAsync(LuaScripts.QueueIdle, [keys.Idle], [workerId, 0]);
-            logger.LogInformation("Worker {Worker} lost its pub/sub connection: it takes no handoffs until it is back.", workerId);
-        }
-        catch (Exception ex) when (RedisFaults.IsRedisFailure(ex))
-        {
-            logger.LogDebug("Worker {Worker} lost its pub/sub connection and could not leave the idle set ({Error}).", workerId, ex.Message);
-        }
     }
 
     public async Task<IAsyncDisposable> SubscribeFinishedAsync(Action<JobFinished> handler)
@@ -88,12 +81,14 @@ public sealed class RedisJobNotifications(IConnectionMultiplexer redis, RedisKey
         return subscription;
     }
 
-    private static void OnWake(string workerId, RedisValue message, Action<WorkerNotification> handler)
+    private static void OnWake(string workerId, string queue, RedisValue message, Action<WorkerNotification> handler)
     {
         var text = (string?)message ?? "";
         if (!text.StartsWith("h\n", StringComparison.Ordinal))
         {
-            handler(WorkerNotification.QueueFilled.Instance);
+            // '1\n<fn>': the lane of fn went from empty to non-empty.
+            var newline = text.IndexOf('\n', StringComparison.Ordinal);
+            handler(new WorkerNotification.QueueFilled(queue, newline < 0 ? null : text[(newline + 1)..]));
             return;
         }
 
@@ -101,11 +96,11 @@ public sealed class RedisJobNotifications(IConnectionMultiplexer redis, RedisKey
         var parts = text.Split('\n', 3);
         if (parts.Length == 3 && parts[1] == workerId)
         {
-            handler(new WorkerNotification.HandedOff(JobRef.Parse(parts[2])));
+            handler(new WorkerNotification.HandedOff(JobRef.Parse(parts[2]), queue));
         }
     }
 
-    private void OnStarted(string workerId, RedisValue message, Action<WorkerNotification> handler)
+    private void OnStarted(string workerId, string queue, RedisValue message, Action<WorkerNotification> handler)
     {
         var parts = ((string?)message ?? "").Split('\n', 4);
         if (parts.Length != 4)
@@ -114,7 +109,7 @@ public sealed class RedisJobNotifications(IConnectionMultiplexer redis, RedisKey
             return;
         }
 
-        handler(new WorkerNotification.Started(new ClaimedJob(JobRef.Parse(parts[0]), 1, parts[1], parts[2], parts[3])));
+        handler(new WorkerNotification.Started(new ClaimedJob(JobRef.Parse(parts[0]), 1, parts[1], parts[2], parts[3]) { Queue = queue }));
     }
 
     /// <summary>The channels one subscriber listens on; disposing unsubscribes them all.</summary>

@@ -11,7 +11,9 @@ namespace ExeSys.Core.Redis;
 /// <item>Per job: <c>P:from:{job_id}:status</c>, one hash with the whole job; a finished job's result is its field
 /// <c>da</c> (<see cref="ResultField"/>), the original's data_available text. The <c>{job_id}</c> hash tag keeps
 /// every key of a job in one Redis Cluster slot.</item>
-/// <item>Queue: <c>P:{queue}:ready</c>, <c>P:{queue}:inflight</c> and <c>P:{queue}:idle</c> (sorted sets), one slot of their own.</item>
+/// <item>Queues (<see cref="QueueKeys"/>): the default queue's keys under <c>P:{queue}</c>, a named queue's under
+/// <c>P:{queue:&lt;name&gt;}</c>, each queue one slot of its own: per-function lanes <c>…:ready:&lt;fn&gt;</c>, their index
+/// <c>…:lanes</c>, <c>…:inflight</c>, <c>…:scheduled</c>, idle workers per offer signature <c>…:idle:&lt;sig&gt;</c>.</item>
 /// <item>Registry: <c>P:{registry}:workers</c>, <c>P:{registry}:functions</c>, <c>P:{registry}:controllers</c>.</item>
 /// <item>Events (wait_event): <c>P:event:{name}:waiters</c> (hash) and <c>P:event:{name}:recent</c> (sorted set),
 /// one slot per event name.</item>
@@ -20,6 +22,7 @@ namespace ExeSys.Core.Redis;
 public sealed class RedisKeys
 {
     private readonly string _prefix;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, QueueKeys> _queues = new(StringComparer.Ordinal);
 
     public RedisKeys(IOptions<RedisOptions> options) : this(options.Value.KeyPrefix)
     {
@@ -28,14 +31,10 @@ public sealed class RedisKeys
     public RedisKeys(string prefix)
     {
         _prefix = prefix;
-        Ready = $"{prefix}:{{queue}}:ready";
-        Inflight = $"{prefix}:{{queue}}:inflight";
-        Scheduled = $"{prefix}:{{queue}}:scheduled";
-        Idle = $"{prefix}:{{queue}}:idle";
-        ArchiveBacklog = $"{prefix}:{{queue}}:archive";
-        Handoff = [Ready, Inflight, Idle];
-        QueueLimits = $"{prefix}:{{queue}}:limits";
-        Parked = $"{prefix}:{{queue}}:parked";
+        Default = Queue(QueueKeys.DefaultName);
+        Inflight = Default.Inflight;
+        Scheduled = Default.Scheduled;
+        ArchiveBacklog = Default.ArchiveBacklog;
         WorkflowDefinitions = $"{prefix}:{{definitions}}:workflows";
         CancelChannel = RedisChannel.Literal($"{prefix}:events:cancel");
         StopChannel = RedisChannel.Literal($"{prefix}:events:stop");
@@ -43,7 +42,7 @@ public sealed class RedisKeys
         WorkerFunctions = $"{prefix}:{{registry}}:functions";
         Controllers = $"{prefix}:{{registry}}:controllers";
         ControllerDetails = $"{prefix}:{{registry}}:controller_details";
-        WakeChannel = RedisChannel.Literal($"{prefix}:{{queue}}:wake");
+        WakeChannel = Default.WakeChannel;
         DoneChannel = RedisChannel.Literal($"{prefix}:events:done");
     }
 
@@ -80,24 +79,6 @@ public sealed class RedisKeys
     /// <summary>An event's recent posts (score = post time ms), kept for ExeSys:Jobs:EventRetention for waiters that register late.</summary>
     public RedisKey EventRecent(string name) => $"{_prefix}:event:{{{name}}}:recent";
 
-    /// <summary>
-    /// The published limits (ExeSys:Limits), in the queue slot where the claim reads them: scope (<c>f:&lt;function&gt;</c>,
-    /// <c>q:&lt;queue&gt;</c>) → <c>max|rate|period_ms</c>. Mirrored in Scripts/_lanes.lua, as are the keys below.
-    /// </summary>
-    public RedisKey QueueLimits { get; }
-
-    /// <summary>Lanes at a limit (tokens <c>~&lt;lane&gt;</c>); score = when to look again.</summary>
-    public RedisKey Parked { get; }
-
-    /// <summary>The limited jobs waiting in one lane (<c>&lt;function&gt;|&lt;key&gt;|&lt;N&gt;</c>); score as in <see cref="Ready"/>.</summary>
-    public RedisKey Lane(string lane) => $"{_prefix}:{{queue}}:lane:{lane}";
-
-    /// <summary>The running jobs holding a slot of one limit scope; score = their lease deadline.</summary>
-    public RedisKey LimitSlots(string scope) => $"{_prefix}:{{queue}}:slots:{scope}";
-
-    /// <summary>The starts of the last rate period of one limit scope (a sliding log); score = start ms.</summary>
-    public RedisKey RateLog(string scope) => $"{_prefix}:{{queue}}:rate:{scope}";
-
     /// <summary>Named workflow definitions: name → JSON.</summary>
     public RedisKey WorkflowDefinitions { get; }
 
@@ -108,29 +89,26 @@ public sealed class RedisKeys
     /// </summary>
     public RedisKey ArchiveBacklog { get; }
 
-    /// <summary>Jobs waiting for a retry; score = when the next attempt may start (ms).</summary>
+    /// <summary>The default queue's jobs waiting for a retry; score = when the next attempt may start (ms).</summary>
     public RedisKey Scheduled { get; }
 
     /// <summary>The prefix, passed to scripts that build a run's node keys.</summary>
     public string Prefix => _prefix;
 
-    /// <summary>Jobs waiting for a worker; score = enqueue time in ms, shifted by priority.</summary>
-    public RedisKey Ready { get; }
+    /// <summary>The keys of one queue (built once per name).</summary>
+    public QueueKeys Queue(string name) => _queues.GetOrAdd(name, static (n, prefix) => new QueueKeys(prefix, n), _prefix);
 
-    /// <summary>
-    /// Idle workers waiting for a handoff: the next enqueued job goes straight to the freshest one, leased on its
-    /// behalf, without a claim. Score = until when the wait counts (Redis server ms).
-    /// </summary>
-    public RedisKey Idle { get; }
+    /// <summary>The default queue's keys, <c>P:{queue}:…</c>: the names the single queue had before named queues.</summary>
+    public QueueKeys Default { get; }
 
-    /// <summary>
-    /// The queue keys of a script that may hand a job to an idle worker, in this order: ready, inflight, idle
-    /// (queue_enqueue.lua, queue_claim.lua, and job_submit.lua when it enqueues). Never modified.
-    /// </summary>
-    public RedisKey[] Handoff { get; }
-
-    /// <summary>Claimed jobs; score = lease deadline in Redis server ms.</summary>
+    /// <summary>The default queue's claimed jobs; score = lease deadline in Redis server ms.</summary>
     public RedisKey Inflight { get; }
+
+    /// <summary>
+    /// The queue names a worker advertises (<c>P:{registry}:queues</c>, a set the heartbeat adds to), so a queue whose
+    /// workers have all gone is still looked after (leases, retries, the unserved timeout, <c>GET /queues</c>).
+    /// </summary>
+    public RedisKey KnownQueues => $"{_prefix}:{{registry}}:queues";
 
     /// <summary>Live workers; score = heartbeat deadline in Redis server ms.</summary>
     public RedisKey Workers { get; }
@@ -166,4 +144,86 @@ public sealed class RedisKeys
     public string WakeChannelName => WakeChannel.ToString();
 
     public string DoneChannelName => DoneChannel.ToString();
+}
+
+/// <summary>
+/// The keys of one queue, all under its hash tag: <c>P:{queue}</c> for the default queue (the names it always had),
+/// <c>P:{queue:&lt;name&gt;}</c> for a named one, so each queue is one Redis Cluster slot. Lua builds the per-function
+/// and per-signature names from <see cref="Base"/> (lane_key in _common.lua).
+/// </summary>
+public sealed class QueueKeys
+{
+    /// <summary>The queue every function is routed to unless configured otherwise.</summary>
+    public const string DefaultName = "default";
+
+    public QueueKeys(string prefix, string name)
+    {
+        Name = name;
+        Base = name == DefaultName ? $"{prefix}:{{queue}}" : $"{prefix}:{{queue:{name}}}";
+        Lanes = $"{Base}:lanes";
+        Inflight = $"{Base}:inflight";
+        Scheduled = $"{Base}:scheduled";
+        ScheduledFunctions = $"{Base}:scheduled_fn";
+        Paused = $"{Base}:paused";
+        ArchiveBacklog = $"{Base}:archive";
+        WakeChannel = RedisChannel.Literal($"{Base}:wake");
+    }
+
+    public string Name { get; }
+
+    /// <summary>The common start of the queue's key names, passed to the scripts that build lane and idle names.</summary>
+    public string Base { get; }
+
+    /// <summary>The jobs of one function waiting for a worker; score = enqueue time in ms, shifted by priority.</summary>
+    public RedisKey Lane(string function) => $"{Base}:ready:{function}";
+
+    /// <summary>
+    /// The published limits (ExeSys:Limits) in this queue's slot, where its claims read them: scope
+    /// (<c>f:&lt;function&gt;</c>, <c>q:&lt;queue&gt;</c>) → <c>max|rate|period_ms</c>. Mirrored in Scripts/_lanes.lua, as
+    /// are the limit keys below.
+    /// </summary>
+    public RedisKey Limits => $"{Base}:limits";
+
+    /// <summary>Limited lanes at a limit (tokens <c>~&lt;lane&gt;</c>); score = when to look again.</summary>
+    public RedisKey Parked => $"{Base}:parked";
+
+    /// <summary>The limited jobs waiting in one limited lane (<c>&lt;function&gt;|&lt;key&gt;|&lt;N&gt;</c>); score as in <see cref="Lane"/>.</summary>
+    public RedisKey LimitedLane(string lane) => $"{Base}:lane:{lane}";
+
+    /// <summary>The running jobs holding a slot of one limit scope; score = their lease deadline.</summary>
+    public RedisKey LimitSlots(string scope) => $"{Base}:slots:{scope}";
+
+    /// <summary>The starts of the last rate period of one limit scope (a sliding log); score = start ms.</summary>
+    public RedisKey RateLog(string scope) => $"{Base}:rate:{scope}";
+
+    /// <summary>The non-empty lanes: function → score of its lane's head (exact after a claim, at most the head after an enqueue).</summary>
+    public RedisKey Lanes { get; }
+
+    /// <summary>Claimed jobs; score = lease deadline in Redis server ms.</summary>
+    public RedisKey Inflight { get; }
+
+    /// <summary>Jobs waiting for a retry or a deferral; score = when the next attempt may start (ms).</summary>
+    public RedisKey Scheduled { get; }
+
+    /// <summary>The function of each scheduled job (member → fn), so it goes back onto the right lane when due.</summary>
+    public RedisKey ScheduledFunctions { get; }
+
+    /// <summary>Exists while the queue is paused: nothing new starts from it (claims, handoffs, direct starts).</summary>
+    public RedisKey Paused { get; }
+
+    /// <summary>Ended jobs of this queue not yet archived into MongoDB (history on only).</summary>
+    public RedisKey ArchiveBacklog { get; }
+
+    /// <summary>
+    /// Idle workers of one offer signature waiting for a handoff; score = until when the wait counts (Redis server ms).
+    /// </summary>
+    public RedisKey Idle(string signature) => $"{Base}:idle:{signature}";
+
+    /// <summary>Published when a lane goes from empty to non-empty (<c>1\n&lt;fn&gt;</c>), or with a handoff.</summary>
+    public RedisChannel WakeChannel { get; }
+
+    public string WakeChannelName => WakeChannel.ToString();
+
+    /// <summary>One worker's own channel in this queue: jobs job_submit.lua started for it.</summary>
+    public RedisChannel WorkerChannel(string workerId) => RedisChannel.Literal($"{WakeChannelName}:{workerId}");
 }

@@ -1,4 +1,5 @@
 using ExeSys.Core.Limits;
+using ExeSys.Core.Queues;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
@@ -9,22 +10,27 @@ namespace ExeSys.Core.Redis;
 /// slot): one shared truth for every worker. The controller publishes its own at start; every process compares its own
 /// with what Redis holds, and warns when they differ (the API decides which jobs go into lanes from its own).
 /// </summary>
-public sealed class RedisLimits(IConnectionMultiplexer redis, RedisKeys keys, IOptions<LimitsOptions> options)
+public sealed class RedisLimits(IConnectionMultiplexer redis, RedisKeys keys, IOptions<LimitsOptions> options, QueueRouting routing)
 {
     /// <summary>This process's limits, as Redis holds them.</summary>
     public IReadOnlyDictionary<string, string> Configured { get; } = options.Value.ToScopes();
 
-    /// <summary>Replaces the limits in Redis with this process's. True when that changed them.</summary>
+    /// <summary>
+    /// Replaces the limits in Redis with this process's, in the slot of every configured queue (each queue's claims
+    /// read their own). True when that changed them anywhere.
+    /// </summary>
     public async Task<bool> PublishAsync()
     {
         var args = Configured.SelectMany(p => new RedisValue[] { p.Key, p.Value }).ToArray();
-        return (int)await redis.GetDatabase().EvaluateAsync(LuaScripts.LimitsPublish, [keys.QueueLimits], args) == 1;
+        var db = redis.GetDatabase();
+        var changed = await Task.WhenAll(routing.Configured.Select(q => db.EvaluateAsync(LuaScripts.LimitsPublish, [keys.Queue(q).Limits], args)));
+        return changed.Any(c => (int)c == 1);
     }
 
-    /// <summary>The limits Redis holds.</summary>
+    /// <summary>The limits Redis holds (in the default queue's slot).</summary>
     public async Task<IReadOnlyDictionary<string, string>> ReadAsync()
     {
-        var entries = await redis.GetDatabase().HashGetAllAsync(keys.QueueLimits);
+        var entries = await redis.GetDatabase().HashGetAllAsync(keys.Default.Limits);
         return entries.ToDictionary(e => (string)e.Name!, e => (string)e.Value!, StringComparer.Ordinal);
     }
 

@@ -18,7 +18,14 @@ public sealed class RedisProcessRegistry(IConnectionMultiplexer redis, RedisKeys
     {
         var (members, details) = KeysFor(advert.Role);
         var json = JsonSerializer.Serialize(advert, RegistryJsonContext.Default.ProcessAdvert);
-        var reply = (RedisResult[])(await redis.GetDatabase().EvaluateAsync(
+        var db = redis.GetDatabase();
+        if (advert.Queues is { Count: > 0 } queues)
+        {
+            // Remembered for good (a handful of names): a queue whose workers have all gone is still looked after.
+            _ = db.SetAddAsync(keys.KnownQueues, [.. queues.Select(q => (RedisValue)q)], CommandFlags.FireAndForget);
+        }
+
+        var reply = (RedisResult[])(await db.EvaluateAsync(
             LuaScripts.RegistryHeartbeat, [members, details], [advert.Id, (long)ttl.TotalMilliseconds, json, _instance]))!;
         return (int)reply[0] == 1 ? new HeartbeatReply(true, TimeSpan.Zero) : new HeartbeatReply(false, TimeSpan.FromMilliseconds((long)reply[1]));
     }

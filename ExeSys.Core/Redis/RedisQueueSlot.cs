@@ -1,146 +1,155 @@
+using System.Collections.Concurrent;
 using ExeSys.Core.Configuration;
 using ExeSys.Core.Jobs;
-using ExeSys.Core.Limits;
+using ExeSys.Core.Queues;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
 namespace ExeSys.Core.Redis;
 
 /// <summary>
-/// The queue slot's scripts (ready, inflight, scheduled, idle workers), shared by the job, workflow and event stores:
-/// enqueue, ack, wait for a handoff, requeue. The clock, the retention policy and whether a job's script may take these
-/// keys as well are <see cref="RedisClock"/>, <see cref="RetentionPolicy"/> and <see cref="RedisTopology"/>.
+/// The queue slots' scripts (lanes, inflight, scheduled, idle workers), shared by the job, workflow and event stores:
+/// enqueue, ack, wait for a handoff, requeue. Each queue is its own slot (<see cref="QueueKeys"/>); a call that spans
+/// queues is one script per queue. The clock, the retention policy and whether a job's script may take these keys as
+/// well are <see cref="RedisClock"/>, <see cref="RetentionPolicy"/> and <see cref="RedisTopology"/>.
 /// </summary>
 public sealed class RedisQueueSlot(
-    IConnectionMultiplexer redis, RedisKeys keys, IOptions<JobOptions> options, RetentionPolicy retention, RedisClock clock)
+    IConnectionMultiplexer redis, RedisKeys keys, IOptions<JobOptions> options, RetentionPolicy retention, RedisClock clock, OfferDirectory offers, QueueRouting routing)
 {
     private readonly JobOptions _options = options.Value;
+    private readonly ConcurrentDictionary<string, CallCoalescer<Enqueue>> _enqueues = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, CallCoalescer<RedisValue>> _acks = new(StringComparer.Ordinal);
 
-    /// <summary>The queue keys, plus the archive backlog when history is on (the scripts take it as an optional KEYS[4]).</summary>
-    private RedisKey[] QueueKeys => retention.Archives ? [keys.Ready, keys.Inflight, keys.Scheduled, keys.ArchiveBacklog] : [keys.Ready, keys.Inflight, keys.Scheduled];
+    /// <summary>The keys queue_ack.lua and queue_requeue.lua take, plus the archive backlog when history is on (an optional KEYS[5]).</summary>
+    private RedisKey[] SettleKeys(QueueKeys q) => retention.Archives
+        ? [q.Lanes, q.Inflight, q.Scheduled, q.ScheduledFunctions, q.ArchiveBacklog]
+        : [q.Lanes, q.Inflight, q.Scheduled, q.ScheduledFunctions];
 
     /// <summary>How long a claim or a handoff leases a job, in ms.</summary>
     internal long LeaseMs => (long)_options.LeaseDuration.TotalMilliseconds;
 
-    // Merged enqueues carry at most ScriptLimits.ValuesPerCall score/member values a call: the script spreads them into
-    // ZADDs, and one call of concurrent 1,000-job batches once exceeded what Lua's unpack() takes, failing every caller.
-    private readonly CallCoalescer<RedisValue[]> _enqueues = new(
-        batch => SendEnqueuesAsync(redis, keys, (long)options.Value.LeaseDuration.TotalMilliseconds, batch),
-        weight: pairs => pairs.Length, maxWeight: ScriptLimits.ValuesPerCall);
+    /// <summary>The idle sets of a queue whose workers offer a function (from the cached registry view).</summary>
+    internal ValueTask<RedisKey[]> IdleSetsAsync(string queue, string function) => offers.IdleSetsAsync(queue, function);
 
-    private readonly CallCoalescer<RedisValue> _acks = new(members => SendAcksAsync(redis, keys, members));
+    /// <summary>One caller's enqueue: score/member/function triples, and the idle sets that may take its first job.</summary>
+    private readonly record struct Enqueue(RedisValue[] Triples, RedisKey[] IdleSets);
 
     /// <summary>
-    /// Enqueues jobs, and wakes idle workers when the queue was empty. The first job goes straight to a worker that
-    /// waits for a handoff, if there is one (queue_enqueue.lua). Enqueues from concurrent callers share one
-    /// script call (see <see cref="CallCoalescer{T}"/>); the task completes once these jobs are on the queue.
+    /// Enqueues jobs onto their function's lane in their queue, and wakes idle workers of a lane that was empty. The
+    /// first job of each call goes straight to an idle worker that offers its function, if one waits
+    /// (queue_enqueue.lua). Enqueues from concurrent callers into one queue share one script call (see
+    /// <see cref="CallCoalescer{T}"/>); the task completes once these jobs are on their lanes.
     /// More than <see cref="ScriptLimits.JobsPerCall"/> jobs (a large batch, a graph of many start nodes) go in several
     /// calls of that size; should one fail, the caller's error leaves the rest in state 0, where a re-send enqueues them.
     /// </summary>
-    public Task EnqueueAsync(IReadOnlyList<(JobRef Job, JobPriority Priority)> jobs) =>
-        EnqueueAsync(jobs.Count, i => (jobs[i].Job.Member, jobs[i].Priority));
-
-    /// <summary>
-    /// Enqueues jobs of which some may be limited: a job with a lane (<see cref="JobLanes"/>) joins its lane, where
-    /// only a claim that checks its limits takes it (Scripts/_lanes.lua), and is never handed to an idle worker.
-    /// </summary>
-    public Task EnqueueAsync(IReadOnlyList<(JobRef Job, JobPriority Priority, string? Lane)> jobs) =>
-        EnqueueAsync(jobs.Count, i => (JobLanes.Member(jobs[i].Job, jobs[i].Lane), jobs[i].Priority));
-
-    private Task EnqueueAsync(int count, Func<int, (string Member, JobPriority Priority)> job)
+    public async Task EnqueueAsync(IReadOnlyList<QueuedJob> jobs)
     {
-        if (count == 0)
+        if (jobs.Count == 0)
         {
-            return Task.CompletedTask;
+            return;
         }
 
         var now = clock.NowMs;
-        if (count <= ScriptLimits.JobsPerCall)
+        var calls = new List<Task>();
+        foreach (var group in jobs.GroupBy(j => j.Queue, StringComparer.Ordinal))
         {
-            return _enqueues.AddAsync(Pairs(job, 0, count, now));
+            var list = group.ToList();
+            var coalescer = _enqueues.GetOrAdd(group.Key, q => new CallCoalescer<Enqueue>(
+                batch => SendEnqueuesAsync(keys.Queue(q), batch),
+                weight: e => e.Triples.Length, maxWeight: ScriptLimits.ValuesPerCall / 2 * 3));
+            for (var start = 0; start < list.Count; start += ScriptLimits.JobsPerCall)
+            {
+                var count = Math.Min(ScriptLimits.JobsPerCall, list.Count - start);
+                var idle = await IdleSetsAsync(group.Key, list[start].Function);
+                calls.Add(coalescer.AddAsync(new Enqueue(Triples(list, start, count, now), idle)));
+            }
         }
 
-        var calls = new List<Task>((count / ScriptLimits.JobsPerCall) + 1);
-        for (var start = 0; start < count; start += ScriptLimits.JobsPerCall)
-        {
-            calls.Add(_enqueues.AddAsync(Pairs(job, start, Math.Min(ScriptLimits.JobsPerCall, count - start), now)));
-        }
-
-        return Task.WhenAll(calls);
+        await Task.WhenAll(calls);
     }
 
-    /// <summary>Score/member pairs of jobs [start .. start + count).</summary>
-    private RedisValue[] Pairs(Func<int, (string Member, JobPriority Priority)> job, int start, int count, long now)
+    /// <summary>Score/member/function triples of jobs[start .. start + count).</summary>
+    private RedisValue[] Triples(List<QueuedJob> jobs, int start, int count, long now)
     {
-        var pairs = new RedisValue[count * 2];
+        var triples = new RedisValue[count * 3];
         for (var i = 0; i < count; i++)
         {
-            var (member, priority) = job(start + i);
-            pairs[i * 2] = Score(now, priority);
-            pairs[(i * 2) + 1] = member;
+            var job = jobs[start + i];
+            triples[i * 3] = Score(now, job.Priority);
+            triples[(i * 3) + 1] = job.Job.Member;
+            triples[(i * 3) + 2] = job.Function;
         }
 
-        return pairs;
+        return triples;
     }
 
-    private static Task<RedisResult> SendEnqueuesAsync(IConnectionMultiplexer redis, RedisKeys keys, long leaseMs, IReadOnlyList<RedisValue[]> batch)
+    private Task<RedisResult> SendEnqueuesAsync(QueueKeys q, IReadOnlyList<Enqueue> batch)
     {
-        var args = new List<RedisValue>(2 + batch.Sum(b => b.Length)) { keys.WakeChannelName, leaseMs };
-        foreach (var pairs in batch)
+        var args = new List<RedisValue>(3 + batch.Sum(b => b.Triples.Length)) { q.WakeChannelName, LeaseMs, q.Base };
+        foreach (var enqueue in batch)
         {
-            args.AddRange(pairs);
+            args.AddRange(enqueue.Triples);
         }
 
-        return redis.GetDatabase().EvaluateAsync(LuaScripts.QueueEnqueue, keys.Handoff, [.. args]);
+        // The batch's first job is the first caller's: its idle sets are the ones that may take it.
+        return redis.GetDatabase().EvaluateAsync(LuaScripts.QueueEnqueue, [q.Lanes, q.Inflight, .. batch[0].IdleSets], [.. args]);
     }
 
     /// <summary>
     /// Drops a recorded job's lease and enqueues what its outcome released (promoted workflow jobs, or itself for a
-    /// retry). When nothing was released the call is fire-and-forget: a lost ack only leaves a lease for the
-    /// controller to find ended and drop.
+    /// retry). Promoted jobs of another queue are enqueued there, after the ack. When nothing was released the call is
+    /// fire-and-forget: a lost ack only leaves a lease for the controller to find ended and drop.
     /// </summary>
-    /// <param name="lane">A limited job's lane (<see cref="JobLanes"/>): its ack always runs the script, which frees its
-    /// limit slots and lets the lanes waiting behind them start; a retry waits in its lane again.</param>
-    public async Task AckAsync(JobRef job, DateTimeOffset? retryAt, IReadOnlyList<(JobRef Job, JobPriority Priority)> promoted, string? lane = null)
+    public async Task AckAsync(JobRef job, string queue, string function, DateTimeOffset? retryAt, IReadOnlyList<QueuedJob> promoted)
     {
-        var args = new List<RedisValue>(3 + (promoted.Count * 2))
+        var q = keys.Queue(queue);
+        var here = promoted.Where(p => p.Queue == queue).ToList();
+        var args = new List<RedisValue>(5 + (here.Count * 3))
         {
-            keys.WakeChannelName,
-            JobLanes.Member(job, lane),
+            q.WakeChannelName,
+            job.Member,
             retryAt is { } at ? at.ToUnixTimeMilliseconds() : RedisValue.EmptyString,
+            function,
+            q.Base,
         };
         var now = clock.NowMs;
-        foreach (var (next, priority) in promoted)
+        foreach (var next in here)
         {
-            args.Add(Score(now, priority));
-            args.Add(next.Member);
+            args.Add(Score(now, next.Priority));
+            args.Add(next.Job.Member);
+            args.Add(next.Function);
         }
 
         var db = redis.GetDatabase();
-        if (retryAt is null && promoted.Count == 0 && lane is null)
+        // A limited job's ack (its function '~<lane>') always runs the script, which frees its limit slots.
+        if (retryAt is null && promoted.Count == 0 && !function.StartsWith('~'))
         {
             if (retention.Archives)
             {
-                _ = db.EvaluateAsync(LuaScripts.QueueAck, QueueKeys, [.. args], CommandFlags.FireAndForget);
+                _ = db.EvaluateAsync(LuaScripts.QueueAck, SettleKeys(q), [.. args], CommandFlags.FireAndForget);
             }
             else
             {
                 // Without history this stays a bare ZREM, shared by the acks of concurrent jobs: the per-job Redis
                 // cost does not grow when MongoDB is off.
-                _ = _acks.AddAsync(job.Member);
+                _ = _acks.GetOrAdd(queue, name => new CallCoalescer<RedisValue>(members => SendAcksAsync(redis, keys.Queue(name), members))).AddAsync(job.Member);
             }
 
             return;
         }
 
-        await db.EvaluateAsync(LuaScripts.QueueAck, QueueKeys, [.. args]);
+        await db.EvaluateAsync(LuaScripts.QueueAck, SettleKeys(q), [.. args]);
+        if (here.Count < promoted.Count)
+        {
+            await EnqueueAsync([.. promoted.Where(p => p.Queue != queue)]);
+        }
     }
 
-    private static async Task SendAcksAsync(IConnectionMultiplexer redis, RedisKeys keys, IReadOnlyList<RedisValue> members)
+    private static async Task SendAcksAsync(IConnectionMultiplexer redis, QueueKeys q, IReadOnlyList<RedisValue> members)
     {
         try
         {
-            await redis.GetDatabase().SortedSetRemoveAsync(keys.Inflight, [.. members]);
+            await redis.GetDatabase().SortedSetRemoveAsync(q.Inflight, [.. members]);
         }
         catch (Exception)
         {
@@ -149,15 +158,15 @@ public sealed class RedisQueueSlot(
     }
 
     /// <summary>
-    /// An idle worker waits for a handoff for <paramref name="wait"/> (renewed by its next empty claim), or with
-    /// <see cref="TimeSpan.Zero"/> stops waiting.
+    /// An idle worker waits for a handoff in <paramref name="queue"/> for <paramref name="wait"/> (renewed by its next
+    /// empty claim), in the idle set of its offer signature, or with <see cref="TimeSpan.Zero"/> stops waiting.
     /// </summary>
-    public Task WaitForHandoffAsync(string workerId, TimeSpan wait) =>
-        redis.GetDatabase().EvaluateAsync(LuaScripts.QueueIdle, [keys.Idle], [workerId, (long)wait.TotalMilliseconds]);
+    public Task WaitForHandoffAsync(string workerId, string queue, string signature, TimeSpan wait) =>
+        redis.GetDatabase().EvaluateAsync(LuaScripts.QueueIdle, [keys.Queue(queue).Idle(signature)], [workerId, (long)wait.TotalMilliseconds]);
 
     /// <summary>
-    /// Applies a batch of requeue actions in one script (queue_requeue.lua): 'r' ready, 's' schedule, 'd' drop, 'a' drop
-    /// to the archive backlog, 'e' enqueue only, 'w' wake a scheduled job (see <see cref="RequeueAction"/>).
+    /// Applies a batch of requeue actions, one script per queue (queue_requeue.lua): 'r' ready, 's' schedule, 'd' drop,
+    /// 'a' drop to the archive backlog, 'e' enqueue only, 'w' wake a scheduled job (see <see cref="RequeueAction"/>).
     /// </summary>
     public Task RequeueAsync(IReadOnlyList<Requeue> actions)
     {
@@ -166,16 +175,32 @@ public sealed class RedisQueueSlot(
             return Task.CompletedTask;
         }
 
-        var args = new RedisValue[1 + (actions.Count * 3)];
-        args[0] = keys.WakeChannelName;
-        for (var i = 0; i < actions.Count; i++)
+        var db = redis.GetDatabase();
+        return Task.WhenAll(actions.GroupBy(a => a.Queue, StringComparer.Ordinal).Select(group =>
         {
-            args[1 + (i * 3)] = actions[i].Code;
-            args[2 + (i * 3)] = actions[i].Score;
-            args[3 + (i * 3)] = actions[i].Member;
-        }
+            var q = keys.Queue(group.Key);
+            var args = new List<RedisValue>(2 + (group.Count() * 4)) { q.WakeChannelName, q.Base };
+            foreach (var action in group)
+            {
+                args.Add(action.Code);
+                args.Add(action.Score);
+                args.Add(action.Job.Member);
+                args.Add(action.Function);
+            }
 
-        return redis.GetDatabase().EvaluateAsync(LuaScripts.QueueRequeue, QueueKeys, args);
+            return db.EvaluateAsync(LuaScripts.QueueRequeue, SettleKeys(q), [.. args]);
+        }));
+    }
+
+    /// <summary>
+    /// Every queue to look after: the configured ones (<see cref="QueueRouting.Configured"/>) and those workers have
+    /// advertised (<see cref="RedisKeys.KnownQueues"/>), so a queue whose workers have gone still has its leases,
+    /// retries and unserved jobs handled.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> KnownQueuesAsync()
+    {
+        var advertised = await redis.GetDatabase().SetMembersAsync(keys.KnownQueues);
+        return [.. routing.Configured.Concat(advertised.Select(v => (string)v!).Where(QueueRouting.IsValidName).Order(StringComparer.Ordinal)).Distinct(StringComparer.Ordinal)];
     }
 
     /// <summary>Queue order: enqueue time, moved ahead (high) or back (low) by <see cref="JobOptions.PriorityAging"/>.</summary>

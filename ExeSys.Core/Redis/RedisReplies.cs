@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using ExeSys.Core.Jobs;
+using ExeSys.Core.Queues;
 using StackExchange.Redis;
 
 namespace ExeSys.Core.Redis;
@@ -8,13 +9,17 @@ namespace ExeSys.Core.Redis;
 /// <summary>Reads the replies and messages of the job scripts: the one place their wire formats are parsed.</summary>
 internal static class RedisReplies
 {
-    /// <summary>Reads name, priority pairs (workflow jobs to enqueue) from a script reply, starting at <paramref name="from"/>.</summary>
-    public static List<(JobRef, JobPriority)> NamesWithPriorities(RedisResult[] reply, int from, string jobId)
+    /// <summary>
+    /// Reads name, priority, cmd, q groups (from index <paramref name="from"/>), the jobs a script moved to state 0,
+    /// as jobs to enqueue: each in the queue its submit named (q), else its function's routed queue.
+    /// </summary>
+    public static List<QueuedJob> Promoted(RedisResult[] reply, int from, string jobId, QueueRouting routing)
     {
-        var jobs = new List<(JobRef, JobPriority)>();
-        for (var i = from; i + 1 < reply.Length; i += 2)
+        var jobs = new List<QueuedJob>();
+        for (var i = from; i + 3 < reply.Length; i += 4)
         {
-            jobs.Add((new JobRef((string)reply[i]!, jobId), ParsePriority(reply[i + 1])));
+            var cmd = (string)reply[i + 2]!;
+            jobs.Add(new QueuedJob(new JobRef((string)reply[i]!, jobId), ParsePriority(reply[i + 1]), cmd, routing.QueueOf(cmd, (string?)reply[i + 3])));
         }
 
         return jobs;

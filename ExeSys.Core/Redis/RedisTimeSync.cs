@@ -86,7 +86,7 @@ public sealed class RedisTimeSync(IConnectionMultiplexer redis, RedisKeys keys, 
 
     private async Task<(TimeSpan Offset, TimeSpan RoundTrip)> MeasureAsync(CancellationToken cancellationToken)
     {
-        var server = redis.GetServer(keys.Ready);
+        var server = redis.GetServer(keys.Inflight);
         var best = (Offset: TimeSpan.Zero, RoundTrip: TimeSpan.MaxValue);
         for (var i = 0; i < Samples; i++)
         {

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using ExeSys.Core.Jobs;
 using ExeSys.Core.Limits;
+using ExeSys.Core.Queues;
 using ExeSys.Core.Resilience;
 using ExeSys.Core.Storage;
 using Microsoft.Extensions.Logging;
@@ -19,11 +20,12 @@ namespace ExeSys.Core.Redis;
 public sealed class RedisWorkerConnection(
     IConnectionMultiplexer redis,
     RedisKeys keys,
-    RedisQueueSlot queue,
+    RedisQueueSlot slot,
     RedisTopology topology,
     RetentionPolicy retention,
     RedisClock clock,
     RedisLeaseRelease release,
+    QueueRouting routing,
     ILogger<RedisWorkerConnection> logger) : IWorkerConnection
 {
     /// <summary>The most leases one queue_renew.lua call extends.</summary>
@@ -37,47 +39,13 @@ public sealed class RedisWorkerConnection(
     private IDatabase Db => redis.GetDatabase();
 
     /// <summary>
-    /// The lanes of the limited jobs this worker runs (<see cref="JobLanes"/>): their acks and renewals carry the lane,
-    /// which frees or extends their limit slots. Only jobs this worker claimed from a lane are here.
+    /// The limited lanes of the jobs this worker runs (<see cref="JobLanes"/>): their acks and renewals carry the lane,
+    /// which frees or extends their limit slots. Only jobs this worker claimed from a limited lane are here.
     /// </summary>
     private readonly ConcurrentDictionary<JobRef, string> _lanes = new();
 
-    /// <summary>When a lane one of this worker's claims parked at its limit may start again (Unix ms on Redis's clock), 0 for none.</summary>
+    /// <summary>When a limited lane one of this worker's claims parked at its limit may start again (Unix ms on Redis's clock), 0 for none.</summary>
     private long _lanesDueAt;
-
-    public async Task<ClaimBatch> ClaimAsync(string workerId, int max, TimeSpan handoffWait = default)
-    {
-        var wait = (long)handoffWait.TotalMilliseconds;
-        // A lane this worker's claim parked has reached its time: this claim puts it back first (queue_claim.lua).
-        var dueAt = Interlocked.Read(ref _lanesDueAt);
-        var unpark = dueAt != 0 && clock.NowMs >= dueAt && Interlocked.CompareExchange(ref _lanesDueAt, 0, dueAt) == dueAt ? 1 : 0;
-        if (topology.ClaimStarts)
-        {
-            // A single Redis: the claim also starts the jobs it takes (queue_claim.lua), one round trip per batch.
-            var now = clock.NowMs;
-            var pairs = (RedisResult[])(await Db.EvaluateAsync(
-                LuaScripts.QueueClaim, keys.Handoff, [max, queue.LeaseMs, workerId, wait, unpark, keys.Prefix, now]))!;
-            var refs = new JobRef[(pairs.Length - 1) / 2];
-            var replies = new RedisResult[refs.Length];
-            for (var i = 0; i < refs.Length; i++)
-            {
-                refs[i] = Claimed((string)pairs[1 + (2 * i)]!);
-                replies[i] = pairs[2 + (2 * i)];
-            }
-
-            return new ClaimBatch(await ReadStartsAsync(refs, replies, now), QueueDrained: refs.Length < max, LanesParkedUntil(pairs[0]));
-        }
-
-        var members = (RedisResult[])(await Db.EvaluateAsync(LuaScripts.QueueClaim, keys.Handoff, [max, queue.LeaseMs, workerId, wait, unpark]))!;
-        var parkedUntil = LanesParkedUntil(members[0]);
-        if (members.Length == 1)
-        {
-            return new ClaimBatch([], QueueDrained: true, parkedUntil);
-        }
-
-        var claimed = await StartAsync(workerId, [.. members.Skip(1).Select(m => Claimed((string)m!))]);
-        return new ClaimBatch(claimed, QueueDrained: members.Length - 1 < max, parkedUntil);
-    }
 
     /// <summary>A claimed member: a limited job's lane is remembered for its ack and renewals.</summary>
     private JobRef Claimed(string member)
@@ -100,7 +68,7 @@ public sealed class RedisWorkerConnection(
         }
 
         var at = long.Parse(text, CultureInfo.InvariantCulture);
-        // Keep the earliest: the next claim after it puts the lane back on the ready queue.
+        // Keep the earliest: the next claim after it puts the lane back.
         long seen;
         do
         {
@@ -110,12 +78,64 @@ public sealed class RedisWorkerConnection(
         return DateTimeOffset.FromUnixTimeMilliseconds(at);
     }
 
-    public Task<IReadOnlyList<ClaimedJob>> StartHandedOffAsync(string workerId, JobRef job) => StartAsync(workerId, [job]);
+    public async Task<ClaimBatch> ClaimAsync(string workerId, WorkerOffer offer, string queue, int max, TimeSpan handoffWait = default)
+    {
+        var wait = (long)handoffWait.TotalMilliseconds;
+        var q = keys.Queue(queue);
+        RedisKey[] claimKeys = [q.Lanes, q.Inflight, q.Idle(offer.Signature)];
+        // A single Redis: the claim also starts the jobs it takes (queue_claim.lua), one round trip per batch.
+        var starts = topology.ClaimStarts;
+        var now = clock.NowMs;
+        // A limited lane this worker's claim parked has reached its time: this claim puts it back first (queue_claim.lua).
+        var dueAt = Interlocked.Read(ref _lanesDueAt);
+        var unpark = dueAt != 0 && now >= dueAt && Interlocked.CompareExchange(ref _lanesDueAt, 0, dueAt) == dueAt ? 1 : 0;
+        var args = new RedisValue[8 + offer.Functions.Count];
+        (args[0], args[1], args[2], args[3], args[4]) = (max, slot.LeaseMs, workerId, wait, q.Base);
+        (args[5], args[6]) = starts ? (keys.Prefix, now) : (RedisValue.EmptyString, 0);
+        args[7] = unpark;
+        for (var i = 0; i < offer.Functions.Count; i++)
+        {
+            args[8 + i] = offer.Functions[i];
+        }
 
-    public Task WaitForHandoffAsync(string workerId, TimeSpan wait) => queue.WaitForHandoffAsync(workerId, wait);
+        // The reply starts with when a limited lane it parked may start again ('' = none), then the jobs.
+        var reply = (RedisResult[])(await Db.EvaluateAsync(LuaScripts.QueueClaim, claimKeys, args))!;
+        var parkedUntil = LanesParkedUntil(reply[0]);
+        if (starts)
+        {
+            var refs = new JobRef[(reply.Length - 1) / 2];
+            var replies = new RedisResult[refs.Length];
+            for (var i = 0; i < refs.Length; i++)
+            {
+                refs[i] = Claimed((string)reply[1 + (2 * i)]!);
+                replies[i] = reply[2 + (2 * i)];
+            }
+
+            return new ClaimBatch(await ReadStartsAsync(queue, refs, replies, now), QueueDrained: refs.Length < max, parkedUntil);
+        }
+
+        if (reply.Length == 1)
+        {
+            return new ClaimBatch([], QueueDrained: true, parkedUntil);
+        }
+
+        var claimed = await StartAsync(workerId, queue, [.. reply.Skip(1).Select(m => Claimed((string)m!))]);
+        return new ClaimBatch(claimed, QueueDrained: reply.Length - 1 < max, parkedUntil);
+    }
+
+    public Task<IReadOnlyList<ClaimedJob>> StartHandedOffAsync(string workerId, string queue, JobRef job) => StartAsync(workerId, queue, [job]);
+
+    public Task WaitForHandoffAsync(string workerId, string queue, string signature, TimeSpan wait) =>
+        slot.WaitForHandoffAsync(workerId, queue, signature, wait);
+
+    public async Task ReturnUnrunAsync(ClaimedJob job)
+    {
+        _lanes.TryRemove(job.Job, out _);
+        await release.ReleaseAsync([(job.Job, job.Attempt.ToString(CultureInfo.InvariantCulture), job.Queue)], unrun: true);
+    }
 
     /// <summary>Moves leased jobs to state 2 (job_start.lua), and drops the leases of those no longer waiting.</summary>
-    private async Task<IReadOnlyList<ClaimedJob>> StartAsync(string workerId, JobRef[] refs)
+    private async Task<IReadOnlyList<ClaimedJob>> StartAsync(string workerId, string queue, JobRef[] refs)
     {
         // One script per job, all in flight at once: the multiplexer pipelines them into one round trip.
         var db = Db;
@@ -127,11 +147,11 @@ public sealed class RedisWorkerConnection(
                 [workerId, now, keys.Prefix, refs[i].JobId, refs[i].From]);
         }
 
-        return await ReadStartsAsync(refs, await Task.WhenAll(starts), now);
+        return await ReadStartsAsync(queue, refs, await Task.WhenAll(starts), now);
     }
 
     /// <summary>Reads job_start.lua's reply for each job, and drops the leases of those no longer waiting.</summary>
-    private async Task<IReadOnlyList<ClaimedJob>> ReadStartsAsync(JobRef[] refs, RedisResult[] replies, long now)
+    private async Task<IReadOnlyList<ClaimedJob>> ReadStartsAsync(string queue, JobRef[] refs, RedisResult[] replies, long now)
     {
         var claimed = new List<ClaimedJob>(refs.Length);
         List<RedisValue>? forget = null;
@@ -147,14 +167,14 @@ public sealed class RedisWorkerConnection(
                 if (retention.Archives && JobHash.StateCodes.IsEnded(st))
                 {
                     // Its claim overwrote the lease whose expiry would otherwise bring it to the archive backlog.
-                    (archive ??= []).Add(new Requeue(RequeueAction.Archive, now, refs[i], _lanes.TryRemove(refs[i], out var lane) ? lane : null));
+                    (archive ??= []).Add(new Requeue(RequeueAction.Archive, now, refs[i], queue, _lanes.TryRemove(refs[i], out var ended) ? JobLanes.QueueFunction("", ended) : ""));
                 }
                 else if (st != JobHash.StateCodes.Processing)
                 {
                     if (_lanes.TryRemove(refs[i], out var lane))
                     {
                         // A limited job frees the limit slots its claim took, too.
-                        (archive ??= []).Add(new Requeue(RequeueAction.Drop, now, refs[i], lane));
+                        (archive ??= []).Add(new Requeue(RequeueAction.Drop, now, refs[i], queue, JobLanes.QueueFunction("", lane)));
                     }
                     else
                     {
@@ -166,17 +186,18 @@ public sealed class RedisWorkerConnection(
             }
 
             claimed.Add(new ClaimedJob(refs[i], (int)reply[0], (string)reply[1]!, (string)reply[2]!, (string)reply[3]!,
-                (string)reply[4]!, (string?)reply[5] ?? "", RedisReplies.ParseInt(reply[6]), RedisReplies.ParseInt(reply[7]), RedisReplies.ParseLong(reply[8]), (string?)reply[9] == "1"));
+                (string)reply[4]!, (string?)reply[5] ?? "", RedisReplies.ParseInt(reply[6]), RedisReplies.ParseInt(reply[7]), RedisReplies.ParseLong(reply[8]), (string?)reply[9] == "1")
+            { Queue = queue });
         }
 
         if (forget is not null)
         {
-            await Db.SortedSetRemoveAsync(keys.Inflight, [.. forget]);
+            await Db.SortedSetRemoveAsync(keys.Queue(queue).Inflight, [.. forget]);
         }
 
         if (archive is not null)
         {
-            await queue.RequeueAsync(archive);
+            await slot.RequeueAsync(archive);
         }
 
         return claimed;
@@ -209,8 +230,9 @@ public sealed class RedisWorkerConnection(
             },
             untilLost);
 
-        // A limited job's ack frees its limit slots (a refused outcome: the claim that replaced this one holds them).
-        _lanes.TryRemove(job.Job, out var lane);
+        // A limited job's ack frees its limit slots (a refused outcome: the claim that replaced this one holds them), and
+        // its retry waits in its limited lane again: its function is then '~<lane>' (JobLanes.QueueFunction).
+        var function = _lanes.TryRemove(job.Job, out var lane) ? JobLanes.QueueFunction(job.Cmd, lane) : job.Cmd;
         switch ((int)reply[0])
         {
             case 0 when tries > 1:
@@ -220,10 +242,10 @@ public sealed class RedisWorkerConnection(
                 logger.LogWarning("Refused the late {Outcome} of {Job} attempt {Attempt}: its lease had passed to another claim.", outcome.ToWireName(), job.Job, job.Attempt);
                 return false;
             case 2:
-                await AckAsync(() => queue.AckAsync(job.Job, DateTimeOffset.FromUnixTimeMilliseconds((long)reply[1]), [], lane), untilLost);
+                await AckAsync(() => slot.AckAsync(job.Job, job.Queue, function, DateTimeOffset.FromUnixTimeMilliseconds((long)reply[1]), []), untilLost);
                 return true;
             default:
-                await AckAsync(() => queue.AckAsync(job.Job, null, RedisReplies.NamesWithPriorities(reply, 1, job.Job.JobId), lane), untilLost);
+                await AckAsync(() => slot.AckAsync(job.Job, job.Queue, function, null, RedisReplies.Promoted(reply, 1, job.Job.JobId, routing)), untilLost);
                 return true;
         }
     }
@@ -256,7 +278,7 @@ public sealed class RedisWorkerConnection(
             [.. reads.Where(r => !r.Flags.Result[1].IsNull).Select(r => r.Job)]);
     }
 
-    public async Task<IReadOnlyList<JobRef>> RenewLeasesAsync(IReadOnlyCollection<JobRef> jobs)
+    public async Task<IReadOnlyList<JobRef>> RenewLeasesAsync(IReadOnlyCollection<JobRef> jobs, string queue = QueueKeys.DefaultName)
     {
         if (jobs.Count == 0)
         {
@@ -269,14 +291,14 @@ public sealed class RedisWorkerConnection(
         var calls = jobs.Chunk(RenewChunk).Select(chunk =>
         {
             var args = new RedisValue[chunk.Length + 1];
-            args[0] = queue.LeaseMs;
+            args[0] = slot.LeaseMs;
             for (var i = 0; i < chunk.Length; i++)
             {
                 // A limited job's lane member: its limit slots are extended with its lease.
                 args[i + 1] = _lanes.TryGetValue(chunk[i], out var lane) ? JobLanes.Member(chunk[i], lane) : chunk[i].Member;
             }
 
-            return db.EvaluateAsync(LuaScripts.QueueRenew, [keys.Inflight], args);
+            return db.EvaluateAsync(LuaScripts.QueueRenew, [keys.Queue(queue).Inflight], args);
         }).ToList();
 
         var lost = new List<JobRef>();
@@ -302,6 +324,6 @@ public sealed class RedisWorkerConnection(
             _lanes.TryRemove(job.Job, out _);
         }
 
-        return release.ReleaseAsync(jobs.Select(j => (j.Job, j.Attempt.ToString(CultureInfo.InvariantCulture))).ToList());
+        return release.ReleaseAsync(jobs.Select(j => (j.Job, j.Attempt.ToString(CultureInfo.InvariantCulture), j.Queue)).ToList());
     }
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using ExeSys.Core.Configuration;
 using ExeSys.Core.Jobs;
+using ExeSys.Core.Queues;
 using ExeSys.Core.Workflows;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
@@ -21,6 +22,7 @@ public sealed class RedisWorkflowClient(
     RetentionPolicy retention,
     RedisClock clock,
     RedisArchiveBacklog backlog,
+    QueueRouting routing,
     IOptions<JobOptions> options) : IWorkflowClient
 {
     private readonly JobOptions _options = options.Value;
@@ -64,7 +66,12 @@ public sealed class RedisWorkflowClient(
             case "new":
                 // The script stamps the run with Redis's clock, the one its nodes' times and leases are on.
                 var now = (long)reply[1];
-                await queue.EnqueueAsync([.. reply.Skip(2).Select(s => (new JobRef((string)s!, run.JobId), request.Priority))]);
+                var cmds = definition.Nodes.ToDictionary(n => n.Name, n => n.Cmd, StringComparer.Ordinal);
+                await queue.EnqueueAsync([.. reply.Skip(2).Select(s =>
+                {
+                    var cmd = cmds[(string)s!];
+                    return new QueuedJob(new JobRef((string)s!, run.JobId), request.Priority, cmd, routing.QueueOf(cmd));
+                })]);
                 await TrackAsync(run, now);
                 return new WorkflowSubmitOutcome(WorkflowSubmitStatus.Created, new JobSnapshot(
                     run, JobState.Processing, WorkflowDefinition.EndJob, "workflow", request.DefinitionJson, request.Priority, now, now, 1, null, null, null));
@@ -73,7 +80,7 @@ public sealed class RedisWorkflowClient(
             case "conflict":
                 return new WorkflowSubmitOutcome(WorkflowSubmitStatus.Conflict, RedisReplies.ReadSnapshot(run, reply, 1));
             default:
-                await queue.EnqueueAsync(RedisReplies.NamesWithPriorities(reply, 1 + RedisReplies.SnapshotFields, run.JobId));
+                await queue.EnqueueAsync(RedisReplies.Promoted(reply, 1 + RedisReplies.SnapshotFields, run.JobId, routing));
                 var existing = RedisReplies.ReadSnapshot(run, reply, 1);
                 if (existing.State == JobState.Processing)
                 {
@@ -157,7 +164,7 @@ public sealed class RedisWorkflowClient(
         var phase = (string)reply[1]!;
         if (action == WorkflowAction.Resume)
         {
-            await queue.EnqueueAsync(RedisReplies.NamesWithPriorities(reply, 2, run.JobId));
+            await queue.EnqueueAsync(RedisReplies.Promoted(reply, 2, run.JobId, routing));
         }
         else if (action == WorkflowAction.Cancel)
         {

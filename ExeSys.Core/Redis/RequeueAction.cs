@@ -1,5 +1,4 @@
 using ExeSys.Core.Jobs;
-using ExeSys.Core.Limits;
 
 namespace ExeSys.Core.Redis;
 
@@ -29,15 +28,11 @@ public enum RequeueAction
 }
 
 /// <summary>
-/// One job for <see cref="RedisQueueSlot.RequeueAsync"/>: the action and its score (a queue score, or a due time in Unix
-/// ms). A limited job's <see cref="Lane"/> (<see cref="JobLanes"/>) frees its limit slots as it leaves inflight, and
-/// keeps it in its lane.
+/// One job for <see cref="RedisQueueSlot.RequeueAsync"/>: the action and its score (a queue score, or a due time in
+/// Unix ms), the queue whose keys it concerns, and the job's function (its lane; "" where the action needs none).
 /// </summary>
-public readonly record struct Requeue(RequeueAction Action, long Score, JobRef Job, string? Lane = null)
+public readonly record struct Requeue(RequeueAction Action, long Score, JobRef Job, string Queue, string Function = "")
 {
-    /// <summary>The member queue_requeue.lua gets.</summary>
-    internal string Member => JobLanes.Member(Job, Lane);
-
     /// <summary>The code queue_requeue.lua reads.</summary>
     internal string Code => ((char)Action).ToString();
 }

@@ -14,7 +14,9 @@ public sealed record ProcessAdvert(
     [property: JsonPropertyName("running")] int Running,
     [property: JsonPropertyName("modules")] IReadOnlyList<ModuleAdvert>? Modules = null,
     [property: JsonPropertyName("runners")] IReadOnlyList<string>? Runners = null,
-    [property: JsonPropertyName("forever_functions")] IReadOnlyList<string>? ForeverFunctions = null);
+    [property: JsonPropertyName("forever_functions")] IReadOnlyList<string>? ForeverFunctions = null,
+    [property: JsonPropertyName("queues")] IReadOnlyList<string>? Queues = null,
+    [property: JsonPropertyName("signature")] string? Signature = null);
 
 /// <summary>A function module a worker loaded (or failed to load) from its modules folder.</summary>
 /// <param name="Status">loaded or failed.</param>

@@ -12,14 +12,23 @@ public abstract record WorkerNotification
     {
     }
 
-    /// <summary>The queue went from empty to non-empty: a worker with a free slot should claim.</summary>
-    public sealed record QueueFilled : WorkerNotification
+    /// <summary>
+    /// A lane of <see cref="Queue"/> went from empty to non-empty (the lane of <see cref="Function"/>; null: any, e.g.
+    /// after a reconnect): a worker with a free slot that offers it should claim.
+    /// </summary>
+    public sealed record QueueFilled(string? Queue = null, string? Function = null) : WorkerNotification
     {
         public static QueueFilled Instance { get; } = new();
     }
 
     /// <summary>The queue leased <see cref="Job"/> to this worker, which waited idle; it starts it with <see cref="IWorkerConnection.StartHandedOffAsync"/>.</summary>
-    public sealed record HandedOff(JobRef Job) : WorkerNotification;
+    public sealed record HandedOff(JobRef Job, string Queue = Redis.QueueKeys.DefaultName) : WorkerNotification;
+
+    /// <summary>The worker's pub/sub connection dropped: it cannot hear handoffs, so it must stop waiting for them.</summary>
+    public sealed record ConnectionLost : WorkerNotification
+    {
+        public static ConnectionLost Instance { get; } = new();
+    }
 
     /// <summary>A submit found this worker idle and already started <see cref="Job"/> for it (state 2, attempt 1): it runs at once.</summary>
     public sealed record Started(ClaimedJob Job) : WorkerNotification;
@@ -42,7 +51,7 @@ public sealed record JobFinished(JobRef Job, JobSnapshot? Snapshot);
 public interface IJobNotifications
 {
     /// <summary>Listens for the notifications meant for <paramref name="workerId"/>, until the returned handle is disposed.</summary>
-    Task<IAsyncDisposable> SubscribeWorkerAsync(string workerId, Action<WorkerNotification> handler);
+    Task<IAsyncDisposable> SubscribeWorkerAsync(string workerId, Action<WorkerNotification> handler, IReadOnlyList<string>? queues = null);
 
     /// <summary>Listens for watched jobs that finish (long-polls), until the returned handle is disposed.</summary>
     Task<IAsyncDisposable> SubscribeFinishedAsync(Action<JobFinished> handler);

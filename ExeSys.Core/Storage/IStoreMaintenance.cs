@@ -11,4 +11,10 @@ public interface IStoreMaintenance
 
     /// <summary>Moves up to <paramref name="max"/> jobs whose retry time has come back to the queue. Returns how many.</summary>
     Task<int> PromoteDueRetriesAsync(int max);
+
+    /// <summary>
+    /// Ends in state 4 up to <paramref name="max"/> jobs per lane that waited longer than their function's unserved
+    /// timeout while no live worker offered the function in their queue. Returns how many.
+    /// </summary>
+    Task<int> FailUnservedAsync(int max);
 }

@@ -1,4 +1,5 @@
 using ExeSys.Core.Jobs;
+using ExeSys.Core.Queues;
 
 namespace ExeSys.Core.Storage;
 
@@ -25,16 +26,28 @@ public interface IWorkerConnection
     /// <param name="handoffWait">For a worker that runs nothing: when the claim empties the queue, the worker waits
     /// this long for a handoff (the next enqueued job, leased to it by the enqueue; see <see cref="StartHandedOffAsync"/>).
     /// Zero for a busy worker, which ends any such wait.</param>
-    Task<ClaimBatch> ClaimAsync(string workerId, int max, TimeSpan handoffWait = default);
+    /// <param name="offer">The functions the worker offers: only jobs of these are taken (one lane each in the queue).</param>
+    /// <param name="queue">The queue to claim from (a worker serving several claims from each in its order).</param>
+    Task<ClaimBatch> ClaimAsync(string workerId, WorkerOffer offer, string queue, int max, TimeSpan handoffWait = default);
 
     /// <summary>
     /// Moves a job the queue handed straight to this worker (<see cref="WorkerNotification.HandedOff"/>, already leased
     /// to it) to state 2, as a claim does. Empty when the job is no longer waiting.
     /// </summary>
-    Task<IReadOnlyList<ClaimedJob>> StartHandedOffAsync(string workerId, JobRef job);
+    Task<IReadOnlyList<ClaimedJob>> StartHandedOffAsync(string workerId, string queue, JobRef job);
 
-    /// <summary>An idle worker waits <paramref name="wait"/> for a handoff; <see cref="TimeSpan.Zero"/> ends the wait.</summary>
-    Task WaitForHandoffAsync(string workerId, TimeSpan wait);
+    /// <summary>
+    /// An idle worker waits <paramref name="wait"/> for a handoff in <paramref name="queue"/>, in the idle set of its
+    /// offer signature; <see cref="TimeSpan.Zero"/> ends the wait.
+    /// </summary>
+    Task WaitForHandoffAsync(string workerId, string queue, string signature, TimeSpan wait);
+
+    /// <summary>
+    /// Hands back a job this worker was given but cannot run (it does not offer the function: a module withdrawn
+    /// between its advert and the claim). The job goes back onto its lane and the attempt it was started with is given
+    /// back: it is not a failed attempt. The safety net for that race; routing makes it rare.
+    /// </summary>
+    Task ReturnUnrunAsync(ClaimedJob job);
 
     /// <summary>
     /// Records the EOJ (state 3) and advances the job's workflow: <paramref name="takenEdges"/> names the graph
@@ -61,7 +74,7 @@ public interface IWorkerConnection
     /// the controller has not taken it back yet, it is not revived) or is gone. Their worker must stop running them
     /// and record nothing for them.
     /// </summary>
-    Task<IReadOnlyList<JobRef>> RenewLeasesAsync(IReadOnlyCollection<JobRef> jobs);
+    Task<IReadOnlyList<JobRef>> RenewLeasesAsync(IReadOnlyCollection<JobRef> jobs, string queue = Redis.QueueKeys.DefaultName);
 
     /// <summary>
     /// Puts claimed jobs back on the queue at once, e.g. on graceful shutdown. Fenced by attempt. Not a failed attempt:

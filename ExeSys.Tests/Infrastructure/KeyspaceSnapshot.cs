@@ -25,7 +25,7 @@ public sealed class KeyspaceSnapshot
     /// waiting for a handoff (renewed by every idle poll), which live processes rewrite all the time.
     /// </summary>
     public static bool IsJobState(string key) =>
-        !key.Contains("{registry}", StringComparison.Ordinal) && !key.EndsWith(":{queue}:idle", StringComparison.Ordinal);
+        !key.Contains("{registry}", StringComparison.Ordinal) && !key.Contains("}:idle:", StringComparison.Ordinal);
 
     public static async Task<KeyspaceSnapshot> TakeAsync(IConnectionMultiplexer redis, string prefix, Func<string, bool>? include = null)
     {

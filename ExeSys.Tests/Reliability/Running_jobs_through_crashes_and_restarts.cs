@@ -342,7 +342,7 @@ public sealed class Running_jobs_through_crashes_and_restarts
                 if (states[i] is not ("3" or "4"))
                 {
                     var hash = await db.HashGetAllAsync(_deployment.Keys.Status(refs[i]));
-                    var ready = await db.SortedSetScoreAsync(_deployment.Keys.Ready, refs[i].Member);
+                    var ready = await db.ReadyScoreAsync(_deployment.Keys.Default, refs[i].Member);
                     var inflight = await db.SortedSetScoreAsync(_deployment.Keys.Inflight, refs[i].Member);
                     stuck.Add($"{refs[i]}: {string.Join(" ", hash.Select(h => $"{h.Name}={Short(h.Value)}"))}; ready={ready?.ToString(CultureInfo.InvariantCulture) ?? "no"} inflight={inflight?.ToString(CultureInfo.InvariantCulture) ?? "no"}");
                 }

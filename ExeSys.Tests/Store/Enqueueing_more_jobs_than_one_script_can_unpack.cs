@@ -23,12 +23,12 @@ namespace ExeSys.Tests.Store;
 public sealed class Enqueueing_more_jobs_than_one_script_can_unpack
 {
     private static RedisQueueSlot NewQueue(RedisKeys keys, JobOptions options) =>
-        new(TestRedis.Connection, keys, Options.Create(options), new RetentionPolicy(Options.Create(options), Options.Create(new MongoOptions())), new RedisClock(TimeProvider.System));
+        new StoreHarness(keys.Prefix, options, TimeProvider.System).Queue;
 
-    private static List<(JobRef Job, JobPriority Priority)> Jobs(string from, int count) =>
-        [.. Enumerable.Range(0, count).Select(i => (new JobRef(from, string.Create(CultureInfo.InvariantCulture, $"job-{i}")), JobPriority.Normal))];
+    private static List<QueuedJob> Jobs(string from, int count) =>
+        [.. Enumerable.Range(0, count).Select(i => new QueuedJob(new JobRef(from, string.Create(CultureInfo.InvariantCulture, $"job-{i}")), JobPriority.Normal, "echo", QueueKeys.DefaultName))];
 
-    private static Task<long> ReadyAsync(RedisKeys keys) => TestRedis.Connection.GetDatabase().SortedSetLengthAsync(keys.Ready);
+    private static Task<long> ReadyAsync(RedisKeys keys) => TestRedis.Connection.GetDatabase().ReadyCountAsync(keys.Default);
 
     [Test]
     public async Task Should_enqueue_ten_thousand_jobs_given_in_one_call()
@@ -143,7 +143,7 @@ public sealed class Enqueueing_more_jobs_than_one_script_can_unpack
         var retention = new RetentionPolicy(Options.Create(options), Options.Create(new MongoOptions()));
         var clock = new RedisClock(TimeProvider.System);
         return new RedisWorkflowClient(store.Redis, store.Keys, NewQueue(store.Keys, options), new RedisTopology(store.Redis, Options.Create(new RedisOptions()), retention),
-            retention, clock, new RedisArchiveBacklog(store.Redis, store.Keys, retention, clock), Options.Create(options));
+            retention, clock, new RedisArchiveBacklog(store.Redis, store.Keys, retention, clock), store.Routing, Options.Create(options));
     }
 
     [Test]

@@ -31,12 +31,12 @@ public sealed class Handing_a_job_to_an_idle_worker
     [Test]
     public async Task Should_lease_the_next_job_to_the_waiting_worker_and_start_it_without_a_claim()
     {
-        await _store.Worker.WaitForHandoffAsync("idle-1", TimeSpan.FromSeconds(30));
+        await _store.WaitForHandoffAsync("idle-1", TimeSpan.FromSeconds(30));
         var job = new JobRef("handoff", "h-1");
         await _store.SubmitAsync(StoreHarness.Command(job.From, job.JobId, "1"));
 
         var message = await NextWakeAsync();
-        var started = await _store.Worker.StartHandedOffAsync("idle-1", job);
+        var started = await _store.StartHandedOffAsync("idle-1", job);
         var snapshot = await _store.GetAsync(job);
         using (Assert.EnterMultipleScope())
         {
@@ -45,21 +45,21 @@ public sealed class Handing_a_job_to_an_idle_worker
             Assert.That(await _store.Redis.GetDatabase().SortedSetScoreAsync(_store.Keys.Inflight, job.Member), Is.Not.Null, "the enqueue leased it");
             Assert.That(started.Select(j => (j.Job, j.Attempt)), Is.EqualTo(new[] { (job, 1) }));
             Assert.That(snapshot!.State, Is.EqualTo(JobState.Processing));
-            Assert.That(await _store.Redis.GetDatabase().SortedSetLengthAsync(_store.Keys.Idle), Is.Zero, "a handoff ends the wait");
+            Assert.That(await _store.Redis.GetDatabase().SortedSetLengthAsync(_store.Keys.Default.Idle(StoreHarness.Offer.Signature)), Is.Zero, "a handoff ends the wait");
         }
     }
 
     [Test]
     public async Task Should_hand_over_one_job_per_wait_and_queue_the_rest()
     {
-        await _store.Worker.WaitForHandoffAsync("idle-1", TimeSpan.FromSeconds(30));
+        await _store.WaitForHandoffAsync("idle-1", TimeSpan.FromSeconds(30));
         await _store.SubmitAsync(StoreHarness.Command("handoff", "first"));
         Assert.That(await NextWakeAsync(), Does.StartWith("h\nidle-1\n"));
 
         await _store.SubmitAsync(StoreHarness.Command("handoff", "second"));
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(await NextWakeAsync(), Is.EqualTo("1"), "the second job wakes workers to claim it");
+            Assert.That(await NextWakeAsync(), Is.EqualTo("1\necho"), "the second job wakes the workers of its lane to claim it");
             Assert.That(await _store.ReadyCountAsync(), Is.EqualTo(1));
             Assert.That((await _store.ClaimAsync("w", 10)).Select(j => j.Job.JobId), Is.EqualTo((string[])["second"]));
         }
@@ -68,13 +68,13 @@ public sealed class Handing_a_job_to_an_idle_worker
     [Test]
     public async Task Should_not_hand_over_to_a_wait_that_has_lapsed_or_ended()
     {
-        await _store.Worker.WaitForHandoffAsync("gone", TimeSpan.FromMilliseconds(1));
+        await _store.WaitForHandoffAsync("gone", TimeSpan.FromMilliseconds(1));
         await Task.Delay(20);
         await _store.SubmitAsync(StoreHarness.Command("handoff", "after-lapse"));
-        Assert.That(await NextWakeAsync(), Is.EqualTo("1"));
+        Assert.That(await NextWakeAsync(), Is.EqualTo("1\necho"));
 
-        await _store.Worker.WaitForHandoffAsync("stopping", TimeSpan.FromSeconds(30));
-        await _store.Worker.WaitForHandoffAsync("stopping", TimeSpan.Zero);
+        await _store.WaitForHandoffAsync("stopping", TimeSpan.FromSeconds(30));
+        await _store.WaitForHandoffAsync("stopping", TimeSpan.Zero);
         await _store.SubmitAsync(StoreHarness.Command("handoff", "after-stop"));
         using (Assert.EnterMultipleScope())
         {
@@ -87,15 +87,15 @@ public sealed class Handing_a_job_to_an_idle_worker
     public async Task Should_let_a_claim_that_empties_the_queue_wait_and_a_busy_claim_stop_waiting()
     {
         await _store.SubmitAsync(StoreHarness.Command("handoff", "queued"));
-        var batch = await _store.Worker.ClaimAsync("claimer", 10, TimeSpan.FromSeconds(30));
+        var batch = await _store.ClaimBatchAsync("claimer", 10, TimeSpan.FromSeconds(30));
         Assert.That(batch.QueueDrained, Is.True);
-        Assert.That(await _store.Redis.GetDatabase().SortedSetScoreAsync(_store.Keys.Idle, "claimer"), Is.Not.Null);
+        Assert.That(await _store.Redis.GetDatabase().SortedSetScoreAsync(_store.Keys.Default.Idle(StoreHarness.Offer.Signature), "claimer"), Is.Not.Null);
 
         await _store.SubmitAsync(StoreHarness.Command("handoff", "next"));
         await _store.SubmitAsync(StoreHarness.Command("handoff", "queued-2"));
-        await _store.Worker.WaitForHandoffAsync("claimer", TimeSpan.FromSeconds(30));
-        await _store.Worker.ClaimAsync("claimer", 10, TimeSpan.Zero);
-        Assert.That(await _store.Redis.GetDatabase().SortedSetLengthAsync(_store.Keys.Idle), Is.Zero, "a busy worker's claim ends its wait");
+        await _store.WaitForHandoffAsync("claimer", TimeSpan.FromSeconds(30));
+        await _store.ClaimBatchAsync("claimer", 10, TimeSpan.Zero);
+        Assert.That(await _store.Redis.GetDatabase().SortedSetLengthAsync(_store.Keys.Default.Idle(StoreHarness.Offer.Signature)), Is.Zero, "a busy worker's claim ends its wait");
     }
 
     private async Task<string> NextWakeAsync()
@@ -137,7 +137,7 @@ public sealed class Starting_a_job_in_its_submit
     [Test]
     public async Task Should_start_the_job_for_the_idle_worker_and_send_it_everything_to_run_it()
     {
-        await _store.Worker.WaitForHandoffAsync("idle-1", TimeSpan.FromSeconds(30));
+        await _store.WaitForHandoffAsync("idle-1", TimeSpan.FromSeconds(30));
         var job = new JobRef("started", "s-1");
         var outcome = await _store.SubmitAsync(StoreHarness.Command(job.From, job.JobId, """{"n":"a\nb"}"""));
 
@@ -151,7 +151,7 @@ public sealed class Starting_a_job_in_its_submit
             Assert.That((snapshot!.State, snapshot.Attempts, snapshot.Worker), Is.EqualTo((JobState.Processing, 1, "idle-1")), "the stored job");
             Assert.That(await db.SortedSetScoreAsync(_store.Keys.Inflight, job.Member), Is.Not.Null, "leased to the worker");
             Assert.That(await _store.ReadyCountAsync(), Is.Zero, "not queued");
-            Assert.That(await db.SortedSetLengthAsync(_store.Keys.Idle), Is.Zero, "the handoff ends the wait");
+            Assert.That(await db.SortedSetLengthAsync(_store.Keys.Default.Idle(StoreHarness.Offer.Signature)), Is.Zero, "the handoff ends the wait");
         }
 
         // The worker records the outcome of attempt 1 like any claimed job's.
@@ -162,14 +162,14 @@ public sealed class Starting_a_job_in_its_submit
     [Test]
     public async Task Should_queue_the_next_job_once_the_worker_is_busy()
     {
-        await _store.Worker.WaitForHandoffAsync("idle-1", TimeSpan.FromSeconds(30));
+        await _store.WaitForHandoffAsync("idle-1", TimeSpan.FromSeconds(30));
         await _store.SubmitAsync(StoreHarness.Command("started", "first"));
         Assert.That(await NextAsync(_own), Does.StartWith("started:first\n"));
 
         await _store.SubmitAsync(StoreHarness.Command("started", "second"));
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(await NextAsync(_wake), Is.EqualTo("1"), "the second job wakes workers to claim it");
+            Assert.That(await NextAsync(_wake), Is.EqualTo("1\necho"), "the second job wakes the workers of its lane to claim it");
             Assert.That(await _store.ReadyCountAsync(), Is.EqualTo(1));
         }
     }
@@ -177,7 +177,7 @@ public sealed class Starting_a_job_in_its_submit
     [Test]
     public async Task Should_requeue_a_started_job_whose_worker_gives_it_back()
     {
-        await _store.Worker.WaitForHandoffAsync("idle-1", TimeSpan.FromSeconds(30));
+        await _store.WaitForHandoffAsync("idle-1", TimeSpan.FromSeconds(30));
         var job = new JobRef("started", "given-back");
         await _store.SubmitAsync(StoreHarness.Command(job.From, job.JobId));
         await NextAsync(_own);

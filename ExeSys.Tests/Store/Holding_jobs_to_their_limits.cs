@@ -1,6 +1,8 @@
 using ExeSys.Core.Configuration;
 using ExeSys.Core.Jobs;
 using ExeSys.Core.Limits;
+using ExeSys.Core.Queues;
+using ExeSys.Core.Redis;
 using ExeSys.Tests.Infrastructure;
 using StackExchange.Redis;
 
@@ -69,14 +71,14 @@ public sealed class Holding_jobs_to_their_limits(bool combineSlots)
         var limited = await store.ClaimAsync("w1", 10);
         await SubmitAsync(store, "echo", 2, prefix: "free");
         var db = store.Redis.GetDatabase();
-        var ready = (await db.SortedSetRangeByRankAsync(store.Keys.Ready)).Select(m => (string)m!).ToList();
+        var ready = (await db.ReadyAsync(store.Keys.Default)).Select(m => (string)m.Element!).ToList();
         var free = await store.ClaimAsync("w2", 10);
         using (Assert.EnterMultipleScope())
         {
             Assert.That(limited, Has.Count.EqualTo(1));
-            Assert.That(ready, Is.EqualTo((string[])["limits:free0", "limits:free1"]), "jobs without limits are plain members of the ready queue, as before");
+            Assert.That(ready, Is.EqualTo((string[])["limits:free0", "limits:free1"]), "jobs without limits are plain members of their function's lane, as before, and the full limited lane is parked");
             Assert.That(free.Select(j => j.Job.JobId), Is.EqualTo((string[])["free0", "free1"]), "a lane at its limit holds nothing up behind it");
-            Assert.That(await db.SortedSetLengthAsync(store.Keys.Lane("slow||0")), Is.EqualTo(2), "the limited jobs wait in their lane");
+            Assert.That(await db.SortedSetLengthAsync(store.Keys.Default.LimitedLane("slow||0")), Is.EqualTo(2), "the limited jobs wait in their lane");
         }
     }
 
@@ -84,13 +86,14 @@ public sealed class Holding_jobs_to_their_limits(bool combineSlots)
     public async Task Should_never_start_a_limited_job_for_an_idle_worker_in_its_submit()
     {
         var store = await StoreAsync(Limits("slow", max: 5));
-        await store.Worker.WaitForHandoffAsync("idle", TimeSpan.FromSeconds(30));
+        var offer = new WorkerOffer([QueueKeys.DefaultName], [.. StoreHarness.Functions, "slow"]);
+        await store.WaitForHandoffAsync("idle", TimeSpan.FromSeconds(30), offer);
         var outcome = await store.SubmitAsync(StoreHarness.Command("limits", "lone", cmd: "slow"));
         var db = store.Redis.GetDatabase();
         using (Assert.EnterMultipleScope())
         {
             Assert.That(outcome.Snapshot!.State, Is.EqualTo(JobState.Start), "a limited job starts only through a claim, where its limits are checked");
-            Assert.That(await db.SortedSetLengthAsync(store.Keys.Idle), Is.EqualTo(1), "the idle worker still waits");
+            Assert.That(await db.SortedSetLengthAsync(store.Keys.Default.Idle(offer.Signature)), Is.EqualTo(1), "the idle worker, which offers the function, still waits");
             Assert.That(await db.HashGetAsync(store.Keys.Status(new JobRef("limits", "lone")), "ln"), Is.EqualTo((RedisValue)"slow||0"));
             Assert.That((await store.ClaimAsync("idle", 10)).Select(j => j.Job.JobId), Is.EqualTo((string[])["lone"]));
         }
@@ -117,13 +120,13 @@ public sealed class Holding_jobs_to_their_limits(bool combineSlots)
     {
         var store = await StoreAsync(Limits("paced", rate: 3, period: TimeSpan.FromMilliseconds(800)));
         await SubmitAsync(store, "paced", 7);
-        var first = await store.Worker.ClaimAsync("w1", 10);
-        var blocked = await store.Worker.ClaimAsync("w1", 10);
+        var first = await store.ClaimBatchAsync("w1", 10);
+        var blocked = await store.ClaimBatchAsync("w1", 10);
         Assert.That(first.LanesParkedUntil, Is.Not.Null, "the claim parked the lane and says until when");
         var starts = first.Jobs.Select(j => j.Job).ToList();
         await Eventually.WaitForAsync(async () =>
         {
-            var batch = await store.Worker.ClaimAsync("w1", 10);
+            var batch = await store.ClaimBatchAsync("w1", 10);
             starts.AddRange(batch.Jobs.Select(j => j.Job));
             return starts.Count >= 6;
         }, TimeSpan.FromSeconds(10), "the next window to open");
@@ -192,16 +195,18 @@ public sealed class Holding_jobs_to_their_limits(bool combineSlots)
         await store.Worker.FailAsync(first, "try again", retryAt: DateTimeOffset.UtcNow.AddMilliseconds(-1));
         var db = store.Redis.GetDatabase();
         var scheduled = (await db.SortedSetRangeByRankAsync(store.Keys.Scheduled)).Select(m => (string)m!).ToList();
+        var scheduledAs = (string?)await db.HashGetAsync(store.Keys.Default.ScheduledFunctions, "limits:j0");
         await store.Maintenance.PromoteDueRetriesAsync(10);
         var next = (await store.ClaimAsync("w1", 10)).Single();
         await store.Worker.ReleaseAsync([next]);
-        var lane = (await db.SortedSetRangeByRankAsync(store.Keys.Lane("slow||0"))).Select(m => (string)m!).ToList();
+        var lane = (await db.SortedSetRangeByRankAsync(store.Keys.Default.LimitedLane("slow||0"))).Select(m => (string)m!).ToList();
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(scheduled, Is.EqualTo((string[])["~slow||0~limits:j0"]), "the retry waits as its lane member");
+            Assert.That(scheduled, Is.EqualTo((string[])["limits:j0"]));
+            Assert.That(scheduledAs, Is.EqualTo("~slow||0"), "the retry waits to go back into its limited lane");
             Assert.That(lane, Is.EquivalentTo((string[])["limits:j0", "limits:j1"]), "the retried and the released job are back in their lane");
-            Assert.That(await db.SortedSetLengthAsync(store.Keys.LimitSlots("f:slow")), Is.Zero, "the release freed the slot");
-            Assert.That(await db.SortedSetLengthAsync(store.Keys.Ready), Is.EqualTo(1), "the lane's token is on the ready queue");
+            Assert.That(await db.SortedSetLengthAsync(store.Keys.Default.LimitSlots("f:slow")), Is.Zero, "the release freed the slot");
+            Assert.That(await db.ReadyCountAsync(store.Keys.Default), Is.EqualTo(1), "the limited lane's token is in its function's lane");
         }
     }
 

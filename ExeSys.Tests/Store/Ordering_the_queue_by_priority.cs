@@ -104,7 +104,7 @@ public sealed class Ordering_the_queue_by_priority
         var store = new StoreHarness(TestRedis.NewPrefix("stale"), new JobOptions(), clock);
         var command = StoreHarness.Command("healer", "cut-off");
         await store.SubmitAsync(command);
-        await store.Redis.GetDatabase().KeyDeleteAsync(store.Keys.Ready); // the submit's second step never ran
+        await store.Redis.GetDatabase().KeyDeleteAsync([store.Keys.Default.Lane("echo"), store.Keys.Default.Lanes]); // the submit's second step never ran
 
         await store.SubmitAsync(command);
         var healed = await store.ReadyCountAsync();

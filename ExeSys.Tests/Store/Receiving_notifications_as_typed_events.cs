@@ -30,7 +30,7 @@ public sealed class Receiving_notifications_as_typed_events
         await using var otherSubscription = await notifications.SubscribeWorkerAsync("other", other.Enqueue);
 
         var job = new JobRef("typed", "handed");
-        await harness.Worker.WaitForHandoffAsync("idle-1", TimeSpan.FromSeconds(30));
+        await harness.WaitForHandoffAsync("idle-1", TimeSpan.FromSeconds(30));
         await harness.SubmitAsync(StoreHarness.Command(job.From, job.JobId, "1"));
         await Eventually.WaitForAsync(() => idle.Any(n => Delivers(n, job)), Timeout, "idle-1 to be given the job");
 

@@ -28,7 +28,7 @@ public sealed class Submitting_in_one_round_trip
         var job = new JobRef("oneround", "counted");
         var outcome = await store.SubmitAsync(StoreHarness.Command(job.From, job.JobId), watch: false);
         var stats = (string)(await admin.ExecuteAsync("INFO", "commandstats"))!;
-        var queued = await redis.GetDatabase().SortedSetScoreAsync(harness.Keys.Ready, job.Member);
+        var queued = await redis.GetDatabase().SortedSetScoreAsync(harness.Keys.Default.Lane("echo"), job.Member);
 
         using (Assert.EnterMultipleScope())
         {

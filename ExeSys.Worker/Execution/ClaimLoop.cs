@@ -1,7 +1,9 @@
 using System.Threading.Channels;
 using ExeSys.Core.Jobs;
+using ExeSys.Core.Queues;
 using ExeSys.Core.Resilience;
 using ExeSys.Core.Storage;
+using ExeSys.Worker.Functions;
 using ExeSys.Worker.Hosting;
 using Microsoft.Extensions.Options;
 using Polly;
@@ -13,10 +15,17 @@ namespace ExeSys.Worker.Execution;
 /// straight to it while it waits idle (<see cref="WorkerNotification.HandedOff"/>); or a submit starts a job for it
 /// (<see cref="WorkerNotification.Started"/>). An idle worker sleeps until a notification or
 /// <see cref="WorkerOptions.IdlePoll"/>; it never blocks the shared connection.
+/// <para>
+/// Every way is routed: a claim names the functions this worker offers (<see cref="WorkerOffer"/>, from its catalog)
+/// and takes only from their lanes, and it waits for handoffs in the idle set of its offer signature, which an
+/// enqueue uses only for jobs of those functions. A worker serving several queues
+/// (<see cref="WorkerOptions.Queues"/>) claims from them in their order.
+/// </para>
 /// </summary>
 public sealed class ClaimLoop
 {
     private readonly IWorkerConnection _store;
+    private readonly FunctionCatalog _catalog;
     private readonly RunningJobs _running;
     private readonly WorkerIdentity _worker;
     private readonly WorkerOptions _options;
@@ -28,15 +37,21 @@ public sealed class ClaimLoop
     /// <summary>1 when the queue may hold jobs for this worker: at start, after a wake-up, after a full batch or a failed claim.</summary>
     private int _queueMayHoldJobs = 1;
 
-    /// <summary>When a lane of limited jobs that this worker's claim parked at its limit may start again (ClaimBatch.LanesParkedUntil).</summary>
-    private DateTimeOffset? _lanesParkedUntil;
-
     /// <summary>Set once shutdown begins: no handoff is taken any more.</summary>
     private volatile bool _stopping;
 
-    public ClaimLoop(IWorkerConnection store, RunningJobs running, WorkerIdentity worker, IOptions<WorkerOptions> options, TimeProvider time, ILogger<ClaimLoop> logger)
+    /// <summary>When a limited lane that this worker's claim parked at its limit may start again (ClaimBatch.LanesParkedUntil).</summary>
+    private DateTimeOffset? _lanesParkedUntil;
+
+    /// <summary>What this worker offers now; replaced when its modules change.</summary>
+    private volatile WorkerOffer _offer;
+
+    public ClaimLoop(IWorkerConnection store, FunctionCatalog catalog, RunningJobs running, WorkerIdentity worker, IOptions<WorkerOptions> options, TimeProvider time, ILogger<ClaimLoop> logger)
     {
         _store = store;
+        _catalog = catalog;
+        _offer = new WorkerOffer(options.Value.ServedQueues, catalog.Names);
+        catalog.Changed += OnCatalogChanged;
         _running = running;
         _worker = worker;
         _options = options.Value;
@@ -67,57 +82,118 @@ public sealed class ClaimLoop
                 continue;
             }
 
-            ClaimBatch batch;
-            long leasedAt = 0;
-            try
+            // A worker that runs nothing and empties a queue waits for a handoff of its next job there.
+            var offer = _offer;
+            List<string>? waiting = null;
+            var launched = 0;
+            foreach (var queue in offer.Queues)
             {
-                // A worker that runs nothing and empties the queue waits for a handoff of the next job.
-                var wait = _running.Count == 0 ? HandoffWait : TimeSpan.Zero;
-                batch = await _backoff.ExecuteAsync(
-                    async _ =>
-                    {
-                        // The leases start in Redis after this: the worker's own deadline for them is never later.
-                        leasedAt = _time.GetTimestamp();
-                        return await _store.ClaimAsync(_worker.Id, Math.Min(free, _options.ClaimBatch), wait);
-                    },
-                    stoppingToken);
-            }
-#pragma warning disable CA1031 // One failed claim must not end the loop; it is logged and retried.
-            // StackExchange.Redis can also fail a pending command with TaskCanceledException when Redis hangs; only
-            // the worker's own stopping token may end the loop.
-            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
-#pragma warning restore CA1031
-            {
-                _logger.LogError(ex, "Claiming jobs failed; retrying.");
-                Volatile.Write(ref _queueMayHoldJobs, 1);
-                await Task.Delay(_options.IdlePoll, _time, stoppingToken);
-                continue;
+                if (free - launched <= 0)
+                {
+                    break;
+                }
+
+                var wait = _running.Count == 0 && launched == 0 ? HandoffWait : TimeSpan.Zero;
+                var batch = await ClaimAsync(offer, queue, Math.Min(free - launched, _options.ClaimBatch), wait, stoppingToken);
+                if (batch is null)
+                {
+                    break;
+                }
+
+                // A full batch may have left more behind; fewer than asked means the queue has no more for this
+                // worker now, and the next enqueue will announce itself.
+                if (!batch.Value.Batch.QueueDrained)
+                {
+                    Volatile.Write(ref _queueMayHoldJobs, 1);
+                }
+
+                if (batch.Value.Batch.LanesParkedUntil is { } until && (_lanesParkedUntil is not { } earlier || until < earlier))
+                {
+                    _lanesParkedUntil = until;
+                }
+
+                if (wait > TimeSpan.Zero && batch.Value.Batch.Jobs.Count == 0)
+                {
+                    (waiting ??= []).Add(queue);
+                }
+
+                foreach (var job in batch.Value.Batch.Jobs)
+                {
+                    await _running.LaunchAsync(job, batch.Value.LeasedAt);
+                }
+
+                launched += batch.Value.Batch.Jobs.Count;
             }
 
-            // A full batch may have left more behind; fewer than asked means the queue is empty now, and the next
-            // enqueue will announce itself.
-            if (!batch.QueueDrained)
+            if (launched > 0 && waiting is not null)
             {
-                Volatile.Write(ref _queueMayHoldJobs, 1);
-            }
-
-            if (batch.LanesParkedUntil is { } until && (_lanesParkedUntil is not { } earlier || until < earlier))
-            {
-                _lanesParkedUntil = until;
-            }
-
-            foreach (var job in batch.Jobs)
-            {
-                await _running.LaunchAsync(job, leasedAt);
+                // Busy now: the queues it found empty before must not hand it a job.
+                foreach (var queue in waiting)
+                {
+                    _ = BestEffort.RunAsync(_logger, _worker, () => _store.WaitForHandoffAsync(_worker.Id, queue, offer.Signature, TimeSpan.Zero), "stop waiting for handoffs");
+                }
             }
         }
     }
+
+    /// <summary>One claim from one queue, retried while Redis is away; null when it failed (logged, and the loop polls again).</summary>
+    private async Task<(ClaimBatch Batch, long LeasedAt)?> ClaimAsync(WorkerOffer offer, string queue, int max, TimeSpan wait, CancellationToken stoppingToken)
+    {
+        try
+        {
+            long leasedAt = 0;
+            var batch = await _backoff.ExecuteAsync(
+                async _ =>
+                {
+                    // The leases start in Redis after this: the worker's own deadline for them is never later.
+                    leasedAt = _time.GetTimestamp();
+                    return await _store.ClaimAsync(_worker.Id, offer, queue, max, wait);
+                },
+                stoppingToken);
+            return (batch, leasedAt);
+        }
+#pragma warning disable CA1031 // One failed claim must not end the loop; it is logged and retried.
+        // StackExchange.Redis can also fail a pending command with TaskCanceledException when Redis hangs; only
+        // the worker's own stopping token may end the loop.
+        catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+#pragma warning restore CA1031
+        {
+            _logger.LogError(ex, "Claiming jobs failed; retrying.");
+            Volatile.Write(ref _queueMayHoldJobs, 1);
+            await Task.Delay(_options.IdlePoll, _time, stoppingToken);
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// The modules changed: claims name the new function list from now on, and the worker leaves the idle sets of its
+    /// old signature, so no handoff of a function it no longer offers reaches it (the heartbeat advertises the new one at once).
+    /// </summary>
+    private void OnCatalogChanged()
+    {
+        var old = _offer;
+        var offer = new WorkerOffer(_options.ServedQueues, _catalog.Names);
+        _offer = offer;
+        if (old.Signature != offer.Signature)
+        {
+            StopWaiting(old);
+            QueueFilled();
+        }
+    }
+
+    /// <summary>Ends this worker's waits for handoffs in every queue it serves (best effort: a wait lapses by itself).</summary>
+    private Task StopWaiting(WorkerOffer offer) =>
+        Task.WhenAll(offer.Queues.Select(queue =>
+            BestEffort.RunAsync(_logger, _worker, () => _store.WaitForHandoffAsync(_worker.Id, queue, offer.Signature, TimeSpan.Zero), "stop waiting for handoffs")));
+
+    /// <summary>The pub/sub connection dropped: handoffs cannot reach this worker, so it stops waiting for them.</summary>
+    public void ConnectionLost() => _ = StopWaiting(_offer);
 
     /// <summary>Shutdown begins: no handoff or started job is taken any more, and the wait for handoffs ends.</summary>
     public Task StopAsync()
     {
         _stopping = true;
-        return BestEffort.RunAsync(_logger, _worker, () => _store.WaitForHandoffAsync(_worker.Id, TimeSpan.Zero), "stop waiting for handoffs");
+        return StopWaiting(_offer);
     }
 
     /// <summary>
@@ -125,14 +201,20 @@ public sealed class ClaimLoop
     /// last found the queue drained does not ask again when a place frees: that saves an empty claim (a round trip
     /// and two Redis commands) per job at low load.
     /// </summary>
-    public void QueueFilled()
+    public void QueueFilled(string? function = null)
     {
+        if (function is not null && !_offer.Functions.Contains(function, StringComparer.Ordinal))
+        {
+            // A lane of a function this worker does not offer: its claim would find nothing there.
+            return;
+        }
+
         Volatile.Write(ref _queueMayHoldJobs, 1);
         Wake();
     }
 
     /// <summary>The queue leased a job to this idle worker: start it as a claim would.</summary>
-    public async Task StartHandedOffAsync(JobRef job)
+    public async Task StartHandedOffAsync(JobRef job, string queue)
     {
         if (_stopping)
         {
@@ -144,7 +226,7 @@ public sealed class ClaimLoop
         {
             // The queue leased it just before announcing it: the worker's own deadline starts on receipt.
             var leasedAt = _time.GetTimestamp();
-            foreach (var claimed in await _store.StartHandedOffAsync(_worker.Id, job))
+            foreach (var claimed in await _store.StartHandedOffAsync(_worker.Id, queue, job))
             {
                 await _running.LaunchAsync(claimed, leasedAt);
             }
@@ -176,7 +258,11 @@ public sealed class ClaimLoop
         if (idle && Volatile.Read(ref _queueMayHoldJobs) == 0 && !_stopping)
         {
             // Idle again with the queue drained: the next job may come straight here (queue_enqueue.lua).
-            _ = BestEffort.RunAsync(_logger, _worker, () => _store.WaitForHandoffAsync(_worker.Id, HandoffWait), "wait for a handoff");
+            var offer = _offer;
+            foreach (var queue in offer.Queues)
+            {
+                _ = BestEffort.RunAsync(_logger, _worker, () => _store.WaitForHandoffAsync(_worker.Id, queue, offer.Signature, HandoffWait), "wait for a handoff");
+            }
         }
 
         Wake();
@@ -192,7 +278,8 @@ public sealed class ClaimLoop
         var wait = _options.IdlePoll;
         if (_lanesParkedUntil is { } until)
         {
-            // A lane parked at a limit (a rate window, slots) may start again then: claim at that moment, not a poll later.
+            // A limited lane parked at a limit (a rate window, slots) may start again then: claim at that moment, not a
+            // poll later.
             var due = until - _time.GetUtcNow();
             wait = due < wait ? (due > TimeSpan.Zero ? due : TimeSpan.FromMilliseconds(1)) : wait;
         }

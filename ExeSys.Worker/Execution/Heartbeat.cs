@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using ExeSys.Core.Queues;
 using ExeSys.Core.Registry;
 using ExeSys.Core.Resilience;
 using ExeSys.Worker.Functions;
@@ -113,7 +114,7 @@ public sealed class Heartbeat
     private ProcessAdvert Advert() =>
         new(_worker.Id, "worker", Environment.MachineName, Environment.ProcessId, _started,
             _catalog.Names, _options.Concurrency, _running.Count, _catalog.Modules,
-            [.. _signals.Runners.Select(j => j.Member)], _catalog.RunnerNames);
+            [.. _signals.Runners.Select(j => j.Member)], _catalog.RunnerNames, _options.ServedQueues, WorkerOffer.SignatureOf(_catalog.Names));
 
     /// <summary>Another live worker process holds this id: two workers with one id would both run every job started for it.</summary>
     private void Refuse(string when)

@@ -71,7 +71,10 @@ public sealed class JobExecutor(FunctionCatalog catalog, FunctionDataStore dataS
     {
         if (!catalog.TryGet(job.Cmd, out var function))
         {
-            return new Failed($"No function named '{job.Cmd}' is loaded on this worker.", null);
+            // Routing gives a worker only jobs of functions it offers; this is the race where the function was withdrawn
+            // between its advert and the claim. Not the job's failure: it goes back to its lane, attempt given back.
+            logger.LogWarning("Handing {Job} back to its queue: no function named '{Function}' is loaded on this worker any more.", job.Job, job.Cmd);
+            return new Unrun();
         }
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(hardStop, cancel, lost);
@@ -199,6 +202,16 @@ public sealed class JobExecutor(FunctionCatalog catalog, FunctionDataStore dataS
     private sealed record Failed(string Message, DateTimeOffset? RetryAt) : Outcome
     {
         public override Task<bool> RecordAsync(IWorkerConnection store, ClaimedJob job, CancellationToken untilLost) => store.FailAsync(job, Message, RetryAt, untilLost);
+    }
+
+    /// <summary>This worker cannot run the job (<see cref="IWorkerConnection.ReturnUnrunAsync"/>).</summary>
+    private sealed record Unrun : Outcome
+    {
+        public override async Task<bool> RecordAsync(IWorkerConnection store, ClaimedJob job, CancellationToken untilLost)
+        {
+            await store.ReturnUnrunAsync(job);
+            return true;
+        }
     }
 
     private sealed record Deferred(DateTimeOffset Until) : Outcome

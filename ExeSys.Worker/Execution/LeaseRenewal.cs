@@ -42,7 +42,9 @@ public sealed class LeaseRenewal(
 
         // Sent now, so Redis extends each lease to a lease from a moment after this: this worker's deadline is never later.
         var sentAt = time.GetTimestamp();
-        var lost = (await store.RenewLeasesAsync([.. leased.Select(r => r.Job)])).ToHashSet();
+        // One call per queue: each queue's leases are in its own slot.
+        var lost = (await Task.WhenAll(leased.GroupBy(r => r.Claim.Queue, StringComparer.Ordinal)
+            .Select(g => store.RenewLeasesAsync([.. g.Select(r => r.Job)], g.Key)))).SelectMany(l => l).ToHashSet();
         foreach (var job in leased)
         {
             if (lost.Contains(job.Job))

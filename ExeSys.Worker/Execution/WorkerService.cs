@@ -60,7 +60,7 @@ public sealed partial class WorkerService(
         }
 
         var subscription = await RedisBackoff.Create(logger, "worker").ExecuteAsync(
-            async _ => await notifications.SubscribeWorkerAsync(worker.Id, OnNotification), stoppingToken);
+            async _ => await notifications.SubscribeWorkerAsync(worker.Id, OnNotification, options.Value.ServedQueues), stoppingToken);
         LogStarted(worker.Id, options.Value.Concurrency, string.Join(", ", catalog.Names));
 
         var beats = heartbeat.RunAsync(stoppingToken);
@@ -85,11 +85,14 @@ public sealed partial class WorkerService(
     {
         switch (notification)
         {
-            case WorkerNotification.QueueFilled:
-                claims.QueueFilled();
+            case WorkerNotification.QueueFilled filled:
+                claims.QueueFilled(filled.Function);
                 break;
             case WorkerNotification.HandedOff handedOff:
-                _ = claims.StartHandedOffAsync(handedOff.Job);
+                _ = claims.StartHandedOffAsync(handedOff.Job, handedOff.Queue);
+                break;
+            case WorkerNotification.ConnectionLost:
+                claims.ConnectionLost();
                 break;
             case WorkerNotification.Started started:
                 claims.RunStarted(started.Job);

@@ -3,7 +3,7 @@ using ExeSys.Core.Configuration;
 
 namespace ExeSys.Worker.Hosting;
 
-public sealed class WorkerOptions
+public sealed class WorkerOptions : IValidatableObject
 {
     public const string Section = "ExeSys:Worker";
 
@@ -18,6 +18,16 @@ public sealed class WorkerOptions
     /// <summary>The most jobs taken off the queue in one claim.</summary>
     [Range(1, 1000, ErrorMessage = "ExeSys:Worker:ClaimBatch must be 1..1000.")]
     public int ClaimBatch { get; set; } = 32;
+
+    /// <summary>
+    /// The queues this worker serves, in order of preference: each claim takes from the first that has work for it,
+    /// then the next. Default: the one queue <c>default</c>. Names: 1 to 64 of a-z, 0-9, '_' and '-'.
+    /// </summary>
+    /// <remarks>Empty here, not <c>["default"]</c>: the configuration binder adds to a list it finds, it does not replace it.</remarks>
+    public List<string> Queues { get; set; } = [];
+
+    /// <summary>The queues served, in order: <see cref="Queues"/>, or <c>default</c> when none is set.</summary>
+    public IReadOnlyList<string> ServedQueues => Queues.Count == 0 ? [Core.Redis.QueueKeys.DefaultName] : [.. Queues.Distinct(StringComparer.Ordinal)];
 
     /// <summary>An idle worker checks the queue this often even without a wake-up message (a safety net for lost pub/sub messages).</summary>
     [Range(typeof(TimeSpan), "00:00:00.050", "00:10:00", ErrorMessage = "ExeSys:Worker:IdlePoll must be between 50 ms and 10 minutes.")]
@@ -50,4 +60,12 @@ public sealed class WorkerOptions
     /// <summary>The worker's id in the registry and in job state; empty means host name plus process id.</summary>
     [RegularExpression("^[A-Za-z0-9_.-]{0,64}$", ErrorMessage = "ExeSys:Worker:Id may hold only A-Z a-z 0-9 _ . - (at most 64).")]
     public string Id { get; set; } = "";
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        foreach (var q in Queues.Where(q => !Core.Queues.QueueRouting.IsValidName(q)))
+        {
+            yield return new ValidationResult($"ExeSys:Worker:Queues: '{q}' is not a valid queue name ({Core.Queues.QueueRouting.NameRule}).", [nameof(Queues)]);
+        }
+    }
 }

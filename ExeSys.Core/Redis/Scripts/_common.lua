@@ -1,6 +1,7 @@
 -- Shared helpers, prepended to every script (LuaScripts.cs). Key names here mirror RedisKeys.cs (the one place
 -- C# builds them); every key a script builds shares the run's {job_id} hash tag, so it is in the caller's slot.
--- Set by _lanes.lua, where a script includes it: enqueue_ready sends a limited job's lane member ('~...') there.
+-- Set by _lanes.lua, where a script includes it: enqueue_ready sends a limited job (its function given as '~<lane>')
+-- into its lane there.
 local lane_enqueue
 
 local function job_key(prefix, name, job_id, suffix)
@@ -161,80 +162,107 @@ local function start_job(status, wf, worker, now, prefix, job_id, name)
   return {at, f[2], f[3], f[4], '{' .. table.concat(parts, ',') .. '}', f[9] or '', f[10] or '', f[11] or '', f[12] or '', f[13] or ''}
 end
 
--- ZADD NX the score/member pairs onto the ready queue (NX: an already-queued job keeps its place), and wake idle
--- workers when the queue goes from empty to non-empty. The pairs are items[first], items[first + 1], ... (first
--- defaults to 1). They are added 2,000 pairs at a time: unpack() takes at most 7,999 values (ScriptLimits.cs), and a
--- fan-out's promoted successors or a controller's recovered leases can be more. Returns how many were added.
-local function enqueue_ready(ready, channel, items, first)
+-- A queue's keys share its hash tag: 'base' is P:{queue} for the default queue, P:{queue:<name>} for a named one
+-- (RedisKeys.QueueKeys). Its waiting jobs are split into one lane per function, base:ready:<fn> (score = queue order,
+-- member = from:job_id), and base:lanes indexes the non-empty lanes: fn -> the score of its head (exact after a
+-- claim, never later than the head after an enqueue: ZADD LT). A claim reads the heads of only the lanes its worker
+-- offers (queue_claim.lua), so a job only ever goes to a worker that offers its function.
+local function lane_key(base, fn)
+  return base .. ':ready:' .. fn
+end
+
+-- ZADD NX the score/member/function triples items[first], items[first + 1], items[first + 2], ... (first defaults to
+-- 1) onto their lanes (NX: an already-queued job keeps its place), and index each lane that received jobs. A lane that
+-- was empty (not in the index) is announced on the wake channel as '1\n<fn>', so idle workers that offer fn claim.
+-- Each lane's ZADD takes at most 1,333 jobs (4,000 values): unpack() takes at most 7,999 values (ScriptLimits.cs), and
+-- a fan-out's promoted successors or a controller's recovered leases can be more. Returns how many were added.
+local function enqueue_ready(base, channel, items, first)
   first = first or 1
   local last = #items
-  if last < first then
+  if last < first + 2 then
     return 0
   end
-  local was_empty = redis.call('EXISTS', ready) == 0
-  local added, tokens = 0, 0
-  if lane_enqueue then
-    -- Limited jobs go into their lanes (_lanes.lua); a queue without them pays one byte compare per job here.
-    local plain = nil
-    for i = first, last, 2 do
-      if string.byte(items[i + 1], 1) == 126 then
-        plain = plain or {unpack(items, first, i - 1)}
-        local job, token = lane_enqueue(ready, items[i], items[i + 1])
-        added, tokens = added + job, tokens + token
-      elseif plain then
-        plain[#plain + 1] = items[i]
-        plain[#plain + 1] = items[i + 1]
+  local lanes, order = {}, {}
+  local added = 0
+  for i = first, last - 2, 3 do
+    local fn = items[i + 2]
+    if lane_enqueue and string.byte(fn, 1) == 126 then
+      -- A limited job: into its lane (_lanes.lua); a queue without them pays one byte compare per job here.
+      added = added + lane_enqueue(base, channel, items[i], items[i + 1], string.sub(fn, 2))
+    else
+      local l = lanes[fn]
+      if not l then
+        l = {}
+        lanes[fn] = l
+        order[#order + 1] = fn
+      end
+      l[#l + 1] = items[i]
+      l[#l + 1] = items[i + 1]
+    end
+  end
+  local index = base .. ':lanes'
+  for _, fn in ipairs(order) do
+    local l = lanes[fn]
+    local n = 0
+    for i = 1, #l, 4000 do
+      n = n + redis.call('ZADD', lane_key(base, fn), 'NX', unpack(l, i, math.min(i + 3999, #l)))
+    end
+    if n > 0 then
+      local low = tonumber(l[1])
+      for i = 3, #l, 2 do
+        local s = tonumber(l[i])
+        if s < low then
+          low = s
+        end
+      end
+      if redis.call('ZADD', index, 'LT', low, fn) == 1 then
+        redis.call('PUBLISH', channel, '1\n' .. fn)
       end
     end
-    if plain then
-      items, first, last = plain, 1, #plain
-    end
-  end
-  for i = first, last, 4000 do
-    added = added + redis.call('ZADD', ready, 'NX', unpack(items, i, math.min(i + 3999, last)))
-  end
-  if was_empty and (added > 0 or tokens > 0) then
-    redis.call('PUBLISH', channel, '1')
+    added = added + n
   end
   return added
 end
 
--- Take the freshest idle worker for a job: an idle worker (it runs nothing and found the queue empty) waits in the
--- idle zset, score = until when that wait counts. The job is leased on its behalf here (inflight, now + lease_ms).
--- Returns the worker's id, or nil when none waits (or the job is already leased: a re-send of a running job, and the
--- worker keeps waiting).
-local function take_idle_worker(inflight, idle, lease_ms, member)
-  if string.byte(member, 1) == 126 then
-    -- A limited job (a lane member, _lanes.lua) starts only through a claim, where its limits are checked.
-    return nil
+-- Take the freshest idle worker that offers the job's function: idle workers wait in one idle zset per offer
+-- signature (base:idle:<sig>, a hash of the worker's function list), score = until when that wait counts. The caller
+-- passes only the idle keys whose signature offers the function (from its cached view of the registry; a stale view
+-- only misses a handoff). Nothing starts from a paused queue: a popped worker is put back. The job is leased on its
+-- behalf here (inflight, now + lease_ms). Returns the worker's id, or nil when none waits (or the job is already
+-- leased: a re-send of a running job, and the worker keeps waiting).
+local function take_idle_worker(base, inflight, idles, lease_ms, member)
+  for _, idle in ipairs(idles) do
+    local waiting = redis.call('ZPOPMAX', idle)
+    if waiting[1] then
+      local now = now_ms()
+      if tonumber(waiting[2]) < now then
+        -- The freshest wait has lapsed, so every other one in this set has too.
+        redis.call('DEL', idle)
+      elseif redis.call('EXISTS', base .. ':paused') == 1 then
+        redis.call('ZADD', idle, waiting[2], waiting[1])
+        return nil
+      elseif redis.call('ZADD', inflight, 'NX', now + tonumber(lease_ms), member) == 1 then
+        return waiting[1]
+      else
+        redis.call('ZADD', idle, waiting[2], waiting[1])
+        return nil
+      end
+    end
   end
-  local waiting = redis.call('ZPOPMAX', idle)
-  if not waiting[1] then
-    return nil
-  end
-  local now = now_ms()
-  if tonumber(waiting[2]) < now then
-    -- The freshest wait has lapsed, so every other one has too.
-    redis.call('DEL', idle)
-    return nil
-  end
-  if redis.call('ZADD', inflight, 'NX', now + tonumber(lease_ms), member) == 1 then
-    return waiting[1]
-  end
-  redis.call('ZADD', idle, waiting[2], waiting[1])
   return nil
 end
 
--- Enqueue score/member pairs (items, from index 'first'), handing the first to an idle worker if one waits
--- (take_idle_worker), announced on the wake channel as 'h\n<worker>\n<member>', so the worker starts it without a
--- claim round trip. The rest go onto the ready queue. Returns how many went onto the ready queue.
-local function enqueue_or_hand_off(ready, inflight, idle, channel, lease_ms, items, first)
-  if items[first] then
-    local worker = take_idle_worker(inflight, idle, lease_ms, items[first + 1])
+-- Enqueue score/member/function triples (items, from index 'first'), handing the first to an idle worker if one
+-- waits in idles (take_idle_worker), announced on the wake channel as 'h\n<worker>\n<member>', so the worker starts it
+-- without a claim round trip. The rest go onto their lanes. Returns how many went onto the lanes.
+local function enqueue_or_hand_off(base, inflight, idles, channel, lease_ms, items, first)
+  -- A limited job ('~<lane>' as its function) starts only through a claim, where its limits are checked.
+  if items[first] and #idles > 0 and string.byte(items[first + 2], 1) ~= 126 then
+    local worker = take_idle_worker(base, inflight, idles, lease_ms, items[first + 1])
     if worker then
       redis.call('PUBLISH', channel, 'h\n' .. worker .. '\n' .. items[first + 1])
-      first = first + 2
+      first = first + 3
     end
   end
-  return enqueue_ready(ready, channel, items, first)
+  return enqueue_ready(base, channel, items, first)
 end

@@ -4,7 +4,8 @@
 --       done channel, member, prefix, job_id, name (the job's 'from'), taken (graph edges whose condition held,
 --       comma-separated), retry_at ('' = do not retry; else when the next attempt may start, if attempts remain)
 -- Returns {0} refused (the claim is stale) | {2, retry_at} another attempt is scheduled |
---         {1, name, priority, ...} recorded; the pairs are the workflow jobs it moved to state 0, which the caller enqueues.
+--         {1, name, priority, cmd, q, ...} recorded; each group is a workflow job it moved to state 0, which the caller
+--         enqueues onto its function's lane (q: the queue its submit named, '' = its function's routed queue).
 -- It reads the snapshot's fields (all but the input data) in its one HMGET, for the done notification of a watched job,
 -- built below without a second read.
 local f = read_snapshot(KEYS[1], true)
@@ -85,8 +86,11 @@ local function advance_graph(taken_list, promoted)
           local key = job_key(prefix, succ, job_id, 'status')
           if state == 'running' then
             redis.call('HSET', key, 'st', '0', 'ut', now)
+            local p = redis.call('HMGET', key, 'pri', 'cmd', 'q')
             promoted[#promoted + 1] = succ
-            promoted[#promoted + 1] = redis.call('HGET', key, 'pri') or '1'
+            promoted[#promoted + 1] = p[1] or '1'
+            promoted[#promoted + 1] = p[2] or '?'
+            promoted[#promoted + 1] = p[3] or ''
           else
             redis.call('HSET', key, 'held', '1')
           end
@@ -106,11 +110,13 @@ local function advance_steps(ok, promoted)
   if ok then
     redis.call('HSET', wf, 'reached:' .. to, name)
     local key = job_key(prefix, to, job_id, 'status')
-    local s = redis.call('HMGET', key, 'st', 'ra', 'pri')
+    local s = redis.call('HMGET', key, 'st', 'ra', 'pri', 'cmd', 'q')
     if s[1] == '1' and not s[2] then
       redis.call('HSET', key, 'st', '0', 'pred', name, 'ut', now)
       promoted[#promoted + 1] = to
       promoted[#promoted + 1] = s[3] or '1'
+      promoted[#promoted + 1] = s[4] or '?'
+      promoted[#promoted + 1] = s[5] or ''
     end
   else
     local msg = 'step ' .. name .. ' failed: ' .. ARGV[3]

@@ -1,29 +1,97 @@
--- Take jobs off the queue under a lease. Queue slot: KEYS[1] ready zset, KEYS[2] inflight zset, KEYS[3] idle workers.
+-- Take jobs off the queue under a lease, only from the lanes of the functions the worker offers. Queue slot:
+-- KEYS[1] lanes index, KEYS[2] inflight zset, KEYS[3] this worker's idle set (base:idle:<its offer signature>).
 -- ARGV: max count, lease ms, worker id, handoff wait ms ('0' = the worker is busy: do not wait for a handoff),
--- '1' when the worker was told (by an earlier claim) that a parked lane may start again by now, else '0'.
--- The lease deadline is on Redis's clock, the one clock every machine shares. A claim that empties the queue for an
--- idle worker lets it wait for a handoff (queue_enqueue.lua) until then + the wait; any other claim ends its wait.
--- Limited jobs wait in lanes, which the ready queue holds as tokens (_lanes.lua): lanes_claim below is the one place a
--- claim checks limits, and only for the tokens it took.
--- Returns the time ('' = none) from which a lane this claim parked at its limit may start again, then the claimed
--- members (from:job_id, or '~<lane>~from:job_id' for a lane's job); the caller then moves each job to state 2
+--       queue base (P:{queue} or P:{queue:<name>}), key prefix ('' = only lease; see below), now_ms, '1' when an
+--       earlier claim told the worker that a parked limited lane may start again by now (else '0'), then the
+--       functions the worker offers (fn1, fn2, ...).
+-- The algorithm: one ZMSCORE of the index gives the head score of each offered lane (nil = empty); the non-empty
+-- lanes are taken in order of their head scores (so priorities, which shift scores, hold across lanes), each one
+-- checked for eligibility (lane_eligible, below), and ZPOPMIN takes from each as many as are still wanted. After each
+-- pop the lane's index entry is set to its new head score, or removed when the lane is empty. O(offered functions +
+-- jobs taken); nothing is scanned.
+-- The lease deadline is on Redis's clock, the one clock every machine shares. A claim that takes fewer than asked for
+-- an idle worker lets it wait for a handoff (queue_enqueue.lua, job_submit.lua) until then + the wait; any other
+-- claim ends its wait.
+-- Limited jobs wait in limited lanes, present in their function's lane as tokens (_lanes.lua): lanes_claim, in the
+-- loop below, is where a claim checks their limits, and only for the tokens it took.
+-- Returns the time ('' = none) from which a limited lane this claim parked at its limit may start again, then the
+-- claimed members (from:job_id, or '~<lane>~from:job_id' for a limited job); the caller then moves each job to state 2
 -- (job_start.lua).
 -- On a single Redis (the job keys are then in reach of this script), ARGV[6] = the key prefix and ARGV[7] = now_ms
 -- (the worker's clock, as job_start.lua takes it) start the claimed jobs here as well, saving a job_start round trip
 -- per job: the reply then has {member, job_start.lua's reply} for each claimed job after that time.
 local max = tonumber(ARGV[1])
-if ARGV[5] == '1' then
-  lanes_unpark_due(queue_keys_of(KEYS[1]), KEYS[1], nil, now_ms())
+local base = ARGV[5]
+local FIRST_FN = 9
+if ARGV[8] == '1' then
+  lanes_unpark_due(base, nil, now_ms())
 end
-local items = redis.call('ZPOPMIN', KEYS[1], max)
-if #items == 0 and ARGV[4] == '0' then
-  return {''}
+
+-- The one place a non-empty lane is checked before anything is taken from it: a paused queue starts nothing
+-- (POST /queues/{name}/pause). Capacity limits are checked per limited lane, for the tokens a pop takes
+-- (lanes_claim in _lanes.lua), so a function without limits pays nothing for them. 'state' caches what one claim has
+-- read already, so the queue-wide checks cost one command per claim, and only when there is work.
+local function lane_eligible(fn, state)
+  if state.paused == nil then
+    state.paused = redis.call('EXISTS', base .. ':paused') == 1
+  end
+  if state.paused then
+    return false
+  end
+  return true
 end
-local now = now_ms()
-local deadline = now + tonumber(ARGV[2])
-local again
-items, again = lanes_claim(KEYS[1], items, max, now, deadline)
+
+local items = {}
+local again = nil
+local now = nil
+local deadline = nil
+if #ARGV >= FIRST_FN then
+  local heads = redis.call('ZMSCORE', KEYS[1], unpack(ARGV, FIRST_FN))
+  local lanes = {}
+  for i = 1, #heads do
+    if heads[i] then
+      lanes[#lanes + 1] = {tonumber(heads[i]), ARGV[FIRST_FN + i - 1]}
+    end
+  end
+  if #lanes > 1 then
+    table.sort(lanes, function(a, b) return a[1] < b[1] end)
+  end
+  local state = {}
+  for _, lane in ipairs(lanes) do
+    local want = max - #items / 2
+    if want <= 0 then
+      break
+    end
+    local fn = lane[2]
+    if lane_eligible(fn, state) then
+      local key = lane_key(base, fn)
+      local popped = redis.call('ZPOPMIN', key, want)
+      local tokens, parked_until = false, nil
+      if #popped > 0 then
+        now = now or now_ms()
+        deadline = deadline or now + tonumber(ARGV[2])
+        popped, tokens, parked_until = lanes_claim(base, key, popped, want, now, deadline)
+        if parked_until and (again == nil or parked_until < again) then
+          again = parked_until
+        end
+      end
+      for i = 1, #popped do
+        items[#items + 1] = popped[i]
+      end
+      local head = (tokens or #popped / 2 == want) and redis.call('ZRANGE', key, 0, 0, 'WITHSCORES') or {}
+      if head[2] then
+        redis.call('ZADD', KEYS[1], head[2], fn)
+      else
+        redis.call('ZREM', KEYS[1], fn)
+      end
+    end
+  end
+end
 local n = #items
+if n == 0 and ARGV[4] == '0' then
+  return {again or ''}
+end
+now = now or now_ms()
 if n / 2 < max and ARGV[4] ~= '0' then
   redis.call('ZADD', KEYS[3], now + tonumber(ARGV[4]), ARGV[3])
 elseif n > 0 then
@@ -32,6 +100,7 @@ end
 if n == 0 then
   return {again or ''}
 end
+deadline = deadline or now + tonumber(ARGV[2])
 local args = {}
 local members = {again or ''}
 for i = 1, n, 2 do
@@ -41,7 +110,7 @@ for i = 1, n, 2 do
   members[#members + 1] = items[i]
 end
 redis.call('ZADD', KEYS[2], unpack(args))
-if not ARGV[6] then
+if ARGV[6] == '' then
   return members
 end
 local started = {members[1]}

@@ -1,18 +1,28 @@
--- Move scheduled jobs whose time has come (retries after backoff, deferrals) to the ready queue, and lanes parked at a
--- limit whose time has come back onto it (_lanes.lua: a rate window opened, or a crashed worker's slot expired). Queue
--- slot: KEYS[1] scheduled, KEYS[2] ready. ARGV: wake channel, max count. Returns how many jobs moved.
+-- Move scheduled jobs whose time has come (retries after backoff, deferrals) to their lanes. Queue slot:
+-- KEYS[1] scheduled, KEYS[2] the scheduled jobs' functions (hash member -> fn), KEYS[3] lanes index.
+-- ARGV: wake channel, max count, queue base. Returns how many moved.
 local now = now_ms()
-lanes_unpark_due(queue_keys_of(KEYS[2]), KEYS[2], ARGV[1], now)
+-- Limited lanes parked at a limit whose time has come (a rate window opened, a crashed worker's slot expired) go back
+-- into their functions' lanes (_lanes.lua).
+lanes_unpark_due(ARGV[3], ARGV[1], now)
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[2]))
 if #due == 0 then
   return 0
 end
-local items, members = {}, {}
+local members = {}
+for i = 1, #due, 2 do
+  members[#members + 1] = due[i]
+end
+local fns = redis.call('HMGET', KEYS[2], unpack(members))
+local items = {}
 for i = 1, #due, 2 do
   items[#items + 1] = due[i + 1]
   items[#items + 1] = due[i]
-  members[#members + 1] = due[i]
+  -- A member scheduled without its function (written before lanes existed) waits in the lane '?', which no worker
+  -- offers: the controller's unserved timeout ends it.
+  items[#items + 1] = fns[(i + 1) / 2] or '?'
 end
 redis.call('ZREM', KEYS[1], unpack(members))
-enqueue_ready(KEYS[2], ARGV[1], items)
+redis.call('HDEL', KEYS[2], unpack(members))
+enqueue_ready(ARGV[3], ARGV[1], items)
 return #members

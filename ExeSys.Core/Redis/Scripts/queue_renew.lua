@@ -36,6 +36,6 @@ if #args > 0 then
   redis.call('ZADD', KEYS[1], 'XX', unpack(args))
 end
 if #renewed_lanes > 0 then
-  lanes_renew(KEYS[1], renewed_lanes, deadline)
+  lanes_renew(string.match(KEYS[1], '^(.*):inflight$'), renewed_lanes, deadline)
 end
 return lost

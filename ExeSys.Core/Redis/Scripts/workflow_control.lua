@@ -3,7 +3,7 @@
 -- KEYS[4] (only with history on, and only on a single Redis: it is in the queue's slot) the archive backlog, which a
 -- cancel puts the run on in the same step that ends it. On a cluster the caller adds it after this script.
 -- ARGV: action ('pause' | 'resume' | 'cancel'), prefix, job_id, now_ms, retention_ms, done channel, reason, label
--- Returns {'missing'} | {'ended', state} | {'ok', state, node, priority, ...} to enqueue on resume (every node in state 0,
+-- Returns {'missing'} | {'ended', state} | {'ok', state, node, priority, cmd, q, ...} to enqueue on resume (every node in state 0,
 -- so that a re-sent resume heals one whose enqueue failed); cancel lists running nodes
 -- after the marker 'running', so their workers can be told to stop.
 local state = redis.call('HGET', KEYS[2], 'state')
@@ -29,7 +29,7 @@ if action == 'resume' then
   local out = {'ok', 'running'}
   for _, n in ipairs(nodes) do
     local key = job_key(prefix, n, job_id, 'status')
-    local f = redis.call('HMGET', key, 'st', 'held', 'pri')
+    local f = redis.call('HMGET', key, 'st', 'held', 'pri', 'cmd', 'q')
     if f[2] then
       redis.call('HDEL', key, 'held')
       redis.call('HSET', key, 'st', '0', 'ut', now)
@@ -40,6 +40,8 @@ if action == 'resume' then
     if f[2] or f[1] == '0' then
       out[#out + 1] = n
       out[#out + 1] = f[3] or '1'
+      out[#out + 1] = f[4] or '?'
+      out[#out + 1] = f[5] or ''
     end
   end
   return out

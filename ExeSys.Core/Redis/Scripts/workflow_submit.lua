@@ -8,7 +8,7 @@
 --       max_attempts, timeout_ms, backoff_ms
 -- The times it writes are Redis's clock (now_ms), the one every process compares them with.
 -- Returns {'new', now_ms, start nodes...} | {'archived'} | {'taken', name} (a job of that name exists under this job_id) |
---         {'conflict', <snapshot without the result>} | {'existing', <snapshot>, start node, priority, ...}, the
+--         {'conflict', <snapshot without the result>} | {'existing', <snapshot>, start node, priority, cmd, q, ...}, the
 --         snapshot as snapshot_of in _common.lua makes it (st, to, cmd, data, pri, ct, ut, at, err, wk, result,
 --         retry_at, errors, progress), then the start nodes still in state 0, to enqueue again
 -- Every check comes before the first write, and no write after it can fail, so a refused or failed submit leaves
@@ -36,10 +36,12 @@ if f[ST] then
   if kind == 'existing' and f[ST] == '2' then
     -- Start nodes still waiting: a submit cut off before its enqueue step is healed by the client's re-send.
     for _, s in ipairs(split(ARGV[9])) do
-      local n = redis.call('HMGET', job_key(ARGV[3], s, ARGV[2], 'status'), 'st', 'pri')
+      local n = redis.call('HMGET', job_key(ARGV[3], s, ARGV[2], 'status'), 'st', 'pri', 'cmd', 'q')
       if n[1] == '0' then
         out[#out + 1] = s
         out[#out + 1] = n[2] or '1'
+        out[#out + 1] = n[3] or '?'
+        out[#out + 1] = n[4] or ''
       end
     end
   end

@@ -200,7 +200,7 @@ public sealed class ExeSysDeployment : IAsyncDisposable
     public async Task<(long Ready, long Inflight, long Scheduled)> QueueSizesAsync()
     {
         var db = Redis.GetDatabase();
-        return (await db.SortedSetLengthAsync(Keys.Ready), await db.SortedSetLengthAsync(Keys.Inflight), await db.SortedSetLengthAsync(Keys.Scheduled));
+        return (await db.ReadyCountAsync(Keys.Default), await db.SortedSetLengthAsync(Keys.Inflight), await db.SortedSetLengthAsync(Keys.Scheduled));
     }
 
     /// <summary>The jobs a worker holds right now: inflight entries whose job is in state 2 under that worker.</summary>

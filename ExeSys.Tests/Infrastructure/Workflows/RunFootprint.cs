@@ -18,7 +18,8 @@ public static class RunFootprint
 
         var db = TestRedis.Connection.GetDatabase();
         var names = new RedisKeys(prefix);
-        foreach (var queue in new[] { names.Ready, names.Inflight, names.Scheduled })
+        lines.AddRange((await db.ReadyAsync(names.Default)).Select(e => (string)e.Element!).Where(m => m.Contains(jobId, StringComparison.Ordinal)).Select(m => $"a lane of {names.Default.Base} holds {m}"));
+        foreach (var queue in new[] { names.Inflight, names.Scheduled })
         {
             var members = await db.SortedSetRangeByRankAsync(queue);
             lines.AddRange(members.Select(m => (string)m!).Where(m => m.Contains(jobId, StringComparison.Ordinal)).Select(m => $"{queue} holds {m}"));
