@@ -4,6 +4,7 @@ using ExeSys.Api.Functions;
 using ExeSys.Api.Health;
 using ExeSys.Api.History;
 using ExeSys.Api.OpenApi;
+using ExeSys.Api.Queues;
 using ExeSys.Api.SysCmd;
 using ExeSys.Api.Workflows;
 using ExeSys.Core.Hosting;
@@ -62,6 +63,7 @@ public static class ApiHostExtensions
         app.MapWorkflows();
         app.MapEvents();
         app.MapFunctions();
+        app.MapQueues();
         app.MapHistory();
         app.MapHealth();
         app.MapGet("/", () => TypedResults.Redirect("/swagger")).ExcludeFromDescription();

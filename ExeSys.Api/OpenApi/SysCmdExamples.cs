@@ -12,6 +12,7 @@ internal sealed class SysCmdExamples : IOperationFilter
     private static readonly Dictionary<string, (string Summary, string Json)> Requests = new()
     {
         ["single"] = ("A single job (the original's test_cmd)", $$"""{"from":"testclient","to":"end_job","cmd":"test_cmd","data":"senatoremonti","job_id":"{{JobId}}"}"""),
+        ["queue"] = ("Into a named queue its function's route allows", """{"from":"studio","to":"end_job","cmd":"render","data":{"scene":7},"job_id":"scene-7","queue":"gpu"}"""),
         ["priority"] = ("High priority, structured data", $$"""{"from":"billing","to":"end_job","cmd":"echo","data":{"invoice":42,"lines":[1,2]},"job_id":"inv-42","priority":"high"}"""),
         ["error"] = ("A job that fails", """{"from":"testclient","to":"end_job","cmd":"fail","data":"disk full","job_id":"will-fail-1"}"""),
         ["concurrency_key"] = ("At most one job per incident runs at once (concurrency_key; concurrency_limit defaults to 1)", """{"from":"oncall","to":"end_job","cmd":"echo","data":{"step":"page"},"job_id":"incident-42-page","concurrency_key":"incident-42","concurrency_limit":1}"""),
@@ -119,6 +120,30 @@ internal sealed class SysCmdExamples : IOperationFilter
         ["PostEvent"] = typeof(System.Text.Json.JsonElement),
     };
 
+    private const string GpuQueue = """{"name":"gpu","depth":12,"in_flight":3,"scheduled":1,"oldest_waiting_ms":5300,"paused":false,"functions":{"render":12},"workers":["gpu-worker-1"],"limits":{}}""";
+
+    private static readonly Dictionary<string, (string Summary, string Json)> QueueLists = new()
+    {
+        ["two"] = ("The default queue, idle, and a busy gpu queue", $$$"""[{"name":"default","depth":0,"in_flight":0,"scheduled":0,"oldest_waiting_ms":null,"paused":false,"functions":{},"workers":["worker-1","worker-2"],"limits":{}},{{{GpuQueue}}}]"""),
+    };
+
+    private static readonly Dictionary<string, (string Summary, string Json)> QueueReplies = new()
+    {
+        ["gpu"] = ("A queue with waiting jobs", GpuQueue),
+        ["paused"] = ("A paused queue: its jobs wait", """{"name":"reports","depth":40,"in_flight":0,"scheduled":0,"oldest_waiting_ms":61000,"paused":true,"functions":{"report":40},"workers":["worker-3"],"limits":{}}"""),
+    };
+
+    private static readonly Dictionary<string, (string Summary, string Json)> QueueControls = new()
+    {
+        ["paused"] = ("POST /queues/gpu/pause", """{"name":"gpu","paused":true,"changed":true}"""),
+        ["resumed"] = ("POST /queues/gpu/resume, already running", """{"name":"gpu","paused":false,"changed":false}"""),
+    };
+
+    private static readonly Dictionary<string, Dictionary<string, (string Summary, string Json)>> NoQueue = new()
+    {
+        ["404"] = new() { ["missing"] = ("No such queue", """{"type":"https://tools.ietf.org/html/rfc9110#section-15.5.5","title":"No such queue","status":404,"detail":"There is no queue 'gpu2': it is not configured (ExeSys:Queues) and no worker serves or has served it. GET /queues lists them."}""") },
+    };
+
     public void Apply(OpenApiOperation operation, OperationFilterContext context)
     {
         if (operation.OperationId is { } id && Bodies.TryGetValue(id, out var bodyType))
@@ -140,6 +165,9 @@ internal sealed class SysCmdExamples : IOperationFilter
             "GetJob" => (null, Responses),
             "SubmitWorkflow" => (WorkflowRequests, Responses),
             "GetWorkflow" => (null, new Dictionary<string, Dictionary<string, (string Summary, string Json)>> { ["200"] = WorkflowReplies, ["404"] = Responses["404"], ["503"] = Responses["503"] }),
+            "ListQueues" => (null, new Dictionary<string, Dictionary<string, (string Summary, string Json)>> { ["200"] = QueueLists }),
+            "GetQueue" => (null, new Dictionary<string, Dictionary<string, (string Summary, string Json)>> { ["200"] = QueueReplies, ["404"] = NoQueue["404"] }),
+            "PauseQueue" or "ResumeQueue" => (null, new Dictionary<string, Dictionary<string, (string Summary, string Json)>> { ["200"] = QueueControls, ["404"] = NoQueue["404"] }),
             "PostEvent" => (EventRequests, new Dictionary<string, Dictionary<string, (string Summary, string Json)>> { ["200"] = EventReplies, ["400"] = Responses["400"] }),
             _ => (null, null),
         };

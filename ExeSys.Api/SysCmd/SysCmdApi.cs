@@ -3,6 +3,7 @@ using ExeSys.Api.Hosting;
 using ExeSys.Core.Configuration;
 using ExeSys.Core.History;
 using ExeSys.Core.Jobs;
+using ExeSys.Core.Queues;
 using ExeSys.Core.Storage;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
@@ -101,7 +102,7 @@ public static class SysCmdApi
         [AsParameters] SubmitServices services,
         CancellationToken cancellationToken)
     {
-        var (reader, store, history, functions, completions, options) = services;
+        var (reader, store, history, functions, completions, options, routing) = services;
         if (ReadQuery(operation, wait, options.Value.MaxWait, out var isStep, out var waitFor) is { } badQuery)
         {
             return badQuery;
@@ -120,7 +121,7 @@ public static class SysCmdApi
         }
 
         var (known, all) = await functions.FindAsync(command.Cmd);
-        if (!known)
+        if (!known && !routing.IsRouted(command.Cmd))
         {
             return await UnknownFunctionAsync(command, all, store, history, cancellationToken);
         }
@@ -139,7 +140,7 @@ public static class SysCmdApi
         [AsParameters] SubmitServices services,
         CancellationToken cancellationToken)
     {
-        var (reader, store, history, functions, completions, options) = services;
+        var (reader, store, history, functions, completions, options, routing) = services;
         if (ReadQuery(operation, wait, options.Value.MaxWait, out var isStep, out var waitFor) is { } badQuery)
         {
             return badQuery;
@@ -162,7 +163,7 @@ public static class SysCmdApi
         foreach (var cmd in commands.Select(c => c.Cmd).Distinct(StringComparer.Ordinal))
         {
             var (known, all) = await functions.FindAsync(cmd);
-            if (!known)
+            if (!known && !routing.IsRouted(cmd))
             {
                 unknown[cmd] = all;
             }
@@ -223,7 +224,7 @@ public static class SysCmdApi
 
     /// <summary>What the submit endpoints take from the services, bound with [AsParameters].</summary>
     internal readonly record struct SubmitServices(
-        SysCmdRequestReader Reader, IJobClient Store, IJobHistory History, FunctionDirectory Functions, CompletionWaiter Completions, IOptions<ApiOptions> Options);
+        SysCmdRequestReader Reader, IJobClient Store, IJobHistory History, FunctionDirectory Functions, CompletionWaiter Completions, IOptions<ApiOptions> Options, QueueRouting Routing);
 
     /// <summary>
     /// The Operation header (absent, or 'workflow' for a step that waits for the step before it) and ?wait=, or the

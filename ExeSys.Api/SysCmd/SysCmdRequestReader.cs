@@ -3,6 +3,7 @@ using ExeSys.Api.Hosting;
 using ExeSys.Core.Configuration;
 using ExeSys.Core.Jobs;
 using ExeSys.Core.Limits;
+using ExeSys.Core.Queues;
 using ExeSys.Core.Workflows;
 using Microsoft.Extensions.Options;
 
@@ -12,10 +13,10 @@ namespace ExeSys.Api.SysCmd;
 /// Reads and validates a <c>/sys_cmd</c> body, so that every way a body can be wrong (size, media type, syntax,
 /// shape, types, ids) gets its own precise 4xx ProblemDetails, and nothing reaches Redis unless all is well.
 /// </summary>
-public sealed class SysCmdRequestReader(IOptions<ApiOptions> apiOptions, IOptions<JobOptions> jobOptions)
+public sealed class SysCmdRequestReader(IOptions<ApiOptions> apiOptions, IOptions<JobOptions> jobOptions, QueueRouting routing)
 {
     private const string Shape = "{\"from\", \"to\", \"cmd\", \"data\", \"job_id\"}";
-    private static readonly string[] Fields = ["from", "to", "cmd", "data", "job_id", "priority", "concurrency_key", "concurrency_limit"];
+    private static readonly string[] Fields = ["from", "to", "cmd", "data", "job_id", "priority", "queue", "concurrency_key", "concurrency_limit"];
 
     public async Task<(JobCommand? Command, ProblemHttpResult? Problem)> ReadAsync(HttpRequest request, CancellationToken cancellationToken)
     {
@@ -112,6 +113,7 @@ public sealed class SysCmdRequestReader(IOptions<ApiOptions> apiOptions, IOption
         var priority = ReadPriority(root, found);
         var data = ReadData(root, found);
         var (key, limit) = ReadConcurrencyKey(root, found);
+        var queue = cmd is null ? null : ReadQueue(root, cmd, found);
         if (!ReferenceEquals(found, errors))
         {
             foreach (var (field, messages) in found)
@@ -120,7 +122,7 @@ public sealed class SysCmdRequestReader(IOptions<ApiOptions> apiOptions, IOption
             }
         }
 
-        return found.Count > 0 ? null : new JobCommand(new JobRef(from!, jobId!), to!, cmd!, data!, priority, ConcurrencyKey: key, ConcurrencyLimit: limit);
+        return found.Count > 0 ? null : new JobCommand(new JobRef(from!, jobId!), to!, cmd!, data!, priority, Queue: queue, ConcurrencyKey: key, ConcurrencyLimit: limit);
     }
 
     /// <summary>
@@ -149,6 +151,39 @@ public sealed class SysCmdRequestReader(IOptions<ApiOptions> apiOptions, IOption
         }
 
         return (key, limit);
+    }
+
+    /// <summary>
+    /// The optional <c>queue</c>: a configured queue (ExeSys:Queues) that the function's route allows; a function without
+    /// a route may go to any configured queue. Null when absent or when it names the function's own routed queue.
+    /// </summary>
+    private string? ReadQueue(JsonElement root, string cmd, Dictionary<string, string[]> errors)
+    {
+        if (!root.TryGetProperty("queue", out var q) || q.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        var name = q.ValueKind == JsonValueKind.String ? q.GetString() : null;
+        if (!QueueRouting.IsValidName(name))
+        {
+            errors["queue"] = [$"'queue' must be a queue name ({QueueRouting.NameRule})."];
+            return null;
+        }
+
+        if (!routing.Allows(cmd, name!))
+        {
+            errors["queue"] = [$"Function '{cmd}' is routed to queue(s) {string.Join(", ", routing.RouteOf(cmd)!.Select(r => $"'{r}'"))} (ExeSys:Queues:Routes) and may not be submitted to '{name}'."];
+            return null;
+        }
+
+        if (!routing.Configured.Contains(name!, StringComparer.Ordinal))
+        {
+            errors["queue"] = [$"Queue '{name}' is not configured: name it in ExeSys:Queues:Names or in a route. Known: {string.Join(", ", routing.Configured)}."];
+            return null;
+        }
+
+        return name == routing.QueueOf(cmd) ? null : name;
     }
 
     /// <summary>Unknown and duplicated fields: a typo such as 'jobid' gets a clear error instead of being ignored.</summary>

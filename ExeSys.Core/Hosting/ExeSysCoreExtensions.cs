@@ -62,6 +62,7 @@ public static class ExeSysCoreExtensions
         services.AddSingleton<IWorkflowClient, RedisWorkflowClient>();
         services.AddSingleton<IWorkflowDefinitions, RedisWorkflowDefinitions>();
         services.AddSingleton<IEventStore, RedisEventStore>();
+        services.AddSingleton<IQueueAdmin, RedisQueueAdmin>();
         return builder;
     }
 

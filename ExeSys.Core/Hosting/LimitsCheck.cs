@@ -46,11 +46,19 @@ public sealed partial class LimitsCheck(RedisLimits limits, LimitsRole role, Tim
             return;
         }
 
-        if (differences.Count > 0)
+        if (differences.Count > 0 && held.Count == 0)
+        {
+            // Usual at a first start: the controller has not published them yet.
+            LogNotPublished(string.Join("; ", differences));
+        }
+        else if (differences.Count > 0)
         {
             LogDiffers(string.Join("; ", differences));
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Redis holds no limits yet, while this process has some (ExeSys:Limits): {Differences}. A controller publishes them when it starts; until then claims enforce none.")]
+    private partial void LogNotPublished(string differences);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Cannot read the limits in Redis yet ({Error}); retrying every second.")]
     private partial void LogNotYet(string error);

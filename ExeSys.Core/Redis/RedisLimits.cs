@@ -1,3 +1,4 @@
+using System.Globalization;
 using ExeSys.Core.Limits;
 using ExeSys.Core.Queues;
 using Microsoft.Extensions.Options;
@@ -32,6 +33,26 @@ public sealed class RedisLimits(IConnectionMultiplexer redis, RedisKeys keys, IO
     {
         var entries = await redis.GetDatabase().HashGetAllAsync(keys.Default.Limits);
         return entries.ToDictionary(e => (string)e.Name!, e => (string)e.Value!, StringComparer.Ordinal);
+    }
+
+    /// <summary>
+    /// The limits of a queue's hash that apply to <paramref name="queue"/>: its own (<c>q:</c>) and every function's
+    /// (<c>f:</c>), each as max concurrency, rate per period and period ms (0 = none).
+    /// </summary>
+    public static IReadOnlyDictionary<string, (int MaxConcurrency, int RatePerPeriod, long RatePeriodMs)> Parse(HashEntry[] entries, string queue)
+    {
+        var limits = new SortedDictionary<string, (int, int, long)>(StringComparer.Ordinal);
+        foreach (var entry in entries)
+        {
+            var scope = (string)entry.Name!;
+            var parts = ((string)entry.Value!).Split('|');
+            if (parts.Length == 3 && (scope.StartsWith("f:", StringComparison.Ordinal) || scope == "q:" + queue))
+            {
+                limits[scope] = (int.Parse(parts[0], CultureInfo.InvariantCulture), int.Parse(parts[1], CultureInfo.InvariantCulture), long.Parse(parts[2], CultureInfo.InvariantCulture));
+            }
+        }
+
+        return limits;
     }
 
     /// <summary>How this process's limits differ from <paramref name="held"/>, one line per scope; empty when they agree.</summary>

@@ -18,7 +18,7 @@ namespace ExeSys.Tests.Processes;
 public sealed class Limiting_jobs_across_workers
 {
     private static readonly string[] Workers = ["limits-1", "limits-2", "limits-3"];
-    private static readonly string[] RefusedIds = ["bad-key", "long-key", "zero-limit", "keyless-limit"];
+    private static readonly string[] RefusedIds = ["bad-key", "long-key", "zero-limit", "keyless-limit", "keyed-step"];
     private string _folder = null!;
     private ExeSysDeployment _cluster = null!;
 
@@ -134,6 +134,19 @@ public sealed class Limiting_jobs_across_workers
     }
 
     [Test]
+    public async Task Should_show_the_published_limits_in_get_queues()
+    {
+        var queues = await _cluster.GetAsync("/queues");
+        var limits = queues.Body.EnumerateArray().Single(q => q.GetProperty("name").GetString() == "default").GetProperty("limits");
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(limits.GetProperty("function:limit_probe").GetProperty("max_concurrency").GetInt32(), Is.EqualTo(3));
+            Assert.That(limits.GetProperty("function:echo").GetProperty("rate_per_period").GetInt32(), Is.EqualTo(50));
+            Assert.That(limits.GetProperty("function:echo").GetProperty("rate_period_ms").GetInt32(), Is.EqualTo(1000));
+        }
+    }
+
+    [Test]
     public async Task Should_run_at_most_N_jobs_with_one_concurrency_key_at_once()
     {
         var one = Enumerable.Range(0, 6).Select(i => $"key1-{i}").ToList();
@@ -183,6 +196,8 @@ public sealed class Limiting_jobs_across_workers
         var long_ = await SysCmdHttp.PostAsync(Client, Probe("long-key", "unused", 1, key: new string('k', 129)).ToJsonString());
         var zero = await SysCmdHttp.PostAsync(Client, Probe("zero-limit", "unused", 1, key: "incident-42", keyLimit: 0).ToJsonString());
         var keyless = await SysCmdHttp.PostAsync(Client, Probe("keyless-limit", "unused", 1, keyLimit: 2).ToJsonString());
+        var step = await SysCmdHttp.PostAsync(Client, Probe("keyed-step", "unused", 1, key: "incident-42").ToJsonString(),
+            configure: r => r.Headers.Add("Operation", "workflow"));
         var written = await Task.WhenAll(RefusedIds.Select(id => _cluster.Redis.GetDatabase().KeyExistsAsync(_cluster.Keys.Status(new Core.Jobs.JobRef("limits", id)))));
         using (Assert.EnterMultipleScope())
         {
@@ -191,6 +206,7 @@ public sealed class Limiting_jobs_across_workers
             Assert.That(long_.Get("errors").GetProperty("concurrency_key")[0].GetString(), Does.Contain("the limit is 128"));
             Assert.That(zero.Get("errors").GetProperty("concurrency_limit")[0].GetString(), Does.Contain("from 1 to 10000"));
             Assert.That(keyless.Get("errors").GetProperty("concurrency_limit")[0].GetString(), Does.Contain("needs a 'concurrency_key'"));
+            Assert.That(step.Get("errors").GetProperty("concurrency_key")[0].GetString(), Does.Contain("not supported on a workflow step"));
             Assert.That(written, Is.All.False, "nothing reached Redis");
         }
     }
