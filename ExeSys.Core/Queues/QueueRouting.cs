@@ -43,6 +43,9 @@ public sealed partial class QueueRouting(IOptions<QueueOptions> options)
     public IReadOnlyList<string> Configured =>
         [.. new[] { QueueKeys.DefaultName }.Concat(_options.Names).Concat(_routes.Values.SelectMany(r => r)).Distinct(StringComparer.Ordinal)];
 
+    /// <summary>Whether any unserved timeout is set (else every job waits for ever, and nothing needs checking).</summary>
+    public bool HasUnservedTimeouts => _options.UnservedTimeout > TimeSpan.Zero || _options.UnservedTimeouts.Values.Any(t => t > TimeSpan.Zero);
+
     /// <summary>How long a job of the function waits while nobody offers it; null = for ever.</summary>
     public TimeSpan? UnservedTimeoutOf(string function)
     {

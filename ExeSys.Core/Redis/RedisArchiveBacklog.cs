@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using ExeSys.Core.History;
 using ExeSys.Core.Jobs;
+using ExeSys.Core.Queues;
 using StackExchange.Redis;
 
 namespace ExeSys.Core.Redis;
@@ -11,15 +12,43 @@ namespace ExeSys.Core.Redis;
 /// archive (its own slot), and letting its keys expire once it is archived. Every call is one atomic script or command
 /// in one slot.
 /// </summary>
-public sealed class RedisArchiveBacklog(IConnectionMultiplexer redis, RedisKeys keys, RetentionPolicy retention, RedisClock clock) : IArchiveSource
+/// <remarks>
+/// Each queue has its backlog in its own slot (the ack that drops a lease adds to it in the same script), so the
+/// archiver reads every known queue's: the configured ones and those workers have served (<paramref name="routing"/>;
+/// without it, the default queue's only).
+/// </remarks>
+public sealed class RedisArchiveBacklog(IConnectionMultiplexer redis, RedisKeys keys, RetentionPolicy retention, RedisClock clock, QueueRouting? routing = null) : IArchiveSource
 {
     private IDatabase Db => redis.GetDatabase();
 
-    /// <summary>Takes up to <paramref name="max"/> due entries, reserved for <paramref name="lease"/>.</summary>
+    private async Task<IReadOnlyList<RedisKey>> BacklogsAsync()
+    {
+        if (routing is null)
+        {
+            return [keys.ArchiveBacklog];
+        }
+
+        var served = await Db.SetMembersAsync(keys.KnownQueues);
+        return [.. routing.Configured.Concat(served.Select(v => (string)v!).Where(QueueRouting.IsValidName)).Distinct(StringComparer.Ordinal)
+            .Select(q => keys.Queue(q).ArchiveBacklog)];
+    }
+
+    /// <summary>Takes up to <paramref name="max"/> due entries, reserved for <paramref name="lease"/>, from each queue's backlog in turn.</summary>
     public async Task<IReadOnlyList<JobRef>> ClaimAsync(int max, TimeSpan lease)
     {
-        var due = (RedisResult[])(await Db.EvaluateAsync(LuaScripts.ArchiveClaim, [keys.ArchiveBacklog], [max, (long)lease.TotalMilliseconds]))!;
-        return [.. due.Select(m => JobRef.Parse((string)m!))];
+        var taken = new List<JobRef>();
+        foreach (var backlog in await BacklogsAsync())
+        {
+            if (taken.Count >= max)
+            {
+                break;
+            }
+
+            var due = (RedisResult[])(await Db.EvaluateAsync(LuaScripts.ArchiveClaim, [backlog], [max - taken.Count, (long)lease.TotalMilliseconds]))!;
+            taken.AddRange(due.Select(m => JobRef.Parse((string)m!)));
+        }
+
+        return taken;
     }
 
     /// <summary>Adds ended jobs that reached their end without a worker's ack (a cancelled run, a step failed by its chain).</summary>
@@ -34,11 +63,31 @@ public sealed class RedisArchiveBacklog(IConnectionMultiplexer redis, RedisKeys 
         await Db.SortedSetAddAsync(keys.ArchiveBacklog, [.. jobs.Select(j => new SortedSetEntry(j.Member, now))], SortedSetWhen.NotExists);
     }
 
-    public Task<long> CountAsync() => Db.SortedSetLengthAsync(keys.ArchiveBacklog);
+    public async Task<long> CountAsync()
+    {
+        long total = 0;
+        foreach (var backlog in await BacklogsAsync())
+        {
+            total += await Db.SortedSetLengthAsync(backlog);
+        }
 
-    /// <summary>Removes archived entries.</summary>
-    public Task AckAsync(IReadOnlyCollection<JobRef> entries) =>
-        entries.Count == 0 ? Task.CompletedTask : Db.SortedSetRemoveAsync(keys.ArchiveBacklog, [.. entries.Select(e => (RedisValue)e.Member)]);
+        return total;
+    }
+
+    /// <summary>Removes archived entries (from every backlog: an entry is in its queue's, and removing a missing one changes nothing).</summary>
+    public async Task AckAsync(IReadOnlyCollection<JobRef> entries)
+    {
+        if (entries.Count == 0)
+        {
+            return;
+        }
+
+        RedisValue[] members = [.. entries.Select(e => (RedisValue)e.Member)];
+        foreach (var backlog in await BacklogsAsync())
+        {
+            await Db.SortedSetRemoveAsync(backlog, members);
+        }
+    }
 
     public async Task<ArchiveItem> ReadAsync(JobRef entry)
     {

@@ -68,6 +68,12 @@ public sealed class RedisStoreMaintenance(
     /// </summary>
     public async Task<int> FailUnservedAsync(int max)
     {
+        if (!routing.HasUnservedTimeouts)
+        {
+            // Waiting for ever is the default: then the controller does not even look.
+            return 0;
+        }
+
         var workers = await offers.WorkersAsync();
         var now = clock.NowMs;
         var total = 0;
