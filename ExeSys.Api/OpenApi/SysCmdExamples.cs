@@ -15,6 +15,7 @@ internal sealed class SysCmdExamples : IOperationFilter
         ["queue"] = ("Into a named queue its function's route allows", """{"from":"studio","to":"end_job","cmd":"render","data":{"scene":7},"job_id":"scene-7","queue":"gpu"}"""),
         ["priority"] = ("High priority, structured data", $$"""{"from":"billing","to":"end_job","cmd":"echo","data":{"invoice":42,"lines":[1,2]},"job_id":"inv-42","priority":"high"}"""),
         ["error"] = ("A job that fails", """{"from":"testclient","to":"end_job","cmd":"fail","data":"disk full","job_id":"will-fail-1"}"""),
+        ["concurrency_key"] = ("At most one job per incident runs at once (concurrency_key; concurrency_limit defaults to 1)", """{"from":"oncall","to":"end_job","cmd":"echo","data":{"step":"page"},"job_id":"incident-42-page","concurrency_key":"incident-42","concurrency_limit":1}"""),
     };
 
     private static readonly Dictionary<string, Dictionary<string, (string Summary, string Json)>> Responses = new()
@@ -32,6 +33,7 @@ internal sealed class SysCmdExamples : IOperationFilter
         ["400"] = new()
         {
             ["invalid"] = ("A bad field", """{"type":"https://tools.ietf.org/html/rfc9110#section-15.5.1","title":"Invalid command","status":400,"detail":"'job_id' contains the character ':' at position 3; only letters A-Z a-z, digits 0-9, '-', '_' and '.' are allowed.","errors":{"job_id":["'job_id' contains the character ':' at position 3; only letters A-Z a-z, digits 0-9, '-', '_' and '.' are allowed."]}}"""),
+            ["bad_concurrency_key"] = ("A bad concurrency_key", """{"type":"https://tools.ietf.org/html/rfc9110#section-15.5.1","title":"Invalid command","status":400,"detail":"'concurrency_key' contains the character U+0020 at position 8; only letters A-Z a-z, digits 0-9, '-', '_' and '.' are allowed.","errors":{"concurrency_key":["'concurrency_key' contains the character U+0020 at position 8; only letters A-Z a-z, digits 0-9, '-', '_' and '.' are allowed."]}}"""),
             ["malformed"] = ("Not JSON", """{"type":"https://tools.ietf.org/html/rfc9110#section-15.5.1","title":"Invalid request body","status":400,"detail":"The body is not valid JSON: '}' is invalid after a property name. LineNumber: 0 | BytePositionInLine: 9."}"""),
         },
         ["404"] = new()

@@ -13,7 +13,9 @@ namespace ExeSys.Api.Queues;
 /// <param name="OldestWaitingMs">How long the oldest waiting job has waited (by its queue score: a high-priority job counts ExeSys:Jobs:PriorityAging older); null when none waits.</param>
 /// <param name="Functions">Waiting jobs per function (each function has its own lane).</param>
 /// <param name="Workers">The live workers that serve the queue.</param>
-/// <param name="Limits">The queue's capacity limits (empty: none configured).</param>
+/// <param name="Limits">The capacity limits its claims enforce (empty: none), as published in Redis (ExeSys:Limits): the
+/// queue's own under <c>queue</c>, each function's under <c>function:&lt;name&gt;</c>; each with <c>max_concurrency</c>,
+/// <c>rate_per_period</c> and <c>rate_period_ms</c> where set.</param>
 public sealed record QueueReply(
     [property: JsonPropertyName("name")] string Name,
     [property: JsonPropertyName("depth")] long Depth,
@@ -26,7 +28,30 @@ public sealed record QueueReply(
     [property: JsonPropertyName("limits")] IReadOnlyDictionary<string, object> Limits)
 {
     internal static QueueReply From(QueueState q) =>
-        new(q.Name, q.Ready, q.Inflight, q.Scheduled, q.OldestWaitingMs, q.Paused, q.Functions, q.Workers, new Dictionary<string, object>());
+        new(q.Name, q.Ready, q.Inflight, q.Scheduled, q.OldestWaitingMs, q.Paused, q.Functions, q.Workers, LimitsOf(q));
+
+    private static Dictionary<string, object> LimitsOf(QueueState q)
+    {
+        var limits = new Dictionary<string, object>(StringComparer.Ordinal);
+        foreach (var (scope, (max, rate, periodMs)) in q.Limits ?? new Dictionary<string, (int, int, long)>())
+        {
+            var shown = new Dictionary<string, long>(StringComparer.Ordinal);
+            if (max > 0)
+            {
+                shown["max_concurrency"] = max;
+            }
+
+            if (rate > 0)
+            {
+                shown["rate_per_period"] = rate;
+                shown["rate_period_ms"] = periodMs;
+            }
+
+            limits[scope.StartsWith("q:", StringComparison.Ordinal) ? "queue" : "function:" + scope[2..]] = shown;
+        }
+
+        return limits;
+    }
 }
 
 /// <summary>What a pause or resume did.</summary>

@@ -115,6 +115,11 @@ public static class SysCmdApi
         }
 
         command = command! with { IsWorkflowStep = isStep };
+        if (isStep && command.ConcurrencyKey is not null)
+        {
+            return StepWithKey(null);
+        }
+
         var (known, all) = await functions.FindAsync(command.Cmd);
         if (!known && !routing.IsRouted(command.Cmd))
         {
@@ -148,6 +153,11 @@ public static class SysCmdApi
         }
 
         var commands = read!.Select(c => c with { IsWorkflowStep = isStep }).ToList();
+        if (isStep && commands.FindIndex(c => c.ConcurrencyKey is not null) is var keyed and >= 0)
+        {
+            return StepWithKey(keyed);
+        }
+
         var replies = new Results<Ok<JobReply>, Accepted<JobReply>, ProblemHttpResult>[commands.Count];
         var unknown = new Dictionary<string, IReadOnlyList<FunctionInfo>>(StringComparer.Ordinal);
         foreach (var cmd in commands.Select(c => c.Cmd).Distinct(StringComparer.Ordinal))
@@ -220,6 +230,17 @@ public static class SysCmdApi
     /// The Operation header (absent, or 'workflow' for a step that waits for the step before it) and ?wait=, or the
     /// 400 that says what is wrong with them.
     /// </summary>
+    /// <summary>
+    /// A step of the original protocol is promoted onto the queue by the step before it, which knows nothing of lanes:
+    /// a concurrency key there could not hold, so it is refused rather than ignored.
+    /// </summary>
+    private static ProblemHttpResult StepWithKey(int? index) =>
+        SysCmdRequestReader.Invalid(new Dictionary<string, string[]>(StringComparer.Ordinal)
+        {
+            [index is { } i ? $"[{i}].concurrency_key" : "concurrency_key"] =
+                ["'concurrency_key' is not supported on a workflow step (Operation: workflow): send it on single jobs."],
+        });
+
     private static ProblemHttpResult? ReadQuery(string? operation, string? wait, TimeSpan maxWait, out bool isStep, out TimeSpan waitFor)
     {
         isStep = !string.IsNullOrEmpty(operation);

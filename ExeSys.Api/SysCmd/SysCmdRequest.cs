@@ -11,6 +11,9 @@ namespace ExeSys.Api.SysCmd;
 /// <param name="JobId">A client-chosen id, typically a UUID. Re-sending the same from/job_id reads the job instead of starting it again.</param>
 /// <param name="Priority">Optional: <c>high</c>, <c>normal</c> (default) or <c>low</c>.</param>
 /// <param name="Queue">Optional: the queue to wait in, instead of the function's routed one (ExeSys:Queues:Routes); only a queue the route allows.</param>
+/// <param name="ConcurrencyKey">Optional: at most <c>concurrency_limit</c> jobs with this key run at once, across all
+/// workers (e.g. <c>incident-42</c>); the others wait in the queue, holding no worker. Letters, digits, '-', '_', '.'; at most 128.</param>
+/// <param name="ConcurrencyLimit">Optional, with a concurrency_key: how many jobs with that key may run at once (1..10000, default 1).</param>
 public sealed record SysCmdRequest(
     [property: JsonPropertyName("from")] string From,
     [property: JsonPropertyName("to")] string To,
@@ -18,4 +21,6 @@ public sealed record SysCmdRequest(
     [property: JsonPropertyName("data")] JsonElement? Data,
     [property: JsonPropertyName("job_id")] string JobId,
     [property: JsonPropertyName("priority")] string? Priority,
-    [property: JsonPropertyName("queue")] string? Queue = null);
+    [property: JsonPropertyName("queue")] string? Queue = null,
+    [property: JsonPropertyName("concurrency_key")] string? ConcurrencyKey = null,
+    [property: JsonPropertyName("concurrency_limit")] int? ConcurrencyLimit = null);

@@ -2,6 +2,7 @@ using System.Text.Json;
 using ExeSys.Api.Hosting;
 using ExeSys.Core.Configuration;
 using ExeSys.Core.Jobs;
+using ExeSys.Core.Limits;
 using ExeSys.Core.Queues;
 using ExeSys.Core.Workflows;
 using Microsoft.Extensions.Options;
@@ -15,7 +16,7 @@ namespace ExeSys.Api.SysCmd;
 public sealed class SysCmdRequestReader(IOptions<ApiOptions> apiOptions, IOptions<JobOptions> jobOptions, QueueRouting routing)
 {
     private const string Shape = "{\"from\", \"to\", \"cmd\", \"data\", \"job_id\"}";
-    private static readonly string[] Fields = ["from", "to", "cmd", "data", "job_id", "priority", "queue"];
+    private static readonly string[] Fields = ["from", "to", "cmd", "data", "job_id", "priority", "queue", "concurrency_key", "concurrency_limit"];
 
     public async Task<(JobCommand? Command, ProblemHttpResult? Problem)> ReadAsync(HttpRequest request, CancellationToken cancellationToken)
     {
@@ -111,6 +112,7 @@ public sealed class SysCmdRequestReader(IOptions<ApiOptions> apiOptions, IOption
         var jobId = RequireId(root, "job_id", maxLength, found);
         var priority = ReadPriority(root, found);
         var data = ReadData(root, found);
+        var (key, limit) = ReadConcurrencyKey(root, found);
         var queue = cmd is null ? null : ReadQueue(root, cmd, found);
         if (!ReferenceEquals(found, errors))
         {
@@ -120,7 +122,35 @@ public sealed class SysCmdRequestReader(IOptions<ApiOptions> apiOptions, IOption
             }
         }
 
-        return found.Count > 0 ? null : new JobCommand(new JobRef(from!, jobId!), to!, cmd!, data!, priority, Queue: queue);
+        return found.Count > 0 ? null : new JobCommand(new JobRef(from!, jobId!), to!, cmd!, data!, priority, Queue: queue, ConcurrencyKey: key, ConcurrencyLimit: limit);
+    }
+
+    /// <summary>
+    /// The optional <c>concurrency_key</c> (an id: at most <see cref="JobLanes.MaxKeyLength"/> characters of the id
+    /// charset) and <c>concurrency_limit</c> (1..<see cref="JobLanes.MaxKeyLimit"/>, default 1, only with a key).
+    /// </summary>
+    internal static (string? Key, int Limit) ReadConcurrencyKey(JsonElement root, Dictionary<string, string[]> errors)
+    {
+        string? key = null;
+        if (root.TryGetProperty("concurrency_key", out var k) && k.ValueKind != JsonValueKind.Null)
+        {
+            key = RequireId(root, "concurrency_key", JobLanes.MaxKeyLength, errors);
+        }
+
+        var limit = 1;
+        if (root.TryGetProperty("concurrency_limit", out var l) && l.ValueKind != JsonValueKind.Null)
+        {
+            if (l.ValueKind != JsonValueKind.Number || !l.TryGetInt32(out limit) || limit < 1 || limit > JobLanes.MaxKeyLimit)
+            {
+                errors["concurrency_limit"] = [$"'concurrency_limit' must be a whole number from 1 to {JobLanes.MaxKeyLimit}: how many jobs with the same concurrency_key may run at once."];
+            }
+            else if (key is null && !errors.ContainsKey("concurrency_key"))
+            {
+                errors["concurrency_limit"] = ["'concurrency_limit' needs a 'concurrency_key': it is how many jobs with that key may run at once."];
+            }
+        }
+
+        return (key, limit);
     }
 
     /// <summary>

@@ -1,6 +1,7 @@
 using ExeSys.Controller.Archiving;
 using ExeSys.Controller.Ticking;
 using ExeSys.Core.Hosting;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace ExeSys.Controller.Hosting;
 
@@ -9,6 +10,8 @@ public static class ControllerHostExtensions
     public static IHostApplicationBuilder AddExeSysController(this IHostApplicationBuilder builder)
     {
         builder.AddExeSysCore();
+        // The controller publishes its limits to Redis at start, for every claim to read (LimitsCheck).
+        builder.Services.Replace(ServiceDescriptor.Singleton(new LimitsRole(Publishes: true)));
         builder.Services.AddOptions<ControllerOptions>().BindConfiguration(ControllerOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddHostedService<ControllerService>();
         builder.Services.AddSingleton<HistoryArchiver>();

@@ -3,12 +3,14 @@ using ExeSys.Core.Events;
 using ExeSys.Core.History;
 using ExeSys.Core.Jobs;
 using ExeSys.Core.Latches;
+using ExeSys.Core.Limits;
 using ExeSys.Core.Queues;
 using ExeSys.Core.Redis;
 using ExeSys.Core.Registry;
 using ExeSys.Core.Storage;
 using ExeSys.Core.Workflows;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
@@ -27,6 +29,7 @@ public static class ExeSysCoreExtensions
         services.AddOptions<RedisOptions>().BindConfiguration(RedisOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<JobOptions>().BindConfiguration(JobOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<QueueOptions>().BindConfiguration(QueueOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<LimitsOptions>().BindConfiguration(LimitsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<QueueRouting>();
         services.AddSingleton<OfferDirectory>();
         // Redis's clock, the one every process shares, wherever a time is compared across processes (RedisTime).
@@ -40,6 +43,12 @@ public static class ExeSysCoreExtensions
         services.AddSingleton<RedisTopology>();
         services.AddSingleton<RedisQueueSlot>();
         services.AddSingleton<RedisLeaseRelease>();
+        // Limits and concurrency keys: which jobs go into limited lanes, and the limits in Redis (the controller
+        // publishes them: it replaces the role).
+        services.AddSingleton<JobLanes>();
+        services.AddSingleton<RedisLimits>();
+        services.TryAddSingleton(new LimitsRole(Publishes: false));
+        services.AddHostedService<LimitsCheck>();
         services.AddSingleton<RedisArchiveBacklog>();
         services.AddSingleton<IArchiveSource>(sp => sp.GetRequiredService<RedisArchiveBacklog>());
 

@@ -79,6 +79,9 @@ internal static class JobHash
     /// <summary>The job's workflow was cancelled while it ran.</summary>
     public const string Cancel = "cancel";
 
+    /// <summary>A limited job's lane (<c>&lt;function&gt;|&lt;concurrency key&gt;|&lt;N&gt;</c>, Limits/JobLanes.cs): a job taken back returns to it.</summary>
+    public const string Lane = "ln";
+
     /// <summary>The queue the submit named (only when it named one): the job's queue; absent = its function's routed queue.</summary>
     public const string Queue = "q";
 

@@ -12,23 +12,24 @@ internal static class LuaScripts
 {
     // Declared first: static fields initialize in text order, and every Load below prepends it.
     private static readonly string Common = Read("_common");
+    private static readonly string Lanes = Read("_lanes");
 
-    public static readonly RedisScript JobSubmit = Load("job_submit", ScriptAccess.Atomic);
+    public static readonly RedisScript JobSubmit = Load("job_submit", ScriptAccess.Atomic, lanes: true);
     public static readonly RedisScript JobGet = Load("job_get", ScriptAccess.AllowOom);
     public static readonly RedisScript JobStart = Load("job_start", ScriptAccess.Atomic);
     public static readonly RedisScript JobFinish = Load("job_finish", ScriptAccess.Atomic);
     public static readonly RedisScript JobRelease = Load("job_release", ScriptAccess.Atomic);
-    public static readonly RedisScript QueueEnqueue = Load("queue_enqueue", ScriptAccess.Atomic);
-    public static readonly RedisScript QueueClaim = Load("queue_claim", ScriptAccess.Atomic);
+    public static readonly RedisScript QueueEnqueue = Load("queue_enqueue", ScriptAccess.Atomic, lanes: true);
+    public static readonly RedisScript QueueClaim = Load("queue_claim", ScriptAccess.Atomic, lanes: true);
     public static readonly RedisScript QueueIdle = Load("queue_idle", ScriptAccess.Atomic);
-    public static readonly RedisScript QueueRequeue = Load("queue_requeue", ScriptAccess.Atomic);
-    public static readonly RedisScript QueueRenew = Load("queue_renew", ScriptAccess.AllowOom);
+    public static readonly RedisScript QueueRequeue = Load("queue_requeue", ScriptAccess.Atomic, lanes: true);
+    public static readonly RedisScript QueueRenew = Load("queue_renew", ScriptAccess.AllowOom, lanes: true);
     public static readonly RedisScript QueueExpired = Load("queue_expired", ScriptAccess.NoWrites);
     public static readonly RedisScript RegistryHeartbeat = Load("registry_heartbeat", ScriptAccess.AllowOom);
     public static readonly RedisScript RegistryLive = Load("registry_live", ScriptAccess.NoWrites);
     public static readonly RedisScript RegistryLeave = Load("registry_leave", ScriptAccess.AllowOom);
-    public static readonly RedisScript QueueAck = Load("queue_ack", ScriptAccess.Atomic);
-    public static readonly RedisScript QueueDue = Load("queue_due", ScriptAccess.Atomic);
+    public static readonly RedisScript QueueAck = Load("queue_ack", ScriptAccess.Atomic, lanes: true);
+    public static readonly RedisScript QueueDue = Load("queue_due", ScriptAccess.Atomic, lanes: true);
     public static readonly RedisScript QueueUnserved = Load("queue_unserved", ScriptAccess.Atomic);
     public static readonly RedisScript QueueControl = Load("queue_control", ScriptAccess.Atomic);
     public static readonly RedisScript QueueStats = Load("queue_stats", ScriptAccess.NoWrites);
@@ -49,6 +50,7 @@ internal static class LuaScripts
     public static readonly RedisScript ArchiveRead = Load("archive_read", ScriptAccess.NoWrites);
     public static readonly RedisScript ArchiveDone = Load("archive_done", ScriptAccess.Atomic);
     public static readonly RedisScript DefinitionSave = Load("definition_save", ScriptAccess.Atomic);
+    public static readonly RedisScript LimitsPublish = Load("limits_publish", ScriptAccess.Atomic);
 
     /// <summary>The names of the embedded scripts (their file names without .lua), _common among them.</summary>
     internal static IEnumerable<string> Names =>
@@ -65,7 +67,9 @@ internal static class LuaScripts
     /// Every script starts with its flags (the shebang line Redis 7 reads them from must be the first line of the text
     /// it is given), then the shared helpers of _common.lua (key names, the job snapshot, starting a job, list splitting).
     /// </summary>
-    private static RedisScript Load(string name, ScriptAccess access) => new(name, Shebang(access) + "\n" + Common + "\n" + Read(name), access);
+    /// <param name="lanes">The script meets limited jobs (it enqueues, claims, acks, renews or requeues): _lanes.lua follows _common.lua.</param>
+    private static RedisScript Load(string name, ScriptAccess access, bool lanes = false) =>
+        new(name, Shebang(access) + "\n" + Common + "\n" + (lanes ? Lanes + "\n" : "") + Read(name), access);
 
     /// <summary>
     /// <c>allow-cross-slot-keys</c> on every script keeps what a script without a shebang may do: on a single Redis, a

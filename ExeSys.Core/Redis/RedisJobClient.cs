@@ -1,5 +1,6 @@
 using ExeSys.Core.Configuration;
 using ExeSys.Core.Jobs;
+using ExeSys.Core.Limits;
 using ExeSys.Core.Queues;
 using ExeSys.Core.Storage;
 using Microsoft.Extensions.Options;
@@ -34,6 +35,7 @@ public sealed class RedisJobClient(
     RedisClock clock,
     RedisArchiveBacklog backlog,
     QueueRouting routing,
+    JobLanes lanes,
     IOptions<JobOptions> options) : IJobClient
 {
     private readonly JobOptions _options = options.Value;
@@ -104,8 +106,9 @@ public sealed class RedisJobClient(
         return [.. written.Select(w => w.Outcome)];
     }
 
+    /// <summary>A limited job waits in its limited lane: its function is then '~&lt;lane&gt;' (<see cref="JobLanes"/>).</summary>
     private QueuedJob Queued(JobCommand command, JobPriority priority) =>
-        new(command.Job, priority, command.Cmd, routing.QueueOf(command.Cmd, command.Queue));
+        new(command.Job, priority, JobLanes.QueueFunction(command.Cmd, lanes.LaneOf(command)), routing.QueueOf(command.Cmd, command.Queue));
 
     /// <summary>What job_submit.lua did with one command, and what must follow in the queue slot.</summary>
     /// <param name="Enqueue">The job is in state 0: enqueue it (new, or a re-send healing a lost enqueue; ZADD NX makes that a no-op when it is queued).</param>
@@ -116,6 +119,8 @@ public sealed class RedisJobClient(
     private async Task<Written> WriteAsync(JobCommand command, bool watch, long now, bool combine)
     {
         var job = command.Job;
+        // A limited job waits in its limited lane and starts only through a claim (JobLanes): never directly here.
+        var lane = lanes.LaneOf(command);
         var tombstones = retention.Archives ? 1 : 0;
         List<RedisKey> submitKeys = [keys.Status(job), keys.Workflow(job.JobId)];
         if (retention.Archives)
@@ -126,7 +131,7 @@ public sealed class RedisJobClient(
         RedisValue[] args =
         [
             command.To, command.Cmd, command.DataJson, (int)command.Priority, now, watch ? 1 : 0, command.IsWorkflowStep ? 1 : 0,
-            _options.MaxAttempts, retention.ScriptRetentionMs, job.From, command.Queue ?? "",
+            _options.MaxAttempts, retention.ScriptRetentionMs, job.From, command.Queue ?? "", lane ?? "",
         ];
         if (combine)
         {
@@ -135,7 +140,11 @@ public sealed class RedisJobClient(
             var q = keys.Queue(routing.QueueOf(command.Cmd, command.Queue));
             submitKeys.Add(q.Lanes);
             submitKeys.Add(q.Inflight);
-            submitKeys.AddRange(await queue.IdleSetsAsync(q.Name, command.Cmd));
+            if (lane is null)
+            {
+                submitKeys.AddRange(await queue.IdleSetsAsync(q.Name, command.Cmd));
+            }
+
             args = [.. args, 3 + tombstones, q.WakeChannelName, queue.LeaseMs, queue.Score(now, command.Priority), job.Member, q.Base];
         }
 

@@ -188,6 +188,25 @@ public sealed class QueueKeys
     /// <summary>The jobs of one function waiting for a worker; score = enqueue time in ms, shifted by priority.</summary>
     public RedisKey Lane(string function) => $"{Base}:ready:{function}";
 
+    /// <summary>
+    /// The published limits (ExeSys:Limits) in this queue's slot, where its claims read them: scope
+    /// (<c>f:&lt;function&gt;</c>, <c>q:&lt;queue&gt;</c>) → <c>max|rate|period_ms</c>. Mirrored in Scripts/_lanes.lua, as
+    /// are the limit keys below.
+    /// </summary>
+    public RedisKey Limits => $"{Base}:limits";
+
+    /// <summary>Limited lanes at a limit (tokens <c>~&lt;lane&gt;</c>); score = when to look again.</summary>
+    public RedisKey Parked => $"{Base}:parked";
+
+    /// <summary>The limited jobs waiting in one limited lane (<c>&lt;function&gt;|&lt;key&gt;|&lt;N&gt;</c>); score as in <see cref="Lane"/>.</summary>
+    public RedisKey LimitedLane(string lane) => $"{Base}:lane:{lane}";
+
+    /// <summary>The running jobs holding a slot of one limit scope; score = their lease deadline.</summary>
+    public RedisKey LimitSlots(string scope) => $"{Base}:slots:{scope}";
+
+    /// <summary>The starts of the last rate period of one limit scope (a sliding log); score = start ms.</summary>
+    public RedisKey RateLog(string scope) => $"{Base}:rate:{scope}";
+
     /// <summary>The non-empty lanes: function → score of its lane's head (exact after a claim, at most the head after an enqueue).</summary>
     public RedisKey Lanes { get; }
 

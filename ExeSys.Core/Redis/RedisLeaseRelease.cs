@@ -1,4 +1,5 @@
 using ExeSys.Core.Jobs;
+using ExeSys.Core.Limits;
 using ExeSys.Core.Queues;
 using StackExchange.Redis;
 
@@ -41,10 +42,11 @@ public sealed class RedisLeaseRelease(IConnectionMultiplexer redis, RedisKeys ke
             {
                 case "requeue":
                     // Back onto its lane in the queue that held its lease (the script names its function).
-                    actions.Add(new Requeue(RequeueAction.Ready, queue.Score(now, RedisReplies.ParsePriority(reply[1])), job, leasedIn, (string)reply[2]!));
+                    // A limited job goes back into its limited lane ('ln', last), freeing its slots as it leaves inflight.
+                    actions.Add(new Requeue(RequeueAction.Ready, queue.Score(now, RedisReplies.ParsePriority(reply[1])), job, leasedIn, JobLanes.QueueFunction((string)reply[2]!, (string?)reply[4])));
                     break;
                 case "retry":
-                    actions.Add(new Requeue(RequeueAction.Schedule, (long)reply[2], job, leasedIn, (string)reply[3]!));
+                    actions.Add(new Requeue(RequeueAction.Schedule, (long)reply[2], job, leasedIn, JobLanes.QueueFunction((string)reply[3]!, (string?)reply[5])));
                     break;
                 case "lost":
                     (lost ??= []).Add((job, (string)reply[1]!, leasedIn, (string)reply[2]!));

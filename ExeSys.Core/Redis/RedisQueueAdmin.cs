@@ -36,7 +36,9 @@ public sealed class RedisQueueAdmin(IConnectionMultiplexer redis, RedisKeys keys
     private async Task<QueueState> ReadAsync(string name, IReadOnlyList<Registry.ProcessAdvert> workers)
     {
         var q = keys.Queue(name);
-        var r = (RedisResult[])(await redis.GetDatabase().EvaluateAsync(LuaScripts.QueueStats, [q.Lanes, q.Inflight, q.Scheduled, q.Paused], [q.Base]))!;
+        var db = redis.GetDatabase();
+        var limits = db.HashGetAllAsync(q.Limits);
+        var r = (RedisResult[])(await db.EvaluateAsync(LuaScripts.QueueStats, [q.Lanes, q.Inflight, q.Scheduled, q.Paused], [q.Base]))!;
         var functions = new SortedDictionary<string, long>(StringComparer.Ordinal);
         double? oldest = null;
         for (var i = 3; i + 2 < r.Length; i += 3)
@@ -50,6 +52,7 @@ public sealed class RedisQueueAdmin(IConnectionMultiplexer redis, RedisKeys keys
             name, functions.Values.Sum(), (long)r[1], (long)r[2],
             oldest is null ? null : Math.Max(0, clock.NowMs - (long)oldest.Value),
             (long)r[0] == 1, functions,
-            [.. workers.Where(w => (w.Queues ?? [QueueKeys.DefaultName]).Contains(name, StringComparer.Ordinal)).Select(w => w.Id).Order(StringComparer.Ordinal)]);
+            [.. workers.Where(w => (w.Queues ?? [QueueKeys.DefaultName]).Contains(name, StringComparer.Ordinal)).Select(w => w.Id).Order(StringComparer.Ordinal)],
+            RedisLimits.Parse(await limits, name));
     }
 }

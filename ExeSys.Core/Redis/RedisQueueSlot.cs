@@ -121,7 +121,8 @@ public sealed class RedisQueueSlot(
         }
 
         var db = redis.GetDatabase();
-        if (retryAt is null && promoted.Count == 0)
+        // A limited job's ack (its function '~<lane>') always runs the script, which frees its limit slots.
+        if (retryAt is null && promoted.Count == 0 && !function.StartsWith('~'))
         {
             if (retention.Archives)
             {

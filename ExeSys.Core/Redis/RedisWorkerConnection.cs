@@ -1,5 +1,7 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using ExeSys.Core.Jobs;
+using ExeSys.Core.Limits;
 using ExeSys.Core.Queues;
 using ExeSys.Core.Resilience;
 using ExeSys.Core.Storage;
@@ -36,6 +38,46 @@ public sealed class RedisWorkerConnection(
 
     private IDatabase Db => redis.GetDatabase();
 
+    /// <summary>
+    /// The limited lanes of the jobs this worker runs (<see cref="JobLanes"/>): their acks and renewals carry the lane,
+    /// which frees or extends their limit slots. Only jobs this worker claimed from a limited lane are here.
+    /// </summary>
+    private readonly ConcurrentDictionary<JobRef, string> _lanes = new();
+
+    /// <summary>When a limited lane one of this worker's claims parked at its limit may start again (Unix ms on Redis's clock), 0 for none.</summary>
+    private long _lanesDueAt;
+
+    /// <summary>A claimed member: a limited job's lane is remembered for its ack and renewals.</summary>
+    private JobRef Claimed(string member)
+    {
+        var (job, lane) = JobLanes.Parse(member);
+        if (lane is not null)
+        {
+            _lanes[job] = lane;
+        }
+
+        return job;
+    }
+
+    /// <summary>The claim's first value: when a lane it parked at a limit may start again ('' = none parked).</summary>
+    private DateTimeOffset? LanesParkedUntil(RedisResult value)
+    {
+        if ((string?)value is not { Length: > 0 } text)
+        {
+            return null;
+        }
+
+        var at = long.Parse(text, CultureInfo.InvariantCulture);
+        // Keep the earliest: the next claim after it puts the lane back.
+        long seen;
+        do
+        {
+            seen = Interlocked.Read(ref _lanesDueAt);
+        }
+        while ((seen == 0 || at < seen) && Interlocked.CompareExchange(ref _lanesDueAt, at, seen) != seen);
+        return DateTimeOffset.FromUnixTimeMilliseconds(at);
+    }
+
     public async Task<ClaimBatch> ClaimAsync(string workerId, WorkerOffer offer, string queue, int max, TimeSpan handoffWait = default)
     {
         var wait = (long)handoffWait.TotalMilliseconds;
@@ -44,35 +86,41 @@ public sealed class RedisWorkerConnection(
         // A single Redis: the claim also starts the jobs it takes (queue_claim.lua), one round trip per batch.
         var starts = topology.ClaimStarts;
         var now = clock.NowMs;
-        var args = new RedisValue[7 + offer.Functions.Count];
+        // A limited lane this worker's claim parked has reached its time: this claim puts it back first (queue_claim.lua).
+        var dueAt = Interlocked.Read(ref _lanesDueAt);
+        var unpark = dueAt != 0 && now >= dueAt && Interlocked.CompareExchange(ref _lanesDueAt, 0, dueAt) == dueAt ? 1 : 0;
+        var args = new RedisValue[8 + offer.Functions.Count];
         (args[0], args[1], args[2], args[3], args[4]) = (max, slot.LeaseMs, workerId, wait, q.Base);
         (args[5], args[6]) = starts ? (keys.Prefix, now) : (RedisValue.EmptyString, 0);
+        args[7] = unpark;
         for (var i = 0; i < offer.Functions.Count; i++)
         {
-            args[7 + i] = offer.Functions[i];
+            args[8 + i] = offer.Functions[i];
         }
 
+        // The reply starts with when a limited lane it parked may start again ('' = none), then the jobs.
         var reply = (RedisResult[])(await Db.EvaluateAsync(LuaScripts.QueueClaim, claimKeys, args))!;
+        var parkedUntil = LanesParkedUntil(reply[0]);
         if (starts)
         {
-            var refs = new JobRef[reply.Length / 2];
+            var refs = new JobRef[(reply.Length - 1) / 2];
             var replies = new RedisResult[refs.Length];
             for (var i = 0; i < refs.Length; i++)
             {
-                refs[i] = JobRef.Parse((string)reply[2 * i]!);
-                replies[i] = reply[(2 * i) + 1];
+                refs[i] = Claimed((string)reply[1 + (2 * i)]!);
+                replies[i] = reply[2 + (2 * i)];
             }
 
-            return new ClaimBatch(await ReadStartsAsync(queue, refs, replies, now), QueueDrained: refs.Length < max);
+            return new ClaimBatch(await ReadStartsAsync(queue, refs, replies, now), QueueDrained: refs.Length < max, parkedUntil);
         }
 
-        if (reply.Length == 0)
+        if (reply.Length == 1)
         {
-            return new ClaimBatch([], QueueDrained: true);
+            return new ClaimBatch([], QueueDrained: true, parkedUntil);
         }
 
-        var claimed = await StartAsync(workerId, queue, [.. reply.Select(m => JobRef.Parse((string)m!))]);
-        return new ClaimBatch(claimed, QueueDrained: reply.Length < max);
+        var claimed = await StartAsync(workerId, queue, [.. reply.Skip(1).Select(m => Claimed((string)m!))]);
+        return new ClaimBatch(claimed, QueueDrained: reply.Length - 1 < max, parkedUntil);
     }
 
     public Task<IReadOnlyList<ClaimedJob>> StartHandedOffAsync(string workerId, string queue, JobRef job) => StartAsync(workerId, queue, [job]);
@@ -80,8 +128,11 @@ public sealed class RedisWorkerConnection(
     public Task WaitForHandoffAsync(string workerId, string queue, string signature, TimeSpan wait) =>
         slot.WaitForHandoffAsync(workerId, queue, signature, wait);
 
-    public async Task ReturnUnrunAsync(ClaimedJob job) =>
+    public async Task ReturnUnrunAsync(ClaimedJob job)
+    {
+        _lanes.TryRemove(job.Job, out _);
         await release.ReleaseAsync([(job.Job, job.Attempt.ToString(CultureInfo.InvariantCulture), job.Queue)], unrun: true);
+    }
 
     /// <summary>Moves leased jobs to state 2 (job_start.lua), and drops the leases of those no longer waiting.</summary>
     private async Task<IReadOnlyList<ClaimedJob>> StartAsync(string workerId, string queue, JobRef[] refs)
@@ -116,11 +167,19 @@ public sealed class RedisWorkerConnection(
                 if (retention.Archives && JobHash.StateCodes.IsEnded(st))
                 {
                     // Its claim overwrote the lease whose expiry would otherwise bring it to the archive backlog.
-                    (archive ??= []).Add(new Requeue(RequeueAction.Archive, now, refs[i], queue));
+                    (archive ??= []).Add(new Requeue(RequeueAction.Archive, now, refs[i], queue, _lanes.TryRemove(refs[i], out var ended) ? JobLanes.QueueFunction("", ended) : ""));
                 }
                 else if (st != JobHash.StateCodes.Processing)
                 {
-                    (forget ??= []).Add(refs[i].Member);
+                    if (_lanes.TryRemove(refs[i], out var lane))
+                    {
+                        // A limited job frees the limit slots its claim took, too.
+                        (archive ??= []).Add(new Requeue(RequeueAction.Drop, now, refs[i], queue, JobLanes.QueueFunction("", lane)));
+                    }
+                    else
+                    {
+                        (forget ??= []).Add(refs[i].Member);
+                    }
                 }
 
                 continue;
@@ -171,6 +230,9 @@ public sealed class RedisWorkerConnection(
             },
             untilLost);
 
+        // A limited job's ack frees its limit slots (a refused outcome: the claim that replaced this one holds them), and
+        // its retry waits in its limited lane again: its function is then '~<lane>' (JobLanes.QueueFunction).
+        var function = _lanes.TryRemove(job.Job, out var lane) ? JobLanes.QueueFunction(job.Cmd, lane) : job.Cmd;
         switch ((int)reply[0])
         {
             case 0 when tries > 1:
@@ -180,10 +242,10 @@ public sealed class RedisWorkerConnection(
                 logger.LogWarning("Refused the late {Outcome} of {Job} attempt {Attempt}: its lease had passed to another claim.", outcome.ToWireName(), job.Job, job.Attempt);
                 return false;
             case 2:
-                await AckAsync(() => slot.AckAsync(job.Job, job.Queue, job.Cmd, DateTimeOffset.FromUnixTimeMilliseconds((long)reply[1]), []), untilLost);
+                await AckAsync(() => slot.AckAsync(job.Job, job.Queue, function, DateTimeOffset.FromUnixTimeMilliseconds((long)reply[1]), []), untilLost);
                 return true;
             default:
-                await AckAsync(() => slot.AckAsync(job.Job, job.Queue, job.Cmd, null, RedisReplies.Promoted(reply, 1, job.Job.JobId, routing)), untilLost);
+                await AckAsync(() => slot.AckAsync(job.Job, job.Queue, function, null, RedisReplies.Promoted(reply, 1, job.Job.JobId, routing)), untilLost);
                 return true;
         }
     }
@@ -232,7 +294,8 @@ public sealed class RedisWorkerConnection(
             args[0] = slot.LeaseMs;
             for (var i = 0; i < chunk.Length; i++)
             {
-                args[i + 1] = chunk[i].Member;
+                // A limited job's lane member: its limit slots are extended with its lease.
+                args[i + 1] = _lanes.TryGetValue(chunk[i], out var lane) ? JobLanes.Member(chunk[i], lane) : chunk[i].Member;
             }
 
             return db.EvaluateAsync(LuaScripts.QueueRenew, [keys.Queue(queue).Inflight], args);
@@ -244,9 +307,23 @@ public sealed class RedisWorkerConnection(
             lost.AddRange(((RedisResult[])reply!).Select(m => JobRef.Parse((string)m!)));
         }
 
+        // A lost lease's slots were freed by whoever took the job back.
+        foreach (var job in lost)
+        {
+            _lanes.TryRemove(job, out _);
+        }
+
         return lost;
     }
 
-    public Task ReleaseAsync(IReadOnlyCollection<ClaimedJob> jobs) =>
-        release.ReleaseAsync(jobs.Select(j => (j.Job, j.Attempt.ToString(CultureInfo.InvariantCulture), j.Queue)).ToList());
+    public Task ReleaseAsync(IReadOnlyCollection<ClaimedJob> jobs)
+    {
+        // job_release.lua reads each job's lane from its hash, and the requeue frees its slots.
+        foreach (var job in jobs)
+        {
+            _lanes.TryRemove(job.Job, out _);
+        }
+
+        return release.ReleaseAsync(jobs.Select(j => (j.Job, j.Attempt.ToString(CultureInfo.InvariantCulture), j.Queue)).ToList());
+    }
 }

@@ -8,9 +8,12 @@ namespace ExeSys.Core.Storage;
 /// job counts as PriorityAging older); null when none waits.</param>
 /// <param name="Functions">Waiting jobs per function.</param>
 /// <param name="Workers">The live workers that serve the queue.</param>
+/// <param name="Limits">The limits its claims enforce, as published in its slot (ExeSys:Limits): scope
+/// (<c>q:&lt;queue&gt;</c>, <c>f:&lt;function&gt;</c>) → max concurrency, rate per period and period in ms (0 = none).</param>
 public sealed record QueueState(
     string Name, long Ready, long Inflight, long Scheduled, long? OldestWaitingMs, bool Paused,
-    IReadOnlyDictionary<string, long> Functions, IReadOnlyList<string> Workers);
+    IReadOnlyDictionary<string, long> Functions, IReadOnlyList<string> Workers,
+    IReadOnlyDictionary<string, (int MaxConcurrency, int RatePerPeriod, long RatePeriodMs)>? Limits = null);
 
 /// <summary>The operator's side of the queues: list them, pause and resume one.</summary>
 public interface IQueueAdmin

@@ -4,7 +4,9 @@ using ExeSys.Core.Queues;
 namespace ExeSys.Core.Storage;
 
 /// <summary>The jobs one claim took, and whether it emptied the queue.</summary>
-public sealed record ClaimBatch(IReadOnlyList<ClaimedJob> Jobs, bool QueueDrained);
+/// <param name="LanesParkedUntil">The claim parked a lane of limited jobs at its limit (a full rate window, or slots
+/// held): from then it may start more. The worker claims again then, which puts the lane back on the queue.</param>
+public sealed record ClaimBatch(IReadOnlyList<ClaimedJob> Jobs, bool QueueDrained, DateTimeOffset? LanesParkedUntil = null);
 
 /// <summary>Which of a worker's running jobs have a stop (runners) or a cancellation (cancelled workflow) requested.</summary>
 public sealed record JobSignals(IReadOnlyList<JobRef> Stop, IReadOnlyList<JobRef> Cancel);

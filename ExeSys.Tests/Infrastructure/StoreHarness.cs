@@ -1,6 +1,7 @@
 using ExeSys.Core.Configuration;
 using ExeSys.Core.History;
 using ExeSys.Core.Jobs;
+using ExeSys.Core.Limits;
 using ExeSys.Core.Queues;
 using ExeSys.Core.Redis;
 using ExeSys.Core.Registry;
@@ -20,7 +21,8 @@ public sealed class StoreHarness
 {
     /// <param name="mongo">History settings; with a connection string the scripts keep ended jobs for the archiver (no MongoDB is contacted).</param>
     /// <param name="queues">Routing settings (ExeSys:Queues); default: every function in the queue <c>default</c>.</param>
-    public StoreHarness(string prefix, JobOptions options, TimeProvider time, IConnectionMultiplexer? redis = null, RedisOptions? redisOptions = null, MongoOptions? mongo = null, QueueOptions? queues = null)
+    /// <param name="limits">The limits the client routes jobs into limited lanes by (<see cref="JobLanes"/>); publish them with <see cref="Limits"/>.</param>
+    public StoreHarness(string prefix, JobOptions options, TimeProvider time, IConnectionMultiplexer? redis = null, RedisOptions? redisOptions = null, MongoOptions? mongo = null, QueueOptions? queues = null, LimitsOptions? limits = null)
     {
         Prefix = prefix;
         Keys = new RedisKeys(prefix);
@@ -38,7 +40,8 @@ public sealed class StoreHarness
         Archive = new RedisArchiveBacklog(Redis, Keys, retention, clock);
         Events = new RedisEventStore(Redis, Keys, queue, Options.Create(options), clock, Routing);
         Latches = new RedisLatchStore(Redis, Keys, queue, Options.Create(options), clock, Routing);
-        Client = new RedisJobClient(Redis, Keys, queue, topology, retention, clock, Archive, Routing, Options.Create(options));
+        Limits = new RedisLimits(Redis, Keys, Options.Create(limits ?? new LimitsOptions()), Routing);
+        Client = new RedisJobClient(Redis, Keys, queue, topology, retention, clock, Archive, Routing, new JobLanes(Options.Create(limits ?? new LimitsOptions()), Routing), Options.Create(options));
         Worker = new RedisWorkerConnection(Redis, Keys, queue, topology, retention, clock, release, Routing, NullLogger<RedisWorkerConnection>.Instance);
         Maintenance = new RedisStoreMaintenance(Redis, Keys, queue, release, retention, clock, Routing, Offers, NullLogger<RedisStoreMaintenance>.Instance);
     }
@@ -49,6 +52,9 @@ public sealed class StoreHarness
     public static readonly IReadOnlyList<string> Functions = ["echo", "sleep", "wait_event", "noop", "fail"];
 
     public QueueRouting Routing { get; }
+
+    /// <summary>The limits in Redis: publish the harness's (as the controller does), read them back.</summary>
+    public RedisLimits Limits { get; }
 
     public RedisProcessRegistry Registry { get; }
 

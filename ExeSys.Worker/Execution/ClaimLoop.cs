@@ -40,6 +40,9 @@ public sealed class ClaimLoop
     /// <summary>Set once shutdown begins: no handoff is taken any more.</summary>
     private volatile bool _stopping;
 
+    /// <summary>When a limited lane that this worker's claim parked at its limit may start again (ClaimBatch.LanesParkedUntil).</summary>
+    private DateTimeOffset? _lanesParkedUntil;
+
     /// <summary>What this worker offers now; replaced when its modules change.</summary>
     private volatile WorkerOffer _offer;
 
@@ -102,6 +105,11 @@ public sealed class ClaimLoop
                 if (!batch.Value.Batch.QueueDrained)
                 {
                     Volatile.Write(ref _queueMayHoldJobs, 1);
+                }
+
+                if (batch.Value.Batch.LanesParkedUntil is { } until && (_lanesParkedUntil is not { } earlier || until < earlier))
+                {
+                    _lanesParkedUntil = until;
                 }
 
                 if (wait > TimeSpan.Zero && batch.Value.Batch.Jobs.Count == 0)
@@ -267,13 +275,27 @@ public sealed class ClaimLoop
     private async Task WaitForWakeAsync(CancellationToken stoppingToken)
     {
         using var idle = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-        idle.CancelAfter(_options.IdlePoll);
+        var wait = _options.IdlePoll;
+        if (_lanesParkedUntil is { } until)
+        {
+            // A limited lane parked at a limit (a rate window, slots) may start again then: claim at that moment, not a
+            // poll later.
+            var due = until - _time.GetUtcNow();
+            wait = due < wait ? (due > TimeSpan.Zero ? due : TimeSpan.FromMilliseconds(1)) : wait;
+        }
+
+        idle.CancelAfter(wait);
         try
         {
             await _wake.Reader.ReadAsync(idle.Token);
         }
         catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
         {
+            if (_lanesParkedUntil <= _time.GetUtcNow())
+            {
+                _lanesParkedUntil = null;
+            }
+
             Volatile.Write(ref _queueMayHoldJobs, 1);
         }
     }

@@ -1,5 +1,9 @@
 -- Shared helpers, prepended to every script (LuaScripts.cs). Key names here mirror RedisKeys.cs (the one place
 -- C# builds them); every key a script builds shares the run's {job_id} hash tag, so it is in the caller's slot.
+-- Set by _lanes.lua, where a script includes it: enqueue_ready sends a limited job (its function given as '~<lane>')
+-- into its lane there.
+local lane_enqueue
+
 local function job_key(prefix, name, job_id, suffix)
   return prefix .. ':' .. name .. ':{' .. job_id .. '}:' .. suffix
 end
@@ -179,18 +183,23 @@ local function enqueue_ready(base, channel, items, first)
     return 0
   end
   local lanes, order = {}, {}
+  local added = 0
   for i = first, last - 2, 3 do
     local fn = items[i + 2]
-    local l = lanes[fn]
-    if not l then
-      l = {}
-      lanes[fn] = l
-      order[#order + 1] = fn
+    if lane_enqueue and string.byte(fn, 1) == 126 then
+      -- A limited job: into its lane (_lanes.lua); a queue without them pays one byte compare per job here.
+      added = added + lane_enqueue(base, channel, items[i], items[i + 1], string.sub(fn, 2))
+    else
+      local l = lanes[fn]
+      if not l then
+        l = {}
+        lanes[fn] = l
+        order[#order + 1] = fn
+      end
+      l[#l + 1] = items[i]
+      l[#l + 1] = items[i + 1]
     end
-    l[#l + 1] = items[i]
-    l[#l + 1] = items[i + 1]
   end
-  local added = 0
   local index = base .. ':lanes'
   for _, fn in ipairs(order) do
     local l = lanes[fn]
@@ -247,7 +256,8 @@ end
 -- waits in idles (take_idle_worker), announced on the wake channel as 'h\n<worker>\n<member>', so the worker starts it
 -- without a claim round trip. The rest go onto their lanes. Returns how many went onto the lanes.
 local function enqueue_or_hand_off(base, inflight, idles, channel, lease_ms, items, first)
-  if items[first] and #idles > 0 then
+  -- A limited job ('~<lane>' as its function) starts only through a claim, where its limits are checked.
+  if items[first] and #idles > 0 and string.byte(items[first + 2], 1) ~= 126 then
     local worker = take_idle_worker(base, inflight, idles, lease_ms, items[first + 1])
     if worker then
       redis.call('PUBLISH', channel, 'h\n' .. worker .. '\n' .. items[first + 1])

@@ -4,7 +4,8 @@
 --       ran it: it did not offer the function after all, so the attempt it was started with is given back)
 -- Every reply that puts a job back on the queue ends with the job's function (cmd) and the queue a submit named
 -- ('' = its function's routed queue), so the caller puts it on the right lane.
--- Returns {'requeue', pri, cmd, q} back to the queue | {'retry', pri, at, cmd, q} back to the schedule | {'keep'} another claim holds it |
+-- A limited job's lane ('ln', '' for none: _lanes.lua) follows, so it goes back into its limited lane.
+-- Returns {'requeue', pri, cmd, q, ln} back to the queue | {'retry', pri, at, cmd, q, ln} back to the schedule | {'keep'} another claim holds it |
 --         {'lost', at, error} the expired lease was the job's last failed attempt: the caller ends the job in state 4
 --         with job_finish.lua (fenced by at, error as the payload), exactly as a failed attempt ends, and nothing here
 --         has changed it yet |
@@ -13,8 +14,8 @@
 -- A lost lease is a failed attempt (its worker crashed, froze or was cut off): it goes into 'errs' with the others, and
 -- once 'ma' attempts have failed the job fails. A graceful release is not a failure and only re-queues. It is not the
 -- hot path: one call per job taken back.
-local f = redis.call('HMGET', KEYS[1], 'st', 'at', 'pri', 'kind', 'to', 'ra', 'cmd', 'q')
-local cmd, q = f[7] or '?', f[8] or ''
+local f = redis.call('HMGET', KEYS[1], 'st', 'at', 'pri', 'kind', 'to', 'ra', 'cmd', 'q', 'ln')
+local cmd, q, ln = f[7] or '?', f[8] or '', f[9] or ''
 if f[1] == '2' and ARGV[1] == '' then
   local now = now_ms()
   local l = redis.call('HMGET', KEYS[1], 'wk', 'errs', 'ma', 'sa')
@@ -38,7 +39,7 @@ if f[1] == '2' and ARGV[1] == '' then
   errs[#errs + 1] = err
   redis.call('HSET', KEYS[1], 'st', '0', 'ut', now, 'err', err, 'errs', cjson.encode(errs))
   redis.call('HDEL', KEYS[1], 'wk')
-  return {'requeue', f[3], cmd, q}
+  return {'requeue', f[3], cmd, q, ln}
 end
 if f[1] == '2' and ARGV[1] == f[2] then
   if ARGV[6] == '1' then
@@ -47,13 +48,13 @@ if f[1] == '2' and ARGV[1] == f[2] then
     redis.call('HSET', KEYS[1], 'st', '0', 'ut', now_ms())
   end
   redis.call('HDEL', KEYS[1], 'wk')
-  return {'requeue', f[3], cmd, q}
+  return {'requeue', f[3], cmd, q, ln}
 end
 if f[1] == '0' then
-  return {'requeue', f[3], cmd, q}
+  return {'requeue', f[3], cmd, q, ln}
 end
 if f[1] == '1' and f[6] then
-  return {'retry', f[3], f[6], cmd, q}
+  return {'retry', f[3], f[6], cmd, q, ln}
 end
 if f[1] == '2' then
   return {'keep'}

@@ -3,7 +3,9 @@
 -- Redis for MongoDB, where the caller reads it; a new job is never created over it.
 -- ARGV: to, cmd, data, priority, now_ms, watch (1 = publish on finish), step (1 = 'Operation: workflow' header),
 --       max_attempts, retention_ms, from, queue (the queue a submit named, kept as field 'q'; '' = its function's
---       routed queue, which every process computes from the configuration),
+--       routed queue, which every process computes from the configuration), lane ('' = none: the job has no limit;
+--       else it is kept as 'ln', goes into its limited lane, and starts only through a claim, where its limits are
+--       checked, never by an idle worker here: see _lanes.lua),
 --       then, only on a single Redis (not a cluster: these keys are in the queue's slot), where the job's queue keys
 --       start in KEYS (lanes index, inflight, then the idle sets whose workers offer cmd), the wake channel, the lease
 --       ms, the queue score, the member (from:job_id) and the queue base: a new job in state 0 is then enqueued here
@@ -18,7 +20,7 @@
 --         every attempt's error), progress (a runner's latest intermediate result)
 -- Where the queue keys start in KEYS, when the caller gave them (see ARGV above); the tombstone, when given, is
 -- KEYS[3] and the queue keys follow it.
-local q = tonumber(ARGV[12])
+local q = tonumber(ARGV[13])
 local tombstone = (q == nil or q > 3) and KEYS[3] or nil
 
 -- The idle sets the caller gave: those whose workers offer cmd.
@@ -32,19 +34,22 @@ end
 
 -- With the queue keys: a new single job goes to an idle worker that offers cmd, if one waits, already started.
 local function started_by_idle_worker()
-  if q and ARGV[7] ~= '1' then
-    return take_idle_worker(ARGV[17], KEYS[q + 1], idle_sets(), ARGV[14], ARGV[16])
+  if q and ARGV[7] ~= '1' and ARGV[12] == '' then
+    return take_idle_worker(ARGV[18], KEYS[q + 1], idle_sets(), ARGV[15], ARGV[17])
   end
   return nil
 end
+
+-- The function the job waits under: a limited job's is its limited lane, '~<lane>' (_lanes.lua).
+local queue_fn = ARGV[12] ~= '' and '~' .. ARGV[12] or ARGV[2]
 
 -- Enqueues the job in the same script when the caller gave the queue keys: a single job that no idle worker took
 -- goes onto its lane; a workflow step may still go to an idle worker, as a handoff it starts itself.
 local function enqueue_here()
   if q and ARGV[7] ~= '1' then
-    enqueue_ready(ARGV[17], ARGV[13], {ARGV[15], ARGV[16], ARGV[2]})
+    enqueue_ready(ARGV[18], ARGV[14], {ARGV[16], ARGV[17], queue_fn})
   elseif q then
-    enqueue_or_hand_off(ARGV[17], KEYS[q + 1], idle_sets(), ARGV[13], ARGV[14], {ARGV[15], ARGV[16], ARGV[2]}, 1)
+    enqueue_or_hand_off(ARGV[18], KEYS[q + 1], idle_sets(), ARGV[14], ARGV[15], {ARGV[16], ARGV[17], queue_fn}, 1)
   end
 end
 
@@ -75,6 +80,7 @@ if not f[ST] then
   end
   if ARGV[6] == '1' then table.insert(fields, 'w'); table.insert(fields, '1') end
   if ARGV[11] ~= '' then table.insert(fields, 'q'); table.insert(fields, ARGV[11]) end
+  if ARGV[12] ~= '' then table.insert(fields, 'ln'); table.insert(fields, ARGV[12]) end
   if pred then table.insert(fields, 'pred'); table.insert(fields, pred) end
   if err then
     table.insert(fields, 'err'); table.insert(fields, err)
@@ -90,7 +96,7 @@ if not f[ST] then
     end
   end
   if worker then
-    redis.call('PUBLISH', ARGV[13] .. ':' .. worker, ARGV[16] .. '\n' .. ARGV[1] .. '\n' .. ARGV[2] .. '\n' .. ARGV[3])
+    redis.call('PUBLISH', ARGV[14] .. ':' .. worker, ARGV[17] .. '\n' .. ARGV[1] .. '\n' .. ARGV[2] .. '\n' .. ARGV[3])
     return {'new', '2', false, worker}
   end
   if st == '0' then

@@ -5,6 +5,10 @@
 -- ARGV: wake channel, member, retry_at ('' = none; else schedule the member again then), the member's function,
 --       queue base, then score/member/function triples of workflow jobs promoted to state 0 (in this queue).
 redis.call('ZREM', KEYS[2], ARGV[2])
+if string.byte(ARGV[4], 1) == 126 then
+  -- A limited job (its function given as '~<lane>', _lanes.lua): its slots free, and a retry waits in its lane again.
+  lane_release(ARGV[5], ARGV[1], string.sub(ARGV[4], 2), ARGV[2])
+end
 if ARGV[3] ~= '' then
   redis.call('ZADD', KEYS[3], ARGV[3], ARGV[2])
   redis.call('HSET', KEYS[4], ARGV[2], ARGV[4])

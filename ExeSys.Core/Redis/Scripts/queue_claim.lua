@@ -1,7 +1,8 @@
 -- Take jobs off the queue under a lease, only from the lanes of the functions the worker offers. Queue slot:
 -- KEYS[1] lanes index, KEYS[2] inflight zset, KEYS[3] this worker's idle set (base:idle:<its offer signature>).
 -- ARGV: max count, lease ms, worker id, handoff wait ms ('0' = the worker is busy: do not wait for a handoff),
---       queue base (P:{queue} or P:{queue:<name>}), key prefix ('' = only lease; see below), now_ms, then the
+--       queue base (P:{queue} or P:{queue:<name>}), key prefix ('' = only lease; see below), now_ms, '1' when an
+--       earlier claim told the worker that a parked limited lane may start again by now (else '0'), then the
 --       functions the worker offers (fn1, fn2, ...).
 -- The algorithm: one ZMSCORE of the index gives the head score of each offered lane (nil = empty); the non-empty
 -- lanes are taken in order of their head scores (so priorities, which shift scores, hold across lanes), each one
@@ -11,17 +12,25 @@
 -- The lease deadline is on Redis's clock, the one clock every machine shares. A claim that takes fewer than asked for
 -- an idle worker lets it wait for a handoff (queue_enqueue.lua, job_submit.lua) until then + the wait; any other
 -- claim ends its wait.
--- Returns the claimed members (from:job_id); the caller then moves each job to state 2 (job_start.lua).
+-- Limited jobs wait in limited lanes, present in their function's lane as tokens (_lanes.lua): lanes_claim, in the
+-- loop below, is where a claim checks their limits, and only for the tokens it took.
+-- Returns the time ('' = none) from which a limited lane this claim parked at its limit may start again, then the
+-- claimed members (from:job_id, or '~<lane>~from:job_id' for a limited job); the caller then moves each job to state 2
+-- (job_start.lua).
 -- On a single Redis (the job keys are then in reach of this script), ARGV[6] = the key prefix and ARGV[7] = now_ms
 -- (the worker's clock, as job_start.lua takes it) start the claimed jobs here as well, saving a job_start round trip
--- per job: the reply is then {member, job_start.lua's reply} for each claimed job.
+-- per job: the reply then has {member, job_start.lua's reply} for each claimed job after that time.
 local max = tonumber(ARGV[1])
 local base = ARGV[5]
-local FIRST_FN = 8
+local FIRST_FN = 9
+if ARGV[8] == '1' then
+  lanes_unpark_due(base, nil, now_ms())
+end
 
 -- The one place a non-empty lane is checked before anything is taken from it: a paused queue starts nothing
--- (POST /queues/{name}/pause). Capacity limits per function or per queue plug in here too. 'state' caches what one
--- claim has read already, so the queue-wide checks cost one command per claim, and only when there is work.
+-- (POST /queues/{name}/pause). Capacity limits are checked per limited lane, for the tokens a pop takes
+-- (lanes_claim in _lanes.lua), so a function without limits pays nothing for them. 'state' caches what one claim has
+-- read already, so the queue-wide checks cost one command per claim, and only when there is work.
 local function lane_eligible(fn, state)
   if state.paused == nil then
     state.paused = redis.call('EXISTS', base .. ':paused') == 1
@@ -33,6 +42,9 @@ local function lane_eligible(fn, state)
 end
 
 local items = {}
+local again = nil
+local now = nil
+local deadline = nil
 if #ARGV >= FIRST_FN then
   local heads = redis.call('ZMSCORE', KEYS[1], unpack(ARGV, FIRST_FN))
   local lanes = {}
@@ -54,10 +66,19 @@ if #ARGV >= FIRST_FN then
     if lane_eligible(fn, state) then
       local key = lane_key(base, fn)
       local popped = redis.call('ZPOPMIN', key, want)
+      local tokens, parked_until = false, nil
+      if #popped > 0 then
+        now = now or now_ms()
+        deadline = deadline or now + tonumber(ARGV[2])
+        popped, tokens, parked_until = lanes_claim(base, key, popped, want, now, deadline)
+        if parked_until and (again == nil or parked_until < again) then
+          again = parked_until
+        end
+      end
       for i = 1, #popped do
         items[#items + 1] = popped[i]
       end
-      local head = #popped / 2 == want and redis.call('ZRANGE', key, 0, 0, 'WITHSCORES') or {}
+      local head = (tokens or #popped / 2 == want) and redis.call('ZRANGE', key, 0, 0, 'WITHSCORES') or {}
       if head[2] then
         redis.call('ZADD', KEYS[1], head[2], fn)
       else
@@ -68,34 +89,36 @@ if #ARGV >= FIRST_FN then
 end
 local n = #items
 if n == 0 and ARGV[4] == '0' then
-  return {}
+  return {again or ''}
 end
-local now = now_ms()
+now = now or now_ms()
 if n / 2 < max and ARGV[4] ~= '0' then
   redis.call('ZADD', KEYS[3], now + tonumber(ARGV[4]), ARGV[3])
 elseif n > 0 then
   redis.call('ZREM', KEYS[3], ARGV[3])
 end
 if n == 0 then
-  return {}
+  return {again or ''}
 end
-local deadline = now + tonumber(ARGV[2])
+deadline = deadline or now + tonumber(ARGV[2])
 local args = {}
-local members = {}
+local members = {again or ''}
 for i = 1, n, 2 do
+  local _, member = lane_split(items[i])
   args[#args + 1] = deadline
-  args[#args + 1] = items[i]
+  args[#args + 1] = member
   members[#members + 1] = items[i]
 end
 redis.call('ZADD', KEYS[2], unpack(args))
 if ARGV[6] == '' then
   return members
 end
-local started = {}
-for _, member in ipairs(members) do
+local started = {members[1]}
+for i = 2, #members do
+  local _, member = lane_split(members[i])
   local split_at = string.find(member, ':', 1, true)
   local name, job_id = string.sub(member, 1, split_at - 1), string.sub(member, split_at + 1)
-  started[#started + 1] = member
+  started[#started + 1] = members[i]
   started[#started + 1] = start_job(job_key(ARGV[6], name, job_id, 'status'), wf_key(ARGV[6], job_id), ARGV[3], ARGV[7],
     ARGV[6], job_id, name)
 end

@@ -2,6 +2,9 @@
 -- KEYS[1] scheduled, KEYS[2] the scheduled jobs' functions (hash member -> fn), KEYS[3] lanes index.
 -- ARGV: wake channel, max count, queue base. Returns how many moved.
 local now = now_ms()
+-- Limited lanes parked at a limit whose time has come (a rate window opened, a crashed worker's slot expired) go back
+-- into their functions' lanes (_lanes.lua).
+lanes_unpark_due(ARGV[3], ARGV[1], now)
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[2]))
 if #due == 0 then
   return 0

@@ -15,6 +15,10 @@ for i = 3, #ARGV, 4 do
     end
   elseif action ~= 'e' then
     redis.call('ZREM', KEYS[2], member)
+    if string.byte(fn, 1) == 126 then
+      -- A limited job ('~<lane>', _lanes.lua) frees its slots as it leaves inflight; 'r' and 's' keep it in its lane.
+      lane_release(ARGV[2], ARGV[1], string.sub(fn, 2), member)
+    end
   end
   if action == 'r' or action == 'e' or action == 'w' then
     items[#items + 1] = score

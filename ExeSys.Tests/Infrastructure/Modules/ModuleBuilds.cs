@@ -10,7 +10,9 @@ namespace ExeSys.Tests.Infrastructure.Modules;
 /// <param name="Boom">A module whose only function type throws in its static constructor.</param>
 /// <param name="Copycat">A module whose only function is named <c>hello</c>, like HelloModule's.</param>
 /// <param name="Shout">A module whose only function, <c>shout</c> (the text in data, upper-cased), no other module has: the roll-out tests' clash and the mixed-fleet workers.</param>
-public sealed record BuiltModules(string HelloV1, string HelloV2, string Boom, string Copycat, string Shout);
+/// <param name="Probe">A module whose function <c>limit_probe</c> counts how many of its runs overlap, across workers,
+/// with a counter in the functions' data store (<see cref="ModuleBuilds.ProbeSource"/>).</param>
+public sealed record BuiltModules(string HelloV1, string HelloV2, string Boom, string Copycat, string Shout, string Probe);
 
 /// <summary>
 /// Builds the test modules once per test run, with <c>dotnet publish</c>, as a module author would.
@@ -123,6 +125,7 @@ public static class ModuleBuilds
                 public ValueTask<JsonNode?> RunAsync(FunctionContext context) => ValueTask.FromResult<JsonNode?>(context.Data.GetString()!.ToUpperInvariant());
             }
             """);
+        await WriteModuleAsync(root, "probe", sdk, shared, ProbeSource);
         await File.WriteAllTextAsync(Path.Combine(root, "modules.slnx"), """
             <Solution>
               <Project Path="hello-1.0.0/hello-1.0.0.csproj" />
@@ -130,13 +133,49 @@ public static class ModuleBuilds
               <Project Path="boom/boom.csproj" />
               <Project Path="copycat/copycat.csproj" />
               <Project Path="shout/shout.csproj" />
+              <Project Path="probe/probe.csproj" />
             </Solution>
             """);
 
         await PublishAsync(root, "modules.slnx");
         string Output(string project) => Path.Combine(root, project, "bin", "Release", "net10.0", "publish");
-        return new BuiltModules(Output("hello-1.0.0"), Output("hello-2.0.0"), Output("boom"), Output("copycat"), Output("shout"));
+        return new BuiltModules(Output("hello-1.0.0"), Output("hello-2.0.0"), Output("boom"), Output("copycat"), Output("shout"), Output("probe"));
     }
+
+    /// <summary>
+    /// <c>limit_probe</c>, data <c>{"counter": name, "ms": n}</c>: while it runs, the counter <c>name</c> in the functions'
+    /// data store counts the runs in progress, across every worker; each run pushes the count it saw on starting onto
+    /// <c>name:seen</c>, so the largest value there is the most runs that ever overlapped. It then sleeps n ms.
+    /// </summary>
+    internal const string ProbeSource = """
+        using System.Text.Json.Nodes;
+        using ExeSys.FunctionalModules;
+
+        namespace Probe;
+
+        public sealed class LimitProbeFunction : IExeSysFunction
+        {
+            public string Name => "limit_probe";
+
+            public async ValueTask<JsonNode?> RunAsync(FunctionContext context)
+            {
+                var store = context.DataStore ?? throw new FunctionException("limit_probe needs the function data store.");
+                var counter = context.Data.GetProperty("counter").GetString()!;
+                var running = await store.StringIncrementAsync(counter);
+                try
+                {
+                    await store.ListRightPushAsync(counter + ":seen", running);
+                    await Task.Delay(context.Data.GetProperty("ms").GetInt32(), context.CancellationToken);
+                }
+                finally
+                {
+                    await store.StringDecrementAsync(counter);
+                }
+
+                return running;
+            }
+        }
+        """;
 
     // What samples/HelloModule.csproj and the repository's Directory.Build.props give a module, with the SDK (and the
     // libraries whose types the SDK hands to functions: StackExchange.Redis, MongoDB.Driver, MongoDB.Bson) by path.

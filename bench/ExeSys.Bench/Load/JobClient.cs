@@ -48,7 +48,8 @@ internal sealed class JobClient : IDisposable
     }
 
     /// <summary>The body of an <c>echo</c> job: <c>{"from","to","cmd","data","job_id"}</c> with <paramref name="dataJson"/> as data.</summary>
-    public static byte[] EchoBody(string jobId, string dataJson)
+    /// <param name="concurrencyKey">When given, the job also carries <c>concurrency_key</c> and <c>concurrency_limit</c>: a limited job.</param>
+    public static byte[] EchoBody(string jobId, string dataJson, string? concurrencyKey = null, int concurrencyLimit = 1)
     {
         var buffer = new ArrayBufferWriter<byte>(dataJson.Length + 128);
         using (var writer = new Utf8JsonWriter(buffer))
@@ -60,6 +61,12 @@ internal sealed class JobClient : IDisposable
             writer.WritePropertyName("data");
             writer.WriteRawValue(dataJson, skipInputValidation: true);
             writer.WriteString("job_id", jobId);
+            if (concurrencyKey is not null)
+            {
+                writer.WriteString("concurrency_key", concurrencyKey);
+                writer.WriteNumber("concurrency_limit", concurrencyLimit);
+            }
+
             writer.WriteEndObject();
         }
 

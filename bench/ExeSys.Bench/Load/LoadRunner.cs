@@ -16,14 +16,19 @@ internal static class LoadRunner
 {
     private const int MaxErrorsKept = 5;
 
+    /// <summary>The concurrency_limit of the limited scenario's keys: the most allowed, so the limit itself never holds a job back.</summary>
+    private const int LimitNeverReached = 10_000;
+
     public static string JobId(string idPrefix, int index) => string.Create(CultureInfo.InvariantCulture, $"{idPrefix}-{index}");
 
     /// <summary>
     /// Closed loop: <paramref name="concurrency"/> requests always in flight until all jobs are done. Elapsed runs from
     /// the first submit to the last result.
     /// </summary>
-    public static Task<LoadResult> RunConcurrentAsync(JobClient client, string idPrefix, int jobs, string dataJson, int concurrency, CancellationToken cancellationToken) =>
-        RunConcurrentAsync(jobs, concurrency, i => EchoJob(client, idPrefix, i, dataJson), cancellationToken);
+    /// <param name="keys">With a number, each job carries one of that many concurrency keys (<c>bench-&lt;i mod keys&gt;</c>)
+    /// with a limit it never reaches: a limited job, whose every start goes through its limits' checks.</param>
+    public static Task<LoadResult> RunConcurrentAsync(JobClient client, string idPrefix, int jobs, string dataJson, int concurrency, CancellationToken cancellationToken, int? keys = null) =>
+        RunConcurrentAsync(jobs, concurrency, i => EchoJob(client, idPrefix, i, dataJson, keys), cancellationToken);
 
     /// <summary>
     /// The same closed loop for any unit of work (a job, a whole workflow run). <paramref name="prepare"/> builds unit
@@ -76,10 +81,12 @@ internal static class LoadRunner
         return new LoadResult(jobs, Stopwatch.GetElapsedTime(started), latencies, done, errors);
     }
 
-    private static Func<CancellationToken, Task<JobOutcome>> EchoJob(JobClient client, string idPrefix, int i, string dataJson)
+    private static Func<CancellationToken, Task<JobOutcome>> EchoJob(JobClient client, string idPrefix, int i, string dataJson, int? keys = null)
     {
         var id = JobId(idPrefix, i);
-        var body = JobClient.EchoBody(id, dataJson);
+        var body = keys is { } k
+            ? JobClient.EchoBody(id, dataJson, string.Create(CultureInfo.InvariantCulture, $"bench-{i % k}"), LimitNeverReached)
+            : JobClient.EchoBody(id, dataJson);
         return ct => client.SubmitAndWaitAsync(id, body, dataJson, ct);
     }
 

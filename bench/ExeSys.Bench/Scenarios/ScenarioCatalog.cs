@@ -12,6 +12,7 @@ internal static class ScenarioCatalog
     [
         new ThroughputScenario("noop", "echo with tiny data, --concurrency requests in flight", TinyData),
         new ThroughputScenario("payload10k", "echo with 10 KB of data, --concurrency requests in flight", TenKilobytes()),
+        new ThroughputScenario("limited", "noop, but every job carries a concurrency_key (one of 64, with a limit never reached): the cost of a limited job", TinyData, keys: 64),
         new BatchScenario(),
         new LatencyScenario(),
         new RetainedScenario(),

@@ -7,7 +7,9 @@ namespace ExeSys.Bench.Scenarios;
 /// End-to-end throughput: --concurrency requests always in flight, each <c>POST /sys_cmd?wait=5s</c>, whose reply
 /// carries the result. Jobs per second run from the first submit to the last result.
 /// </summary>
-internal sealed class ThroughputScenario(string name, string description, string dataJson) : IScenario
+/// <param name="keys">With a number: every job is a limited job, carrying one of that many concurrency keys with a limit
+/// it never reaches, so the figures are the cost of a limited job (its checks in the claim, its slot, its ack script).</param>
+internal sealed class ThroughputScenario(string name, string description, string dataJson, int? keys = null) : IScenario
 {
     public string Name => name;
 
@@ -20,10 +22,10 @@ internal sealed class ThroughputScenario(string name, string description, string
         var options = context.Options;
         var warmupPrefix = context.JobIdPrefix(name, repetition, "warmup");
         var measuredPrefix = context.JobIdPrefix(name, repetition, "measured");
-        var warmup = await LoadRunner.RunConcurrentAsync(context.Client, warmupPrefix, Math.Max(options.Warmup, 1), dataJson, options.Concurrency, cancellationToken);
+        var warmup = await LoadRunner.RunConcurrentAsync(context.Client, warmupPrefix, Math.Max(options.Warmup, 1), dataJson, options.Concurrency, cancellationToken, keys);
 
         var before = await context.Meter.ReadAsync();
-        var run = await LoadRunner.RunConcurrentAsync(context.Client, measuredPrefix, options.Jobs, dataJson, options.Concurrency, cancellationToken);
+        var run = await LoadRunner.RunConcurrentAsync(context.Client, measuredPrefix, options.Jobs, dataJson, options.Concurrency, cancellationToken, keys);
         var after = await context.Meter.ReadAsync();
 
         var figures = new Figures
@@ -46,7 +48,7 @@ internal sealed class ThroughputScenario(string name, string description, string
         var prefix = context.JobIdPrefix(name, 0, "roundtrips");
         var jobs = Math.Min(options.AccountingJobs, options.Jobs);
         await using var monitor = await context.StartMonitorAsync();
-        var run = await LoadRunner.RunConcurrentAsync(context.Client, prefix, jobs, dataJson, options.Concurrency, cancellationToken);
+        var run = await LoadRunner.RunConcurrentAsync(context.Client, prefix, jobs, dataJson, options.Concurrency, cancellationToken, keys);
         await monitor.StopAsync();
 
         var figures = new Figures { ["round_trip_pass_jobs"] = jobs };
