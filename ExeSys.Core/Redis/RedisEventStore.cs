@@ -101,28 +101,7 @@ public sealed class RedisEventStore(IConnectionMultiplexer redis, RedisKeys keys
         var checks = unmatchedLate
             .Select(job => Db.EvaluateAsync(LuaScripts.EventDeliver, [keys.Status(job)], [name, ""]))
             .ToList();
-        var deliveries = matched
-            .Select(job => Db.EvaluateAsync(LuaScripts.EventDeliver, [keys.Status(job)], [name, posted]))
-            .ToList();
-        var delivered = new List<JobRef>();
-        var wake = new List<Requeue>();
-        for (var i = 0; i < matched.Count; i++)
-        {
-            var outcome = (RedisResult[])(await deliveries[i])!;
-            switch ((int)outcome[0])
-            {
-                case 1:
-                    delivered.Add(matched[i]);
-                    // Woken in its queue, onto its function's lane (the delivery read both from the job).
-                    var cmd = (string)outcome[2]!;
-                    wake.Add(new Requeue(RequeueAction.Wake, queue.Score(clock.NowMs, RedisReplies.ParsePriority(outcome[1])), matched[i],
-                        routing.QueueOf(cmd, (string?)outcome[3]), cmd));
-                    break;
-                case 2:
-                    delivered.Add(matched[i]);
-                    break;
-            }
-        }
+        var (delivered, wake) = await WaitDelivery.DeliverAsync(Db, keys, queue, clock, routing, name, posted, matched);
 
         // Woken before forgotten: a crash in between leaves the waiter, and posting again wakes the job again. A crash
         // before the deliveries leaves the event retained, and the waiter's next look (within EventRecheck) finds it.

@@ -39,28 +39,7 @@ public sealed class RedisLatchStore(IConnectionMultiplexer redis, RedisKeys keys
 
         var waiters = ((RedisValue[])reply[2]!).Select(w => JobRef.Parse(w!)).ToList();
         var zero = AtZero(name);
-        var deliveries = waiters
-            .Select(job => Db.EvaluateAsync(LuaScripts.EventDeliver, [keys.Status(job)], [WaitName(name), zero]))
-            .ToList();
-        var woken = new List<JobRef>();
-        var wake = new List<Requeue>();
-        for (var i = 0; i < waiters.Count; i++)
-        {
-            var outcome = (RedisResult[])(await deliveries[i])!;
-            switch ((int)outcome[0])
-            {
-                case 1:
-                    woken.Add(waiters[i]);
-                    // Woken in its queue, onto its function's lane (the delivery read both from the job).
-                    var cmd = (string)outcome[2]!;
-                    wake.Add(new Requeue(RequeueAction.Wake, queue.Score(clock.NowMs, RedisReplies.ParsePriority(outcome[1])), waiters[i],
-                        routing.QueueOf(cmd, (string?)outcome[3]), cmd));
-                    break;
-                case 2:
-                    woken.Add(waiters[i]);
-                    break;
-            }
-        }
+        var (woken, wake) = await WaitDelivery.DeliverAsync(Db, keys, queue, clock, routing, WaitName(name), zero, waiters);
 
         // Woken before forgotten: a crash in between leaves the waiters, which the next release at zero wakes again,
         // and which find the zero on their own next look (within LatchRecheck) anyway.
