@@ -32,7 +32,7 @@ internal static class LuaScripts
     public static readonly RedisScript QueueDue = Load("queue_due", ScriptAccess.Atomic, lanes: true);
     public static readonly RedisScript QueueUnserved = Load("queue_unserved", ScriptAccess.Atomic);
     public static readonly RedisScript QueueControl = Load("queue_control", ScriptAccess.Atomic);
-    public static readonly RedisScript QueueStats = Load("queue_stats", ScriptAccess.NoWrites);
+    public static readonly RedisScript QueueStats = Load("queue_stats", ScriptAccess.NoWrites, lanes: true);
     public static readonly RedisScript WorkflowSubmit = Load("workflow_submit", ScriptAccess.Atomic);
     public static readonly RedisScript WorkflowGet = Load("workflow_get", ScriptAccess.NoWrites);
     public static readonly RedisScript WorkflowControl = Load("workflow_control", ScriptAccess.Atomic);

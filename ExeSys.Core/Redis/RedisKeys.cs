@@ -175,7 +175,8 @@ public sealed class QueueKeys
         Inflight = $"{Base}:inflight";
         Scheduled = $"{Base}:scheduled";
         ScheduledFunctions = $"{Base}:scheduled_fn";
-        Paused = $"{Base}:paused";
+        IdleSignatures = $"{Base}:idle_sigs";
+        LimitedLanes = $"{Base}:limited";
         ArchiveBacklog = $"{Base}:archive";
         WakeChannel = RedisChannel.Literal($"{Base}:wake");
     }
@@ -219,8 +220,18 @@ public sealed class QueueKeys
     /// <summary>The function of each scheduled job (member → fn), so it goes back onto the right lane when due.</summary>
     public RedisKey ScheduledFunctions { get; }
 
-    /// <summary>Exists while the queue is paused: nothing new starts from it (claims, handoffs, direct starts).</summary>
-    public RedisKey Paused { get; }
+    /// <summary>
+    /// The member that marks a paused queue, in its <see cref="Lanes"/> index (where every claim's one ZMSCORE already
+    /// looks) and in each of its <see cref="Idle"/> sets (scored +inf, so the handoff's ZPOPMAX meets it first): nothing
+    /// new starts from the queue, and an unpaused queue pays no command for the check. '~' cannot begin a function name.
+    /// </summary>
+    public const string PausedMarker = "~paused";
+
+    /// <summary>The offer signatures whose workers have waited in this queue's idle sets, so a pause reaches them all.</summary>
+    public RedisKey IdleSignatures { get; }
+
+    /// <summary>The limited lanes with waiting jobs (lane names), so GET /queues counts their jobs.</summary>
+    public RedisKey LimitedLanes { get; }
 
     /// <summary>Ended jobs of this queue not yet archived into MongoDB (history on only).</summary>
     public RedisKey ArchiveBacklog { get; }

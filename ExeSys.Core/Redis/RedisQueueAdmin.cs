@@ -30,7 +30,7 @@ public sealed class RedisQueueAdmin(IConnectionMultiplexer redis, RedisKeys keys
         }
 
         var q = keys.Queue(name);
-        return (int)await redis.GetDatabase().EvaluateAsync(LuaScripts.QueueControl, [q.Paused, q.Lanes], [paused ? "pause" : "resume", q.WakeChannelName]) == 1;
+        return (int)await redis.GetDatabase().EvaluateAsync(LuaScripts.QueueControl, [q.Lanes, q.IdleSignatures], [paused ? "pause" : "resume", q.WakeChannelName, q.Base]) == 1;
     }
 
     private async Task<QueueState> ReadAsync(string name, IReadOnlyList<Registry.ProcessAdvert> workers)
@@ -38,7 +38,7 @@ public sealed class RedisQueueAdmin(IConnectionMultiplexer redis, RedisKeys keys
         var q = keys.Queue(name);
         var db = redis.GetDatabase();
         var limits = db.HashGetAllAsync(q.Limits);
-        var r = (RedisResult[])(await db.EvaluateAsync(LuaScripts.QueueStats, [q.Lanes, q.Inflight, q.Scheduled, q.Paused], [q.Base]))!;
+        var r = (RedisResult[])(await db.EvaluateAsync(LuaScripts.QueueStats, [q.Lanes, q.Inflight, q.Scheduled, q.LimitedLanes], [q.Base]))!;
         var functions = new SortedDictionary<string, long>(StringComparer.Ordinal);
         double? oldest = null;
         for (var i = 3; i + 2 < r.Length; i += 3)

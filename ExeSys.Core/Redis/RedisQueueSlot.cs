@@ -162,7 +162,10 @@ public sealed class RedisQueueSlot(
     /// empty claim), in the idle set of its offer signature, or with <see cref="TimeSpan.Zero"/> stops waiting.
     /// </summary>
     public Task WaitForHandoffAsync(string workerId, string queue, string signature, TimeSpan wait) =>
-        redis.GetDatabase().EvaluateAsync(LuaScripts.QueueIdle, [keys.Queue(queue).Idle(signature)], [workerId, (long)wait.TotalMilliseconds]);
+        WaitForHandoffAsync(keys.Queue(queue), workerId, signature, wait);
+
+    private Task<RedisResult> WaitForHandoffAsync(QueueKeys q, string workerId, string signature, TimeSpan wait) =>
+        redis.GetDatabase().EvaluateAsync(LuaScripts.QueueIdle, [q.Idle(signature), q.Lanes, q.IdleSignatures], [workerId, (long)wait.TotalMilliseconds, signature]);
 
     /// <summary>
     /// Applies a batch of requeue actions, one script per queue (queue_requeue.lua): 'r' ready, 's' schedule, 'd' drop,

@@ -85,7 +85,7 @@ public sealed class RedisStoreMaintenance(
             foreach (var lane in await Db.SortedSetRangeByRankWithScoresAsync(q.Lanes))
             {
                 var fn = (string)lane.Element!;
-                if (served.Contains(fn) || routing.UnservedTimeoutOf(fn) is not { } wait || lane.Score > now - wait.TotalMilliseconds)
+                if (fn == QueueKeys.PausedMarker || served.Contains(fn) || routing.UnservedTimeoutOf(fn) is not { } wait || lane.Score > now - wait.TotalMilliseconds)
                 {
                     continue;
                 }

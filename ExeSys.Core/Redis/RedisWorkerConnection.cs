@@ -44,6 +44,9 @@ public sealed class RedisWorkerConnection(
     /// </summary>
     private readonly ConcurrentDictionary<JobRef, string> _lanes = new();
 
+    /// <summary>The (queue, offer signature) pairs this process has recorded in the queue's idle signatures.</summary>
+    private readonly ConcurrentDictionary<(string Queue, string Signature), byte> _announced = new();
+
     /// <summary>When a limited lane one of this worker's claims parked at its limit may start again (Unix ms on Redis's clock), 0 for none.</summary>
     private long _lanesDueAt;
 
@@ -82,24 +85,33 @@ public sealed class RedisWorkerConnection(
     {
         var wait = (long)handoffWait.TotalMilliseconds;
         var q = keys.Queue(queue);
-        RedisKey[] claimKeys = [q.Lanes, q.Inflight, q.Idle(offer.Signature)];
+        // The first claim of this signature in this queue records it, so a pause reaches its idle set (queue_control.lua).
+        var announce = !_announced.ContainsKey((queue, offer.Signature));
+        RedisKey[] claimKeys = announce
+            ? [q.Lanes, q.Inflight, q.Idle(offer.Signature), q.IdleSignatures]
+            : [q.Lanes, q.Inflight, q.Idle(offer.Signature)];
         // A single Redis: the claim also starts the jobs it takes (queue_claim.lua), one round trip per batch.
         var starts = topology.ClaimStarts;
         var now = clock.NowMs;
         // A limited lane this worker's claim parked has reached its time: this claim puts it back first (queue_claim.lua).
         var dueAt = Interlocked.Read(ref _lanesDueAt);
         var unpark = dueAt != 0 && now >= dueAt && Interlocked.CompareExchange(ref _lanesDueAt, 0, dueAt) == dueAt ? 1 : 0;
-        var args = new RedisValue[8 + offer.Functions.Count];
+        var args = new RedisValue[9 + offer.Functions.Count];
         (args[0], args[1], args[2], args[3], args[4]) = (max, slot.LeaseMs, workerId, wait, q.Base);
         (args[5], args[6]) = starts ? (keys.Prefix, now) : (RedisValue.EmptyString, 0);
-        args[7] = unpark;
+        (args[7], args[8]) = (unpark, offer.Signature);
         for (var i = 0; i < offer.Functions.Count; i++)
         {
-            args[8 + i] = offer.Functions[i];
+            args[9 + i] = offer.Functions[i];
         }
 
         // The reply starts with when a limited lane it parked may start again ('' = none), then the jobs.
         var reply = (RedisResult[])(await Db.EvaluateAsync(LuaScripts.QueueClaim, claimKeys, args))!;
+        if (announce)
+        {
+            _announced.TryAdd((queue, offer.Signature), 0);
+        }
+
         var parkedUntil = LanesParkedUntil(reply[0]);
         if (starts)
         {

@@ -121,7 +121,7 @@ public sealed class Claiming_only_what_a_worker_offers
         {
             Assert.That(paused, Is.True);
             Assert.That(submitted.Snapshot!.State, Is.EqualTo(JobState.Start), "no direct start from a paused queue");
-            Assert.That(await store.Redis.GetDatabase().SortedSetLengthAsync(store.Keys.Default.Idle(EchoOnly.Signature)), Is.EqualTo(1), "the idle worker was put back");
+            Assert.That(await store.Redis.GetDatabase().SortedSetScoreAsync(store.Keys.Default.Idle(EchoOnly.Signature), "echo-idle"), Is.Not.Null, "the idle worker still waits");
             Assert.That(whilePaused, Is.Empty, "no claim from a paused queue");
             Assert.That(shown!.Paused, Is.True);
             Assert.That(shown.Ready, Is.EqualTo(1));
@@ -129,6 +129,38 @@ public sealed class Claiming_only_what_a_worker_offers
             Assert.That(resumed, Is.True);
             Assert.That(afterResume, Is.EqualTo((string[])["held"]));
             Assert.That(await admin.SetPausedAsync("nowhere", true), Is.Null, "an unknown queue");
+        }
+    }
+
+    [Test]
+    public async Task Should_hand_nothing_to_workers_that_waited_before_the_pause_or_began_waiting_during_it([Values] bool combine)
+    {
+        var store = NewStore(combine);
+        var admin = new RedisQueueAdmin(store.Redis, store.Keys, store.Queue, store.Offers, new RedisClock(TimeProvider.System));
+        await store.AdvertiseAsync("before", EchoOnly);
+        await store.AdvertiseAsync("during", SleepOnly);
+        var before = await ClaimAsync(store, "before", EchoOnly);
+        await store.Worker.ClaimAsync("before", EchoOnly, QueueKeys.DefaultName, 10, TimeSpan.FromSeconds(30));
+        await admin.SetPausedAsync(QueueKeys.DefaultName, true);
+        await store.Worker.ClaimAsync("during", SleepOnly, QueueKeys.DefaultName, 10, TimeSpan.FromSeconds(30));
+
+        var echo = await store.SubmitAsync(StoreHarness.Command("lanes", "echo-held", cmd: "echo"));
+        var sleep = await store.SubmitAsync(StoreHarness.Command("lanes", "sleep-held", "10", cmd: "sleep"));
+        var inflightWhilePaused = await store.InflightCountAsync();
+        await admin.SetPausedAsync(QueueKeys.DefaultName, false);
+        var echoAfter = await ClaimAsync(store, "before", EchoOnly);
+        var sleepAfter = await ClaimAsync(store, "during", SleepOnly);
+        var db = store.Redis.GetDatabase();
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(before, Is.Empty);
+            Assert.That((echo.Snapshot!.State, sleep.Snapshot!.State), Is.EqualTo((JobState.Start, JobState.Start)), "no handoff or direct start while paused");
+            Assert.That(inflightWhilePaused, Is.Zero, "nothing was leased while paused");
+            Assert.That(echoAfter, Is.EqualTo((string[])["echo-held"]));
+            Assert.That(sleepAfter, Is.EqualTo((string[])["sleep-held"]));
+            Assert.That(await db.SortedSetScoreAsync(store.Keys.Default.Idle(EchoOnly.Signature), QueueKeys.PausedMarker), Is.Null, "resume removes the marker");
+            Assert.That(await db.SortedSetScoreAsync(store.Keys.Default.Lanes, QueueKeys.PausedMarker), Is.Null);
         }
     }
 

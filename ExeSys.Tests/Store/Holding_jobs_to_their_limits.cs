@@ -64,6 +64,57 @@ public sealed class Holding_jobs_to_their_limits(bool combineSlots)
     }
 
     [Test]
+    public async Task Should_count_every_waiting_limited_job_in_the_queues_depth_whether_its_lane_may_start_or_is_parked()
+    {
+        var store = await StoreAsync(Limits("slow", max: 1));
+        var admin = new RedisQueueAdmin(store.Redis, store.Keys, store.Queue, store.Offers, new RedisClock(TimeProvider.System));
+        await SubmitAsync(store, "slow", 4);
+        await SubmitAsync(store, "echo", 2, prefix: "e");
+        await SubmitAsync(store, "echo", 3, key: "incident-42", keyLimit: 1, prefix: "k");
+
+        var offered = await admin.GetAsync(QueueKeys.DefaultName);
+        var started = await store.ClaimAsync("w1", 1);
+        var parked = await admin.GetAsync(QueueKeys.DefaultName);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(offered!.Functions, Is.EqualTo(new SortedDictionary<string, long> { ["echo"] = 5, ["slow"] = 4 }), "a token in a function's lane is no job: its limited lane's jobs are");
+            Assert.That(offered.Ready, Is.EqualTo(9));
+            Assert.That(started.Select(j => j.Job.JobId), Is.EqualTo((string[])["j0"]));
+            Assert.That(parked!.Functions, Is.EqualTo(new SortedDictionary<string, long> { ["echo"] = 5, ["slow"] = 3 }), "a parked lane's jobs still wait");
+            Assert.That(parked.OldestWaitingMs, Is.Not.Null);
+        }
+    }
+
+    [Test]
+    public async Task Should_end_the_limited_jobs_nobody_offers_once_their_unserved_timeout_has_passed()
+    {
+        var store = new StoreHarness(TestRedis.NewPrefix("limits"), Options, TimeProvider.System,
+            redisOptions: new RedisOptions { CombineSlots = combineSlots }, limits: Limits("render", max: 1),
+            queues: new QueueOptions { UnservedTimeouts = new() { ["render"] = TimeSpan.FromMilliseconds(200) } });
+        await store.Limits.PublishAsync();
+        await store.AdvertiseAsync("echo-only", new WorkerOffer([QueueKeys.DefaultName], ["echo"]));
+        await SubmitAsync(store, "render", 2);
+        await SubmitAsync(store, "render", 1, key: "scene-7", prefix: "k");
+
+        var ended = 0;
+        await Eventually.WaitForAsync(async () => (ended += await store.Maintenance.FailUnservedAsync(100)) == 3, TimeSpan.FromSeconds(10), "the three unserved limited jobs to be ended");
+        var admin = new RedisQueueAdmin(store.Redis, store.Keys, store.Queue, store.Offers, new RedisClock(TimeProvider.System));
+
+        using (Assert.EnterMultipleScope())
+        {
+            foreach (var id in new[] { "j0", "j1", "k0" })
+            {
+                var job = await store.GetAsync(new JobRef("limits", id));
+                Assert.That((job!.State, job.Error), Is.EqualTo((JobState.Error, "No live worker offers function 'render' (waited 200ms in queue 'default')")), id);
+            }
+
+            Assert.That((await admin.GetAsync(QueueKeys.DefaultName))!.Ready, Is.Zero, "no token or lane is left behind");
+            Assert.That(await store.Redis.GetDatabase().SetLengthAsync(store.Keys.Default.LimitedLanes), Is.Zero);
+        }
+    }
+
+    [Test]
     public async Task Should_keep_jobs_without_limits_out_of_lanes_and_let_them_pass_a_full_lane()
     {
         var store = await StoreAsync(Limits("slow", max: 1));

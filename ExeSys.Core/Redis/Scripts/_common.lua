@@ -227,20 +227,22 @@ end
 -- Take the freshest idle worker that offers the job's function: idle workers wait in one idle zset per offer
 -- signature (base:idle:<sig>, a hash of the worker's function list), score = until when that wait counts. The caller
 -- passes only the idle keys whose signature offers the function (from its cached view of the registry; a stale view
--- only misses a handoff). Nothing starts from a paused queue: a popped worker is put back. The job is leased on its
--- behalf here (inflight, now + lease_ms). Returns the worker's id, or nil when none waits (or the job is already
--- leased: a re-send of a running job, and the worker keeps waiting).
+-- only misses a handoff). Nothing starts from a paused queue: each of its idle sets holds the marker '~paused' at
+-- +inf, so an unpaused queue pays no command for the check. The job is leased on its behalf here (inflight, now +
+-- lease_ms). Returns the worker's id, or nil when none waits (or the job is already leased: a re-send of a running
+-- job, and the worker keeps waiting).
 local function take_idle_worker(base, inflight, idles, lease_ms, member)
   for _, idle in ipairs(idles) do
     local waiting = redis.call('ZPOPMAX', idle)
-    if waiting[1] then
+    if waiting[1] == '~paused' then
+      -- The queue is paused (queue_control.lua): its marker, scored +inf, is what ZPOPMAX meets first.
+      redis.call('ZADD', idle, '+inf', '~paused')
+      return nil
+    elseif waiting[1] then
       local now = now_ms()
       if tonumber(waiting[2]) < now then
         -- The freshest wait has lapsed, so every other one in this set has too.
         redis.call('DEL', idle)
-      elseif redis.call('EXISTS', base .. ':paused') == 1 then
-        redis.call('ZADD', idle, waiting[2], waiting[1])
-        return nil
       elseif redis.call('ZADD', inflight, 'NX', now + tonumber(lease_ms), member) == 1 then
         return waiting[1]
       else

@@ -16,7 +16,8 @@
 -- lane). The limits of the first two are published in the hash base:limits as 'max|rate|period_ms' (0 = none).
 -- A running limited job holds a slot in base:slots:<scope> (member -> its lease deadline, renewed with its lease), so a
 -- slot of a crashed worker counts only until its lease runs out. Rate limits are a sliding log: base:rate:<scope> holds
--- the starts of the last period (score = start ms), at most 'rate' of them at once.
+-- the starts of the last period (score = start ms), at most 'rate' of them at once. base:limited holds the names of the
+-- limited lanes with waiting jobs, so GET /queues counts their jobs (queue_stats.lua) without a scan.
 
 -- The queue scope of the queue whose keys start with base: P:{queue} is 'default', P:{queue:<name>} is <name>.
 local function queue_scope(base)
@@ -144,6 +145,7 @@ local function lane_unpark(base, channel, token)
     lane_offer(base, channel, lane, first[2])
     return 1
   end
+  redis.call('SREM', base .. ':limited', lane)
   return 0
 end
 
@@ -182,6 +184,7 @@ lane_enqueue = function(base, channel, score, member, lane)
   if redis.call('ZADD', base .. ':lane:' .. lane, 'NX', score, member) == 0 then
     return 0
   end
+  redis.call('SADD', base .. ':limited', lane)
   if not redis.call('ZSCORE', base .. ':parked', '~' .. lane) then
     lane_offer(base, channel, lane, score)
   end
@@ -249,6 +252,8 @@ local function lanes_claim(base, fn_key, popped, want, now, deadline)
             again = at
           end
         end
+      else
+        redis.call('SREM', base .. ':limited', lane)
       end
     end
   end

@@ -2,8 +2,9 @@
 -- KEYS[1] lanes index, KEYS[2] inflight zset, KEYS[3] this worker's idle set (base:idle:<its offer signature>).
 -- ARGV: max count, lease ms, worker id, handoff wait ms ('0' = the worker is busy: do not wait for a handoff),
 --       queue base (P:{queue} or P:{queue:<name>}), key prefix ('' = only lease; see below), now_ms, '1' when an
---       earlier claim told the worker that a parked limited lane may start again by now (else '0'), then the
---       functions the worker offers (fn1, fn2, ...).
+--       earlier claim told the worker that a parked limited lane may start again by now (else '0'), the worker's
+--       offer signature, then the functions the worker offers (fn1, fn2, ...). KEYS[4], on the worker's first claim
+--       in the queue only: the queue's idle signatures (queue_control.lua).
 -- The algorithm: one ZMSCORE of the index gives the head score of each offered lane (nil = empty); the non-empty
 -- lanes are taken in order of their head scores (so priorities, which shift scores, hold across lanes), each one
 -- checked for eligibility (lane_eligible, below), and ZPOPMIN takes from each as many as are still wanted. After each
@@ -22,41 +23,41 @@
 -- per job: the reply then has {member, job_start.lua's reply} for each claimed job after that time.
 local max = tonumber(ARGV[1])
 local base = ARGV[5]
-local FIRST_FN = 9
+local FIRST_FN = 10
+if KEYS[4] then
+  -- The worker's first claim in this queue records its signature, so a pause reaches its idle set.
+  redis.call('SADD', KEYS[4], ARGV[FIRST_FN - 1])
+end
 if ARGV[8] == '1' then
   lanes_unpark_due(base, nil, now_ms())
 end
 
--- The one place a non-empty lane is checked before anything is taken from it: a paused queue starts nothing
--- (POST /queues/{name}/pause). Capacity limits are checked per limited lane, for the tokens a pop takes
--- (lanes_claim in _lanes.lua), so a function without limits pays nothing for them. 'state' caches what one claim has
--- read already, so the queue-wide checks cost one command per claim, and only when there is work.
+-- The one place a non-empty lane is checked before anything is taken from it. Capacity limits are checked per
+-- limited lane, for the tokens a pop takes (lanes_claim in _lanes.lua), so a function without limits pays nothing for
+-- them. (A paused queue starts nothing: the claim's ZMSCORE reads the pause marker with the lanes' heads, below.)
 local function lane_eligible(fn, state)
-  if state.paused == nil then
-    state.paused = redis.call('EXISTS', base .. ':paused') == 1
-  end
-  if state.paused then
-    return false
-  end
-  return true
+  return not state.paused
 end
 
 local items = {}
+local paused = false
 local again = nil
 local now = nil
 local deadline = nil
 if #ARGV >= FIRST_FN then
-  local heads = redis.call('ZMSCORE', KEYS[1], unpack(ARGV, FIRST_FN))
+  -- The pause marker (queue_control.lua) is read with the heads: a paused queue costs an unpaused one nothing.
+  local heads = redis.call('ZMSCORE', KEYS[1], '~paused', unpack(ARGV, FIRST_FN))
+  paused = heads[1] ~= false
   local lanes = {}
-  for i = 1, #heads do
+  for i = 2, #heads do
     if heads[i] then
-      lanes[#lanes + 1] = {tonumber(heads[i]), ARGV[FIRST_FN + i - 1]}
+      lanes[#lanes + 1] = {tonumber(heads[i]), ARGV[FIRST_FN + i - 2]}
     end
   end
   if #lanes > 1 then
     table.sort(lanes, function(a, b) return a[1] < b[1] end)
   end
-  local state = {}
+  local state = {paused = paused}
   for _, lane in ipairs(lanes) do
     local want = max - #items / 2
     if want <= 0 then
@@ -93,6 +94,10 @@ if n == 0 and ARGV[4] == '0' then
 end
 now = now or now_ms()
 if n / 2 < max and ARGV[4] ~= '0' then
+  if paused then
+    -- A set that starts waiting in a paused queue gets the pause marker, so no handoff takes this worker.
+    redis.call('ZADD', KEYS[3], '+inf', '~paused')
+  end
   redis.call('ZADD', KEYS[3], now + tonumber(ARGV[4]), ARGV[3])
 elseif n > 0 then
   redis.call('ZREM', KEYS[3], ARGV[3])

@@ -1,15 +1,29 @@
--- Pause or resume a queue. Queue slot: KEYS[1] the queue's paused flag, KEYS[2] lanes index.
--- ARGV: 'pause' | 'resume', wake channel. While the flag exists nothing new starts from the queue: queue_claim.lua
--- takes nothing (lane_eligible), and take_idle_worker hands nothing over (job_submit.lua, queue_enqueue.lua);
--- running jobs finish. Resuming wakes the workers of every non-empty lane, since no enqueue may announce them.
+-- Pause or resume a queue. Queue slot: KEYS[1] lanes index, KEYS[2] the offer signatures of its idle sets.
+-- ARGV: 'pause' | 'resume', wake channel, queue base.
+-- A paused queue is marked by the member '~paused' (RedisKeys.QueueKeys.PausedMarker) in its lanes index, where each
+-- claim's one ZMSCORE reads it (queue_claim.lua), and at +inf in each idle set, where a handoff's ZPOPMAX meets it
+-- first (take_idle_worker in _common.lua); an idle set created while paused gets it from the claim or idle wait that
+-- creates it (queue_claim.lua, queue_idle.lua). So nothing new starts, running jobs finish, and an unpaused queue
+-- pays nothing for the check. Resuming wakes the workers of every non-empty lane, since no enqueue may announce them.
 -- Returns 1 when the state changed, 0 when it already was so.
+local base = ARGV[3]
+local sigs = redis.call('SMEMBERS', KEYS[2])
 if ARGV[1] == 'pause' then
-  return redis.call('SET', KEYS[1], '1', 'NX') and 1 or 0
-end
-local changed = redis.call('DEL', KEYS[1])
-if changed == 1 then
-  for _, fn in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
-    redis.call('PUBLISH', ARGV[2], '1\n' .. fn)
+  if redis.call('ZADD', KEYS[1], 'NX', 0, '~paused') == 0 then
+    return 0
   end
+  for _, sig in ipairs(sigs) do
+    redis.call('ZADD', base .. ':idle:' .. sig, '+inf', '~paused')
+  end
+  return 1
 end
-return changed
+if redis.call('ZREM', KEYS[1], '~paused') == 0 then
+  return 0
+end
+for _, sig in ipairs(sigs) do
+  redis.call('ZREM', base .. ':idle:' .. sig, '~paused')
+end
+for _, fn in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  redis.call('PUBLISH', ARGV[2], '1\n' .. fn)
+end
+return 1
