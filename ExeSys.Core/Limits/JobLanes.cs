@@ -31,11 +31,29 @@ public sealed class JobLanes(IOptions<LimitsOptions> options, QueueRouting routi
     }
 
     /// <summary>
-    /// The lane of a command. A step of the original protocol has none: the step before it promotes it straight onto
-    /// the ready queue (job_finish.lua), so its limits could not hold (the API refuses a concurrency key on one).
+    /// The lane of a command. A step of the original protocol carries no concurrency key (the API refuses one), and
+    /// gets the lane of its function's and queue's limits, as a graph node does (<see cref="Queued"/>).
     /// </summary>
     public string? LaneOf(JobCommand command) =>
-        command.IsWorkflowStep ? null : LaneOf(command.Cmd, routing.QueueOf(command.Cmd, command.Queue), command.ConcurrencyKey, command.ConcurrencyLimit);
+        LaneOf(command.Cmd, routing.QueueOf(command.Cmd, command.Queue), command.IsWorkflowStep ? null : command.ConcurrencyKey, command.ConcurrencyLimit);
+
+    /// <summary>
+    /// A job the scripts released onto a queue (a promoted graph node or step, a graph's start nodes): its queue, and
+    /// its function, or for a function or queue with limits its limited lane, so it starts under those limits as a
+    /// submitted job does.
+    /// </summary>
+    public QueuedJob Queued(JobRef job, JobPriority priority, string cmd, string? queue)
+    {
+        var q = routing.QueueOf(cmd, queue);
+        return new QueuedJob(job, priority, QueueFunction(cmd, LaneOf(cmd, q, null, 0)), q);
+    }
+
+    /// <summary>
+    /// The function a job taken back from <paramref name="queue"/> waits under: its recorded lane <paramref name="lane"/>
+    /// (<c>ln</c>, set at submit), else the lane its function's and queue's limits give it (a node or a step).
+    /// </summary>
+    public string FunctionOf(string cmd, string queue, string? lane) =>
+        string.IsNullOrEmpty(lane) ? QueueFunction(cmd, LaneOf(cmd, queue, null, 0)) : "~" + lane;
 
     /// <summary>
     /// The function a job waits under in its queue: its <paramref name="cmd"/>, or for a job with a limited lane

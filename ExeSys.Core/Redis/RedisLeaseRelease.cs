@@ -11,7 +11,7 @@ namespace ExeSys.Core.Redis;
 /// lease counts as a failed attempt; when it was the job's last, job_finish.lua ends the job in state 4, the way a
 /// worker records a failure, so its workflow, its long-polls and the archive see the same end.
 /// </summary>
-public sealed class RedisLeaseRelease(IConnectionMultiplexer redis, RedisKeys keys, RedisQueueSlot queue, RetentionPolicy retention, RedisClock clock, QueueRouting routing)
+public sealed class RedisLeaseRelease(IConnectionMultiplexer redis, RedisKeys keys, RedisQueueSlot queue, RetentionPolicy retention, RedisClock clock, JobLanes lanes)
 {
     private IDatabase Db => redis.GetDatabase();
 
@@ -43,10 +43,10 @@ public sealed class RedisLeaseRelease(IConnectionMultiplexer redis, RedisKeys ke
                 case "requeue":
                     // Back onto its lane in the queue that held its lease (the script names its function).
                     // A limited job goes back into its limited lane ('ln', last), freeing its slots as it leaves inflight.
-                    actions.Add(new Requeue(RequeueAction.Ready, queue.Score(now, RedisReplies.ParsePriority(reply[1])), job, leasedIn, JobLanes.QueueFunction((string)reply[2]!, (string?)reply[4])));
+                    actions.Add(new Requeue(RequeueAction.Ready, queue.Score(now, RedisReplies.ParsePriority(reply[1])), job, leasedIn, lanes.FunctionOf((string)reply[2]!, leasedIn, (string?)reply[4])));
                     break;
                 case "retry":
-                    actions.Add(new Requeue(RequeueAction.Schedule, (long)reply[2], job, leasedIn, JobLanes.QueueFunction((string)reply[3]!, (string?)reply[5])));
+                    actions.Add(new Requeue(RequeueAction.Schedule, (long)reply[2], job, leasedIn, lanes.FunctionOf((string)reply[3]!, leasedIn, (string?)reply[5])));
                     break;
                 case "lost":
                     (lost ??= []).Add((job, (string)reply[1]!, leasedIn, (string)reply[2]!));
@@ -89,7 +89,7 @@ public sealed class RedisLeaseRelease(IConnectionMultiplexer redis, RedisKeys ke
     private void AddEnded(List<Requeue> actions, JobRef job, string leasedIn, bool ended, RedisResult[] reply, int from, long now)
     {
         actions.Add(new Requeue(ended && retention.Archives ? RequeueAction.Archive : RequeueAction.Drop, now, job, leasedIn));
-        foreach (var next in RedisReplies.Promoted(reply, from, job.JobId, routing))
+        foreach (var next in RedisReplies.Promoted(reply, from, job.JobId, lanes))
         {
             actions.Add(new Requeue(RequeueAction.Enqueue, queue.Score(now, next.Priority), next.Job, next.Queue, next.Function));
         }

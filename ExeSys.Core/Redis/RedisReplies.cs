@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using ExeSys.Core.Jobs;
+using ExeSys.Core.Limits;
 using ExeSys.Core.Queues;
 using StackExchange.Redis;
 
@@ -13,13 +14,12 @@ internal static class RedisReplies
     /// Reads name, priority, cmd, q groups (from index <paramref name="from"/>), the jobs a script moved to state 0,
     /// as jobs to enqueue: each in the queue its submit named (q), else its function's routed queue.
     /// </summary>
-    public static List<QueuedJob> Promoted(RedisResult[] reply, int from, string jobId, QueueRouting routing)
+    public static List<QueuedJob> Promoted(RedisResult[] reply, int from, string jobId, JobLanes lanes)
     {
         var jobs = new List<QueuedJob>();
         for (var i = from; i + 3 < reply.Length; i += 4)
         {
-            var cmd = (string)reply[i + 2]!;
-            jobs.Add(new QueuedJob(new JobRef((string)reply[i]!, jobId), ParsePriority(reply[i + 1]), cmd, routing.QueueOf(cmd, (string?)reply[i + 3])));
+            jobs.Add(lanes.Queued(new JobRef((string)reply[i]!, jobId), ParsePriority(reply[i + 1]), (string)reply[i + 2]!, (string?)reply[i + 3]));
         }
 
         return jobs;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using ExeSys.Core.Jobs;
+using ExeSys.Core.Limits;
 using ExeSys.Core.Queues;
 using ExeSys.Core.Storage;
 using Microsoft.Extensions.Logging;
@@ -14,7 +15,7 @@ namespace ExeSys.Core.Redis;
 /// </summary>
 public sealed class RedisStoreMaintenance(
     IConnectionMultiplexer redis, RedisKeys keys, RedisQueueSlot queue, RedisLeaseRelease release, RetentionPolicy retention,
-    RedisClock clock, QueueRouting routing, OfferDirectory offers, ILogger<RedisStoreMaintenance> logger) : IStoreMaintenance
+    RedisClock clock, QueueRouting routing, JobLanes lanes, OfferDirectory offers, ILogger<RedisStoreMaintenance> logger) : IStoreMaintenance
 {
     private IDatabase Db => redis.GetDatabase();
 
@@ -118,7 +119,7 @@ public sealed class RedisStoreMaintenance(
             var finished = await RedisJobFinish.EvaluateAsync(db, keys, retention, job, attempt, JobState.Error, error, clock.NowMs, "", null);
             if ((int)finished[0] == 1)
             {
-                await queue.AckAsync(job, q.Name, fn, null, RedisReplies.Promoted(finished, 1, job.JobId, routing));
+                await queue.AckAsync(job, q.Name, fn, null, RedisReplies.Promoted(finished, 1, job.JobId, lanes));
                 logger.LogWarning("Failed {Job}: {Error}.", job, error);
             }
         }

@@ -25,7 +25,7 @@ public sealed class RedisWorkerConnection(
     RetentionPolicy retention,
     RedisClock clock,
     RedisLeaseRelease release,
-    QueueRouting routing,
+    JobLanes lanes,
     ILogger<RedisWorkerConnection> logger) : IWorkerConnection
 {
     /// <summary>The most leases one queue_renew.lua call extends.</summary>
@@ -257,7 +257,7 @@ public sealed class RedisWorkerConnection(
                 await AckAsync(() => slot.AckAsync(job.Job, job.Queue, function, DateTimeOffset.FromUnixTimeMilliseconds((long)reply[1]), []), untilLost);
                 return true;
             default:
-                await AckAsync(() => slot.AckAsync(job.Job, job.Queue, function, null, RedisReplies.Promoted(reply, 1, job.Job.JobId, routing)), untilLost);
+                await AckAsync(() => slot.AckAsync(job.Job, job.Queue, function, null, RedisReplies.Promoted(reply, 1, job.Job.JobId, lanes)), untilLost);
                 return true;
         }
     }

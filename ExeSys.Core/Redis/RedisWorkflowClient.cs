@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using ExeSys.Core.Configuration;
 using ExeSys.Core.Jobs;
+using ExeSys.Core.Limits;
 using ExeSys.Core.Queues;
 using ExeSys.Core.Workflows;
 using Microsoft.Extensions.Options;
@@ -22,7 +23,7 @@ public sealed class RedisWorkflowClient(
     RetentionPolicy retention,
     RedisClock clock,
     RedisArchiveBacklog backlog,
-    QueueRouting routing,
+    JobLanes lanes,
     IOptions<JobOptions> options) : IWorkflowClient
 {
     private readonly JobOptions _options = options.Value;
@@ -69,8 +70,7 @@ public sealed class RedisWorkflowClient(
                 var cmds = definition.Nodes.ToDictionary(n => n.Name, n => n.Cmd, StringComparer.Ordinal);
                 await queue.EnqueueAsync([.. reply.Skip(2).Select(s =>
                 {
-                    var cmd = cmds[(string)s!];
-                    return new QueuedJob(new JobRef((string)s!, run.JobId), request.Priority, cmd, routing.QueueOf(cmd));
+                    return lanes.Queued(new JobRef((string)s!, run.JobId), request.Priority, cmds[(string)s!], null);
                 })]);
                 await TrackAsync(run, now);
                 return new WorkflowSubmitOutcome(WorkflowSubmitStatus.Created, new JobSnapshot(
@@ -80,7 +80,7 @@ public sealed class RedisWorkflowClient(
             case "conflict":
                 return new WorkflowSubmitOutcome(WorkflowSubmitStatus.Conflict, RedisReplies.ReadSnapshot(run, reply, 1));
             default:
-                await queue.EnqueueAsync(RedisReplies.Promoted(reply, 1 + RedisReplies.SnapshotFields, run.JobId, routing));
+                await queue.EnqueueAsync(RedisReplies.Promoted(reply, 1 + RedisReplies.SnapshotFields, run.JobId, lanes));
                 var existing = RedisReplies.ReadSnapshot(run, reply, 1);
                 if (existing.State == JobState.Processing)
                 {
@@ -164,7 +164,7 @@ public sealed class RedisWorkflowClient(
         var phase = (string)reply[1]!;
         if (action == WorkflowAction.Resume)
         {
-            await queue.EnqueueAsync(RedisReplies.Promoted(reply, 2, run.JobId, routing));
+            await queue.EnqueueAsync(RedisReplies.Promoted(reply, 2, run.JobId, lanes));
         }
         else if (action == WorkflowAction.Cancel)
         {

@@ -36,17 +36,21 @@ public sealed class StoreHarness
         Offers = new OfferDirectory(Registry, Keys, time, NullLogger<OfferDirectory>.Instance);
         var queue = new RedisQueueSlot(Redis, Keys, Options.Create(options), retention, clock, Offers, Routing);
         Queue = queue;
-        var release = new RedisLeaseRelease(Redis, Keys, queue, retention, clock, Routing);
+        Lanes = new JobLanes(Options.Create(limits ?? new LimitsOptions()), Routing);
+        var release = new RedisLeaseRelease(Redis, Keys, queue, retention, clock, Lanes);
         Archive = new RedisArchiveBacklog(Redis, Keys, retention, clock);
         Events = new RedisEventStore(Redis, Keys, queue, Options.Create(options), clock, Routing);
         Latches = new RedisLatchStore(Redis, Keys, queue, Options.Create(options), clock, Routing);
         Limits = new RedisLimits(Redis, Keys, Options.Create(limits ?? new LimitsOptions()), Routing);
-        Client = new RedisJobClient(Redis, Keys, queue, topology, retention, clock, Archive, Routing, new JobLanes(Options.Create(limits ?? new LimitsOptions()), Routing), Options.Create(options));
-        Worker = new RedisWorkerConnection(Redis, Keys, queue, topology, retention, clock, release, Routing, NullLogger<RedisWorkerConnection>.Instance);
-        Maintenance = new RedisStoreMaintenance(Redis, Keys, queue, release, retention, clock, Routing, Offers, NullLogger<RedisStoreMaintenance>.Instance);
+        Client = new RedisJobClient(Redis, Keys, queue, topology, retention, clock, Archive, Routing, Lanes, Options.Create(options));
+        Worker = new RedisWorkerConnection(Redis, Keys, queue, topology, retention, clock, release, Lanes, NullLogger<RedisWorkerConnection>.Instance);
+        Maintenance = new RedisStoreMaintenance(Redis, Keys, queue, release, retention, clock, Routing, Lanes, Offers, NullLogger<RedisStoreMaintenance>.Instance);
     }
 
     public string Prefix { get; }
+
+    /// <summary>The lanes jobs wait in under the harness's limits.</summary>
+    public JobLanes Lanes { get; }
 
     /// <summary>The functions the harness's workers offer when a test names none: those the store tests submit.</summary>
     public static readonly IReadOnlyList<string> Functions = ["echo", "sleep", "wait_event", "noop", "fail"];

@@ -134,6 +134,46 @@ public sealed class Limiting_jobs_across_workers
     }
 
     [Test]
+    public async Task Should_hold_graph_nodes_and_original_protocol_steps_to_their_functions_limit_too()
+    {
+        const string counter = "promoted";
+        var probe = new JsonObject { ["counter"] = $"{_cluster.Prefix}-{counter}", ["ms"] = 300 };
+        var nodes = new JsonObject { ["go"] = new JsonObject { ["cmd"] = "echo", ["data"] = 1, ["next"] = new JsonArray([.. Enumerable.Range(0, 8).Select(i => (JsonNode)$"n{i}")]) } };
+        for (var i = 0; i < 8; i++)
+        {
+            nodes[$"n{i}"] = new JsonObject { ["cmd"] = "limit_probe", ["data"] = probe.DeepClone(), ["next"] = new JsonArray("end_job") };
+        }
+
+        var graph = await _cluster.PostAsync("/workflows", new JsonObject { ["from"] = "limits", ["job_id"] = "fanned", ["nodes"] = nodes }.ToJsonString());
+        Assert.That(graph.Code, Is.EqualTo(202), graph.Text);
+        var chains = Enumerable.Range(0, 6).Select(i => $"chain-{i}").ToList();
+        foreach (var chain in chains)
+        {
+            var first = Probe(chain, $"{_cluster.Prefix}-{counter}", 300);
+            (first["from"], first["to"]) = ("first", "second");
+            var second = Probe(chain, $"{_cluster.Prefix}-{counter}", 300);
+            second["from"] = "second";
+            Assert.That((await SysCmdHttp.PostAsync(Client, first.ToJsonString())).Status, Is.EqualTo(HttpStatusCode.Accepted));
+            Assert.That((await SysCmdHttp.PostAsync(Client, second.ToJsonString(), configure: r => r.Headers.Add("Operation", "workflow"))).Status, Is.EqualTo(HttpStatusCode.Accepted));
+        }
+
+        List<Dictionary<string, string>> statuses = [];
+        await Eventually.WaitForAsync(async () =>
+        {
+            statuses = [.. await Task.WhenAll([
+                .. Enumerable.Range(0, 8).Select(i => _cluster.StatusAsync($"n{i}", "fanned")),
+                .. chains.SelectMany(c => new[] { _cluster.StatusAsync("first", c), _cluster.StatusAsync("second", c) })])];
+            return statuses.All(s => s.GetValueOrDefault("st") is "3" or "4");
+        }, TimeSpan.FromSeconds(90), "the graph's nodes and the chains' steps to finish");
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(statuses.Select(s => s["st"]), Is.All.EqualTo("3"), "over the limit they wait; none fails");
+            Assert.That(await MostAtOnceAsync(counter), Is.EqualTo(3), "promoted nodes and steps start under the limit of 3, and reach it");
+        }
+    }
+
+    [Test]
     public async Task Should_show_the_published_limits_in_get_queues()
     {
         var queues = await _cluster.GetAsync("/queues");

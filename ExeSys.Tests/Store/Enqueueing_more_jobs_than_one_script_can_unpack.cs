@@ -143,7 +143,7 @@ public sealed class Enqueueing_more_jobs_than_one_script_can_unpack
         var retention = new RetentionPolicy(Options.Create(options), Options.Create(new MongoOptions()));
         var clock = new RedisClock(TimeProvider.System);
         return new RedisWorkflowClient(store.Redis, store.Keys, NewQueue(store.Keys, options), new RedisTopology(store.Redis, Options.Create(new RedisOptions()), retention),
-            retention, clock, new RedisArchiveBacklog(store.Redis, store.Keys, retention, clock), store.Routing, Options.Create(options));
+            retention, clock, new RedisArchiveBacklog(store.Redis, store.Keys, retention, clock), store.Lanes, Options.Create(options));
     }
 
     [Test]

@@ -73,7 +73,7 @@ public sealed class Holding_jobs_to_their_limits(bool combineSlots)
         await SubmitAsync(store, "echo", 3, key: "incident-42", keyLimit: 1, prefix: "k");
 
         var offered = await admin.GetAsync(QueueKeys.DefaultName);
-        var started = await store.ClaimAsync("w1", 1);
+        var started = (await store.Worker.ClaimAsync("w1", new WorkerOffer([QueueKeys.DefaultName], ["slow"]), QueueKeys.DefaultName, 10)).Jobs;
         var parked = await admin.GetAsync(QueueKeys.DefaultName);
 
         using (Assert.EnterMultipleScope())
@@ -111,6 +111,32 @@ public sealed class Holding_jobs_to_their_limits(bool combineSlots)
 
             Assert.That((await admin.GetAsync(QueueKeys.DefaultName))!.Ready, Is.Zero, "no token or lane is left behind");
             Assert.That(await store.Redis.GetDatabase().SetLengthAsync(store.Keys.Default.LimitedLanes), Is.Zero);
+        }
+    }
+
+    [Test]
+    public async Task Should_wake_a_limited_job_that_waits_for_an_event_into_its_limited_lane()
+    {
+        var store = await StoreAsync(Limits("waiter", max: 1));
+        await SubmitAsync(store, "waiter", 1);
+        var claimed = (await store.ClaimAsync("w1", 1)).Single();
+        var name = "go-" + store.Prefix;
+        await store.Events.AwaitAsync(claimed.Job, name, null, timeoutMs: null);
+        await store.Worker.DeferAsync(claimed, DateTimeOffset.UtcNow.AddHours(1));
+
+        var delivered = await store.Events.PostAsync(name, "1");
+        var db = store.Redis.GetDatabase();
+        var inLimitedLane = await db.SortedSetScoreAsync(store.Keys.Default.LimitedLane("waiter||0"), claimed.Job.Member);
+        var inPlainLane = await db.SortedSetScoreAsync(store.Keys.Default.Lane("waiter"), claimed.Job.Member);
+        var again = await store.ClaimAsync("w2", 1);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(delivered, Is.EqualTo((JobRef[])[claimed.Job]));
+            Assert.That(inLimitedLane, Is.Not.Null, "woken into its limited lane, where its limits are checked");
+            Assert.That(inPlainLane, Is.Null, "not onto its function's lane, past its limits");
+            Assert.That(again.Select(j => j.Job), Is.EqualTo((JobRef[])[claimed.Job]));
+            Assert.That(await db.SortedSetLengthAsync(store.Keys.Default.LimitSlots("f:waiter")), Is.EqualTo(1), "it holds its slot again");
         }
     }
 

@@ -169,8 +169,8 @@ public sealed class Losing_a_lease
         var retention = new RetentionPolicy(Microsoft.Extensions.Options.Options.Create(options), Microsoft.Extensions.Options.Options.Create(new MongoOptions { ConnectionString = "mongodb://127.0.0.1:9" }));
         var clock = new RedisClock(TimeProvider.System);
         var queue = new RedisQueueSlot(_store.Redis, _store.Keys, Microsoft.Extensions.Options.Options.Create(options), retention, clock, _store.Offers, _store.Routing);
-        var maintenance = new RedisStoreMaintenance(_store.Redis, _store.Keys, queue, new RedisLeaseRelease(_store.Redis, _store.Keys, queue, retention, clock, _store.Routing),
-            retention, clock, _store.Routing, _store.Offers, NullLogger<RedisStoreMaintenance>.Instance);
+        var maintenance = new RedisStoreMaintenance(_store.Redis, _store.Keys, queue, new RedisLeaseRelease(_store.Redis, _store.Keys, queue, retention, clock, _store.Lanes),
+            retention, clock, _store.Routing, _store.Lanes, _store.Offers, NullLogger<RedisStoreMaintenance>.Instance);
         var job = new JobRef("lost", "archived");
         await _store.SubmitAsync(StoreHarness.Command(job.From, job.JobId));
         await _store.ClaimAsync("w-1", 1);

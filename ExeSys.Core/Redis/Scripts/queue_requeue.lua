@@ -9,9 +9,13 @@ local items = {}
 for i = 3, #ARGV, 4 do
   local action, score, member, fn = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
   if action == 'w' then
-    -- Only a job still scheduled is woken: one already moved by queue_due.lua is on its lane (or running).
+    -- Only a job still scheduled is woken: one already moved by queue_due.lua is on its lane (or running). It goes
+    -- to the lane it was scheduled for (a limited job to its limited lane: '~<lane>', recorded by its deferral).
     if redis.call('ZREM', KEYS[3], member) == 1 then
+      fn = redis.call('HGET', KEYS[4], member) or fn
       redis.call('HDEL', KEYS[4], member)
+    else
+      action = ''
     end
   elseif action ~= 'e' then
     redis.call('ZREM', KEYS[2], member)
