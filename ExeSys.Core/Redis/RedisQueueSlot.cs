@@ -18,6 +18,7 @@ public sealed class RedisQueueSlot(
 {
     private readonly JobOptions _options = options.Value;
     private readonly ConcurrentDictionary<string, CallCoalescer<Enqueue>> _enqueues = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string Queue, string Signature), byte> _recordedSignatures = new();
     private readonly ConcurrentDictionary<string, CallCoalescer<RedisValue>> _acks = new(StringComparer.Ordinal);
 
     /// <summary>The keys queue_ack.lua and queue_requeue.lua take, plus the archive backlog when history is on (an optional KEYS[5]).</summary>
@@ -164,8 +165,24 @@ public sealed class RedisQueueSlot(
     public Task WaitForHandoffAsync(string workerId, string queue, string signature, TimeSpan wait) =>
         WaitForHandoffAsync(keys.Queue(queue), workerId, signature, wait);
 
-    private Task<RedisResult> WaitForHandoffAsync(QueueKeys q, string workerId, string signature, TimeSpan wait) =>
-        redis.GetDatabase().EvaluateAsync(LuaScripts.QueueIdle, [q.Idle(signature), q.Lanes, q.IdleSignatures], [workerId, (long)wait.TotalMilliseconds, signature]);
+    private async Task WaitForHandoffAsync(QueueKeys q, string workerId, string signature, TimeSpan wait)
+    {
+        var announce = wait > TimeSpan.Zero && !SignatureRecorded(q.Name, signature);
+        RedisKey[] idleKeys = announce ? [q.Idle(signature), q.Lanes, q.IdleSignatures] : [q.Idle(signature)];
+        await redis.GetDatabase().EvaluateAsync(LuaScripts.QueueIdle, idleKeys, [workerId, (long)wait.TotalMilliseconds, signature]);
+        if (announce)
+        {
+            RecordSignature(q.Name, signature);
+        }
+    }
+
+    /// <summary>
+    /// Whether this process has recorded the offer signature in the queue's idle signatures (the first claim or idle
+    /// wait of a signature does, so a pause reaches its idle set: queue_control.lua); later ones skip that cost.
+    /// </summary>
+    internal bool SignatureRecorded(string queue, string signature) => _recordedSignatures.ContainsKey((queue, signature));
+
+    internal void RecordSignature(string queue, string signature) => _recordedSignatures.TryAdd((queue, signature), 0);
 
     /// <summary>
     /// Applies a batch of requeue actions, one script per queue (queue_requeue.lua): 'r' ready, 's' schedule, 'd' drop,

@@ -44,9 +44,6 @@ public sealed class RedisWorkerConnection(
     /// </summary>
     private readonly ConcurrentDictionary<JobRef, string> _lanes = new();
 
-    /// <summary>The (queue, offer signature) pairs this process has recorded in the queue's idle signatures.</summary>
-    private readonly ConcurrentDictionary<(string Queue, string Signature), byte> _announced = new();
-
     /// <summary>When a limited lane one of this worker's claims parked at its limit may start again (Unix ms on Redis's clock), 0 for none.</summary>
     private long _lanesDueAt;
 
@@ -86,7 +83,7 @@ public sealed class RedisWorkerConnection(
         var wait = (long)handoffWait.TotalMilliseconds;
         var q = keys.Queue(queue);
         // The first claim of this signature in this queue records it, so a pause reaches its idle set (queue_control.lua).
-        var announce = !_announced.ContainsKey((queue, offer.Signature));
+        var announce = !slot.SignatureRecorded(queue, offer.Signature);
         RedisKey[] claimKeys = announce
             ? [q.Lanes, q.Inflight, q.Idle(offer.Signature), q.IdleSignatures]
             : [q.Lanes, q.Inflight, q.Idle(offer.Signature)];
@@ -109,7 +106,7 @@ public sealed class RedisWorkerConnection(
         var reply = (RedisResult[])(await Db.EvaluateAsync(LuaScripts.QueueClaim, claimKeys, args))!;
         if (announce)
         {
-            _announced.TryAdd((queue, offer.Signature), 0);
+            slot.RecordSignature(queue, offer.Signature);
         }
 
         var parkedUntil = LanesParkedUntil(reply[0]);
