@@ -44,6 +44,13 @@ public sealed class RedisWorkerConnection(
     /// </summary>
     private readonly ConcurrentDictionary<JobRef, string> _lanes = new();
 
+    /// <summary>
+    /// The (worker, queue) pairs whose worker may be waiting for a handoff in its idle set, each with the mark of the
+    /// last wait begun: a claim skips the ZREM of a wait that cannot exist, and clears only the wait it ended.
+    /// </summary>
+    private readonly ConcurrentDictionary<(string Worker, string Queue), long> _waiting = new();
+    private long _waitMarks;
+
     /// <summary>When a limited lane one of this worker's claims parked at its limit may start again (Unix ms on Redis's clock), 0 for none.</summary>
     private long _lanesDueAt;
 
@@ -93,13 +100,22 @@ public sealed class RedisWorkerConnection(
         // A limited lane this worker's claim parked has reached its time: this claim puts it back first (queue_claim.lua).
         var dueAt = Interlocked.Read(ref _lanesDueAt);
         var unpark = dueAt != 0 && now >= dueAt && Interlocked.CompareExchange(ref _lanesDueAt, 0, dueAt) == dueAt ? 1 : 0;
-        var args = new RedisValue[9 + offer.Functions.Count];
+        // Whether this worker may still wait in its idle set, so a claim that takes jobs must end that wait (a ZREM
+        // the claims of a busy worker skip). Marked before any call that may start a wait, so it is never missed.
+        var waitKey = (workerId, queue);
+        if (wait > 0)
+        {
+            MarkWaiting(waitKey);
+        }
+
+        var waiting = _waiting.TryGetValue(waitKey, out var waitMark);
+        var args = new RedisValue[10 + offer.Functions.Count];
         (args[0], args[1], args[2], args[3], args[4]) = (max, slot.LeaseMs, workerId, wait, q.Base);
         (args[5], args[6]) = starts ? (keys.Prefix, now) : (RedisValue.EmptyString, 0);
-        (args[7], args[8]) = (unpark, offer.Signature);
+        (args[7], args[8], args[9]) = (unpark, offer.Signature, waiting ? "1" : "0");
         for (var i = 0; i < offer.Functions.Count; i++)
         {
-            args[9 + i] = offer.Functions[i];
+            args[10 + i] = offer.Functions[i];
         }
 
         // The reply starts with when a limited lane it parked may start again ('' = none), then the jobs.
@@ -107,6 +123,12 @@ public sealed class RedisWorkerConnection(
         if (announce)
         {
             slot.RecordSignature(queue, offer.Signature);
+        }
+
+        if (waiting && wait == 0 && reply.Length > 1)
+        {
+            // A busy claim that took jobs ended the wait (queue_claim.lua), unless another wait began since.
+            _waiting.TryRemove(KeyValuePair.Create(waitKey, waitMark));
         }
 
         var parkedUntil = LanesParkedUntil(reply[0]);
@@ -134,8 +156,26 @@ public sealed class RedisWorkerConnection(
 
     public Task<IReadOnlyList<ClaimedJob>> StartHandedOffAsync(string workerId, string queue, JobRef job) => StartAsync(workerId, queue, [job]);
 
-    public Task WaitForHandoffAsync(string workerId, string queue, string signature, TimeSpan wait) =>
-        slot.WaitForHandoffAsync(workerId, queue, signature, wait);
+    public async Task WaitForHandoffAsync(string workerId, string queue, string signature, TimeSpan wait)
+    {
+        var waitKey = (workerId, queue);
+        if (wait > TimeSpan.Zero)
+        {
+            MarkWaiting(waitKey);
+            await slot.WaitForHandoffAsync(workerId, queue, signature, wait);
+            return;
+        }
+
+        var waiting = _waiting.TryGetValue(waitKey, out var waitMark);
+        await slot.WaitForHandoffAsync(workerId, queue, signature, wait);
+        if (waiting)
+        {
+            _waiting.TryRemove(KeyValuePair.Create(waitKey, waitMark));
+        }
+    }
+
+    /// <summary>A wait may begin: a new mark, so an end of an earlier wait seen meanwhile does not clear it.</summary>
+    private void MarkWaiting((string Worker, string Queue) waitKey) => _waiting[waitKey] = Interlocked.Increment(ref _waitMarks);
 
     public async Task ReturnUnrunAsync(ClaimedJob job)
     {

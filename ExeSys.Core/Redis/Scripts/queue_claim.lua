@@ -3,13 +3,14 @@
 -- ARGV: max count, lease ms, worker id, handoff wait ms ('0' = the worker is busy: do not wait for a handoff),
 --       queue base (P:{queue} or P:{queue:<name>}), key prefix ('' = only lease; see below), now_ms, '1' when an
 --       earlier claim told the worker that a parked limited lane may start again by now (else '0'), the worker's
---       offer signature, then the functions the worker offers (fn1, fn2, ...). KEYS[4], on the worker's first claim
+--       offer signature, '1' when the worker may be waiting in its idle set (so a claim that takes jobs ends that
+--       wait; '0' when it is not: no ZREM), then the functions the worker offers (fn1, fn2, ...). KEYS[4], on the worker's first claim
 --       in the queue only: the queue's idle signatures (queue_control.lua).
 -- The algorithm: one ZMSCORE of the index gives the head score of each offered lane (nil = empty); the non-empty
 -- lanes are taken in order of their head scores (so priorities, which shift scores, hold across lanes), each one
 -- checked for eligibility (lane_eligible, below), and ZPOPMIN takes from each as many as are still wanted. After each
--- pop the lane's index entry is set to its new head score, or removed when the lane is empty. O(offered functions +
--- jobs taken); nothing is scanned.
+-- pop the lane's index entry is set to the score of the last job taken (no job left in the lane precedes it), or
+-- removed when the lane is empty. O(offered functions + jobs taken); nothing is scanned.
 -- The lease deadline is on Redis's clock, the one clock every machine shares. A claim that takes fewer than asked for
 -- an idle worker lets it wait for a handoff (queue_enqueue.lua, job_submit.lua) until then + the wait; any other
 -- claim ends its wait.
@@ -23,10 +24,10 @@
 -- per job: the reply then has {member, job_start.lua's reply} for each claimed job after that time.
 local max = tonumber(ARGV[1])
 local base = ARGV[5]
-local FIRST_FN = 10
+local FIRST_FN = 11
 if KEYS[4] then
   -- The worker's first claim in this queue records its signature, so a pause reaches its idle set.
-  redis.call('SADD', KEYS[4], ARGV[FIRST_FN - 1])
+  redis.call('SADD', KEYS[4], ARGV[FIRST_FN - 2])
 end
 if ARGV[8] == '1' then
   lanes_unpark_due(base, nil, now_ms())
@@ -79,7 +80,15 @@ if #ARGV >= FIRST_FN then
       for i = 1, #popped do
         items[#items + 1] = popped[i]
       end
-      local head = (tokens or #popped / 2 == want) and redis.call('ZRANGE', key, 0, 0, 'WITHSCORES') or {}
+      -- The index entry follows the lane's head: a lane the pop emptied leaves; one that may hold more gets the score
+      -- of the last job popped, which no job left behind precedes (a lower bound, as an enqueue's ZADD LT keeps it,
+      -- without a read of the new head); after tokens (which go back with their own scores) the head is read.
+      local head = {}
+      if tokens then
+        head = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+      elseif #popped / 2 == want then
+        head = {popped[#popped - 1], popped[#popped]}
+      end
       if head[2] then
         redis.call('ZADD', KEYS[1], head[2], fn)
       else
@@ -99,7 +108,7 @@ if n / 2 < max and ARGV[4] ~= '0' then
     redis.call('ZADD', KEYS[3], '+inf', '~paused')
   end
   redis.call('ZADD', KEYS[3], now + tonumber(ARGV[4]), ARGV[3])
-elseif n > 0 then
+elseif n > 0 and ARGV[FIRST_FN - 1] == '1' then
   redis.call('ZREM', KEYS[3], ARGV[3])
 end
 if n == 0 then
