@@ -6,12 +6,25 @@ namespace ExeSys.Core.History;
 /// Durable job history in MongoDB. Off (the default) when <see cref="ConnectionString"/> is empty: finished jobs then
 /// live in Redis until <c>ExeSys:Jobs:Retention</c> ends, and no ExeSys process talks to MongoDB.
 /// </summary>
-public sealed class MongoOptions
+public sealed partial class MongoOptions
 {
     public const string Section = "ExeSys:Mongo";
 
     /// <summary>A MongoDB connection string (<c>mongodb://host:27017</c>); empty = history off.</summary>
     public string? ConnectionString { get; set; }
+
+    /// <summary>
+    /// The MongoDB user, e.g. from <c>ExeSys__Mongo__User</c>; with <see cref="Password"/>, it replaces any user named in
+    /// <see cref="ConnectionString"/>, so the connection string can stay free of secrets.
+    /// </summary>
+    public string? User { get; set; }
+
+    /// <summary>The password of <see cref="User"/>. A secret: give it by environment variable (<c>ExeSys__Mongo__Password</c>), never in appsettings.json. Never logged.</summary>
+    public string? Password { get; set; }
+
+    /// <summary>The database that holds <see cref="User"/>'s credentials: the connection string's authSource, else <c>admin</c>.</summary>
+    [RegularExpression("^[A-Za-z0-9_$-]{1,63}$", ErrorMessage = "ExeSys:Mongo:AuthSource must be 1-63 of A-Z a-z 0-9 _ $ -")]
+    public string? AuthSource { get; set; }
 
     /// <summary>The database that holds the <c>jobs</c> and <c>activity</c> collections.</summary>
     [Required]
@@ -51,6 +64,13 @@ public sealed class MongoOptions
     /// <summary>How long a MongoDB call waits for a reachable server before it fails (the driver's server selection timeout).</summary>
     [Range(100, 120_000, ErrorMessage = "ExeSys:Mongo:TimeoutMs must be 100..120000.")]
     public int TimeoutMs { get; set; } = 3000;
+
+    /// <summary>The connection string with the password in it (<c>mongodb://user:password@host</c>) replaced by <c>*****</c>: what may be logged or shown.</summary>
+    public static string Redact(string? text) =>
+        text is null ? "" : UserInfo().Replace(text, "$1*****@");
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"(mongodb(?:\+srv)?://[^:/@\s]*:)[^@\s]*@")]
+    private static partial System.Text.RegularExpressions.Regex UserInfo();
 
     public bool Enabled => !string.IsNullOrWhiteSpace(ConnectionString);
 }

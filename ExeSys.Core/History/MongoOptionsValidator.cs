@@ -14,6 +14,12 @@ internal sealed class MongoOptionsValidator : IValidateOptions<MongoOptions>
                 $"ExeSys:Mongo:FunctionsDatabase must differ from ExeSys:Mongo:Database ('{options.Database}'), so functions' collections stay apart from ExeSys's history.");
         }
 
+        if (string.IsNullOrEmpty(options.User) != string.IsNullOrEmpty(options.Password))
+        {
+            return ValidateOptionsResult.Fail(
+                "ExeSys:Mongo:User and ExeSys:Mongo:Password go together: give both (the password by environment variable, ExeSys__Mongo__Password), or neither.");
+        }
+
         if (!options.Enabled)
         {
             return ValidateOptionsResult.Success;
@@ -29,7 +35,7 @@ internal sealed class MongoOptionsValidator : IValidateOptions<MongoOptions>
 #pragma warning restore CA1031
         {
             return ValidateOptionsResult.Fail(
-                $"ExeSys:Mongo:ConnectionString is not a valid MongoDB connection string ({ex.Message}). Use mongodb://host:27017, or leave it empty to run without MongoDB.");
+                $"ExeSys:Mongo:ConnectionString is not a valid MongoDB connection string ({MongoOptions.Redact(ex.Message)}). Use mongodb://host:27017, or leave it empty to run without MongoDB.");
         }
     }
 }
