@@ -6,7 +6,7 @@ namespace ExeSys.Core.History;
 /// Durable job history in MongoDB. Off (the default) when <see cref="ConnectionString"/> is empty: finished jobs then
 /// live in Redis until <c>ExeSys:Jobs:Retention</c> ends, and no ExeSys process talks to MongoDB.
 /// </summary>
-public sealed partial class MongoOptions
+public sealed class MongoOptions
 {
     public const string Section = "ExeSys:Mongo";
 
@@ -64,13 +64,6 @@ public sealed partial class MongoOptions
     /// <summary>How long a MongoDB call waits for a reachable server before it fails (the driver's server selection timeout).</summary>
     [Range(100, 120_000, ErrorMessage = "ExeSys:Mongo:TimeoutMs must be 100..120000.")]
     public int TimeoutMs { get; set; } = 3000;
-
-    /// <summary>The connection string with the password in it (<c>mongodb://user:password@host</c>) replaced by <c>*****</c>: what may be logged or shown.</summary>
-    public static string Redact(string? text) =>
-        text is null ? "" : UserInfo().Replace(text, "$1*****@");
-
-    [System.Text.RegularExpressions.GeneratedRegex(@"(mongodb(?:\+srv)?://[^:/@\s]*:)[^@\s]*@")]
-    private static partial System.Text.RegularExpressions.Regex UserInfo();
 
     public bool Enabled => !string.IsNullOrWhiteSpace(ConnectionString);
 }

@@ -33,7 +33,10 @@ internal sealed class WatchedFolder : IDisposable
         Catalog = new FunctionCatalog([]);
         var options = Options.Create(new WorkerOptions
         {
-            ModulesFolder = Root, ModuleStableFor = StableFor, ModuleRemoveGrace = RemoveGrace, ModuleAllowList = [.. allowList],
+            ModulesFolder = Root,
+            ModuleStableFor = StableFor,
+            ModuleRemoveGrace = RemoveGrace,
+            ModuleAllowList = [.. allowList],
         });
         _watcher = new ModuleWatcher(Catalog, new ModuleLoader(NullLoggerFactory.Instance, TimeProvider.System), options, Time, NullLogger<ModuleWatcher>.Instance);
     }
