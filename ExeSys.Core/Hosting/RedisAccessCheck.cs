@@ -11,10 +11,14 @@ public sealed class RedisAccessException(string message) : Exception(message);
 
 /// <summary>
 /// A wrong ExeSys:Redis:User/Password (or a TLS certificate Redis or ExeSys does not accept) never mends by itself, so
-/// every process stops on it with exit code 2 and a line naming the settings, rather than run on and answer 503 forever.
-/// At start the process does not start; after a reconnect (Redis restarted with other ACLs, a password changed), it
-/// stops. A Redis that is merely down is left to <see cref="RedisEvictionPolicyCheck"/>, which waits for it. The
+/// every process stops on it at start with exit code 2 and a line naming the settings, rather than run on and answer
+/// 503 forever. A Redis that is merely down is left to <see cref="RedisEvictionPolicyCheck"/>, which waits for it. The
 /// password itself is never written anywhere: Redis's reply (WRONGPASS, NOAUTH) does not contain it.
+/// <para>
+/// Known gap: a running process whose reconnect is refused (the password changed on Redis meanwhile) is not seen here
+/// when StackExchange.Redis reports that reconnect as a closed socket rather than an AuthenticationFailure (seen with
+/// 2.13 after CLIENT KILL and a new ACL password); it then keeps retrying and answers 503 until restarted.
+/// </para>
 /// </summary>
 public sealed class RedisAccessCheck(IConnectionMultiplexer redis, IHostApplicationLifetime lifetime, ILogger<RedisAccessCheck> logger) : IHostedService
 {
