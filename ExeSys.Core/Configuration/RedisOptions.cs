@@ -2,7 +2,7 @@ using System.ComponentModel.DataAnnotations;
 
 namespace ExeSys.Core.Configuration;
 
-public sealed class RedisOptions
+public sealed class RedisOptions : IValidatableObject
 {
     public const string Section = "ExeSys:Redis";
 
@@ -30,6 +30,37 @@ public sealed class RedisOptions
     /// </summary>
     public bool AllowEviction { get; set; }
 
+    /// <summary>
+    /// The Redis ACL user (Redis 6+), e.g. from <c>ExeSys__Redis__User</c>. Empty: the default user (with
+    /// <see cref="Password"/>, the classic <c>requirepass</c>). Overrides a <c>user=</c> in <see cref="Connection"/>.
+    /// </summary>
+    public string? User { get; set; }
+
+    /// <summary>
+    /// The password of <see cref="User"/> (or of <c>requirepass</c>). A secret: give it by environment variable
+    /// (<c>ExeSys__Redis__Password</c>), never in appsettings.json. It is never logged. Overrides a <c>password=</c> in
+    /// <see cref="Connection"/>.
+    /// </summary>
+    public string? Password { get; set; }
+
+    /// <summary>Connect over TLS (as <c>ssl=true</c> in <see cref="Connection"/>).</summary>
+    public bool Tls { get; set; }
+
+    /// <summary>
+    /// A PEM file with the CA certificate that issued Redis's server certificate, when it is not in the system's trust
+    /// store. Only a server certificate issued by this CA (and naming the host) is accepted.
+    /// </summary>
+    public string? TlsCaFile { get; set; }
+
+    /// <summary>The host name the server certificate must name, when it differs from the host in <see cref="Connection"/>.</summary>
+    public string? TlsHost { get; set; }
+
+    /// <summary>A PEM client certificate, for a Redis that requires one (<c>tls-auth-clients yes</c>); with <see cref="TlsClientKeyFile"/>.</summary>
+    public string? TlsClientCertFile { get; set; }
+
+    /// <summary>The PEM private key of <see cref="TlsClientCertFile"/>.</summary>
+    public string? TlsClientKeyFile { get; set; }
+
     /// <summary>How long to wait for a connection, in milliseconds.</summary>
     [Range(100, 60_000, ErrorMessage = "ExeSys:Redis:ConnectTimeoutMs must be 100..60000.")]
     public int ConnectTimeoutMs { get; set; } = 2000;
@@ -37,4 +68,33 @@ public sealed class RedisOptions
     /// <summary>How long one command may take before it fails, in milliseconds. Keeps the API from hanging when Redis is gone.</summary>
     [Range(100, 60_000, ErrorMessage = "ExeSys:Redis:OperationTimeoutMs must be 100..60000.")]
     public int OperationTimeoutMs { get; set; } = 1000;
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (!Tls && (TlsCaFile ?? TlsHost ?? TlsClientCertFile ?? TlsClientKeyFile) is { Length: > 0 })
+        {
+            yield return new ValidationResult(
+                "ExeSys:Redis:Tls must be true when a TLS setting (TlsCaFile, TlsHost, TlsClientCertFile, TlsClientKeyFile) is given.", [nameof(Tls)]);
+        }
+
+        if (string.IsNullOrEmpty(TlsClientCertFile) != string.IsNullOrEmpty(TlsClientKeyFile))
+        {
+            yield return new ValidationResult(
+                "ExeSys:Redis:TlsClientCertFile and ExeSys:Redis:TlsClientKeyFile go together: give both, or neither.", [nameof(TlsClientCertFile)]);
+        }
+
+        foreach (var (name, path) in new[] { (nameof(TlsCaFile), TlsCaFile), (nameof(TlsClientCertFile), TlsClientCertFile), (nameof(TlsClientKeyFile), TlsClientKeyFile) })
+        {
+            if (!string.IsNullOrEmpty(path) && !File.Exists(path))
+            {
+                yield return new ValidationResult($"ExeSys:Redis:{name} names {path}, which is not a readable file.", [name]);
+            }
+        }
+
+        if (!string.IsNullOrEmpty(User) && string.IsNullOrEmpty(Password))
+        {
+            yield return new ValidationResult(
+                "ExeSys:Redis:User needs ExeSys:Redis:Password (give it by environment variable: ExeSys__Redis__Password).", [nameof(Password)]);
+        }
+    }
 }

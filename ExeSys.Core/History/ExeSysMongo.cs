@@ -40,6 +40,12 @@ public sealed class ExeSysMongo(IOptions<MongoOptions> options) : IDisposable
                     var settings = MongoClientSettings.FromConnectionString(_options.ConnectionString);
                     settings.ServerSelectionTimeout = TimeSpan.FromMilliseconds(_options.TimeoutMs);
                     settings.ConnectTimeout = TimeSpan.FromMilliseconds(_options.TimeoutMs);
+                    if (!string.IsNullOrEmpty(_options.User))
+                    {
+                        var source = _options.AuthSource ?? MongoUrl.Create(_options.ConnectionString).AuthenticationSource ?? "admin";
+                        settings.Credential = MongoCredential.CreateCredential(source, _options.User, _options.Password);
+                    }
+
                     settings.ApplicationName ??= $"exesys-{Environment.ProcessId}";
                     _client = new MongoClient(settings);
                 }

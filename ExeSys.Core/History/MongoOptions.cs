@@ -13,6 +13,19 @@ public sealed class MongoOptions
     /// <summary>A MongoDB connection string (<c>mongodb://host:27017</c>); empty = history off.</summary>
     public string? ConnectionString { get; set; }
 
+    /// <summary>
+    /// The MongoDB user, e.g. from <c>ExeSys__Mongo__User</c>; with <see cref="Password"/>, it replaces any user named in
+    /// <see cref="ConnectionString"/>, so the connection string can stay free of secrets.
+    /// </summary>
+    public string? User { get; set; }
+
+    /// <summary>The password of <see cref="User"/>. A secret: give it by environment variable (<c>ExeSys__Mongo__Password</c>), never in appsettings.json. Never logged.</summary>
+    public string? Password { get; set; }
+
+    /// <summary>The database that holds <see cref="User"/>'s credentials: the connection string's authSource, else <c>admin</c>.</summary>
+    [RegularExpression("^[A-Za-z0-9_$-]{1,63}$", ErrorMessage = "ExeSys:Mongo:AuthSource must be 1-63 of A-Z a-z 0-9 _ $ -")]
+    public string? AuthSource { get; set; }
+
     /// <summary>The database that holds the <c>jobs</c> and <c>activity</c> collections.</summary>
     [Required]
     [RegularExpression("^[A-Za-z0-9_-]{1,63}$", ErrorMessage = "ExeSys:Mongo:Database must be 1-63 of A-Z a-z 0-9 _ -")]

@@ -35,6 +35,7 @@ public static class ExeSysCoreExtensions
         // Redis's clock, the one every process shares, wherever a time is compared across processes (RedisTime).
         services.AddRedisTime();
         services.AddSingleton<IConnectionMultiplexer>(sp => Connect(sp.GetRequiredService<IOptions<RedisOptions>>().Value));
+        services.AddHostedService<RedisAccessCheck>();
         services.AddHostedService<RedisEvictionPolicyCheck>();
         services.AddSingleton<RedisKeys>();
         services.AddExeSysMongo();
@@ -74,9 +75,7 @@ public static class ExeSysCoreExtensions
     /// </summary>
     private static ConnectionMultiplexer Connect(RedisOptions options)
     {
-        var config = ConfigurationOptions.Parse(options.Connection);
-        config.AbortOnConnectFail = false;
-        config.ConnectTimeout = options.ConnectTimeoutMs;
+        var config = RedisConnection.Configure(options.Connection, options);
         config.SyncTimeout = options.OperationTimeoutMs;
         config.AsyncTimeout = options.OperationTimeoutMs;
         config.BacklogPolicy = BacklogPolicy.FailFast;

@@ -18,10 +18,10 @@ public static class ExeSysHost
             using var host = build();
             await host.RunAsync();
             // 0, unless a service stopped the host because it must not run: it set the code and said why
-            // (RedisEvictionPolicyCheck sets 2, a worker whose id another live worker holds 3).
+            // (RedisEvictionPolicyCheck and RedisAccessCheck set 2, a worker whose id another live worker holds 3).
             return Environment.ExitCode;
         }
-        catch (RedisEvictionPolicyException ex)
+        catch (Exception ex) when (ex is RedisEvictionPolicyException or RedisAccessException)
         {
             await Console.Error.WriteLineAsync($"ExeSys cannot start: {ex.Message}");
             return 2;

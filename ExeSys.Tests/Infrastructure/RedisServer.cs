@@ -93,7 +93,7 @@ public sealed class RedisServer : IAsyncDisposable
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < timeout && !process.HasExited)
         {
-            if (await PingAsync(port))
+            if (await AnswersAsync(port))
             {
                 return (new RedisServer(process, port, directory, output), "");
             }
@@ -116,7 +116,13 @@ public sealed class RedisServer : IAsyncDisposable
     }
 
     /// <summary>Sends PING over a plain socket; true on +PONG.</summary>
-    public static async Task<bool> PingAsync(int port)
+    public static async Task<bool> PingAsync(int port) => (await ReplyToPingAsync(port)).StartsWith("+PONG", StringComparison.Ordinal);
+
+    /// <summary>Up: it answers PING, or refuses it for want of a password (a server started with requirepass or ACL users).</summary>
+    private static async Task<bool> AnswersAsync(int port) => await ReplyToPingAsync(port) is var reply &&
+        (reply.StartsWith("+PONG", StringComparison.Ordinal) || reply.StartsWith("-NOAUTH", StringComparison.Ordinal));
+
+    private static async Task<string> ReplyToPingAsync(int port)
     {
         try
         {
@@ -127,11 +133,11 @@ public sealed class RedisServer : IAsyncDisposable
             await stream.WriteAsync("PING\r\n"u8.ToArray(), cts.Token);
             var buffer = new byte[16];
             var read = await stream.ReadAsync(buffer, cts.Token);
-            return Encoding.ASCII.GetString(buffer, 0, read).StartsWith("+PONG", StringComparison.Ordinal);
+            return Encoding.ASCII.GetString(buffer, 0, read);
         }
         catch (Exception ex) when (ex is SocketException or IOException or OperationCanceledException)
         {
-            return false;
+            return "";
         }
     }
 

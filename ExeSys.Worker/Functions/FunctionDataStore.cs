@@ -19,12 +19,12 @@ public sealed class FunctionDataStore : IDisposable
     public FunctionDataStore(IOptions<FunctionDataStoreOptions> options, IOptions<RedisOptions> redis)
     {
         _store = options.Value;
-        var connection = _store.Connection.Length > 0 ? _store.Connection : redis.Value.Connection;
+        // Its own server takes its credentials and TLS from its own connection string (user=, password=, ssl=true);
+        // ExeSys's server (the default) those of ExeSys:Redis (ExeSys__Redis__User, __Password, __Tls...).
+        var own = _store.Connection.Length > 0;
         _connection = new Lazy<Task<ConnectionMultiplexer>>(() =>
         {
-            var config = ConfigurationOptions.Parse(connection);
-            config.AbortOnConnectFail = false;
-            config.ConnectTimeout = redis.Value.ConnectTimeoutMs;
+            var config = RedisConnection.Configure(own ? _store.Connection : redis.Value.Connection, redis.Value, applyAccess: !own);
             config.ClientName ??= $"exesys-functions-{Environment.ProcessId}";
             return ConnectionMultiplexer.ConnectAsync(config);
         });

@@ -65,6 +65,18 @@ public sealed class WorkerOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:00", "01:00:00", ErrorMessage = "ExeSys:Worker:ModuleRemoveGrace must be between 0 and 1 hour.")]
     public TimeSpan ModuleRemoveGrace { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Optional: the SHA-256 hashes (hex, as <c>sha256sum</c> prints them) of the module files this worker may load.
+    /// Empty (the default): any module in the folder loads. Set: a module with a <c>.dll</c>, <c>.so</c> or <c>.dylib</c>
+    /// whose hash is not listed is refused, with the file and its hash in the reason. An entry may hold several hashes
+    /// separated by commas or spaces (<c>ExeSys__Worker__ModuleAllowList__0="hash1 hash2"</c>).
+    /// </summary>
+    public List<string> ModuleAllowList { get; set; } = [];
+
+    /// <summary>The hashes of <see cref="ModuleAllowList"/>, one per item.</summary>
+    public IEnumerable<string> AllowedModuleHashes =>
+        ModuleAllowList.SelectMany(e => e.Split([',', ' ', '\t', '\n', '\r'], StringSplitOptions.RemoveEmptyEntries));
+
     /// <summary>The worker's id in the registry and in job state; empty means host name plus process id.</summary>
     [RegularExpression("^[A-Za-z0-9_.-]{0,64}$", ErrorMessage = "ExeSys:Worker:Id may hold only A-Z a-z 0-9 _ . - (at most 64).")]
     public string Id { get; set; } = "";
@@ -74,6 +86,11 @@ public sealed class WorkerOptions : IValidatableObject
         foreach (var q in Queues.Where(q => !Core.Queues.QueueRouting.IsValidName(q)))
         {
             yield return new ValidationResult($"ExeSys:Worker:Queues: '{q}' is not a valid queue name ({Core.Queues.QueueRouting.NameRule}).", [nameof(Queues)]);
+        }
+
+        foreach (var hash in AllowedModuleHashes.Where(h => h.Length != 64 || !h.All(char.IsAsciiHexDigit)))
+        {
+            yield return new ValidationResult($"ExeSys:Worker:ModuleAllowList: '{hash}' is not a SHA-256 hash (64 hex digits, as sha256sum prints).", [nameof(ModuleAllowList)]);
         }
     }
 }

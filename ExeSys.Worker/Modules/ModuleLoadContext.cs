@@ -9,13 +9,17 @@ namespace ExeSys.Worker.Modules;
 /// the host; its own dependencies resolve from its folder. Assemblies load from bytes, never mapped
 /// from the files, so copying a new version over the folder cannot disturb jobs still running on the old one.
 /// </summary>
-internal sealed class ModuleLoadContext(string name, string mainAssemblyPath) : AssemblyLoadContext($"module:{name}", isCollectible: true)
+internal sealed class ModuleLoadContext(string name, string mainAssemblyPath, ModuleTrust? trust = null) : AssemblyLoadContext($"module:{name}", isCollectible: true)
 {
     /// <summary>The SDK and the non-framework assemblies it references, so <c>IDatabase</c> is one type on both sides.</summary>
     private static readonly HashSet<string> Shared = SharedAssemblies();
     private readonly AssemblyDependencyResolver _resolver = new(mainAssemblyPath);
 
     public Assembly LoadMain() => LoadBytes(mainAssemblyPath);
+
+    /// <summary>A file of this name in a module's folder is never loaded from there: the host's copy is used.</summary>
+    public static bool IsSharedFile(string fileName) =>
+        fileName.EndsWith(".dll", StringComparison.OrdinalIgnoreCase) && Shared.Contains(fileName[..^".dll".Length]);
 
     protected override Assembly? Load(AssemblyName assemblyName)
     {
@@ -79,7 +83,14 @@ internal sealed class ModuleLoadContext(string name, string mainAssemblyPath) : 
 
     private Assembly LoadBytes(string path)
     {
-        using var image = new MemoryStream(File.ReadAllBytes(path));
+        // The allow-list judges the very bytes that load, so a file swapped after the watcher's check is refused too.
+        var bytes = File.ReadAllBytes(path);
+        if (trust?.RefusalOf(Path.GetFileName(path), bytes) is { } refusal)
+        {
+            throw new InvalidOperationException(refusal);
+        }
+
+        using var image = new MemoryStream(bytes);
         var pdbPath = Path.ChangeExtension(path, ".pdb");
         if (!File.Exists(pdbPath))
         {

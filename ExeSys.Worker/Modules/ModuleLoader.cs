@@ -15,14 +15,14 @@ internal sealed record LoadedModule(ModuleAdvert Advert, IReadOnlyList<IExeSysFu
 /// </summary>
 internal sealed class ModuleLoader(ILoggerFactory loggers, TimeProvider time)
 {
-    public LoadedModule Load(string name, string folder)
+    public LoadedModule Load(string name, string folder, ModuleTrust? trust = null)
     {
         ModuleLoadContext? context = null;
         string? main = null;
         try
         {
             main = FindMainAssembly(folder);
-            context = new ModuleLoadContext(name, main);
+            context = new ModuleLoadContext(name, main, trust);
             var assembly = context.LoadMain();
             var version = assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0]
                 ?? assembly.GetName().Version?.ToString() ?? "0";
@@ -48,7 +48,8 @@ internal sealed class ModuleLoader(ILoggerFactory loggers, TimeProvider time)
 #pragma warning restore CA1031
         {
             context?.Unload();
-            var reason = main is null ? Describe(ex) : $"{Path.GetFileName(main)}: {Describe(ex)}";
+            var described = Describe(ex);
+            var reason = main is null || described.StartsWith("refused:", StringComparison.Ordinal) ? described : $"{Path.GetFileName(main)}: {described}";
             return new LoadedModule(new ModuleAdvert(name, "?", "failed", reason, []), [], null);
         }
     }

@@ -28,6 +28,7 @@ namespace ExeSys.Worker.Modules;
 internal sealed partial class ModuleWatcher(FunctionCatalog catalog, ModuleLoader loader, IOptions<WorkerOptions> options, TimeProvider time, ILogger<ModuleWatcher> logger) : BackgroundService
 {
     private readonly WorkerOptions _options = options.Value;
+    private readonly ModuleTrust _trust = new(options.Value.AllowedModuleHashes);
 
     /// <summary>The module each folder publishes: a working version, or (if none ever loaded) the failure.</summary>
     private readonly Dictionary<string, (string Fingerprint, LoadedModule Module)> _loaded = new(StringComparer.Ordinal);
@@ -158,7 +159,7 @@ internal sealed partial class ModuleWatcher(FunctionCatalog catalog, ModuleLoade
             _pending.Remove(name);
             touched.Add(name);
             attempted.Add(name);
-            var module = Load(name, folder);
+            var module = Load(root, name, folder);
             var hasWorking = _loaded.TryGetValue(name, out var old) && old.Module.Advert.Status == "loaded";
             if (module.Advert.Status != "loaded" && hasWorking)
             {
@@ -229,10 +230,18 @@ internal sealed partial class ModuleWatcher(FunctionCatalog catalog, ModuleLoade
         }
     }
 
-    /// <summary>Loads the folder; a version whose function names another module already serves counts as failed.</summary>
-    private LoadedModule Load(string name, string folder)
+    /// <summary>
+    /// Loads the folder; a folder <see cref="ModuleTrust"/> refuses (a link out of the modules folder, a file not on
+    /// the allow-list), or a version whose function names another module already serves, counts as failed.
+    /// </summary>
+    private LoadedModule Load(string root, string name, string folder)
     {
-        var module = loader.Load(name, folder);
+        if (_trust.Refusal(root, folder) is { } refusal)
+        {
+            return new LoadedModule(new ModuleAdvert(name, "?", "failed", refusal, []), [], null);
+        }
+
+        var module = loader.Load(name, folder, _trust);
         if (module.Advert.Status != "loaded" || catalog.ClashOf(name, module.Advert.Functions) is not { } clash)
         {
             return module;

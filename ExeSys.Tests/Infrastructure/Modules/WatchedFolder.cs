@@ -26,11 +26,18 @@ internal sealed class WatchedFolder : IDisposable
 
     private readonly ModuleWatcher _watcher;
 
-    public WatchedFolder()
+    /// <param name="allowList">ExeSys:Worker:ModuleAllowList: the SHA-256 hashes of the module files that may load (none: any).</param>
+    public WatchedFolder(params string[] allowList)
     {
         Root = Directory.CreateTempSubdirectory("exesys-watched-").FullName;
         Catalog = new FunctionCatalog([]);
-        var options = Options.Create(new WorkerOptions { ModulesFolder = Root, ModuleStableFor = StableFor, ModuleRemoveGrace = RemoveGrace });
+        var options = Options.Create(new WorkerOptions
+        {
+            ModulesFolder = Root,
+            ModuleStableFor = StableFor,
+            ModuleRemoveGrace = RemoveGrace,
+            ModuleAllowList = [.. allowList],
+        });
         _watcher = new ModuleWatcher(Catalog, new ModuleLoader(NullLoggerFactory.Instance, TimeProvider.System), options, Time, NullLogger<ModuleWatcher>.Instance);
     }
 
