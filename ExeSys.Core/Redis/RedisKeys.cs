@@ -208,7 +208,7 @@ public sealed class QueueKeys
     /// <summary>The starts of the last rate period of one limit scope (a sliding log); score = start ms.</summary>
     public RedisKey RateLog(string scope) => $"{Base}:rate:{scope}";
 
-    /// <summary>The non-empty lanes: function → score of its lane's head (exact after a claim, at most the head after an enqueue).</summary>
+    /// <summary>The non-empty lanes: function → score of its lane's head, or at most one job's gap before it (a claim sets the last score it took; an enqueue lowers it).</summary>
     public RedisKey Lanes { get; }
 
     /// <summary>Claimed jobs; score = lease deadline in Redis server ms.</summary>
