@@ -211,7 +211,7 @@ public sealed class SysCmdRequestReader(IOptions<ApiOptions> apiOptions, IOption
     /// The optional <c>queue</c>: a configured queue (ExeSys:Queues) that the function's route allows; a function without
     /// a route may go to any configured queue. Null when absent or when it names the function's own routed queue.
     /// </summary>
-    private string? ReadQueue(JsonElement root, string cmd, Dictionary<string, string[]> errors)
+    internal string? ReadQueue(JsonElement root, string cmd, Dictionary<string, string[]> errors)
     {
         if (!root.TryGetProperty("queue", out var q) || q.ValueKind == JsonValueKind.Null)
         {

@@ -51,6 +51,13 @@ internal static class LuaScripts
     public static readonly RedisScript ArchiveDone = Load("archive_done", ScriptAccess.Atomic);
     public static readonly RedisScript DefinitionSave = Load("definition_save", ScriptAccess.Atomic);
     public static readonly RedisScript LimitsPublish = Load("limits_publish", ScriptAccess.Atomic);
+    public static readonly RedisScript ScheduleSave = Load("schedule_save", ScriptAccess.Atomic);
+    public static readonly RedisScript ScheduleControl = Load("schedule_control", ScriptAccess.Atomic);
+    public static readonly RedisScript ScheduleTake = Load("schedule_take", ScriptAccess.Atomic);
+    public static readonly RedisScript ScheduleFire = Load("schedule_fire", ScriptAccess.Atomic);
+    public static readonly RedisScript SchedulePending = Load("schedule_pending", ScriptAccess.Atomic);
+    public static readonly RedisScript ScheduleSettle = Load("schedule_settle", ScriptAccess.Atomic);
+    public static readonly RedisScript ScheduleTrigger = Load("schedule_trigger", ScriptAccess.Atomic);
 
     /// <summary>The names of the embedded scripts (their file names without .lua), _common among them.</summary>
     internal static IEnumerable<string> Names =>
