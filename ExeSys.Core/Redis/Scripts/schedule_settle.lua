@@ -14,8 +14,10 @@ for i = 5, #ARGV, 4 do
       redis.call('HSET', s, 'buf', fire)
     end
   else
-    redis.call('ZREM', KEYS[1], member)
-    if outcome ~= 'dropped' and redis.call('EXISTS', s) == 1 then
+    -- Only the settle that removes the pending entry records the firing: a firing settled twice (its controller was
+    -- slow past the lease and another took it up) appears once in the runs list.
+    local held = redis.call('ZREM', KEYS[1], member) == 1
+    if held and outcome ~= 'dropped' and redis.call('EXISTS', s) == 1 then
       if outcome == 'started' then
         redis.call('HSET', s, 'last', job)
       end
