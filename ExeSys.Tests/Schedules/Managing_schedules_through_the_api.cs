@@ -74,6 +74,20 @@ public sealed class Managing_schedules_through_the_api : ApiFixture
         Assert.That((await SendAsync(HttpMethod.Get, "/schedules/every-5m")).Code, Is.EqualTo(404));
     }
 
+    [Test]
+    public async Task Should_show_schedule_examples_in_swagger()
+    {
+        var document = await SendAsync(HttpMethod.Get, "/swagger/v1/swagger.json");
+        var create = document.Get("paths").GetProperty("/schedules").GetProperty("post");
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(create.GetProperty("requestBody").GetRawText(), Does.Contain("nightly-report").And.Contain("cancel_previous"));
+            Assert.That(create.GetProperty("responses").GetProperty("400").GetRawText(), Does.Contain("time_zone"));
+            Assert.That(document.Get("paths").GetProperty("/schedules/{name}/trigger").GetRawText(), Does.Contain("nightly-report.20261206T211502Z"));
+            Assert.That(document.Text, Does.Contain("run_at"), "the delayed-job examples of /sys_cmd");
+        }
+    }
+
     private static readonly (string Field, Action<JsonObject> Change)[] BadSchedules =
     [
         ("cron", b => b["cron"] = "61 * * * *"),
