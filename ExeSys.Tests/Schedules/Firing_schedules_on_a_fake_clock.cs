@@ -172,4 +172,33 @@ public sealed class Firing_schedules_on_a_fake_clock
                 Is.EqualTo(((int, string)[])[(1, "started"), (3, "skipped"), (2, "started")]));
         }
     }
+
+    [Test]
+    public async Task Should_cancel_the_previous_workflow_run_and_start_the_new_one_with_the_cancel_previous_policy()
+    {
+        var clock = new FakeTimeProvider(T0.AddSeconds(1));
+        var store = new StoreHarness(TestRedis.NewPrefix("sched"), new JobOptions(), clock);
+        await new ExeSys.Core.Redis.RedisWorkflowDefinitions(store.Redis, store.Keys).SaveAsync(
+            "two-steps", """{"nodes":{"a":{"cmd":"echo","next":["b"]},"b":{"cmd":"echo","next":["end_job"]}}}""", 10);
+        var definition = EveryMinute("wf-cancel", T0.ToUnixTimeMilliseconds(), OverlapPolicy.CancelPrevious) with
+        {
+            Command = null,
+            Workflow = new ScheduledWorkflow("etl", "two-steps", """{"full":true}""", "normal"),
+        };
+        Assert.That(await store.Schedules.SaveAsync(definition, create: true, ScheduleTimes.Next(definition, clock.GetUtcNow().ToUnixTimeMilliseconds()), paused: false),
+            Is.EqualTo(ScheduleSaveOutcome.Saved));
+
+        // 10:01 and 10:02 fire; no worker runs the nodes, so the 10:01 run is still running when 10:02 comes.
+        await RunThroughAsync(store, clock, T0.AddSeconds(121), TimeSpan.FromSeconds(30));
+
+        var first = await store.Workflows.GetAsync(new JobRef("etl", "wf-cancel.20260601T100100Z"));
+        var second = await store.Workflows.GetAsync(new JobRef("etl", "wf-cancel.20260601T100200Z"));
+        var runs = (await store.Schedules.GetAsync("wf-cancel"))!.Runs;
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(first?.Phase, Is.EqualTo("cancelled"));
+            Assert.That(second?.Phase, Is.EqualTo("running"));
+            Assert.That(runs.Select(r => r.Outcome), Is.EqualTo((string[])["started", "started"]));
+        }
+    }
 }
