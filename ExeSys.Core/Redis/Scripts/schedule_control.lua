@@ -2,12 +2,12 @@
 -- ARGV: base, name, action ('pause' | 'resume' | 'delete'), next ('' = none; resume only: its next fire time from now,
 -- so the firings missed while paused are not caught up), due.
 -- Returns 'ok' or 'missing'. A deleted schedule's pending firings are dropped when a controller next takes them.
-local s = ARGV[1] .. ':s:' .. ARGV[2]
+local s = schedule_key(ARGV[1], ARGV[2])
 if redis.call('EXISTS', s) == 0 then
   return 'missing'
 end
 if ARGV[3] == 'delete' then
-  redis.call('DEL', s, ARGV[1] .. ':runs:' .. ARGV[2])
+  redis.call('DEL', s, runs_key(ARGV[1], ARGV[2]))
   redis.call('ZREM', KEYS[1], ARGV[2])
   redis.call('ZREM', KEYS[2], ARGV[2])
 elseif ARGV[3] == 'pause' then

@@ -12,7 +12,7 @@ local base, now, lease = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local out = {}
 for i = 4, #ARGV, 5 do
   local name, planned, next, due, fires = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
-  local s = base .. ':s:' .. name
+  local s = schedule_key(base, name)
   local h = redis.call('HMGET', s, 'next', 'paused', 'last', 'buf')
   if h[1] == planned and not h[2] then
     if next == '' then

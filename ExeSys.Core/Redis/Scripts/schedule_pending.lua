@@ -8,7 +8,7 @@ local out = {}
 for _, member in ipairs(taken) do
   local bar = string.find(member, '|', 1, true)
   local name = string.sub(member, 1, bar - 1)
-  local h = redis.call('HMGET', base .. ':s:' .. name, 'def', 'last', 'buf')
+  local h = redis.call('HMGET', schedule_key(base, name), 'def', 'last', 'buf')
   if not h[1] then
     redis.call('ZREM', KEYS[1], member)
   else

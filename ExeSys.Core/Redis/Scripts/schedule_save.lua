@@ -4,7 +4,7 @@
 -- buf (a buffered firing's fire time), ct/ut.
 -- ARGV: base, name, mode ('create' | 'update'), def, next ('' = none), due, max schedules, now, paused ('1', '0', '' = keep).
 -- Returns 'ok', 'exists' (create of a name in use), 'missing' (update of none) or 'full' (create at the bound).
-local s = ARGV[1] .. ':s:' .. ARGV[2]
+local s = schedule_key(ARGV[1], ARGV[2])
 local exists = redis.call('EXISTS', s) == 1
 if ARGV[3] == 'create' then
   if exists then

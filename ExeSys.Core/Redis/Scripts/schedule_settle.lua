@@ -7,7 +7,7 @@ local base, now, kept = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 for i = 5, #ARGV, 4 do
   local name, fire, outcome, job = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
   local member = name .. '|' .. fire
-  local s = base .. ':s:' .. name
+  local s = schedule_key(base, name)
   if outcome == 'buffered' then
     redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[4]), member)
     if redis.call('EXISTS', s) == 1 then
@@ -24,7 +24,7 @@ for i = 5, #ARGV, 4 do
       if redis.call('HGET', s, 'buf') == fire then
         redis.call('HDEL', s, 'buf')
       end
-      local runs = base .. ':runs:' .. name
+      local runs = runs_key(base, name)
       redis.call('LPUSH', runs, fire .. '|' .. job .. '|' .. outcome)
       redis.call('LTRIM', runs, 0, kept - 1)
     end

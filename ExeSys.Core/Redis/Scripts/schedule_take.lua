@@ -6,7 +6,7 @@ local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[2], 'LIMIT', 0, to
 local out = {}
 local until_ms = tonumber(ARGV[2]) + tonumber(ARGV[4])
 for _, name in ipairs(due) do
-  local h = redis.call('HMGET', ARGV[1] .. ':s:' .. name, 'def', 'next', 'paused')
+  local h = redis.call('HMGET', schedule_key(ARGV[1], name), 'def', 'next', 'paused')
   if not h[1] or not h[2] or h[3] then
     redis.call('ZREM', KEYS[1], name)
   else
