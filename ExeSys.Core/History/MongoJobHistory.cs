@@ -69,7 +69,7 @@ public sealed class MongoJobHistory(ExeSysMongo mongo, HistoryCollections collec
         if (query.Schedule is not null)
         {
             // A schedule's firings are named by it (ScheduleTimes.JobId): an anchored regex, which an index on job_id serves as a range.
-            filters.Add(Filter.Regex(HistoryFields.JobId, new BsonRegularExpression(
+            filters.Add(new BsonDocument(HistoryFields.JobId, new BsonDocument("$regex",
                 "^" + System.Text.RegularExpressions.Regex.Escape(query.Schedule) + @"\.\d{8}T\d{6}Z$")));
         }
 
