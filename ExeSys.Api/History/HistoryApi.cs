@@ -32,7 +32,8 @@ public static class HistoryApi
             .WithName("ListHistory")
             .WithSummary("Archived jobs, newest finished first, filtered by from, state, cmd and finish time, one page at a time")
             .WithDescription("""
-                Filters (all optional, combined with AND): from, state (3 data_available or 4 error), cmd, since and until
+                Filters (all optional, combined with AND): from, state (3 data_available or 4 error), cmd, schedule (a
+                schedule's firings: job_ids "<name>.yyyyMMddTHHmmssZ"), since and until
                 (ISO 8601; finished at or after since, before until). limit is 1..500 (50). The reply's next_cursor,
                 passed back as cursor, gives the next page (keyset paging: stable while new jobs are archived);
                 it is absent on the last page. 404 when MongoDB history is not configured.
@@ -70,6 +71,7 @@ public static class HistoryApi
         [FromQuery] string? from,
         [FromQuery] int? state,
         [FromQuery] string? cmd,
+        [FromQuery] string? schedule,
         [FromQuery] string? since,
         [FromQuery] string? until,
         [FromQuery] int? limit,
@@ -84,7 +86,8 @@ public static class HistoryApi
         }
 
         var max = jobOptions.Value.MaxIdLength;
-        var bad = (from is null ? null : JobIdentifiers.Check("from", from, max)) ?? (cmd is null ? null : JobIdentifiers.Check("cmd", cmd, max));
+        var bad = (from is null ? null : JobIdentifiers.Check("from", from, max)) ?? (cmd is null ? null : JobIdentifiers.Check("cmd", cmd, max))
+            ?? (schedule is null ? null : JobIdentifiers.Check("schedule", schedule, max));
         if (bad is not null)
         {
             return JobResults.Problem(StatusCodes.Status400BadRequest, "Invalid filter", bad);
@@ -117,7 +120,7 @@ public static class HistoryApi
             }
         }
 
-        var page = await history.QueryAsync(new HistoryQuery(from, state, cmd, sinceAt, untilAt, limit ?? 50, cursor), cancellationToken);
+        var page = await history.QueryAsync(new HistoryQuery(from, state, cmd, sinceAt, untilAt, limit ?? 50, cursor, schedule), cancellationToken);
         return TypedResults.Ok(page);
     }
 

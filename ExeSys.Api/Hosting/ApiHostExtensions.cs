@@ -5,6 +5,7 @@ using ExeSys.Api.Health;
 using ExeSys.Api.History;
 using ExeSys.Api.OpenApi;
 using ExeSys.Api.Queues;
+using ExeSys.Api.Schedules;
 using ExeSys.Api.SysCmd;
 using ExeSys.Api.Workflows;
 using ExeSys.Core.Hosting;
@@ -27,6 +28,7 @@ public static class ApiHostExtensions
         services.AddProblemDetails();
         services.AddExceptionHandler<RedisUnavailableHandler>();
         services.AddSingleton<SysCmdRequestReader>();
+        services.AddSingleton<ScheduleRequestReader>();
         services.AddSingleton<FunctionDirectory>();
         services.AddSingleton<CompletionWaiter>();
         services.AddHostedService(sp => sp.GetRequiredService<CompletionWaiter>());
@@ -64,6 +66,7 @@ public static class ApiHostExtensions
         app.MapEvents();
         app.MapFunctions();
         app.MapQueues();
+        app.MapSchedules();
         app.MapHistory();
         app.MapHealth();
         app.MapGet("/", () => TypedResults.Redirect("/swagger")).ExcludeFromDescription();

@@ -18,6 +18,7 @@ public static class OpenApiExtensions
             });
             c.MapType<RawJson>(() => new OpenApiSchema { Description = "Any JSON value: the function's EOJ." });
             c.OperationFilter<SysCmdExamples>();
+            c.OperationFilter<Schedules.ScheduleExamples>();
             var xml = Path.Combine(AppContext.BaseDirectory, "ExeSys.Api.xml");
             if (File.Exists(xml))
             {

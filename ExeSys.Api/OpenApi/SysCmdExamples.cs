@@ -14,6 +14,8 @@ internal sealed class SysCmdExamples : IOperationFilter
         ["single"] = ("A single job (the original's test_cmd)", $$"""{"from":"testclient","to":"end_job","cmd":"test_cmd","data":"senatoremonti","job_id":"{{JobId}}"}"""),
         ["queue"] = ("Into a named queue its function's route allows", """{"from":"studio","to":"end_job","cmd":"render","data":{"scene":7},"job_id":"scene-7","queue":"gpu"}"""),
         ["priority"] = ("High priority, structured data", $$"""{"from":"billing","to":"end_job","cmd":"echo","data":{"invoice":42,"lines":[1,2]},"job_id":"inv-42","priority":"high"}"""),
+        ["delay"] = ("A delayed job: starts 15 minutes from now (delay: 500ms, 30s, 5m, 2h, 1d or ISO 8601 PT15M)", """{"from":"billing","to":"end_job","cmd":"echo","data":{"invoice":42},"job_id":"remind-42","delay":"15m"}"""),
+        ["run_at"] = ("A delayed job: starts at a given time (ISO 8601 with its offset)", """{"from":"billing","to":"end_job","cmd":"echo","data":null,"job_id":"new-year","run_at":"2027-01-01T00:00:00+01:00"}"""),
         ["error"] = ("A job that fails", """{"from":"testclient","to":"end_job","cmd":"fail","data":"disk full","job_id":"will-fail-1"}"""),
         ["concurrency_key"] = ("At most one job per incident runs at once (concurrency_key; concurrency_limit defaults to 1)", """{"from":"oncall","to":"end_job","cmd":"echo","data":{"step":"page"},"job_id":"incident-42-page","concurrency_key":"incident-42","concurrency_limit":1}"""),
     };
@@ -182,6 +184,12 @@ internal sealed class SysCmdExamples : IOperationFilter
             return;
         }
 
+        ApplyExamples(operation, requests, responses);
+    }
+
+    /// <summary>Puts the request examples on the operation's body, and each status's examples on its response.</summary>
+    internal static void ApplyExamples(OpenApiOperation operation, Dictionary<string, (string Summary, string Json)>? requests, Dictionary<string, Dictionary<string, (string Summary, string Json)>> responses)
+    {
         if (requests is not null && operation.RequestBody?.Content is { } requestContent)
         {
             foreach (var media in requestContent.Values)
@@ -202,7 +210,7 @@ internal sealed class SysCmdExamples : IOperationFilter
         }
     }
 
-    private static Dictionary<string, IOpenApiExample> ToExamples(Dictionary<string, (string Summary, string Json)> examples) =>
+    internal static Dictionary<string, IOpenApiExample> ToExamples(Dictionary<string, (string Summary, string Json)> examples) =>
         examples.ToDictionary(e => e.Key, e => (IOpenApiExample)new OpenApiExample { Summary = e.Value.Summary, Value = JsonNode.Parse(e.Value.Json) });
 
     private static string Reply(string resp, int state, int attempts, string extra) =>

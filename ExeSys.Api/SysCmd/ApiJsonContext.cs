@@ -22,4 +22,7 @@ namespace ExeSys.Api.SysCmd;
 [JsonSerializable(typeof(IReadOnlyDictionary<string, System.Text.Json.JsonElement>))]
 [JsonSerializable(typeof(IReadOnlyList<FunctionInfo>))]
 [JsonSerializable(typeof(IReadOnlyList<ModuleInfo>))]
+[JsonSerializable(typeof(ExeSys.Api.Schedules.ScheduleReply))]
+[JsonSerializable(typeof(ExeSys.Api.Schedules.SchedulePage))]
+[JsonSerializable(typeof(ExeSys.Api.Schedules.TriggerReply))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;

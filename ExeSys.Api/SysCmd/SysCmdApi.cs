@@ -25,7 +25,11 @@ public static class SysCmdApi
                 (state 2, attempt 1): 202 with its state and the URL to poll.
                 Re-sending the same command never starts it again: it returns the job's state, and once the job has
                 finished, "resp":"data_available" with the EOJ in "data" (200), or state 4 with "error" (200).
-                Add ?wait=5s to wait for the result in the same call. The same job_id with a different cmd, to or data is 409.
+                Add ?wait=5s to wait for the result in the same call.
+                A delayed job: "run_at" (ISO 8601 with an offset, e.g. "2026-12-06T10:00:00Z") or "delay" ("30s", "5m",
+                "2h", "1d" or ISO 8601 "PT30S"), at most ExeSys:Jobs:MaxDelay ahead. It waits in standby (state 1, "retry_at"
+                says when) without a worker, and starts within one controller tick of its time; a time already past starts at once.
+                The same job_id with a different cmd, to or data is 409.
                 With MongoDB history on, a job that has left Redis after its hot retention is answered from the history,
                 with the same reply; it is never started again (410 once the history's own TTL has passed too).
                 """)
@@ -120,6 +124,11 @@ public static class SysCmdApi
             return StepWithKey(null);
         }
 
+        if (isStep && command.RunAtMs is not null)
+        {
+            return DelayedStep(null);
+        }
+
         var (known, all) = await functions.FindAsync(command.Cmd);
         if (!known && !routing.IsRouted(command.Cmd))
         {
@@ -156,6 +165,11 @@ public static class SysCmdApi
         if (isStep && commands.FindIndex(c => c.ConcurrencyKey is not null) is var keyed and >= 0)
         {
             return StepWithKey(keyed);
+        }
+
+        if (isStep && commands.FindIndex(c => c.RunAtMs is not null) is var delayed and >= 0)
+        {
+            return DelayedStep(delayed);
         }
 
         var replies = new Results<Ok<JobReply>, Accepted<JobReply>, ProblemHttpResult>[commands.Count];
@@ -239,6 +253,13 @@ public static class SysCmdApi
         {
             [index is { } i ? $"[{i}].concurrency_key" : "concurrency_key"] =
                 ["'concurrency_key' is not supported on a workflow step (Operation: workflow): send it on single jobs."],
+        });
+
+    private static ProblemHttpResult DelayedStep(int? index) =>
+        SysCmdRequestReader.Invalid(new Dictionary<string, string[]>(StringComparer.Ordinal)
+        {
+            [index is { } i ? $"[{i}].run_at" : "run_at"] =
+                ["'run_at' and 'delay' are not supported on a workflow step (Operation: workflow): a step starts when the step before it finishes."],
         });
 
     private static ProblemHttpResult? ReadQuery(string? operation, string? wait, TimeSpan maxWait, out bool isStep, out TimeSpan waitFor)

@@ -4,6 +4,7 @@ using ExeSys.Core.Configuration;
 using ExeSys.Core.Jobs;
 using ExeSys.Core.Limits;
 using ExeSys.Core.Queues;
+using ExeSys.Core.Text;
 using ExeSys.Core.Workflows;
 using Microsoft.Extensions.Options;
 
@@ -13,10 +14,10 @@ namespace ExeSys.Api.SysCmd;
 /// Reads and validates a <c>/sys_cmd</c> body, so that every way a body can be wrong (size, media type, syntax,
 /// shape, types, ids) gets its own precise 4xx ProblemDetails, and nothing reaches Redis unless all is well.
 /// </summary>
-public sealed class SysCmdRequestReader(IOptions<ApiOptions> apiOptions, IOptions<JobOptions> jobOptions, QueueRouting routing)
+public sealed class SysCmdRequestReader(IOptions<ApiOptions> apiOptions, IOptions<JobOptions> jobOptions, QueueRouting routing, TimeProvider time)
 {
     private const string Shape = "{\"from\", \"to\", \"cmd\", \"data\", \"job_id\"}";
-    private static readonly string[] Fields = ["from", "to", "cmd", "data", "job_id", "priority", "queue", "concurrency_key", "concurrency_limit"];
+    private static readonly string[] Fields = ["from", "to", "cmd", "data", "job_id", "priority", "queue", "concurrency_key", "concurrency_limit", "run_at", "delay"];
 
     public async Task<(JobCommand? Command, ProblemHttpResult? Problem)> ReadAsync(HttpRequest request, CancellationToken cancellationToken)
     {
@@ -114,6 +115,7 @@ public sealed class SysCmdRequestReader(IOptions<ApiOptions> apiOptions, IOption
         var data = ReadData(root, found);
         var (key, limit) = ReadConcurrencyKey(root, found);
         var queue = cmd is null ? null : ReadQueue(root, cmd, found);
+        var runAt = ReadRunAt(root, found);
         if (!ReferenceEquals(found, errors))
         {
             foreach (var (field, messages) in found)
@@ -122,7 +124,59 @@ public sealed class SysCmdRequestReader(IOptions<ApiOptions> apiOptions, IOption
             }
         }
 
-        return found.Count > 0 ? null : new JobCommand(new JobRef(from!, jobId!), to!, cmd!, data!, priority, Queue: queue, ConcurrencyKey: key, ConcurrencyLimit: limit);
+        return found.Count > 0 ? null : new JobCommand(new JobRef(from!, jobId!), to!, cmd!, data!, priority, Queue: queue, ConcurrencyKey: key, ConcurrencyLimit: limit, RunAtMs: runAt);
+    }
+
+    /// <summary>
+    /// A delayed job: <c>run_at</c> (ISO 8601 with an offset) or <c>delay</c> (<see cref="DelayText.DurationRule"/>),
+    /// not both, at most <see cref="JobOptions.MaxDelay"/> ahead. Null when neither is given, or the time has already
+    /// come (the job then starts at once, as any other).
+    /// </summary>
+    private long? ReadRunAt(JsonElement root, Dictionary<string, string[]> errors)
+    {
+        var hasRunAt = root.TryGetProperty("run_at", out var r) && r.ValueKind != JsonValueKind.Null;
+        var hasDelay = root.TryGetProperty("delay", out var d) && d.ValueKind != JsonValueKind.Null;
+        if (!hasRunAt && !hasDelay)
+        {
+            return null;
+        }
+
+        var max = jobOptions.Value.MaxDelay;
+        var now = time.GetUtcNow();
+        if (hasRunAt && hasDelay)
+        {
+            errors["delay"] = ["Give either 'run_at' or 'delay', not both."];
+            return null;
+        }
+
+        DateTimeOffset at;
+        var field = hasRunAt ? "run_at" : "delay";
+        if (hasRunAt)
+        {
+            if (r.ValueKind != JsonValueKind.String || !DelayText.TryParseInstant(r.GetString(), out at))
+            {
+                errors[field] = [$"'run_at' must be {DelayText.InstantRule}."];
+                return null;
+            }
+        }
+        else
+        {
+            if (d.ValueKind != JsonValueKind.String || !DelayText.TryParseDuration(d.GetString(), out var delay))
+            {
+                errors[field] = [$"'delay' must be {DelayText.DurationRule}, not negative."];
+                return null;
+            }
+
+            at = delay > max ? DateTimeOffset.MaxValue : now + delay;
+        }
+
+        if (at > now + max)
+        {
+            errors[field] = [$"'{field}' is more than {max} ahead, the most a job may be delayed (ExeSys:Jobs:MaxDelay)."];
+            return null;
+        }
+
+        return at <= now ? null : at.ToUnixTimeMilliseconds();
     }
 
     /// <summary>
@@ -157,7 +211,7 @@ public sealed class SysCmdRequestReader(IOptions<ApiOptions> apiOptions, IOption
     /// The optional <c>queue</c>: a configured queue (ExeSys:Queues) that the function's route allows; a function without
     /// a route may go to any configured queue. Null when absent or when it names the function's own routed queue.
     /// </summary>
-    private string? ReadQueue(JsonElement root, string cmd, Dictionary<string, string[]> errors)
+    internal string? ReadQueue(JsonElement root, string cmd, Dictionary<string, string[]> errors)
     {
         if (!root.TryGetProperty("queue", out var q) || q.ValueKind == JsonValueKind.Null)
         {

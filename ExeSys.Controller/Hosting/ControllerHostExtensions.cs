@@ -1,4 +1,5 @@
 using ExeSys.Controller.Archiving;
+using ExeSys.Controller.Schedules;
 using ExeSys.Controller.Ticking;
 using ExeSys.Core.Hosting;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -14,6 +15,7 @@ public static class ControllerHostExtensions
         builder.Services.Replace(ServiceDescriptor.Singleton(new LimitsRole(Publishes: true)));
         builder.Services.AddOptions<ControllerOptions>().BindConfiguration(ControllerOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddHostedService<ControllerService>();
+        builder.Services.AddHostedService<ScheduleService>();
         builder.Services.AddSingleton<HistoryArchiver>();
         builder.Services.AddHostedService<HistoryArchiverService>();
         return builder;

@@ -8,7 +8,7 @@ namespace ExeSys.Controller.Ticking;
 
 /// <summary>
 /// The controller's timer loop. Each tick does the time-based work: it takes back jobs whose lease expired (their
-/// worker died or froze), moves retries and deferred jobs (wait_delay) whose time has come back to the queue, and
+/// worker died or froze), moves retries, deferred jobs (wait_delay) and delayed jobs (run_at, delay) whose time has come back to the queue, and
 /// advertises the controller. Workflow steps are not waited on here: the script that records a step's result
 /// promotes its successors in the same atomic step, so a chain never waits for a tick. A failed tick is logged and the next one runs as usual.
 /// Several controllers may run at once: every step is an atomic, idempotent script, so they never conflict.

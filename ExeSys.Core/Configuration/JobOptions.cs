@@ -64,6 +64,13 @@ public sealed class JobOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:00", "01:00:00", ErrorMessage = "ExeSys:Jobs:RetryBackoff must be between 0 and 1 hour.")]
     public TimeSpan RetryBackoff { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// The furthest ahead a delayed job may be set to start (<c>run_at</c> or <c>delay</c> on <c>/sys_cmd</c>); a later
+    /// one gets 400. A delayed job waits in its queue's scheduled set, so this bounds how long that entry stays.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "3650.00:00:00", ErrorMessage = "ExeSys:Jobs:MaxDelay must be between 1 second and 3650 days.")]
+    public TimeSpan MaxDelay { get; set; } = TimeSpan.FromDays(30);
+
     /// <summary>The longest <c>from</c>, <c>to</c>, <c>cmd</c> or <c>job_id</c>.</summary>
     [Range(8, 512, ErrorMessage = "ExeSys:Jobs:MaxIdLength must be 8..512.")]
     public int MaxIdLength { get; set; } = 128;

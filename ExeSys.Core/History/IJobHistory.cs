@@ -38,7 +38,8 @@ public interface IJobHistory
 /// <param name="Since">Finished at or after.</param>
 /// <param name="Until">Finished before.</param>
 /// <param name="Cursor">The previous page's next_cursor.</param>
-public sealed record HistoryQuery(string? From, int? State, string? Cmd, DateTimeOffset? Since, DateTimeOffset? Until, int Limit, string? Cursor);
+/// <param name="Schedule">Only the firings of this schedule: job_ids <c>&lt;name&gt;.yyyyMMddTHHmmssZ</c> (ScheduleTimes.JobId).</param>
+public sealed record HistoryQuery(string? From, int? State, string? Cmd, DateTimeOffset? Since, DateTimeOffset? Until, int Limit, string? Cursor, string? Schedule = null);
 
 public sealed record HistoryPage(
     [property: JsonPropertyName("items")] IReadOnlyList<HistoryJob> Items,

@@ -66,6 +66,13 @@ public sealed class MongoJobHistory(ExeSysMongo mongo, HistoryCollections collec
             filters.Add(Filter.Eq(HistoryFields.Cmd, query.Cmd));
         }
 
+        if (query.Schedule is not null)
+        {
+            // A schedule's firings are named by it (ScheduleTimes.JobId): an anchored regex, which an index on job_id serves as a range.
+            filters.Add(new BsonDocument(HistoryFields.JobId, new BsonDocument("$regex",
+                "^" + System.Text.RegularExpressions.Regex.Escape(query.Schedule) + @"\.\d{8}T\d{6}Z$")));
+        }
+
         if (query.Since is { } since)
         {
             filters.Add(Filter.Gte(HistoryFields.Finished, since.UtcDateTime));

@@ -7,6 +7,7 @@ using ExeSys.Core.Limits;
 using ExeSys.Core.Queues;
 using ExeSys.Core.Redis;
 using ExeSys.Core.Registry;
+using ExeSys.Core.Schedules;
 using ExeSys.Core.Storage;
 using ExeSys.Core.Workflows;
 using Microsoft.Extensions.DependencyInjection;
@@ -66,6 +67,9 @@ public static class ExeSysCoreExtensions
         services.AddSingleton<IEventStore, RedisEventStore>();
         services.AddSingleton<ILatchStore, RedisLatchStore>();
         services.AddSingleton<IQueueAdmin, RedisQueueAdmin>();
+        services.AddOptions<ScheduleOptions>().BindConfiguration(ScheduleOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IScheduleStore, RedisScheduleStore>();
+        services.AddSingleton<ScheduleFiring>();
         return builder;
     }
 

@@ -13,6 +13,7 @@ internal static class LuaScripts
     // Declared first: static fields initialize in text order, and every Load below prepends it.
     private static readonly string Common = Read("_common");
     private static readonly string Lanes = Read("_lanes");
+    private static readonly string ScheduleKeys = Read("_schedules");
 
     public static readonly RedisScript JobSubmit = Load("job_submit", ScriptAccess.Atomic, lanes: true);
     public static readonly RedisScript JobGet = Load("job_get", ScriptAccess.AllowOom);
@@ -51,6 +52,13 @@ internal static class LuaScripts
     public static readonly RedisScript ArchiveDone = Load("archive_done", ScriptAccess.Atomic);
     public static readonly RedisScript DefinitionSave = Load("definition_save", ScriptAccess.Atomic);
     public static readonly RedisScript LimitsPublish = Load("limits_publish", ScriptAccess.Atomic);
+    public static readonly RedisScript ScheduleSave = Load("schedule_save", ScriptAccess.Atomic, schedules: true);
+    public static readonly RedisScript ScheduleControl = Load("schedule_control", ScriptAccess.Atomic, schedules: true);
+    public static readonly RedisScript ScheduleTake = Load("schedule_take", ScriptAccess.Atomic, schedules: true);
+    public static readonly RedisScript ScheduleFire = Load("schedule_fire", ScriptAccess.Atomic, schedules: true);
+    public static readonly RedisScript SchedulePending = Load("schedule_pending", ScriptAccess.Atomic, schedules: true);
+    public static readonly RedisScript ScheduleSettle = Load("schedule_settle", ScriptAccess.Atomic, schedules: true);
+    public static readonly RedisScript ScheduleTrigger = Load("schedule_trigger", ScriptAccess.Atomic, schedules: true);
 
     /// <summary>The names of the embedded scripts (their file names without .lua), _common among them.</summary>
     internal static IEnumerable<string> Names =>
@@ -68,8 +76,9 @@ internal static class LuaScripts
     /// it is given), then the shared helpers of _common.lua (key names, the job snapshot, starting a job, list splitting).
     /// </summary>
     /// <param name="lanes">The script meets limited jobs (it enqueues, claims, acks, renews or requeues): _lanes.lua follows _common.lua.</param>
-    private static RedisScript Load(string name, ScriptAccess access, bool lanes = false) =>
-        new(name, Shebang(access) + "\n" + Common + "\n" + (lanes ? Lanes + "\n" : "") + Read(name), access);
+    /// <param name="schedules">A schedule script: _schedules.lua (a schedule's key names) follows _common.lua.</param>
+    private static RedisScript Load(string name, ScriptAccess access, bool lanes = false, bool schedules = false) =>
+        new(name, Shebang(access) + "\n" + Common + "\n" + (lanes ? Lanes + "\n" : "") + (schedules ? ScheduleKeys + "\n" : "") + Read(name), access);
 
     /// <summary>
     /// <c>allow-cross-slot-keys</c> on every script keeps what a script without a shebang may do: on a single Redis, a

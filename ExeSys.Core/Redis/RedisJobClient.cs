@@ -53,7 +53,8 @@ public sealed class RedisJobClient(
         Written written;
         try
         {
-            written = await WriteAsync(command, watch, clock.NowMs, combine: topology.SubmitEnqueues(alone));
+            // A delayed job is written in standby, then scheduled in its queue's slot: never enqueued by the first script.
+            written = await WriteAsync(command, watch, clock.NowMs, combine: command.RunAtMs is null && topology.SubmitEnqueues(alone));
         }
         finally
         {
@@ -63,6 +64,10 @@ public sealed class RedisJobClient(
         if (written.Enqueue)
         {
             await queue.EnqueueAsync([Queued(command, written.Outcome.Snapshot!.Priority)]);
+        }
+        else if (written.Schedule is { } due)
+        {
+            await queue.RequeueAsync([Scheduled(command, due)]);
         }
         else if (written.Backlog)
         {
@@ -85,11 +90,16 @@ public sealed class RedisJobClient(
         var written = await Task.WhenAll(writes);
         var enqueue = new List<QueuedJob>();
         var ended = new List<JobRef>();
+        var delayed = new List<Requeue>();
         for (var i = 0; i < written.Length; i++)
         {
             if (written[i].Enqueue)
             {
                 enqueue.Add(Queued(commands[i], written[i].Outcome.Snapshot!.Priority));
+            }
+            else if (written[i].Schedule is { } due)
+            {
+                delayed.Add(Scheduled(commands[i], due));
             }
             else if (written[i].Backlog)
             {
@@ -98,6 +108,7 @@ public sealed class RedisJobClient(
         }
 
         await queue.EnqueueAsync(enqueue);
+        await queue.RequeueAsync(delayed);
         if (ended.Count > 0)
         {
             await backlog.AddAsync(ended);
@@ -110,10 +121,18 @@ public sealed class RedisJobClient(
     private QueuedJob Queued(JobCommand command, JobPriority priority) =>
         new(command.Job, priority, JobLanes.QueueFunction(command.Cmd, lanes.LaneOf(command)), routing.QueueOf(command.Cmd, command.Queue));
 
+    /// <summary>
+    /// A delayed job into its queue's scheduled set, due at its run_at, as a retry waits (queue_requeue.lua 's': its
+    /// ZREM of inflight is a no-op for a job never claimed). queue_due.lua moves it onto its lane when due.
+    /// </summary>
+    private Requeue Scheduled(JobCommand command, long due) =>
+        new(RequeueAction.Schedule, due, command.Job, routing.QueueOf(command.Cmd, command.Queue), JobLanes.QueueFunction(command.Cmd, lanes.LaneOf(command)));
+
     /// <summary>What job_submit.lua did with one command, and what must follow in the queue slot.</summary>
+    /// <param name="Schedule">A delayed job waiting in standby: put it in its queue's scheduled set at this due time (new, or a re-send healing a lost schedule; ZADD of the same score is a no-op).</param>
     /// <param name="Enqueue">The job is in state 0: enqueue it (new, or a re-send healing a lost enqueue; ZADD NX makes that a no-op when it is queued).</param>
     /// <param name="Backlog">A step whose chain had already failed ended at once, without a worker to put it on the archive backlog.</param>
-    private readonly record struct Written(SubmitOutcome Outcome, bool Enqueue, bool Backlog);
+    private readonly record struct Written(SubmitOutcome Outcome, bool Enqueue, bool Backlog, long? Schedule = null);
 
     /// <param name="combine">Enqueue a new job in the same script (only where <see cref="RedisTopology.SubmitEnqueues"/>).</param>
     private async Task<Written> WriteAsync(JobCommand command, bool watch, long now, bool combine)
@@ -132,6 +151,7 @@ public sealed class RedisJobClient(
         [
             command.To, command.Cmd, command.DataJson, (int)command.Priority, now, watch ? 1 : 0, command.IsWorkflowStep ? 1 : 0,
             _options.MaxAttempts, retention.ScriptRetentionMs, job.From, command.Queue ?? "", lane ?? "",
+            command.RunAtMs is { } runAt ? runAt : RedisValue.EmptyString,
         ];
         if (combine)
         {
@@ -162,14 +182,17 @@ public sealed class RedisJobClient(
             var state = (JobState)(int)reply[1];
             var created = new SubmitOutcome(SubmitStatus.Created, new JobSnapshot(
                 job, state, command.To, command.Cmd, command.DataJson, command.Priority, now, now, state == JobState.Processing ? 1 : 0,
-                reply.Length > 2 && !reply[2].IsNull ? (string?)reply[2] : null, reply.Length > 3 ? (string?)reply[3] : null, null));
-            return new Written(created, state == JobState.Start && !combine, state == JobState.Error && retention.Archives);
+                reply.Length > 2 && !reply[2].IsNull ? (string?)reply[2] : null, reply.Length > 3 ? (string?)reply[3] : null, null,
+                command.RunAtMs));
+            return new Written(created, state == JobState.Start && !combine, state == JobState.Error && retention.Archives,
+                state == JobState.Standby && command.RunAtMs is { } due ? due : null);
         }
 
         var snapshot = RedisReplies.ReadSnapshot(job, reply, 1);
         return kind == "conflict"
             ? new Written(new SubmitOutcome(SubmitStatus.Conflict, snapshot), false, false)
-            : new Written(new SubmitOutcome(SubmitStatus.Existing, snapshot), snapshot.State == JobState.Start, false);
+            : new Written(new SubmitOutcome(SubmitStatus.Existing, snapshot), snapshot.State == JobState.Start, false,
+                snapshot.State == JobState.Standby && command.RunAtMs is not null && !command.IsWorkflowStep ? snapshot.RetryAtMs : null);
     }
 
     public async Task<JobSnapshot?> GetAsync(JobRef job, bool watch)

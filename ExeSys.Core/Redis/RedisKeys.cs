@@ -17,6 +17,7 @@ namespace ExeSys.Core.Redis;
 /// <item>Registry: <c>P:{registry}:workers</c>, <c>P:{registry}:functions</c>, <c>P:{registry}:controllers</c>.</item>
 /// <item>Events (wait_event): <c>P:event:{name}:waiters</c> (hash) and <c>P:event:{name}:recent</c> (sorted set),
 /// one slot per event name.</item>
+/// <item>Schedules (<see cref="ScheduleKeys"/>): all under <c>P:{schedules}</c>, one slot of their own.</item>
 /// <item>Latches (wait_acquire, wait_release, wait_countdown): <c>P:latch:{name}:holders</c> and
 /// <c>P:latch:{name}:waiters</c> (sorted sets), one slot per latch name.</item>
 /// </list>
@@ -38,6 +39,7 @@ public sealed class RedisKeys
         Scheduled = Default.Scheduled;
         ArchiveBacklog = Default.ArchiveBacklog;
         WorkflowDefinitions = $"{prefix}:{{definitions}}:workflows";
+        Schedules = new ScheduleKeys(prefix);
         CancelChannel = RedisChannel.Literal($"{prefix}:events:cancel");
         StopChannel = RedisChannel.Literal($"{prefix}:events:stop");
         Workers = $"{prefix}:{{registry}}:workers";
@@ -89,6 +91,9 @@ public sealed class RedisKeys
 
     /// <summary>The jobs waiting for a latch to reach zero (wait_countdown): <c>from:job_id</c> → until when the wait counts (Redis ms).</summary>
     public RedisKey LatchWaiters(string name) => $"{_prefix}:latch:{{{name}}}:waiters";
+
+    /// <summary>The schedules' keys (cron and interval schedules).</summary>
+    public ScheduleKeys Schedules { get; }
 
     /// <summary>Named workflow definitions: name → JSON.</summary>
     public RedisKey WorkflowDefinitions { get; }
@@ -248,4 +253,30 @@ public sealed class QueueKeys
 
     /// <summary>One worker's own channel in this queue: jobs job_submit.lua started for it.</summary>
     public RedisChannel WorkerChannel(string workerId) => RedisChannel.Literal($"{WakeChannelName}:{workerId}");
+}
+
+/// <summary>
+/// The schedules' keys, all under the hash tag <c>{schedules}</c> (one Redis Cluster slot), so one script fires a batch
+/// of them. The scripts build a schedule's own keys from <see cref="Base"/> as <c>&lt;base&gt;:s:&lt;name&gt;</c> and
+/// <c>&lt;base&gt;:runs:&lt;name&gt;</c> (Scripts/schedule_*.lua), mirroring <see cref="Schedule"/> and <see cref="Runs"/>.
+/// </summary>
+public sealed class ScheduleKeys(string prefix)
+{
+    /// <summary>The common start of the schedules' key names, passed to the scripts.</summary>
+    public string Base { get; } = $"{prefix}:{{schedules}}";
+
+    /// <summary>Active schedules (not paused, not ended): name → when a controller takes it next (its next fire time plus jitter, or the lease of the controller that took it), ms.</summary>
+    public RedisKey Due => $"{Base}:due";
+
+    /// <summary>Every schedule (score 0), for listing by name and for the bound ExeSys:Schedules:MaxSchedules.</summary>
+    public RedisKey Names => $"{Base}:names";
+
+    /// <summary>Firings recorded but not yet settled: <c>name|fire_ms</c> → until when a controller holds it (ms).</summary>
+    public RedisKey Pending => $"{Base}:pending";
+
+    /// <summary>One schedule: def (JSON), next, paused, last, buf, ct, ut.</summary>
+    public RedisKey Schedule(string name) => $"{Base}:s:{name}";
+
+    /// <summary>One schedule's last firings, newest first: <c>fire_ms|job_id|outcome</c>, at most ExeSys:Schedules:RunsKept.</summary>
+    public RedisKey Runs(string name) => $"{Base}:runs:{name}";
 }

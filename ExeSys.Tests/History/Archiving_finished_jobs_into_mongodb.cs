@@ -63,6 +63,22 @@ public sealed class Archiving_finished_jobs_into_mongodb
         }
     }
 
+    [Test]
+    public async Task Should_list_a_schedules_archived_firings_by_its_name()
+    {
+        var from = "sch" + Guid.NewGuid().ToString("N")[..8];
+        var name = "hist-" + from;
+        var start = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 2);
+        var body = $$"""{"name":"{{name}}","interval":"1s","start":"{{start.ToString("O", CultureInfo.InvariantCulture)}}","end":"{{start.AddSeconds(2).ToString("O", CultureInfo.InvariantCulture)}}","overlap":"allow_all","command":{"from":"{{from}}","to":"end_job","cmd":"echo","data":1} }""";
+        Assert.That((await PostAsync("/schedules", body)).Code, Is.EqualTo(201));
+        Assert.That((await PostAsync("/sys_cmd?wait=10s", SysCmdHttp.Command(from, "not-a-firing", "echo", "2"))).Resp, Is.EqualTo("data_available"));
+
+        await Eventually.WaitForAsync(() => Jobs.CountDocumentsAsync(Builders<BsonDocument>.Filter.Eq("from", from)), n => n == 4, Long, "3 firings and 1 other job archived");
+        var page = await SysCmdHttp.GetAsync(_deployment.Client, $"/history/jobs?schedule={name}&limit=50");
+        Assert.That(page.Get("items").EnumerateArray().Select(j => j.GetProperty("job_id").GetString()),
+            Is.EquivalentTo(Enumerable.Range(0, 3).Select(i => ExeSys.Core.Schedules.ScheduleTimes.JobId(name, start.AddSeconds(i).ToUnixTimeMilliseconds()))), page.Text);
+    }
+
     [Test, Order(1)]
     public async Task Should_archive_jobs_and_workflows_and_answer_them_from_history_after_they_leave_redis()
     {

@@ -5,6 +5,7 @@ using ExeSys.Core.Limits;
 using ExeSys.Core.Queues;
 using ExeSys.Core.Redis;
 using ExeSys.Core.Registry;
+using ExeSys.Core.Schedules;
 using ExeSys.Core.Storage;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -45,7 +46,19 @@ public sealed class StoreHarness
         Client = new RedisJobClient(Redis, Keys, queue, topology, retention, clock, Archive, Routing, Lanes, Options.Create(options));
         Worker = new RedisWorkerConnection(Redis, Keys, queue, topology, retention, clock, release, Lanes, NullLogger<RedisWorkerConnection>.Instance);
         Maintenance = new RedisStoreMaintenance(Redis, Keys, queue, release, retention, clock, Routing, Lanes, Offers, NullLogger<RedisStoreMaintenance>.Instance);
+        Schedules = new RedisScheduleStore(Redis, Keys, clock, Options.Create(new ScheduleOptions()));
+        Workflows = new RedisWorkflowClient(Redis, Keys, queue, topology, retention, clock, Archive, Lanes, Options.Create(options));
+        ScheduleFiring = new ScheduleFiring(Schedules, Client, Workflows, new RedisWorkflowDefinitions(Redis, Keys), clock,
+            Options.Create(new ScheduleOptions()), Options.Create(options), NullLogger<ScheduleFiring>.Instance);
     }
+
+    /// <summary>The schedules in Redis, on the harness's clock.</summary>
+    public RedisScheduleStore Schedules { get; }
+
+    public RedisWorkflowClient Workflows { get; }
+
+    /// <summary>One controller's schedule pass (<see cref="ScheduleFiring.RunOnceAsync"/>), on the harness's clock.</summary>
+    public ScheduleFiring ScheduleFiring { get; }
 
     public string Prefix { get; }
 

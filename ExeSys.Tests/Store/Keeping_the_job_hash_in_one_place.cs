@@ -200,9 +200,9 @@ public sealed partial class Keeping_the_job_hash_in_one_place
             {
                 var kind = script.Classify(call.Key, call.At);
                 var fields = call.FieldNames(script);
-                if (kind == HashKind.Workflow || (kind == HashKind.Unknown && fields.All(f => Literal(f) is null)))
+                if (kind is HashKind.Workflow or HashKind.Schedule || (kind == HashKind.Unknown && fields.All(f => Literal(f) is null)))
                 {
-                    continue; // another hash (a run's workflow hash, a waiters or details hash), or fields not named in the script
+                    continue; // another hash (a run's workflow hash, a schedule's hash, a waiters or details hash), or fields not named in the script
                 }
 
                 if (kind == HashKind.Unknown)
@@ -263,6 +263,9 @@ public sealed partial class Keeping_the_job_hash_in_one_place
         Unknown,
         Status,
         Workflow,
+
+        /// <summary>A schedule's hash (schedule_key in _schedules.lua), never a job's.</summary>
+        Schedule,
     }
 
     /// <summary>A call <c>name(args)</c> at offset <see cref="At"/> of a script's code.</summary>
@@ -407,6 +410,11 @@ public sealed partial class Keeping_the_job_hash_in_one_place
             if (key.Contains("wf_key(", StringComparison.Ordinal))
             {
                 return HashKind.Workflow;
+            }
+
+            if (key.Contains("schedule_key(", StringComparison.Ordinal))
+            {
+                return HashKind.Schedule;
             }
 
             if (KeysIndex().Match(key) is { Success: true } keys)

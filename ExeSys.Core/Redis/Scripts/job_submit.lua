@@ -5,7 +5,9 @@
 --       max_attempts, retention_ms, from, queue (the queue a submit named, kept as field 'q'; '' = its function's
 --       routed queue, which every process computes from the configuration), lane ('' = none: the job has no limit;
 --       else it is kept as 'ln', goes into its limited lane, and starts only through a claim, where its limits are
---       checked, never by an idle worker here: see _lanes.lua),
+--       checked, never by an idle worker here: see _lanes.lua), run_at (Unix ms on Redis's clock; '' = now: a delayed
+--       job is created in standby, state 1, with 'ra' = run_at, the field a retry waits on, and the caller puts it in its
+--       queue's scheduled set, where the controller's queue_due.lua moves it onto its lane when due),
 --       then, only on a single Redis (not a cluster: these keys are in the queue's slot), where the job's queue keys
 --       start in KEYS (lanes index, inflight, then the idle sets whose workers offer cmd), the wake channel, the lease
 --       ms, the queue score, the member (from:job_id) and the queue base: a new job in state 0 is then enqueued here
@@ -20,7 +22,7 @@
 --         every attempt's error), progress (a runner's latest intermediate result)
 -- Where the queue keys start in KEYS, when the caller gave them (see ARGV above); the tombstone, when given, is
 -- KEYS[3] and the queue keys follow it.
-local q = tonumber(ARGV[13])
+local q = tonumber(ARGV[14])
 local tombstone = (q == nil or q > 3) and KEYS[3] or nil
 
 -- The idle sets the caller gave: those whose workers offer cmd.
@@ -35,7 +37,7 @@ end
 -- With the queue keys: a new single job goes to an idle worker that offers cmd, if one waits, already started.
 local function started_by_idle_worker()
   if q and ARGV[7] ~= '1' and ARGV[12] == '' then
-    return take_idle_worker(ARGV[18], KEYS[q + 1], idle_sets(), ARGV[15], ARGV[17])
+    return take_idle_worker(ARGV[19], KEYS[q + 1], idle_sets(), ARGV[16], ARGV[18])
   end
   return nil
 end
@@ -47,9 +49,9 @@ local queue_fn = ARGV[12] ~= '' and '~' .. ARGV[12] or ARGV[2]
 -- goes onto its lane; a workflow step may still go to an idle worker, as a handoff it starts itself.
 local function enqueue_here()
   if q and ARGV[7] ~= '1' then
-    enqueue_ready(ARGV[18], ARGV[14], {ARGV[16], ARGV[17], queue_fn})
+    enqueue_ready(ARGV[19], ARGV[15], {ARGV[17], ARGV[18], queue_fn})
   elseif q then
-    enqueue_or_hand_off(ARGV[18], KEYS[q + 1], idle_sets(), ARGV[14], ARGV[15], {ARGV[16], ARGV[17], queue_fn}, 1)
+    enqueue_or_hand_off(ARGV[19], KEYS[q + 1], idle_sets(), ARGV[15], ARGV[16], {ARGV[17], ARGV[18], queue_fn}, 1)
   end
 end
 
@@ -59,7 +61,10 @@ if not f[ST] then
     return {'archived'}
   end
   local st, pred, err = '0', false, false
-  if ARGV[7] == '1' then
+  local run_at = ARGV[13] ~= '' and ARGV[13] or false
+  if run_at then
+    st = '1'
+  elseif ARGV[7] == '1' then
     -- A workflow step runs once the step before it (the one whose 'to' names this step) has finished.
     local w = redis.call('HMGET', KEYS[2], 'reached:' .. ARGV[10], 'failed:' .. ARGV[10])
     if w[2] then
@@ -81,6 +86,7 @@ if not f[ST] then
   if ARGV[6] == '1' then table.insert(fields, 'w'); table.insert(fields, '1') end
   if ARGV[11] ~= '' then table.insert(fields, 'q'); table.insert(fields, ARGV[11]) end
   if ARGV[12] ~= '' then table.insert(fields, 'ln'); table.insert(fields, ARGV[12]) end
+  if run_at then table.insert(fields, 'ra'); table.insert(fields, run_at) end
   if pred then table.insert(fields, 'pred'); table.insert(fields, pred) end
   if err then
     table.insert(fields, 'err'); table.insert(fields, err)
@@ -96,7 +102,7 @@ if not f[ST] then
     end
   end
   if worker then
-    redis.call('PUBLISH', ARGV[14] .. ':' .. worker, ARGV[17] .. '\n' .. ARGV[1] .. '\n' .. ARGV[2] .. '\n' .. ARGV[3])
+    redis.call('PUBLISH', ARGV[15] .. ':' .. worker, ARGV[18] .. '\n' .. ARGV[1] .. '\n' .. ARGV[2] .. '\n' .. ARGV[3])
     return {'new', '2', false, worker}
   end
   if st == '0' then

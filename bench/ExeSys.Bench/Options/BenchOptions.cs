@@ -83,6 +83,15 @@ internal sealed record BenchOptions
 
     public int SoakTimeoutMs { get; init; } = 3_000;
 
+    /// <summary>schedules: delayed jobs (run_at spread over a few seconds) whose start lateness is measured.</summary>
+    public int DelayedJobs { get; init; } = 1_000;
+
+    /// <summary>schedules: schedules that each fire every minute (spread over the minute's seconds).</summary>
+    public int Schedules { get; init; } = 100_000;
+
+    /// <summary>schedules: whole minutes of firings measured, after one minute of warm-up.</summary>
+    public int ScheduleMinutes { get; init; } = 1;
+
     /// <summary>Scenario names to run; empty runs all but those that run only when named (soak_events).</summary>
     public IReadOnlyList<string> Scenarios { get; init; } = [];
 
@@ -130,5 +139,8 @@ internal sealed record BenchOptions
         SoakPosts = 200,
         SoakNames = 5,
         SoakTimeoutMs = 500,
+        DelayedJobs = 20,
+        Schedules = 120,
+        ScheduleMinutes = 1,
     };
 }

@@ -24,7 +24,7 @@ internal static class OptionParser
 
         Load
           --scenario a,b            scenarios to run (default all): noop, payload10k, batch, latency, retained, chain10, dag100;
-                                    soak_events runs only when named
+                                    soak_events and schedules run only when named
           --concurrency N           requests in flight in throughput scenarios (default 256)
           --jobs N                  measured jobs per throughput scenario (default 20000)
           --batch-size N            jobs per POST /sys_cmd/batch request in the batch scenario (default 100)
@@ -42,6 +42,9 @@ internal static class OptionParser
           --soak-posts N            soak_events: events posted meanwhile (default 50000)
           --soak-names N            soak_events: event names they spread over (default 100)
           --soak-timeout-ms N       soak_events: the waiters' timeout_ms (default 3000)
+          --delayed-jobs N          schedules: delayed jobs whose start lateness is measured (default 1000)
+          --schedules N             schedules: schedules firing every minute (default 100000)
+          --schedule-minutes N      schedules: minutes of firings measured, after one of warm-up (default 1)
           --dag-runs N              dag100 runs, one at a time (default 10)
           --workflow-warmup N       unmeasured runs before each workflow measurement (default 20)
           --repeat N                run every scenario N times and report the median of each figure (default 1)
@@ -147,6 +150,9 @@ internal static class OptionParser
                     "soak-posts" => options with { SoakPosts = Int(name, value!, 0, 100_000_000) },
                     "soak-names" => options with { SoakNames = Int(name, value!, 1, 100_000) },
                     "soak-timeout-ms" => options with { SoakTimeoutMs = Int(name, value!, 0, 3_600_000) },
+                    "delayed-jobs" => options with { DelayedJobs = Int(name, value!, 1, 1_000_000) },
+                    "schedules" => options with { Schedules = Int(name, value!, 1, 10_000_000) },
+                    "schedule-minutes" => options with { ScheduleMinutes = Int(name, value!, 1, 60) },
                     "dag-runs" => options with { DagRuns = Int(name, value!, 1, 1_000_000) },
                     "workflow-warmup" => options with { WorkflowWarmup = Int(name, value!, 0, 1_000_000) },
                     "repeat" => options with { Repeat = Int(name, value!, 1, 100) },
@@ -179,7 +185,7 @@ internal static class OptionParser
         "api", "redis", "key-prefix", "repo", "configuration", "redis-server", "workers", "worker-concurrency", "claim-batch", "set",
         "scenario", "concurrency", "jobs", "batch-size", "batch-concurrency", "warmup-seconds", "warmup", "samples", "latency-warmup", "rate", "retained", "repeat",
         "accounting-jobs", "wait-quiet", "out", "workflow-sequential", "workflow-runs", "workflow-concurrency", "dag-runs", "workflow-warmup",
-        "soak-waiters", "soak-posts", "soak-names", "soak-timeout-ms",
+        "soak-waiters", "soak-posts", "soak-names", "soak-timeout-ms", "delayed-jobs", "schedules", "schedule-minutes",
     };
 
     private static BenchOptions AddEnvironment(BenchOptions options, List<KeyValuePair<string, string>> all, string value)

@@ -176,7 +176,7 @@ internal sealed class EventSoakScenario : IScenario
         }
     }
 
-    private static async Task PostAsync(HttpClient http, string path, string json, List<string> errors, CancellationToken cancellationToken)
+    internal static async Task PostAsync(HttpClient http, string path, string json, List<string> errors, CancellationToken cancellationToken)
     {
         using var content = new StringContent(json, Encoding.UTF8, "application/json");
         using var response = await http.PostAsync(new Uri(path, UriKind.Relative), content, cancellationToken);
@@ -193,7 +193,7 @@ internal sealed class EventSoakScenario : IScenario
         }
     }
 
-    private static Task ForEachAsync<T>(IReadOnlyList<T> items, int concurrency, Func<T, int, Task> body, CancellationToken cancellationToken) =>
+    internal static Task ForEachAsync<T>(IReadOnlyList<T> items, int concurrency, Func<T, int, Task> body, CancellationToken cancellationToken) =>
         Parallel.ForEachAsync(Enumerable.Range(0, items.Count), new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken },
             async (i, _) => await body(items[i], i));
 

@@ -26,6 +26,7 @@ internal static class ScenarioCatalog
             new WorkflowGraph(Layers: 10, Width: 10, FanIn: 3),
             [new WorkflowLoad(_ => "1 at a time", o => o.DagRuns, _ => 1)]),
         new EventSoakScenario(),
+        new ScheduleScenario(),
     ];
 
     /// <summary>A JSON object of exactly 10,240 bytes.</summary>
