@@ -5,6 +5,7 @@ using ExeSys.Api.Health;
 using ExeSys.Api.History;
 using ExeSys.Api.OpenApi;
 using ExeSys.Api.Queues;
+using ExeSys.Api.Security;
 using ExeSys.Api.SysCmd;
 using ExeSys.Api.Workflows;
 using ExeSys.Core.Hosting;
@@ -32,6 +33,7 @@ public static class ApiHostExtensions
         services.AddHostedService(sp => sp.GetRequiredService<CompletionWaiter>());
         services.AddHostedService<WorkflowDefinitionCatalog>();
         services.AddExeSysSwagger();
+        builder.AddExeSysSecurity(api);
         return builder;
     }
 
@@ -59,6 +61,7 @@ public static class ApiHostExtensions
         app.UseExceptionHandler();
         app.UseStatusCodePages(WriteStatusProblemAsync);
         app.UseExeSysSwagger();
+        app.UseExeSysSecurity();
         app.MapSysCmd();
         app.MapWorkflows();
         app.MapEvents();
@@ -66,6 +69,7 @@ public static class ApiHostExtensions
         app.MapQueues();
         app.MapHistory();
         app.MapHealth();
+        app.MapKeys();
         app.MapGet("/", () => TypedResults.Redirect("/swagger")).ExcludeFromDescription();
         return app;
     }

@@ -18,6 +18,13 @@ public static class OpenApiExtensions
             });
             c.MapType<RawJson>(() => new OpenApiSchema { Description = "Any JSON value: the function's EOJ." });
             c.OperationFilter<SysCmdExamples>();
+            c.AddSecurityDefinition(ScopeDocumentation.SchemeName, new OpenApiSecurityScheme
+            {
+                Type = SecuritySchemeType.Http,
+                Scheme = "bearer",
+                Description = "An ExeSys API key (exs_...), as 'Authorization: Bearer <key>' or 'X-Api-Key: <key>'. Not needed in open mode (loopback, no key configured).",
+            });
+            c.OperationFilter<ScopeDocumentation>();
             var xml = Path.Combine(AppContext.BaseDirectory, "ExeSys.Api.xml");
             if (File.Exists(xml))
             {
@@ -33,6 +40,13 @@ public static class OpenApiExtensions
     /// </summary>
     public static WebApplication UseExeSysSwagger(this WebApplication app)
     {
+        // Off in Production unless ExeSys:Api:Swagger=true; on elsewhere unless ExeSys:Api:Swagger=false.
+        var enabled = app.Configuration.GetValue<bool?>("ExeSys:Api:Swagger") ?? !app.Environment.IsProduction();
+        if (!enabled)
+        {
+            return app;
+        }
+
         app.UseWhen(http => http.Request.Path.StartsWithSegments("/swagger", StringComparison.OrdinalIgnoreCase), swagger =>
         {
             swagger.UseSwagger();

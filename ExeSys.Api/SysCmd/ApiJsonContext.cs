@@ -22,4 +22,7 @@ namespace ExeSys.Api.SysCmd;
 [JsonSerializable(typeof(IReadOnlyDictionary<string, System.Text.Json.JsonElement>))]
 [JsonSerializable(typeof(IReadOnlyList<FunctionInfo>))]
 [JsonSerializable(typeof(IReadOnlyList<ModuleInfo>))]
+[JsonSerializable(typeof(ExeSys.Api.Security.KeyRequest))]
+[JsonSerializable(typeof(ExeSys.Api.Security.CreatedKey))]
+[JsonSerializable(typeof(IReadOnlyList<ExeSys.Api.Security.KeyInfo>))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;

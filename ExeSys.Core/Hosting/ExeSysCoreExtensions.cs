@@ -65,6 +65,7 @@ public static class ExeSysCoreExtensions
         services.AddSingleton<IEventStore, RedisEventStore>();
         services.AddSingleton<ILatchStore, RedisLatchStore>();
         services.AddSingleton<IQueueAdmin, RedisQueueAdmin>();
+        services.AddSingleton<ExeSys.Core.Auth.RedisApiKeyStore>();
         return builder;
     }
 

@@ -51,6 +51,8 @@ internal static class LuaScripts
     public static readonly RedisScript ArchiveDone = Load("archive_done", ScriptAccess.Atomic);
     public static readonly RedisScript DefinitionSave = Load("definition_save", ScriptAccess.Atomic);
     public static readonly RedisScript LimitsPublish = Load("limits_publish", ScriptAccess.Atomic);
+    public static readonly RedisScript KeySave = Load("key_save", ScriptAccess.Atomic);
+    public static readonly RedisScript KeyRevoke = Load("key_revoke", ScriptAccess.Atomic);
 
     /// <summary>The names of the embedded scripts (their file names without .lua), _common among them.</summary>
     internal static IEnumerable<string> Names =>
