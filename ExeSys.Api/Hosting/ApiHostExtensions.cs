@@ -70,7 +70,7 @@ public static class ApiHostExtensions
         app.MapHistory();
         app.MapHealth();
         app.MapKeys();
-        app.MapGet("/", () => TypedResults.Redirect("/swagger")).ExcludeFromDescription();
+        app.MapGet("/", () => TypedResults.Redirect("/swagger")).ExcludeFromDescription().AllowAnonymous();
         return app;
     }
 }
