@@ -1,8 +1,8 @@
-using ExeSys.Api.Security;
-using ExeSys.Core.Auth;
 using System.Text.Json.Serialization;
 using ExeSys.Api.Hosting;
+using ExeSys.Api.Security;
 using ExeSys.Api.SysCmd;
+using ExeSys.Core.Auth;
 using ExeSys.Core.Configuration;
 using ExeSys.Core.Events;
 using Microsoft.Extensions.Options;

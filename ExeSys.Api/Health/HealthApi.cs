@@ -1,5 +1,5 @@
-using ExeSys.Api.Security;
 using System.Text.Json.Serialization;
+using ExeSys.Api.Security;
 using ExeSys.Core.History;
 using ExeSys.Core.Registry;
 using ExeSys.Core.Resilience;

@@ -1,8 +1,8 @@
-using ExeSys.Api.Security;
-using ExeSys.Core.Auth;
 using System.Globalization;
 using System.Text.Json.Serialization;
+using ExeSys.Api.Security;
 using ExeSys.Api.SysCmd;
+using ExeSys.Core.Auth;
 using ExeSys.Core.Configuration;
 using ExeSys.Core.History;
 using ExeSys.Core.Jobs;

@@ -1,5 +1,5 @@
-using ExeSys.Api.Security;
 using System.Text.Json.Serialization;
+using ExeSys.Api.Security;
 using ExeSys.Api.SysCmd;
 using ExeSys.Core.Queues;
 using ExeSys.Core.Storage;

@@ -1,5 +1,5 @@
-using ExeSys.Core.Auth;
 using System.Text.Json.Serialization;
+using ExeSys.Core.Auth;
 using ExeSys.Core.Jobs;
 
 namespace ExeSys.Api.SysCmd;

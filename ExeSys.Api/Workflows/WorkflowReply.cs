@@ -1,6 +1,6 @@
-using ExeSys.Core.Auth;
 using System.Text.Json.Serialization;
 using ExeSys.Api.SysCmd;
+using ExeSys.Core.Auth;
 using ExeSys.Core.Jobs;
 using ExeSys.Core.Workflows;
 

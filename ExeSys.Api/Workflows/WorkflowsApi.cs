@@ -1,9 +1,9 @@
-using ExeSys.Api.Security;
-using ExeSys.Core.Auth;
 using System.Text.Json;
 using ExeSys.Api.Functions;
 using ExeSys.Api.Hosting;
+using ExeSys.Api.Security;
 using ExeSys.Api.SysCmd;
+using ExeSys.Core.Auth;
 using ExeSys.Core.Configuration;
 using ExeSys.Core.History;
 using ExeSys.Core.Jobs;

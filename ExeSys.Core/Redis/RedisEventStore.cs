@@ -1,7 +1,7 @@
-using ExeSys.Core.Auth;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using ExeSys.Core.Auth;
 using ExeSys.Core.Configuration;
 using ExeSys.Core.Events;
 using ExeSys.Core.Jobs;
