@@ -100,6 +100,13 @@ public static class QueuesApi
 
     private static async Task<Results<Ok<QueueControlReply>, ProblemHttpResult>> ControlAsync(string name, bool pause, IQueueAdmin admin, Caller caller, AuditTrail audit)
     {
+        if (!caller.IsOperator)
+        {
+            // Queues are shared by every tenant: only the operator's admin key pauses them.
+            return JobResults.Problem(StatusCodes.Status403Forbidden, "Operator only",
+                $"Queues are shared by every tenant; pausing or resuming one needs an admin key of the default tenant, not of '{caller.Tenant}'.");
+        }
+
         if (!QueueRouting.IsValidName(name) || await admin.SetPausedAsync(name, pause) is not { } changed)
         {
             return NoSuchQueue(name);

@@ -41,8 +41,14 @@ public sealed class Caller
 
     public int? LongPolls { get; }
 
-    /// <summary>Whether worker hosts, pids, health details and module errors may be shown: admin keys, and open mode.</summary>
-    public bool SeesInternals => IsAdmin;
+    /// <summary>Whether worker hosts, pids, health details and module errors may be shown: admin keys of the default tenant, and open mode.</summary>
+    public bool SeesInternals => IsAdmin && TenantIds.IsDefault(Tenant);
+
+    /// <summary>
+    /// The operator: an admin key of the default tenant (or open mode). It manages every tenant's keys and the queues,
+    /// which all tenants share; another tenant's admin key manages its own tenant's keys and definitions only.
+    /// </summary>
+    public bool IsOperator => SeesInternals;
 
     /// <summary>A client-written id (job_id, event or definition name) as stored for this caller's tenant.</summary>
     public string Qualify(string id) => TenantIds.Qualify(Tenant, id);

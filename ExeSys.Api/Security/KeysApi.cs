@@ -40,21 +40,39 @@ public static class KeysApi
             return SysCmdRequestReader.Invalid(errors);
         }
 
+        if (!caller.IsOperator)
+        {
+            if (request.Tenant is { } tenant && tenant != caller.Tenant)
+            {
+                return TypedResults.Problem(new HttpValidationProblemDetails(new Dictionary<string, string[]>(StringComparer.Ordinal)
+                {
+                    ["tenant"] = [$"An admin key of tenant '{caller.Tenant}' creates keys of its own tenant only."],
+                })
+                { Status = StatusCodes.Status403Forbidden, Title = "Tenant not allowed for this key" });
+            }
+
+            request = request with { Tenant = caller.Tenant };
+        }
+
         var created = await admin.CreateAsync(request);
         await audit.RecordAsync(caller, "key.create", $"{created.Info.Id} ({created.Info.Name}, tenant {created.Info.Tenant}, scopes {string.Join(",", created.Info.Scopes)})");
         return TypedResults.Created($"/keys/{created.Info.Id}", created);
     }
 
-    private static async Task<Ok<IReadOnlyList<KeyInfo>>> ListAsync(KeyAdmin admin) => TypedResults.Ok(await admin.ListAsync());
+    private static async Task<Ok<IReadOnlyList<KeyInfo>>> ListAsync(KeyAdmin admin, Caller caller) => TypedResults.Ok(await VisibleAsync(admin, caller));
+
+    /// <summary>Every key for the operator; a tenant's admin sees its own tenant's keys.</summary>
+    private static async Task<IReadOnlyList<KeyInfo>> VisibleAsync(KeyAdmin admin, Caller caller) =>
+        [.. (await admin.ListAsync()).Where(k => caller.IsOperator || k.Tenant == caller.Tenant)];
 
     private static async Task<Results<Ok<KeyInfo>, ProblemHttpResult>> RevokeAsync(string id, KeyAdmin admin, AuditTrail audit, Caller caller)
     {
-        if (await admin.RevokeAsync(id) == 0)
+        if (!(await VisibleAsync(admin, caller)).Any(k => k.Id == id) || await admin.RevokeAsync(id) == 0)
         {
             return JobResults.Problem(StatusCodes.Status404NotFound, "No such key", $"There is no API key '{id}'. GET /keys lists them.");
         }
 
         await audit.RecordAsync(caller, "key.revoke", id);
-        return TypedResults.Ok((await admin.ListAsync()).First(k => k.Id == id));
+        return TypedResults.Ok((await VisibleAsync(admin, caller)).First(k => k.Id == id));
     }
 }

@@ -29,10 +29,10 @@ public static class RateLimits
                     var perMinute = caller.RequestsPerMinute ?? Defaults(http).RequestsPerMinute;
                     return RateLimitPartition.GetTokenBucketLimiter("rate:" + caller.KeyId, _ => new TokenBucketRateLimiterOptions
                     {
-                        // Bursts of up to ten seconds' worth; refilled every second.
+                        // Bursts of up to ten seconds' worth; refilled every second, or one token at a time below one a second.
                         TokenLimit = Math.Max(1, perMinute / 6),
                         TokensPerPeriod = Math.Max(1, perMinute / 60),
-                        ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+                        ReplenishmentPeriod = perMinute >= 60 ? TimeSpan.FromSeconds(1) : TimeSpan.FromSeconds(60.0 / perMinute),
                         QueueLimit = 0,
                         AutoReplenishment = true,
                     });
