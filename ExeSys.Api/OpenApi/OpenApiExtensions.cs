@@ -40,8 +40,11 @@ public static class OpenApiExtensions
     /// </summary>
     public static WebApplication UseExeSysSwagger(this WebApplication app)
     {
-        // Off in Production unless ExeSys:Api:Swagger=true; on elsewhere unless ExeSys:Api:Swagger=false.
-        var enabled = app.Configuration.GetValue<bool?>("ExeSys:Api:Swagger") ?? !app.Environment.IsProduction();
+        // ExeSys:Api:Swagger decides when set. Unset: off in Production on any address that is not loopback only; on in
+        // Development, and on loopback (./start_exe_sys.sh runs as Production on 127.0.0.1 and prints the Swagger URL).
+        var urls = app.Configuration.GetValue<string>("ExeSys:Api:Urls") ?? new ExeSys.Api.Hosting.ApiOptions().Urls;
+        var enabled = app.Configuration.GetValue<bool?>("ExeSys:Api:Swagger")
+            ?? (!app.Environment.IsProduction() || ExeSys.Api.Security.ApiKeyTable.IsLoopbackOnly(urls));
         if (!enabled)
         {
             return app;

@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Claims;
 using ExeSys.Api.Hosting;
 using ExeSys.Core.Auth;
+using ExeSys.Core.Hosting;
 using ExeSys.Core.Redis;
 using ExeSys.Core.Resilience;
 using Microsoft.Extensions.Options;
@@ -46,7 +47,7 @@ public sealed class ApiKeyTable(
                 await BootstrapAsync();
             }
 
-            await ReloadAsync(throwOnFailure: true);
+            await ReloadAsync(throwOnFailure: true, starting: true);
         }
         catch (Exception ex) when (RedisFaults.IsRedisFailure(ex))
         {
@@ -78,7 +79,7 @@ public sealed class ApiKeyTable(
     }
 
     /// <summary>Reads the table again (one caller at a time) and applies the open-mode rules.</summary>
-    public async Task ReloadAsync(bool throwOnFailure = false)
+    public async Task ReloadAsync(bool throwOnFailure = false, bool starting = false)
     {
         await _reload.WaitAsync();
         try
@@ -86,7 +87,7 @@ public sealed class ApiKeyTable(
             var snapshot = await store.LoadAsync();
             var table = Table.Of(snapshot, options.Value);
             Volatile.Write(ref _current, table);
-            CheckMode(table);
+            CheckMode(table, starting);
         }
         catch (Exception ex) when (!throwOnFailure && RedisFaults.IsRedisFailure(ex))
         {
@@ -98,7 +99,7 @@ public sealed class ApiKeyTable(
         }
     }
 
-    private void CheckMode(Table table)
+    private void CheckMode(Table table, bool starting)
     {
         if (table.Enforced || _warnedOpen)
         {
@@ -112,6 +113,12 @@ public sealed class ApiKeyTable(
                 "(ExeSys.Api keys create --name ops --scopes admin), set ExeSys__Auth__BootstrapKey or ExeSys__Auth__Required=true, " +
                 "or set ExeSys__Auth__AllowOpen=true to run without keys.";
             logger.LogCritical("ExeSys cannot run: {Refusal}", refusal);
+            if (starting)
+            {
+                // Before the server listens: the host never starts, and ExeSysHost prints this and exits with code 2.
+                throw new StartRefusedException(refusal);
+            }
+
             Console.Error.WriteLine($"ExeSys cannot run: {refusal}");
             Environment.ExitCode = 2;
             lifetime.StopApplication();
