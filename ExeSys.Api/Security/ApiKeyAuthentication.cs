@@ -50,7 +50,7 @@ public sealed class ApiKeyAuthenticationHandler(
             return Task.FromResult(AuthenticateResult.Fail(entry is null ? "The API key is not known." : "The API key has been revoked."));
         }
 
-        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(entry.Identity), ApiKeyAuthentication.Scheme)));
+        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(entry.Principal, ApiKeyAuthentication.Scheme)));
     }
 
     /// <summary>The key the request carries, or why its auth headers are not usable.</summary>

@@ -219,6 +219,7 @@ public sealed class ApiKeyTable(
             Hash = hash;
             Revoked = revoked;
             Identity = identity;
+            Principal = new ClaimsPrincipal(identity);
         }
 
         public ApiKeyRecord Record { get; }
@@ -228,6 +229,9 @@ public sealed class ApiKeyTable(
         public bool Revoked { get; }
 
         public ApiKeyIdentity Identity { get; }
+
+        /// <summary>Built once per table version and shared by the key's requests (nothing in the pipeline changes a request's User).</summary>
+        public ClaimsPrincipal Principal { get; }
 
         internal static Entry Of(ApiKeyRecord record, bool revoked)
         {

@@ -33,9 +33,9 @@ public sealed class AuthOptions
 
     /// <summary>Requests a key may make per minute, unless its record says otherwise (open mode has no limit).</summary>
     [Range(1, 100_000_000, ErrorMessage = "ExeSys:Auth:RequestsPerMinute must be between 1 and 100000000.")]
-    public int RequestsPerMinute { get; set; } = 60_000;
+    public int RequestsPerMinute { get; set; } = 600_000;
 
     /// <summary>Long-polls (<c>?wait=</c>) a key may hold open at once, unless its record says otherwise.</summary>
     [Range(1, 1_000_000, ErrorMessage = "ExeSys:Auth:LongPolls must be between 1 and 1000000.")]
-    public int LongPolls { get; set; } = 200;
+    public int LongPolls { get; set; } = 1000;
 }

@@ -20,7 +20,9 @@ public static class SecurityHostExtensions
         var policies = services.AddAuthorizationBuilder();
         foreach (var scope in Scopes.All)
         {
-            policies.AddPolicy(scope, p => p.AddAuthenticationSchemes(ApiKeyAuthentication.Scheme).RequireClaim(Scopes.ClaimType, scope));
+            // No AddAuthenticationSchemes: the default scheme has already authenticated the request once, and naming
+            // it again would authenticate and merge the principal a second time on every request.
+            policies.AddPolicy(scope, p => p.RequireClaim(Scopes.ClaimType, scope));
         }
 
         services.AddExeSysRateLimits();

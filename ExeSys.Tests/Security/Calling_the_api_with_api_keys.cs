@@ -147,6 +147,24 @@ public sealed class Calling_the_api_with_api_keys : ApiFixture
     }
 
     [Test]
+    public async Task Should_show_health_details_and_worker_ids_to_the_operator_only()
+    {
+        var anonymous = await SendAsync("none", HttpMethod.Get, "/health/ready");
+        var operatorHealth = await SendAsync("operator", HttpMethod.Get, "/health/ready");
+        var shopFunctions = await SendAsync("shop", HttpMethod.Get, "/functions");
+        var operatorFunctions = await SendAsync("operator", HttpMethod.Get, "/functions");
+        var workers = (Reply r) => r.Body.EnumerateArray().Sum(f => f.GetProperty("workers").GetArrayLength());
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That((anonymous.Code, anonymous.Has("workers"), anonymous.Has("memory")), Is.EqualTo((200, false, false)), anonymous.Text);
+            Assert.That((operatorHealth.Code, operatorHealth.Has("workers")), Is.EqualTo((200, true)), operatorHealth.Text);
+            Assert.That(workers(shopFunctions), Is.Zero, shopFunctions.Text);
+            Assert.That(workers(operatorFunctions), Is.Positive, operatorFunctions.Text);
+        }
+    }
+
+    [Test]
     public async Task Should_keep_two_tenants_that_use_the_same_job_id_apart()
     {
         var id = "shared-" + Guid.NewGuid().ToString("N");
