@@ -13,6 +13,9 @@ public sealed class Caller
     /// <summary>Everyone, when no key is configured on a loopback address (open mode): the default tenant, every scope.</summary>
     public static readonly Caller Open = new("open", "open", TenantIds.DefaultTenant, ["*"], isAdmin: true, isOpen: true, null, null);
 
+    /// <summary>A request without a usable key while keys are required: it reaches only the anonymous endpoints, and sees no internals there.</summary>
+    public static readonly Caller Anonymous = new("anonymous", "anonymous", TenantIds.DefaultTenant, [], isAdmin: false, isOpen: false, null, null);
+
     public Caller(string keyId, string name, string tenant, IReadOnlyList<string> from, bool isAdmin, bool isOpen, int? requestsPerMinute, int? longPolls)
     {
         KeyId = keyId;
@@ -61,7 +64,8 @@ public sealed class Caller
     /// <summary>Parameter binding for minimal API handlers.</summary>
     public static ValueTask<Caller?> BindAsync(HttpContext context) => ValueTask.FromResult<Caller?>(Of(context.User));
 
-    public static Caller Of(ClaimsPrincipal user) => user.Identity is ApiKeyIdentity identity ? identity.Caller : Open;
+    /// <summary>The caller the authentication handler found (open mode included), else <see cref="Anonymous"/>: never more than that.</summary>
+    public static Caller Of(ClaimsPrincipal user) => user.Identity is ApiKeyIdentity identity ? identity.Caller : Anonymous;
 
     internal static bool Glob(ReadOnlySpan<char> pattern, ReadOnlySpan<char> text)
     {
