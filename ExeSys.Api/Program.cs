@@ -1,5 +1,11 @@
 using ExeSys.Api.Hosting;
+using ExeSys.Api.Security;
 using ExeSys.Core.Hosting;
+
+if (KeysCommand.Handles(args))
+{
+    return await KeysCommand.RunAsync(args);
+}
 
 return await ExeSysHost.RunAsync(() =>
 {

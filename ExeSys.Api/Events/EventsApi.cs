@@ -1,6 +1,8 @@
 using System.Text.Json.Serialization;
 using ExeSys.Api.Hosting;
+using ExeSys.Api.Security;
 using ExeSys.Api.SysCmd;
+using ExeSys.Core.Auth;
 using ExeSys.Core.Configuration;
 using ExeSys.Core.Events;
 using Microsoft.Extensions.Options;
@@ -14,8 +16,7 @@ public static class EventsApi
 
     public static IEndpointRouteBuilder MapEvents(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/events", PostAsync)
-            .WithTags("Events")
+        app.MapGroup("/events").WithTags("Events").RequireAuthorization(Scopes.Operate).MapPost("", PostAsync)
             .WithName("PostEvent")
             .WithSummary("Post an event: every wait_event job waiting for it, whose condition holds, finishes with it")
             .WithDescription("""
@@ -34,7 +35,7 @@ public static class EventsApi
     }
 
     private static async Task<Results<Ok<EventReply>, ProblemHttpResult>> PostAsync(
-        HttpRequest request, IEventStore events, IOptions<ApiOptions> options, IOptions<JobOptions> jobOptions, CancellationToken cancellationToken)
+        HttpRequest request, IEventStore events, IOptions<ApiOptions> options, IOptions<JobOptions> jobOptions, Caller caller, CancellationToken cancellationToken)
     {
         var (doc, problem) = await JsonBody.ReadAsync(request, options.Value.MaxBodyBytes, "{\"event\", \"data\"}", cancellationToken);
         if (doc is null)
@@ -54,8 +55,9 @@ public static class EventsApi
             return SysCmdRequestReader.Invalid(errors);
         }
 
-        var reached = await events.PostAsync(name!, data!);
-        return TypedResults.Ok(new EventReply(name!, [.. reached.Select(j => new EventTarget(j.From, j.JobId))]));
+        // A tenant's event reaches its own tenant's waiting jobs only (TenantIds.QualifyLike on the waiting side).
+        var reached = await events.PostAsync(caller.Qualify(name!), data!);
+        return TypedResults.Ok(new EventReply(name!, [.. reached.Select(j => new EventTarget(j.From, TenantIds.Strip(j.JobId)))]));
     }
 }
 

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using ExeSys.Api.Security;
 using ExeSys.Core.History;
 using ExeSys.Core.Registry;
 using ExeSys.Core.Resilience;
@@ -53,7 +54,8 @@ public static class HealthApi
 {
     public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder app)
     {
-        var health = app.MapGroup("/health").WithTags("Health");
+        // Anonymous: load balancers ask without a key. /ready shows its details to admin keys only (ReadyAsync).
+        var health = app.MapGroup("/health").WithTags("Health").AllowAnonymous();
         health.MapGet("/live", () => TypedResults.Ok(new ReadinessReport("healthy", "not checked", null, null, null)))
             .WithSummary("Is the API process up? (does not touch Redis)");
         health.MapGet("/ready", ReadyAsync)
@@ -63,7 +65,22 @@ public static class HealthApi
         return app;
     }
 
-    private static async Task<IResult> ReadyAsync(IStoreHealth store, IProcessRegistry registry, IJobHistory history, IArchiveSource backlog)
+    /// <summary>
+    /// Anyone may ask; the details (Redis and MongoDB errors with their hosts and ports, memory, counts) are for
+    /// admin keys, and in open mode, only. Others get the status alone, with the same HTTP status.
+    /// </summary>
+    private static async Task<IResult> ReadyAsync(HttpContext http, IStoreHealth store, IProcessRegistry registry, IJobHistory history, IArchiveSource backlog)
+    {
+        var result = await ReadyDetailsAsync(store, registry, history, backlog);
+        if (Caller.Of(http.User).SeesInternals || result is not IValueHttpResult { Value: ReadinessReport report } || result is not IStatusCodeHttpResult status)
+        {
+            return result;
+        }
+
+        return TypedResults.Json(new ReadinessReport(report.Status, report.Redis == "ok" ? "ok" : "unavailable", null, null, null), statusCode: status.StatusCode ?? StatusCodes.Status200OK);
+    }
+
+    private static async Task<IResult> ReadyDetailsAsync(IStoreHealth store, IProcessRegistry registry, IJobHistory history, IArchiveSource backlog)
     {
         var check = await store.CheckAsync();
         if (!check.Reachable)

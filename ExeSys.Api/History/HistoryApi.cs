@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text.Json.Serialization;
+using ExeSys.Api.Security;
 using ExeSys.Api.SysCmd;
+using ExeSys.Core.Auth;
 using ExeSys.Core.Configuration;
 using ExeSys.Core.History;
 using ExeSys.Core.Jobs;
@@ -26,7 +28,7 @@ public static class HistoryApi
 
     public static IEndpointRouteBuilder MapHistory(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/history").WithTags("History");
+        var group = app.MapGroup("/history").WithTags("History").RequireAuthorization(Scopes.Read);
 
         group.MapGet("/jobs", ListAsync)
             .WithName("ListHistory")
@@ -78,6 +80,7 @@ public static class HistoryApi
         [FromQuery] string? cursor,
         IJobHistory history,
         IOptions<JobOptions> jobOptions,
+        Caller caller,
         CancellationToken cancellationToken)
     {
         if (Off(history) is { } off)
@@ -120,36 +123,37 @@ public static class HistoryApi
             }
         }
 
-        var page = await history.QueryAsync(new HistoryQuery(from, state, cmd, sinceAt, untilAt, limit ?? 50, cursor, schedule), cancellationToken);
-        return TypedResults.Ok(page);
+        // The caller's own tenant only: a page may come back with fewer items than the limit (the cursor still goes on).
+        var page = await history.QueryAsync(new HistoryQuery(from, state, cmd, sinceAt, untilAt, limit ?? 50, cursor, schedule is null ? null : caller.Qualify(schedule)), cancellationToken);
+        return TypedResults.Ok(page with { Items = [.. page.Items.Where(j => caller.Owns(j.JobId)).Select(j => j with { JobId = TenantIds.Strip(j.JobId) })] });
     }
 
     private static async Task<Results<Ok<HistoryJob>, ProblemHttpResult>> GetAsync(
-        string from, [FromRoute(Name = "job_id")] string jobId, IJobHistory history, IOptions<JobOptions> jobOptions, CancellationToken cancellationToken)
+        string from, [FromRoute(Name = "job_id")] string jobId, IJobHistory history, IOptions<JobOptions> jobOptions, Caller caller, CancellationToken cancellationToken)
     {
         if ((Off(history) ?? JobResults.CheckJobRoute(from, jobId, jobOptions.Value.MaxIdLength)) is { } problem)
         {
             return problem;
         }
 
-        return await history.FindAsync(new JobRef(from, jobId), cancellationToken) is { } job
-            ? TypedResults.Ok(job)
+        return await history.FindAsync(new JobRef(from, caller.Qualify(jobId)), cancellationToken) is { } job
+            ? TypedResults.Ok(job with { JobId = jobId })
             : NotArchived(from, jobId);
     }
 
     private static async Task<Results<Ok<IReadOnlyList<HistoryActivity>>, ProblemHttpResult>> ActivityAsync(
-        string from, [FromRoute(Name = "job_id")] string jobId, IJobHistory history, IOptions<JobOptions> jobOptions, CancellationToken cancellationToken)
+        string from, [FromRoute(Name = "job_id")] string jobId, IJobHistory history, IOptions<JobOptions> jobOptions, Caller caller, CancellationToken cancellationToken)
     {
         if ((Off(history) ?? JobResults.CheckJobRoute(from, jobId, jobOptions.Value.MaxIdLength)) is { } problem)
         {
             return problem;
         }
 
-        var activity = await history.ActivityAsync(new JobRef(from, jobId), cancellationToken);
+        var activity = await history.ActivityAsync(new JobRef(from, caller.Qualify(jobId)), cancellationToken);
         return activity.Count > 0 ? TypedResults.Ok(activity) : NotArchived(from, jobId);
     }
 
-    private static async Task<Ok<HistoryStats>> StatsAsync(IJobHistory history, IArchiveSource backlog, CancellationToken cancellationToken)
+    private static async Task<Ok<HistoryStats>> StatsAsync(IJobHistory history, IArchiveSource backlog, Caller caller, CancellationToken cancellationToken)
     {
         if (!history.Enabled)
         {
@@ -158,7 +162,9 @@ public static class HistoryApi
 
         var problem = await history.CheckAsync(TimeSpan.FromSeconds(1));
         var archived = problem is null ? await history.CountAsync(cancellationToken) : (long?)null;
-        return TypedResults.Ok(new HistoryStats(true, problem is null ? "ok" : $"degraded: {problem}", await backlog.CountAsync(), archived));
+        // MongoDB's error names its hosts: admin keys only.
+        var mongo = problem is null ? "ok" : caller.SeesInternals ? $"degraded: {problem}" : "degraded";
+        return TypedResults.Ok(new HistoryStats(true, mongo, await backlog.CountAsync(), archived));
     }
 
     private static ProblemHttpResult? Off(IJobHistory history) => history.Enabled

@@ -6,6 +6,7 @@ using ExeSys.Api.History;
 using ExeSys.Api.OpenApi;
 using ExeSys.Api.Queues;
 using ExeSys.Api.Schedules;
+using ExeSys.Api.Security;
 using ExeSys.Api.SysCmd;
 using ExeSys.Api.Workflows;
 using ExeSys.Core.Hosting;
@@ -34,6 +35,7 @@ public static class ApiHostExtensions
         services.AddHostedService(sp => sp.GetRequiredService<CompletionWaiter>());
         services.AddHostedService<WorkflowDefinitionCatalog>();
         services.AddExeSysSwagger();
+        builder.AddExeSysSecurity(api);
         return builder;
     }
 
@@ -61,6 +63,7 @@ public static class ApiHostExtensions
         app.UseExceptionHandler();
         app.UseStatusCodePages(WriteStatusProblemAsync);
         app.UseExeSysSwagger();
+        app.UseExeSysSecurity();
         app.MapSysCmd();
         app.MapWorkflows();
         app.MapEvents();
@@ -69,7 +72,8 @@ public static class ApiHostExtensions
         app.MapSchedules();
         app.MapHistory();
         app.MapHealth();
-        app.MapGet("/", () => TypedResults.Redirect("/swagger")).ExcludeFromDescription();
+        app.MapKeys();
+        app.MapGet("/", () => TypedResults.Redirect("/swagger")).ExcludeFromDescription().AllowAnonymous();
         return app;
     }
 }

@@ -18,6 +18,13 @@ public static class OpenApiExtensions
             });
             c.MapType<RawJson>(() => new OpenApiSchema { Description = "Any JSON value: the function's EOJ." });
             c.OperationFilter<SysCmdExamples>();
+            c.AddSecurityDefinition(ScopeDocumentation.SchemeName, new OpenApiSecurityScheme
+            {
+                Type = SecuritySchemeType.Http,
+                Scheme = "bearer",
+                Description = "An ExeSys API key (exs_...), as 'Authorization: Bearer <key>' or 'X-Api-Key: <key>'. Not needed in open mode (loopback, no key configured).",
+            });
+            c.OperationFilter<ScopeDocumentation>();
             c.OperationFilter<Schedules.ScheduleExamples>();
             var xml = Path.Combine(AppContext.BaseDirectory, "ExeSys.Api.xml");
             if (File.Exists(xml))
@@ -34,6 +41,16 @@ public static class OpenApiExtensions
     /// </summary>
     public static WebApplication UseExeSysSwagger(this WebApplication app)
     {
+        // ExeSys:Api:Swagger decides when set. Unset: off in Production on any address that is not loopback only; on in
+        // Development, and on loopback (./start_exe_sys.sh runs as Production on 127.0.0.1 and prints the Swagger URL).
+        var urls = app.Configuration.GetValue<string>("ExeSys:Api:Urls") ?? new ExeSys.Api.Hosting.ApiOptions().Urls;
+        var enabled = app.Configuration.GetValue<bool?>("ExeSys:Api:Swagger")
+            ?? (!app.Environment.IsProduction() || ExeSys.Api.Security.ApiKeyTable.IsLoopbackOnly(urls));
+        if (!enabled)
+        {
+            return app;
+        }
+
         app.UseWhen(http => http.Request.Path.StartsWithSegments("/swagger", StringComparison.OrdinalIgnoreCase), swagger =>
         {
             swagger.UseSwagger();

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using ExeSys.Api.Security;
 using ExeSys.Api.SysCmd;
 using ExeSys.Core.Queues;
 using ExeSys.Core.Storage;
@@ -69,7 +70,8 @@ public static class QueuesApi
 {
     public static IEndpointRouteBuilder MapQueues(this IEndpointRouteBuilder app)
     {
-        var queues = app.MapGroup("/queues").WithTags("Queues");
+        var queues = app.MapGroup("/queues").WithTags("Queues").RequireAuthorization(Scopes.Read);
+        var control = app.MapGroup("/queues").WithTags("Queues").RequireAuthorization(Scopes.Admin);
         queues.MapGet("", ListAsync)
             .WithName("ListQueues")
             .WithSummary("Every queue: depth, in-flight, scheduled, oldest wait, workers, paused, limits")
@@ -77,10 +79,10 @@ public static class QueuesApi
         queues.MapGet("/{name}", GetAsync)
             .WithName("GetQueue")
             .WithSummary("One queue");
-        queues.MapPost("/{name}/pause", PauseAsync)
+        control.MapPost("/{name}/pause", PauseAsync)
             .WithName("PauseQueue")
             .WithSummary("Pause a queue: nothing new starts from it; running jobs finish. Idempotent.");
-        queues.MapPost("/{name}/resume", ResumeAsync)
+        control.MapPost("/{name}/resume", ResumeAsync)
             .WithName("ResumeQueue")
             .WithSummary("Resume a paused queue: its waiting jobs start again. Idempotent.");
         return app;
@@ -92,14 +94,27 @@ public static class QueuesApi
     private static async Task<Results<Ok<QueueReply>, ProblemHttpResult>> GetAsync(string name, IQueueAdmin admin) =>
         QueueRouting.IsValidName(name) && await admin.GetAsync(name) is { } q ? TypedResults.Ok(QueueReply.From(q)) : NoSuchQueue(name);
 
-    private static Task<Results<Ok<QueueControlReply>, ProblemHttpResult>> PauseAsync(string name, IQueueAdmin admin) => ControlAsync(name, true, admin);
+    private static Task<Results<Ok<QueueControlReply>, ProblemHttpResult>> PauseAsync(string name, IQueueAdmin admin, Caller caller, AuditTrail audit) => ControlAsync(name, true, admin, caller, audit);
 
-    private static Task<Results<Ok<QueueControlReply>, ProblemHttpResult>> ResumeAsync(string name, IQueueAdmin admin) => ControlAsync(name, false, admin);
+    private static Task<Results<Ok<QueueControlReply>, ProblemHttpResult>> ResumeAsync(string name, IQueueAdmin admin, Caller caller, AuditTrail audit) => ControlAsync(name, false, admin, caller, audit);
 
-    private static async Task<Results<Ok<QueueControlReply>, ProblemHttpResult>> ControlAsync(string name, bool pause, IQueueAdmin admin) =>
-        QueueRouting.IsValidName(name) && await admin.SetPausedAsync(name, pause) is { } changed
-            ? TypedResults.Ok(new QueueControlReply(name, pause, changed))
-            : NoSuchQueue(name);
+    private static async Task<Results<Ok<QueueControlReply>, ProblemHttpResult>> ControlAsync(string name, bool pause, IQueueAdmin admin, Caller caller, AuditTrail audit)
+    {
+        if (!caller.IsOperator)
+        {
+            // Queues are shared by every tenant: only the operator's admin key pauses them.
+            return JobResults.Problem(StatusCodes.Status403Forbidden, "Operator only",
+                $"Queues are shared by every tenant; pausing or resuming one needs an admin key of the default tenant, not of '{caller.Tenant}'.");
+        }
+
+        if (!QueueRouting.IsValidName(name) || await admin.SetPausedAsync(name, pause) is not { } changed)
+        {
+            return NoSuchQueue(name);
+        }
+
+        await audit.RecordAsync(caller, pause ? "queue.pause" : "queue.resume", name);
+        return TypedResults.Ok(new QueueControlReply(name, pause, changed));
+    }
 
     private static ProblemHttpResult NoSuchQueue(string name) =>
         JobResults.Problem(StatusCodes.Status404NotFound, "No such queue",

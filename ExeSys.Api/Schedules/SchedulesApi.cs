@@ -1,5 +1,6 @@
 using System.Text.Json;
 using ExeSys.Api.Hosting;
+using ExeSys.Api.Security;
 using ExeSys.Api.SysCmd;
 using ExeSys.Core.Configuration;
 using ExeSys.Core.Jobs;
@@ -21,7 +22,11 @@ public static class SchedulesApi
 
     public static IEndpointRouteBuilder MapSchedules(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/schedules").WithTags("Schedules");
+        // Schedules are the operator's, as queues are: one admin key of the default tenant (or open mode) manages and
+        // reads them; any other key gets 403 whatever the schedule, so nothing of them shows (per-tenant schedules are
+        // not built). Their firings run as their command's or workflow's 'from' in the default tenant.
+        var group = app.MapGroup("/schedules").WithTags("Schedules").RequireAuthorization(Scopes.Admin)
+            .AddEndpointFilter(async (context, next) => Caller.Of(context.HttpContext.User).IsOperator ? await next(context) : OperatorOnly());
 
         group.MapPost("", CreateAsync)
             .WithName("CreateSchedule")
@@ -111,7 +116,7 @@ public static class SchedulesApi
                     $"A schedule named '{definition.Name}' exists: PUT /schedules/{definition.Name} replaces it."),
                 ScheduleSaveOutcome.Full => JobResults.Problem(StatusCodes.Status409Conflict, "Too many schedules",
                     $"{services.Options.Value.MaxSchedules} schedules are stored, the most allowed (ExeSys:Schedules:MaxSchedules): delete one first."),
-                _ => TypedResults.Created($"/schedules/{definition.Name}", await ReplyAsync(definition.Name, services)),
+                _ => await AuditedAsync(services, "schedule.create", definition.Name, TypedResults.Created($"/schedules/{definition.Name}", await ReplyAsync(definition.Name, services))),
             };
         }
     }
@@ -145,7 +150,7 @@ public static class SchedulesApi
             }
 
             return await services.Store.SaveAsync(definition, create: false, NextFromNow(definition, services.Time), paused) == ScheduleSaveOutcome.Saved
-                ? TypedResults.Ok(await ReplyAsync(name, services))
+                ? await AuditedAsync(services, "schedule.update", name, TypedResults.Ok(await ReplyAsync(name, services)))
                 : Missing(name);
         }
     }
@@ -173,10 +178,10 @@ public static class SchedulesApi
         CheckName(name, services) ?? (Results<Ok<ScheduleReply>, ProblemHttpResult>)(await ReplyOrNullAsync(name, services) is { } reply ? TypedResults.Ok(reply) : Missing(name));
 
     private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string name, [AsParameters] ScheduleServices services) =>
-        CheckName(name, services) ?? (Results<NoContent, ProblemHttpResult>)(await services.Store.DeleteAsync(name) == ScheduleSaveOutcome.Saved ? TypedResults.NoContent() : Missing(name));
+        CheckName(name, services) ?? (Results<NoContent, ProblemHttpResult>)(await services.Store.DeleteAsync(name) == ScheduleSaveOutcome.Saved ? await AuditedAsync(services, "schedule.delete", name, TypedResults.NoContent()) : Missing(name));
 
     private static async Task<Results<Ok<ScheduleReply>, ProblemHttpResult>> PauseAsync(string name, [AsParameters] ScheduleServices services) =>
-        CheckName(name, services) ?? (Results<Ok<ScheduleReply>, ProblemHttpResult>)(await services.Store.PauseAsync(name) == ScheduleSaveOutcome.Saved ? TypedResults.Ok(await ReplyAsync(name, services)) : Missing(name));
+        CheckName(name, services) ?? (Results<Ok<ScheduleReply>, ProblemHttpResult>)(await services.Store.PauseAsync(name) == ScheduleSaveOutcome.Saved ? await AuditedAsync(services, "schedule.pause", name, TypedResults.Ok(await ReplyAsync(name, services))) : Missing(name));
 
     private static async Task<Results<Ok<ScheduleReply>, ProblemHttpResult>> ResumeAsync(string name, [AsParameters] ScheduleServices services)
     {
@@ -192,7 +197,7 @@ public static class SchedulesApi
 
         var definition = stored.Definition;
         return await services.Store.ResumeAsync(name, definition, NextFromNow(definition, services.Time)) == ScheduleSaveOutcome.Saved
-            ? TypedResults.Ok(await ReplyAsync(name, services))
+            ? await AuditedAsync(services, "schedule.resume", name, TypedResults.Ok(await ReplyAsync(name, services)))
             : Missing(name);
     }
 
@@ -213,11 +218,18 @@ public static class SchedulesApi
         var reply = new TriggerReply(name, DateTimeOffset.FromUnixTimeMilliseconds(fire), stored.Definition.From, jobId, JobReply.PollPath(new JobRef(stored.Definition.From, jobId)));
         return await services.Store.TriggerAsync(name, fire) switch
         {
-            ScheduleSaveOutcome.Saved => TypedResults.Accepted(reply.Poll, reply),
+            ScheduleSaveOutcome.Saved => await AuditedAsync(services, "schedule.trigger", name, TypedResults.Accepted(reply.Poll, reply)),
             ScheduleSaveOutcome.Exists => JobResults.Problem(StatusCodes.Status409Conflict, "Already triggered",
                 $"Schedule '{name}' was already triggered this second: its firing is job '{jobId}'."),
             _ => Missing(name),
         };
+    }
+
+    /// <summary>An operator action that changed a schedule goes to the audit trail (log, and MongoDB when on).</summary>
+    private static async Task<T> AuditedAsync<T>(ScheduleServices services, string action, string name, T result)
+    {
+        await services.Audit.RecordAsync(services.Caller, action, name);
+        return result;
     }
 
     /// <summary>The next fire time after now: a new, updated or resumed schedule never fires for times already past.</summary>
@@ -243,6 +255,10 @@ public static class SchedulesApi
             ? SysCmdRequestReader.Invalid(new(StringComparer.Ordinal) { ["name"] = [problem] }, "Invalid schedule name")
             : null;
 
+    private static ProblemHttpResult OperatorOnly() =>
+        JobResults.Problem(StatusCodes.Status403Forbidden, "Schedules are the operator's",
+            "Only an admin key of the default tenant manages or reads schedules; a tenant's keys cannot (per-tenant schedules are not built).");
+
     private static ProblemHttpResult Missing(string name) =>
         JobResults.Problem(StatusCodes.Status404NotFound, "No such schedule", $"There is no schedule named '{name}'. GET /schedules lists them.");
 }
@@ -250,4 +266,4 @@ public static class SchedulesApi
 /// <summary>What the schedule endpoints use, bound with [AsParameters].</summary>
 public sealed record ScheduleServices(
     IScheduleStore Store, ScheduleRequestReader Reader, IJobClient Jobs, TimeProvider Time,
-    IOptions<ScheduleOptions> Options, IOptions<ApiOptions> Api, IOptions<JobOptions> JobOptions);
+    IOptions<ScheduleOptions> Options, IOptions<ApiOptions> Api, IOptions<JobOptions> JobOptions, AuditTrail Audit, Caller Caller);

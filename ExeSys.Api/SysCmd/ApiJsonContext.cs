@@ -25,4 +25,7 @@ namespace ExeSys.Api.SysCmd;
 [JsonSerializable(typeof(ExeSys.Api.Schedules.ScheduleReply))]
 [JsonSerializable(typeof(ExeSys.Api.Schedules.SchedulePage))]
 [JsonSerializable(typeof(ExeSys.Api.Schedules.TriggerReply))]
+[JsonSerializable(typeof(ExeSys.Api.Security.KeyRequest))]
+[JsonSerializable(typeof(ExeSys.Api.Security.CreatedKey))]
+[JsonSerializable(typeof(IReadOnlyList<ExeSys.Api.Security.KeyInfo>))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;

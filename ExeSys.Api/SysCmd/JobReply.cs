@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using ExeSys.Core.Auth;
 using ExeSys.Core.Jobs;
 
 namespace ExeSys.Api.SysCmd;
@@ -33,13 +34,13 @@ public sealed record JobReply(
     [property: JsonPropertyName("errors"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Errors,
     [property: JsonPropertyName("progress"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] RawJson? Progress)
 {
-    public static string PollPath(JobRef job) => $"/jobs/{job.From}/{job.JobId}";
+    public static string PollPath(JobRef job) => $"/jobs/{job.From}/{TenantIds.Strip(job.JobId)}";
 
     public static JobReply Of(JobSnapshot s) => new(
         s.State.ToWireName(),
         (int)s.State,
         s.Job.From,
-        s.Job.JobId,
+        TenantIds.Strip(s.Job.JobId),
         s.To,
         s.Cmd,
         s.Priority.ToWireName(),

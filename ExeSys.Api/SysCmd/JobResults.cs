@@ -42,7 +42,7 @@ internal static class JobResults
     /// </summary>
     public static ProblemHttpResult HistoryExpired(JobRef job) =>
         Problem(StatusCodes.Status410Gone, "Job history expired",
-            $"Job '{job.JobId}' from '{job.From}' finished long ago and its history has expired (ExeSys:Mongo:HistoryTtl). Use a new job_id to run it again.");
+            $"Job '{ExeSys.Core.Auth.TenantIds.Strip(job.JobId)}' from '{job.From}' finished long ago and its history has expired (ExeSys:Mongo:HistoryTtl). Use a new job_id to run it again.");
 
     public static ProblemHttpResult Problem(int status, string title, string detail, params (string Key, object? Value)[] extensions)
     {

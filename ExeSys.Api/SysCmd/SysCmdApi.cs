@@ -1,5 +1,7 @@
 using ExeSys.Api.Functions;
 using ExeSys.Api.Hosting;
+using ExeSys.Api.Security;
+using ExeSys.Core.Auth;
 using ExeSys.Core.Configuration;
 using ExeSys.Core.History;
 using ExeSys.Core.Jobs;
@@ -15,9 +17,11 @@ public static class SysCmdApi
 {
     public static IEndpointRouteBuilder MapSysCmd(this IEndpointRouteBuilder app)
     {
-        var jobs = app.MapGroup("").WithTags("Jobs");
+        var submit = app.MapGroup("").WithTags("Jobs").RequireAuthorization(Scopes.Submit);
+        var read = app.MapGroup("").WithTags("Jobs").RequireAuthorization(Scopes.Read);
+        var operate = app.MapGroup("").WithTags("Jobs").RequireAuthorization(Scopes.Operate);
 
-        jobs.MapPost("/sys_cmd", SubmitAsync)
+        submit.MapPost("/sys_cmd", SubmitAsync)
             .WithName("SysCmd")
             .WithSummary("Submit a command, or read it back by re-sending it")
             .WithDescription("""
@@ -43,7 +47,7 @@ public static class SysCmdApi
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
-        jobs.MapPost("/sys_cmd/batch", SubmitBatchAsync)
+        submit.MapPost("/sys_cmd/batch", SubmitBatchAsync)
             .WithName("SysCmdBatch")
             .WithSummary("Submit many commands in one request")
             .WithDescription("""
@@ -60,7 +64,7 @@ public static class SysCmdApi
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
-        jobs.MapGet("/jobs/{from}/{job_id}", GetAsync)
+        read.MapGet("/jobs/{from}/{job_id}", GetAsync)
             .WithName("GetJob")
             .WithSummary("Read one job's state")
             .WithDescription("The same reply as re-sending the command, without needing its body. ?wait=5s waits for the job to finish. With MongoDB history on, a job that has left Redis is read from the history.")
@@ -70,7 +74,7 @@ public static class SysCmdApi
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
-        jobs.MapPost("/jobs/{from}/{job_id}/stop", StopAsync)
+        operate.MapPost("/jobs/{from}/{job_id}/stop", StopAsync)
             .WithName("StopRunner")
             .WithSummary("Ask a forever runner to stop")
             .WithDescription("The runner finishes its current unit of work within about a second and ends in state 3 with its final EOJ. A stop sent before the runner started makes it end at once; stopping a job that has already ended is harmless (applied: false).")
@@ -82,14 +86,20 @@ public static class SysCmdApi
     }
 
     private static async Task<Results<Ok<StopReply>, ProblemHttpResult>> StopAsync(
-        string from, [FromRoute(Name = "job_id")] string jobId, IJobClient store, IOptions<JobOptions> jobOptions)
+        string from, [FromRoute(Name = "job_id")] string jobId, IJobClient store, IOptions<JobOptions> jobOptions, Caller caller, AuditTrail audit)
     {
         if (JobResults.CheckJobRoute(from, jobId, jobOptions.Value.MaxIdLength) is { } badRoute)
         {
             return badRoute;
         }
 
-        return await store.RequestStopAsync(new JobRef(from, jobId)) switch
+        var outcome = await store.RequestStopAsync(new JobRef(from, caller.Qualify(jobId)));
+        if (outcome == StopOutcome.Requested)
+        {
+            await audit.RecordAsync(caller, "job.stop", $"{from}/{jobId}");
+        }
+
+        return outcome switch
         {
             StopOutcome.Requested => TypedResults.Ok(new StopReply(from, jobId, true, "stop requested")),
             StopOutcome.AlreadyEnded => TypedResults.Ok(new StopReply(from, jobId, false, "the job had already ended")),
@@ -104,6 +114,7 @@ public static class SysCmdApi
         [FromQuery] string? wait,
         [FromHeader(Name = "Operation")] string? operation,
         [AsParameters] SubmitServices services,
+        Caller caller,
         CancellationToken cancellationToken)
     {
         var (reader, store, history, functions, completions, options, routing) = services;
@@ -118,7 +129,12 @@ public static class SysCmdApi
             return problem;
         }
 
-        command = command! with { IsWorkflowStep = isStep };
+        if (FromRefused(caller, command!.Job.From, "from") is { } refused)
+        {
+            return refused;
+        }
+
+        command = command with { IsWorkflowStep = isStep, Job = command.Job with { JobId = caller.Qualify(command.Job.JobId) } };
         if (isStep && command.ConcurrencyKey is not null)
         {
             return StepWithKey(null);
@@ -147,6 +163,7 @@ public static class SysCmdApi
         [FromQuery] string? wait,
         [FromHeader(Name = "Operation")] string? operation,
         [AsParameters] SubmitServices services,
+        Caller caller,
         CancellationToken cancellationToken)
     {
         var (reader, store, history, functions, completions, options, routing) = services;
@@ -161,7 +178,13 @@ public static class SysCmdApi
             return problem;
         }
 
-        var commands = read!.Select(c => c with { IsWorkflowStep = isStep }).ToList();
+        var submitted = read!.ToList();
+        if (submitted.FindIndex(c => !caller.MayUse(c.Job.From)) is var badFrom and >= 0)
+        {
+            return FromRefused(caller, submitted[badFrom].Job.From, $"[{badFrom}].from")!;
+        }
+
+        var commands = submitted.Select(c => c with { IsWorkflowStep = isStep, Job = c.Job with { JobId = caller.Qualify(c.Job.JobId) } }).ToList();
         if (isStep && commands.FindIndex(c => c.ConcurrencyKey is not null) is var keyed and >= 0)
         {
             return StepWithKey(keyed);
@@ -286,6 +309,7 @@ public static class SysCmdApi
         CompletionWaiter completions,
         IOptions<ApiOptions> options,
         IOptions<JobOptions> jobOptions,
+        Caller caller,
         CancellationToken cancellationToken)
     {
         if (JobResults.CheckJobRoute(from, jobId, jobOptions.Value.MaxIdLength) is { } badRoute)
@@ -298,7 +322,7 @@ public static class SysCmdApi
             return badWait;
         }
 
-        var job = new JobRef(from, jobId);
+        var job = new JobRef(from, caller.Qualify(jobId));
         using var registration = waitFor > TimeSpan.Zero ? completions.Register(job) : default(CompletionWaiter.Registration?);
         var snapshot = await store.GetAsync(job, watch: registration is not null) ?? await FromHistoryAsync(history, job, cancellationToken);
         if (snapshot is null)
@@ -311,6 +335,20 @@ public static class SysCmdApi
         return Reply(snapshot, command: null, created: false);
     }
 
+    /// <summary>403 naming the field when the caller's key may not submit as <paramref name="from"/>; null when it may.</summary>
+    internal static ProblemHttpResult? FromRefused(Caller caller, string from, string field) =>
+        caller.MayUse(from)
+            ? null
+            : TypedResults.Problem(new HttpValidationProblemDetails(new Dictionary<string, string[]>(StringComparer.Ordinal)
+            {
+                [field] = [$"This API key may not submit as '{from}'; its 'from' patterns are {string.Join(", ", caller.From.Select(p => $"'{p}'"))}."],
+            })
+            {
+                Status = StatusCodes.Status403Forbidden,
+                Title = "'from' not allowed for this key",
+                Detail = $"This API key may not submit as '{from}'.",
+            });
+
     /// <summary>A finished job that has left Redis, from the MongoDB history; null when history is off or does not have it.</summary>
     private static async Task<JobSnapshot?> FromHistoryAsync(IJobHistory history, JobRef job, CancellationToken cancellationToken) =>
         history.Enabled ? await history.FindSnapshotAsync(job, cancellationToken) : null;
@@ -320,7 +358,7 @@ public static class SysCmdApi
         if (command is not null && Differences(snapshot, command) is { Count: > 0 } differences)
         {
             return JobResults.Problem(StatusCodes.Status409Conflict, "job_id already used for another command",
-                $"Job '{command.Job.JobId}' from '{command.Job.From}' was submitted with a different {string.Join(", ", differences)}. " +
+                $"Job '{TenantIds.Strip(command.Job.JobId)}' from '{command.Job.From}' was submitted with a different {string.Join(", ", differences)}. " +
                 "Re-send the identical command to read it, or use a new job_id.",
                 ("existing_cmd", snapshot.Cmd), ("existing_to", snapshot.To));
         }

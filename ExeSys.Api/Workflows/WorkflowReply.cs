@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using ExeSys.Api.SysCmd;
+using ExeSys.Core.Auth;
 using ExeSys.Core.Jobs;
 using ExeSys.Core.Workflows;
 
@@ -43,7 +44,7 @@ public sealed record WorkflowReply(
             n.Skipped,
             n.Next.Split(',', StringSplitOptions.RemoveEmptyEntries)))]);
 
-    public static string PollPath(JobRef run) => $"/workflows/{run.From}/{run.JobId}";
+    public static string PollPath(JobRef run) => $"/workflows/{run.From}/{TenantIds.Strip(run.JobId)}";
 }
 
 /// <summary>The result of an operator action.</summary>

@@ -1,7 +1,9 @@
 using System.Text.Json;
 using ExeSys.Api.Functions;
 using ExeSys.Api.Hosting;
+using ExeSys.Api.Security;
 using ExeSys.Api.SysCmd;
+using ExeSys.Core.Auth;
 using ExeSys.Core.Configuration;
 using ExeSys.Core.History;
 using ExeSys.Core.Jobs;
@@ -20,9 +22,12 @@ public static class WorkflowsApi
 
     public static IEndpointRouteBuilder MapWorkflows(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/workflows").WithTags("Workflows");
+        var submit = app.MapGroup("/workflows").WithTags("Workflows").RequireAuthorization(Scopes.Submit);
+        var read = app.MapGroup("/workflows").WithTags("Workflows").RequireAuthorization(Scopes.Read);
+        var operate = app.MapGroup("/workflows").WithTags("Workflows").RequireAuthorization(Scopes.Operate);
+        var admin = app.MapGroup("/workflows").WithTags("Workflows").RequireAuthorization(Scopes.Admin);
 
-        group.MapPost("", SubmitAsync)
+        submit.MapPost("", SubmitAsync)
             .WithName("SubmitWorkflow")
             .WithSummary("Run a workflow graph")
             .WithDescription("""
@@ -46,7 +51,7 @@ public static class WorkflowsApi
             .ProducesProblem(StatusCodes.Status410Gone)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
-        group.MapGet("/{from}/{job_id}", GetAsync)
+        read.MapGet("/{from}/{job_id}", GetAsync)
             .WithName("GetWorkflow")
             .WithSummary("The whole graph of a run: every node's state, times, attempts and error")
             .WithDescription("With MongoDB history on, a run that has left Redis is read from the history (phase and every node as archived).")
@@ -54,7 +59,7 @@ public static class WorkflowsApi
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
-        group.MapPost("/{from}/{job_id}/{action}", ControlAsync)
+        operate.MapPost("/{from}/{job_id}/{action}", ControlAsync)
             .WithName("ControlWorkflow")
             .WithSummary("pause, resume or cancel a run")
             .WithDescription("pause: nothing new starts, running nodes finish. resume: carries on. cancel: the run ends in state 4 'cancelled'; nodes not started never start and running ones are cancelled.")
@@ -62,12 +67,12 @@ public static class WorkflowsApi
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound);
 
-        group.MapPost("/{from}/cancel", CancelAllAsync)
+        operate.MapPost("/{from}/cancel", CancelAllAsync)
             .WithName("CancelClientWorkflows")
             .WithSummary("Cancel every active run of a client")
             .Produces<CancelAllReply>();
 
-        group.MapPut("/definitions/{name}", SaveDefinitionAsync)
+        admin.MapPut("/definitions/{name}", SaveDefinitionAsync)
             .WithName("SaveWorkflowDefinition")
             .WithSummary("Register a named definition ({\"start\"?, \"nodes\"}); files in the workflows folder register too")
             .WithDescription("""
@@ -80,14 +85,14 @@ public static class WorkflowsApi
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
 
-        group.MapDelete("/definitions/{name}", DeleteDefinitionAsync)
+        admin.MapDelete("/definitions/{name}", DeleteDefinitionAsync)
             .WithName("DeleteWorkflowDefinition")
             .WithSummary("Remove a named definition (a file in the workflows folder registers it again when it changes)")
             .Produces(StatusCodes.Status204NoContent)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound);
 
-        group.MapGet("/definitions", ListDefinitionsAsync)
+        read.MapGet("/definitions", ListDefinitionsAsync)
             .WithName("ListWorkflowDefinitions")
             .WithSummary("Every named definition");
 
@@ -105,6 +110,7 @@ public static class WorkflowsApi
         CompletionWaiter completions,
         IOptions<ApiOptions> options,
         IOptions<JobOptions> jobOptions,
+        Caller caller,
         CancellationToken cancellationToken)
     {
         if (!WaitParameter.TryParse(wait, options.Value.MaxWait, out var waitFor, out var waitError))
@@ -137,6 +143,11 @@ public static class WorkflowsApi
             return SysCmdRequestReader.Invalid(errors);
         }
 
+        if (SysCmdApi.FromRefused(caller, from!, "from") is { } refused)
+        {
+            return refused;
+        }
+
         JsonDocument? named = null;
         try
         {
@@ -144,7 +155,7 @@ public static class WorkflowsApi
             if (hasName)
             {
                 var name = nameElement.ValueKind == JsonValueKind.String ? nameElement.GetString()! : "";
-                if (await definitions.GetAsync(name) is not { } stored)
+                if (JobIdentifiers.Check("workflow", name, maxLength) is not null || await definitions.GetAsync(caller.Qualify(name)) is not { } stored)
                 {
                     return JobResults.Problem(StatusCodes.Status404NotFound, "No such workflow definition",
                         $"No workflow definition is named '{name}'. GET /workflows/definitions lists them.");
@@ -167,7 +178,7 @@ public static class WorkflowsApi
                 return SysCmdRequestReader.Invalid(errors);
             }
 
-            var run = new JobRef(from!, jobId!);
+            var run = new JobRef(from!, caller.Qualify(jobId!));
             var data = root.TryGetProperty("data", out var d) ? WorkflowParser.TryCompact(d) : "null";
             var canonical = WorkflowParser.TryCompact(graph);
             if (data is null || canonical is null)
@@ -186,7 +197,7 @@ public static class WorkflowsApi
             {
                 case WorkflowSubmitStatus.NameTaken:
                     return JobResults.Problem(StatusCodes.Status409Conflict, "job_id already in use",
-                        $"job_id '{run.JobId}' is already used by {outcome.TakenName}; a workflow's nodes share its job_id, so use a new one.");
+                        $"job_id '{jobId}' is already used by {outcome.TakenName?.Replace(run.JobId, jobId, StringComparison.Ordinal)}; a workflow's nodes share its job_id, so use a new one.");
                 case WorkflowSubmitStatus.Conflict:
                     return RunConflict(run);
                 case WorkflowSubmitStatus.Archived:
@@ -210,14 +221,14 @@ public static class WorkflowsApi
     }
 
     private static async Task<Results<Ok<WorkflowReply>, ProblemHttpResult>> GetAsync(
-        string from, [FromRoute(Name = "job_id")] string jobId, IWorkflowClient workflows, IJobHistory history, IOptions<JobOptions> jobOptions, CancellationToken cancellationToken)
+        string from, [FromRoute(Name = "job_id")] string jobId, IWorkflowClient workflows, IJobHistory history, IOptions<JobOptions> jobOptions, Caller caller, CancellationToken cancellationToken)
     {
         if (JobResults.CheckJobRoute(from, jobId, jobOptions.Value.MaxIdLength) is { } bad)
         {
             return bad;
         }
 
-        var run = new JobRef(from, jobId);
+        var run = new JobRef(from, caller.Qualify(jobId));
         var snapshot = await workflows.GetAsync(run) ?? (history.Enabled ? await history.FindWorkflowAsync(run, cancellationToken) : null);
         return snapshot is null
             ? JobResults.Problem(StatusCodes.Status404NotFound, "No such workflow", $"There is no workflow run '{jobId}' from '{from}': it was never started, or its retention has passed.")
@@ -225,7 +236,7 @@ public static class WorkflowsApi
     }
 
     private static async Task<Results<Ok<WorkflowControlReply>, ProblemHttpResult>> ControlAsync(
-        string from, [FromRoute(Name = "job_id")] string jobId, string action, IWorkflowClient workflows, IOptions<JobOptions> jobOptions)
+        string from, [FromRoute(Name = "job_id")] string jobId, string action, IWorkflowClient workflows, IOptions<JobOptions> jobOptions, Caller caller, AuditTrail audit)
     {
         if (JobResults.CheckJobRoute(from, jobId, jobOptions.Value.MaxIdLength) is { } bad)
         {
@@ -244,24 +255,32 @@ public static class WorkflowsApi
             return JobResults.Problem(StatusCodes.Status400BadRequest, "Unknown action", $"'{action}' is not an action; use pause, resume or cancel.");
         }
 
-        var outcome = await workflows.ControlAsync(new JobRef(from, jobId), parsed.Value);
+        var outcome = await workflows.ControlAsync(new JobRef(from, caller.Qualify(jobId)), parsed.Value);
+        if (outcome.Found)
+        {
+            await audit.RecordAsync(caller, "workflow." + action, $"{from}/{jobId}");
+        }
+
         return outcome.Found
             ? TypedResults.Ok(new WorkflowControlReply(from, jobId, outcome.Applied, outcome.Phase))
             : JobResults.Problem(StatusCodes.Status404NotFound, "No such workflow", $"There is no workflow run '{jobId}' from '{from}'.");
     }
 
-    private static async Task<Results<Ok<CancelAllReply>, ProblemHttpResult>> CancelAllAsync(string from, IWorkflowClient workflows, IOptions<JobOptions> jobOptions)
+    private static async Task<Results<Ok<CancelAllReply>, ProblemHttpResult>> CancelAllAsync(string from, IWorkflowClient workflows, IOptions<JobOptions> jobOptions, Caller caller, AuditTrail audit)
     {
         if (JobIdentifiers.Check("from", from, jobOptions.Value.MaxIdLength) is { } bad)
         {
             return JobResults.Problem(StatusCodes.Status400BadRequest, "Invalid client", bad);
         }
 
-        return TypedResults.Ok(new CancelAllReply(from, await workflows.CancelAllAsync(from)));
+        // Only the runs of the caller's own tenant: the client's run list holds every tenant's runs of that 'from'.
+        var cancelled = await workflows.CancelAllAsync(from, caller.Tenant);
+        await audit.RecordAsync(caller, "workflow.cancel_all", $"{from} ({cancelled.Count} runs)");
+        return TypedResults.Ok(new CancelAllReply(from, [.. cancelled.Select(TenantIds.Strip)]));
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> SaveDefinitionAsync(
-        string name, HttpRequest request, IWorkflowDefinitions definitions, IOptions<ApiOptions> options, IOptions<JobOptions> jobOptions, CancellationToken cancellationToken)
+        string name, HttpRequest request, IWorkflowDefinitions definitions, IOptions<ApiOptions> options, IOptions<JobOptions> jobOptions, Caller caller, AuditTrail audit, CancellationToken cancellationToken)
     {
         var maxLength = jobOptions.Value.MaxIdLength;
         if (JobIdentifiers.Check("name", name, maxLength) is { } bad)
@@ -290,32 +309,41 @@ public static class WorkflowsApi
             return JobResults.Problem(StatusCodes.Status413PayloadTooLarge, "Definition too large", tooLarge);
         }
 
-        return await definitions.SaveAsync(name, json, options.Value.MaxDefinitions)
-            ? TypedResults.NoContent()
-            : JobResults.Problem(StatusCodes.Status409Conflict, "Too many definitions", DefinitionBounds.Full(name, options.Value));
+        if (!await definitions.SaveAsync(caller.Qualify(name), json, options.Value.MaxDefinitions))
+        {
+            return JobResults.Problem(StatusCodes.Status409Conflict, "Too many definitions", DefinitionBounds.Full(name, options.Value));
+        }
+
+        await audit.RecordAsync(caller, "definition.save", name);
+        return TypedResults.NoContent();
     }
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteDefinitionAsync(string name, IWorkflowDefinitions definitions, IOptions<JobOptions> jobOptions)
+    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteDefinitionAsync(string name, IWorkflowDefinitions definitions, IOptions<JobOptions> jobOptions, Caller caller, AuditTrail audit)
     {
         if (JobIdentifiers.Check("name", name, jobOptions.Value.MaxIdLength) is { } bad)
         {
             return JobResults.Problem(StatusCodes.Status400BadRequest, "Invalid name", bad);
         }
 
-        return await definitions.DeleteAsync(name)
-            ? TypedResults.NoContent()
-            : JobResults.Problem(StatusCodes.Status404NotFound, "Workflow definition not found", $"No workflow definition is named '{name}'. GET /workflows/definitions lists them.");
+        if (await definitions.DeleteAsync(caller.Qualify(name)))
+        {
+            await audit.RecordAsync(caller, "definition.delete", name);
+            return TypedResults.NoContent();
+        }
+
+        return JobResults.Problem(StatusCodes.Status404NotFound, "Workflow definition not found", $"No workflow definition is named '{name}'. GET /workflows/definitions lists them.");
     }
 
-    private static async Task<Ok<IReadOnlyDictionary<string, JsonElement>>> ListDefinitionsAsync(IWorkflowDefinitions definitions)
+    private static async Task<Ok<IReadOnlyDictionary<string, JsonElement>>> ListDefinitionsAsync(IWorkflowDefinitions definitions, Caller caller)
     {
         var all = await definitions.ListAsync();
-        return TypedResults.Ok<IReadOnlyDictionary<string, JsonElement>>(all.ToDictionary(kv => kv.Key, kv => JsonDocument.Parse(kv.Value).RootElement.Clone(), StringComparer.Ordinal));
+        return TypedResults.Ok<IReadOnlyDictionary<string, JsonElement>>(all.Where(kv => caller.Owns(kv.Key))
+            .ToDictionary(kv => TenantIds.Strip(kv.Key), kv => JsonDocument.Parse(kv.Value).RootElement.Clone(), StringComparer.Ordinal));
     }
 
     private static ProblemHttpResult RunConflict(JobRef run) =>
         JobResults.Problem(StatusCodes.Status409Conflict, "job_id already used for another command",
-            $"Job '{run.JobId}' from '{run.From}' was submitted with a different graph or data. Re-send the identical request to read it, or use a new job_id.");
+            $"Job '{TenantIds.Strip(run.JobId)}' from '{run.From}' was submitted with a different graph or data. Re-send the identical request to read it, or use a new job_id.");
 
     private static List<string> CommandsOf(JsonElement graph) =>
         graph.TryGetProperty("nodes", out var nodes) && nodes.ValueKind == JsonValueKind.Object

@@ -70,6 +70,7 @@ public static class ExeSysCoreExtensions
         services.AddOptions<ScheduleOptions>().BindConfiguration(ScheduleOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IScheduleStore, RedisScheduleStore>();
         services.AddSingleton<ScheduleFiring>();
+        services.AddSingleton<ExeSys.Core.Auth.RedisApiKeyStore>();
         return builder;
     }
 

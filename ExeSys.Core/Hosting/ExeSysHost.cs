@@ -21,6 +21,11 @@ public static class ExeSysHost
             // (RedisEvictionPolicyCheck and RedisAccessCheck set 2, a worker whose id another live worker holds 3).
             return Environment.ExitCode;
         }
+        catch (StartRefusedException ex)
+        {
+            await Console.Error.WriteLineAsync($"ExeSys cannot start: {ex.Message}");
+            return 2;
+        }
         catch (Exception ex) when (ex is RedisEvictionPolicyException or RedisAccessException)
         {
             await Console.Error.WriteLineAsync($"ExeSys cannot start: {ex.Message}");

@@ -59,6 +59,8 @@ internal static class LuaScripts
     public static readonly RedisScript SchedulePending = Load("schedule_pending", ScriptAccess.Atomic, schedules: true);
     public static readonly RedisScript ScheduleSettle = Load("schedule_settle", ScriptAccess.Atomic, schedules: true);
     public static readonly RedisScript ScheduleTrigger = Load("schedule_trigger", ScriptAccess.Atomic, schedules: true);
+    public static readonly RedisScript KeySave = Load("key_save", ScriptAccess.Atomic);
+    public static readonly RedisScript KeyRevoke = Load("key_revoke", ScriptAccess.Atomic);
 
     /// <summary>The names of the embedded scripts (their file names without .lua), _common among them.</summary>
     internal static IEnumerable<string> Names =>

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using ExeSys.Core.Auth;
 using ExeSys.Core.Configuration;
 using ExeSys.Core.Events;
 using ExeSys.Core.Jobs;
@@ -25,6 +26,8 @@ public sealed class RedisEventStore(IConnectionMultiplexer redis, RedisKeys keys
 
     public async Task<EventLook> AwaitAsync(JobRef job, string name, string? whenJson, long? timeoutMs)
     {
+        // A job hears its own tenant's events only: the API qualifies a tenant's posts the same way (TenantIds).
+        name = TenantIds.QualifyLike(job.JobId, name);
         var seen = (RedisResult[])(await Db.EvaluateAsync(LuaScripts.EventAwait, [keys.Status(job)], [name]))!;
         if ((int)seen[0] == 1)
         {

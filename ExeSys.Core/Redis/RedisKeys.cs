@@ -95,7 +95,21 @@ public sealed class RedisKeys
     /// <summary>The schedules' keys (cron and interval schedules).</summary>
     public ScheduleKeys Schedules { get; }
 
-    /// <summary>Named workflow definitions: name → JSON.</summary>
+    /// <summary>API keys: id → record JSON (the secret only as its SHA-256 hash). In the <c>{auth}</c> slot with <see cref="AuthRevoked"/> and <see cref="AuthVersion"/>.</summary>
+    public RedisKey AuthKeys => $"{_prefix}:{{auth}}:keys";
+
+    /// <summary>Revoked API keys: id → when (Redis ms).</summary>
+    public RedisKey AuthRevoked => $"{_prefix}:{{auth}}:revoked";
+
+    /// <summary>The key table's version, counted up by every change, which API processes compare with theirs.</summary>
+    public RedisKey AuthVersion => $"{_prefix}:{{auth}}:version";
+
+    /// <summary>Published with the new version on every change of the key table.</summary>
+    public string AuthChannelName => $"{_prefix}:events:auth";
+
+    public RedisChannel AuthChannel => RedisChannel.Literal(AuthChannelName);
+
+    /// <summary>Named workflow definitions: name → JSON (a non-default tenant's names qualified, <c>tenant~name</c>).</summary>
     public RedisKey WorkflowDefinitions { get; }
 
     /// <summary>

@@ -184,11 +184,12 @@ public sealed class RedisWorkflowClient(
         return new WorkflowControlOutcome(true, true, phase);
     }
 
-    public async Task<IReadOnlyList<string>> CancelAllAsync(string from)
+    public async Task<IReadOnlyList<string>> CancelAllAsync(string from, string tenant = Auth.TenantIds.DefaultTenant)
     {
         var runs = await Db.SortedSetRangeByRankAsync(keys.ClientRuns(from));
         var cancelled = new List<string>();
-        foreach (var jobId in runs.Select(r => (string)r!))
+        // The list holds every tenant's runs of this client name (their job_ids qualified); a tenant cancels its own.
+        foreach (var jobId in runs.Select(r => (string)r!).Where(id => Auth.TenantIds.Belongs(tenant, id)))
         {
             var outcome = await ControlCoreAsync(new JobRef(from, jobId), WorkflowAction.Cancel, "cancel_all");
             if (outcome.Applied)

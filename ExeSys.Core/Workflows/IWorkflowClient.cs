@@ -52,5 +52,5 @@ public interface IWorkflowClient
     Task<WorkflowControlOutcome> ControlAsync(JobRef run, WorkflowAction action);
 
     /// <summary>Cancels every active run of a client; returns the job_ids cancelled.</summary>
-    Task<IReadOnlyList<string>> CancelAllAsync(string from);
+    Task<IReadOnlyList<string>> CancelAllAsync(string from, string tenant = Auth.TenantIds.DefaultTenant);
 }

@@ -37,6 +37,12 @@ public sealed class ApiEnvironment : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(settings);
         var api = new ExeSysApiFactory(settings);
         var client = api.CreateClient();
+        // With keys required by a configured bootstrap key, the environment's own client uses it.
+        if (settings.Values.TryGetValue("ExeSys:Auth:BootstrapKey", out var key) && key is not null)
+        {
+            client.DefaultRequestHeaders.Add("X-Api-Key", key);
+        }
+
         var worker = withWorker ? await InProcessWorker.StartAsync(settings, $"worker-{settings.Prefix}") : null;
         var environment = new ApiEnvironment(settings, api, client, worker);
 

@@ -28,6 +28,9 @@ public static class SysCmdHttp
 
     public static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
 
+    /// <summary>No body, but the Content-Type every POST must carry (stop, pause, resume, cancel).</summary>
+    public static ByteArrayContent EmptyJson() => new([]) { Headers = { ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json") } };
+
     public static async Task<Reply> PostAsync(HttpClient client, string json, string? query = null, Action<HttpRequestMessage>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(client);

@@ -35,6 +35,11 @@ public sealed class Managing_schedules_through_the_api : ApiFixture
         {
             request.Content = SysCmdHttp.Json(json);
         }
+        else if (method == HttpMethod.Post)
+        {
+            // Every POST says application/json, even without a body (the API answers 415 otherwise).
+            request.Content = SysCmdHttp.EmptyJson();
+        }
 
         using var response = await Client.SendAsync(request);
         return await Reply.ReadAsync(response);

@@ -75,7 +75,7 @@ internal static class BenchApp
         await output.WriteLineAsync($"Ready: API {target.Api}, Redis {target.RedisEndpoint} ({target.RedisVersion}), " +
             $"{target.Workers} worker(s); measuring {string.Join(", ", target.Processes.Select(p => $"{p.Label}={p.Pid}"))}.");
 
-        using var client = new JobClient(target.Api, options.Concurrency);
+        using var client = new JobClient(target.Api, options.Concurrency, options.ApiKey);
         var runId = Convert.ToHexStringLower(Guid.NewGuid().ToByteArray().AsSpan(0, 4));
         var context = new BenchContext(options, target, client, runId, output);
         await context.WaitForQuietAsync(cancellationToken);

@@ -178,7 +178,10 @@ if f[KIND] == 'n' then
   elseif redis.call('HGET', wf, 'state') == 'running' or redis.call('HGET', wf, 'state') == 'paused' then
     end_run('4', 'node ' .. name .. ' failed: ' .. ARGV[3])
   end
-elseif f[TO] ~= 'end_job' then
+elseif f[TO] ~= 'end_job' and redis.call('HEXISTS', wf, 'owner') == 0 then
+  -- The step protocol never reaches into a graph run that shares the job_id (its hash has an 'owner'): a single job or
+  -- step naming a node as its 'to' would otherwise start that node (order-42 "shipped" with no payment) or fail it
+  -- (the run would hang for good), and set its run's keys to expire.
   advance_steps(ok, promoted)
 end
 -- Not {1, unpack(promoted)}: unpack() takes at most 7,999 values, and a node that fans out to thousands promotes more.

@@ -317,10 +317,8 @@ public sealed class ExeSysDeployment : IAsyncDisposable
     private async Task<Reply> SendAsync(HttpMethod method, string path, string? json, Action<HttpRequestMessage>? configure)
     {
         using var request = new HttpRequestMessage(method, new Uri(path, UriKind.Relative));
-        if (json is not null)
-        {
-            request.Content = SysCmdHttp.Json(json);
-        }
+        // Every POST and PUT says application/json, even without a body (the API answers 415 otherwise).
+        request.Content = json is null ? SysCmdHttp.EmptyJson() : SysCmdHttp.Json(json);
 
         configure?.Invoke(request);
         using var response = await Client.SendAsync(request);

@@ -47,7 +47,7 @@ public static class ApiCalls
     public static async Task<Reply> StopAsync(this HttpClient client, string from, string jobId)
     {
         ArgumentNullException.ThrowIfNull(client);
-        using var response = await client.PostAsync(new Uri($"/jobs/{from}/{jobId}/stop", UriKind.Relative), content: null);
+        using var response = await client.PostAsync(new Uri($"/jobs/{from}/{jobId}/stop", UriKind.Relative), SysCmdHttp.EmptyJson());
         return await Reply.ReadAsync(response);
     }
 

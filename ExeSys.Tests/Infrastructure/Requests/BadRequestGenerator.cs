@@ -81,7 +81,16 @@ internal sealed class BadRequestGenerator
             (2, WrongMethod), (1, EmptyBody), (5, BadJobRead), (6, BadGraph), (3, BadWorkflowControl), (3, BadDefinition), (3, BadEvent),
             (8, BadBatch), (4, BadStop), (8, BadGraphField),
         };
-        return Weighted(generators, count);
+        // A quarter of them also carry an auth header of a bad shape: in open mode it is ignored, and never a 5xx.
+        return Weighted(generators, count).Select((r, i) => i % 4 == 0 ? r with { Headers = [.. r.Headers, BadAuthHeader()] } : r);
+    }
+
+    /// <summary>An Authorization or X-Api-Key header of a shape no key has (Calling_the_api_with_api_keys checks them with keys required).</summary>
+    private KeyValuePair<string, string> BadAuthHeader()
+    {
+        string[] values = ["", "Bearer", "Bearer ", "Basic YTpi", "Bearer exs_", "Bearer exs_zzzzzzzzzzzz_x", "Bearer exs_0123456789ab_",
+            "Bearer " + new string('k', 1 + Next(6000)), "Token abc", "exs_0123456789ab_" + RandomId(43), "Bearer \u00e9", "Bearer a b c"];
+        return new(Next(2) == 0 ? "Authorization" : "X-Api-Key", Pick(values));
     }
 
     /// <summary>

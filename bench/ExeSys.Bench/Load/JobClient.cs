@@ -26,7 +26,7 @@ internal sealed class JobClient : IDisposable
     private readonly Uri _submitBatch;
     private readonly Uri _api;
 
-    public JobClient(Uri api, int connections)
+    public JobClient(Uri api, int connections, string? apiKey = null)
     {
         _api = api;
         _submit = new Uri(api, $"/sys_cmd?wait={Wait}");
@@ -45,6 +45,10 @@ internal sealed class JobClient : IDisposable
             Timeout = TimeSpan.FromSeconds(30),
             DefaultRequestVersion = HttpVersion.Version11,
         };
+        if (apiKey is not null)
+        {
+            _http.DefaultRequestHeaders.Add("X-Api-Key", apiKey);
+        }
     }
 
     /// <summary>The body of an <c>echo</c> job: <c>{"from","to","cmd","data","job_id"}</c> with <paramref name="dataJson"/> as data.</summary>

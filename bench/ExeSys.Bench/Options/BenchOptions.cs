@@ -30,6 +30,12 @@ internal sealed record BenchOptions
     /// <summary>Extra environment variables for own ExeSys processes (--set KEY=VALUE).</summary>
     public IReadOnlyList<KeyValuePair<string, string>> ExtraEnvironment { get; init; } = [];
 
+    /// <summary>
+    /// The API key the bench's clients send (X-Api-Key): the one given to its own API with
+    /// <c>--set ExeSys__Auth__BootstrapKey=...</c>, which also turns keys on there; null when keys are off.
+    /// </summary>
+    public string? ApiKey => ExtraEnvironment.FirstOrDefault(kv => kv.Key == "ExeSys__Auth__BootstrapKey").Value;
+
     /// <summary>Requests in flight at once in the throughput scenarios; also the HTTP connection limit.</summary>
     public int Concurrency { get; init; } = 256;
 

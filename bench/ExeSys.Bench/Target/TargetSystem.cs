@@ -105,7 +105,7 @@ internal sealed class TargetSystem : IAsyncDisposable
             processes.Add(new ProcessRef("api", api.Label, api.Pid));
             system.Processes = processes;
 
-            await system.WaitReadyAsync(options.Workers, log, cancellationToken);
+            await system.WaitReadyAsync(options.Workers, options.ApiKey, log, cancellationToken);
             return system;
         }
         catch
@@ -121,7 +121,7 @@ internal sealed class TargetSystem : IAsyncDisposable
         try
         {
             await system.ConnectRedisAsync(null, cancellationToken);
-            await system.WaitReadyAsync(1, log, cancellationToken);
+            await system.WaitReadyAsync(1, options.ApiKey, log, cancellationToken);
             system.Processes = await DiscoverLocalProcessesAsync(system.RedisServer);
             if (system.Processes.Count == 0)
             {
@@ -181,9 +181,15 @@ internal sealed class TargetSystem : IAsyncDisposable
         $"--- {c.Label}{(c.HasExited ? " (exited)" : "")}:{Environment.NewLine}{c.Tail(lines)}"));
 
     /// <summary>Waits until /health/ready reports Redis ok, the expected workers and a controller.</summary>
-    private async Task WaitReadyAsync(int expectedWorkers, TextWriter log, CancellationToken cancellationToken)
+    private async Task WaitReadyAsync(int expectedWorkers, string? apiKey, TextWriter log, CancellationToken cancellationToken)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        if (apiKey is not null)
+        {
+            // /health/ready shows the counts it waits for to an admin key only, once keys are on.
+            http.DefaultRequestHeaders.Add("X-Api-Key", apiKey);
+        }
+
         var url = new Uri(Api, "/health/ready");
         var started = Stopwatch.GetTimestamp();
         var last = "no answer yet";
