@@ -181,7 +181,8 @@ public sealed class Sending_bad_input_at_volume
             // Header values outside ASCII (a bad auth header may hold one) go out as their Latin-1 bytes, as a raw
             // client would send them, instead of being refused by HttpClient before they reach the server.
             RequestHeaderEncodingSelector = (_, _) => System.Text.Encoding.Latin1,
-        }) { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(10) };
+        })
+        { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(10) };
 
 
     private static async Task<(BadRequest, int, string?, string)> SendAsync(HttpClient client, BadRequest bad, CancellationToken token)
