@@ -56,6 +56,15 @@ if [[ -f "$trx" ]]; then
   get() { sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p" <<<"$counters"; }
   passed="$(get passed)"; failed="$(get failed)"; total="$(get total)"; executed="$(get executed)"
   skipped=$(( ${total:-0} - ${executed:-0} ))
+  # CI shows only the tail of the output, so name every failed test (and the first line of its message) last.
+  if [[ "${failed:-0}" != "0" ]]; then
+    echo "[test] failed tests:"
+    awk '
+      /<UnitTestResult / && /outcome="Failed"/ { match($0, /testName="[^"]*"/); name = substr($0, RSTART + 10, RLENGTH - 11); want = 1 }
+      want && /<Message>/ { line = $0; sub(/.*<Message>/, "", line); sub(/<\/Message>.*/, "", line); print "  " name ": " substr(line, 1, 400); want = 0 }
+      want && /<\/UnitTestResult>/ { print "  " name; want = 0 }
+    ' "$trx"
+  fi
   echo "${passed:-0} passed, ${failed:-0} failed, ${skipped} skipped"
 fi
 exit "$status"
