@@ -71,7 +71,11 @@ public sealed class ApiKeyTable(
                     await ReloadAsync(throwOnFailure: true);
                 }
             }
-            catch (Exception ex) when (ex is not OperationCanceledException)
+#pragma warning disable CA1031 // A Redis blip must never stop the refresh, nor the API: StackExchange.Redis may end a
+            // command on a hung connection with a bare TaskCanceledException, which stopped the host once (a
+            // BackgroundService's unhandled exception stops it).
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+#pragma warning restore CA1031
             {
                 logger.LogWarning("The API key table could not be refreshed: {Reason}", ex.Message);
             }

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using ExeSys.Core.Jobs;
-using ExeSys.Core.Resilience;
 using ExeSys.Core.Storage;
 
 namespace ExeSys.Api.SysCmd;
@@ -27,7 +26,9 @@ public sealed class CompletionWaiter(IJobNotifications notifications, ILogger<Co
                 _ = await notifications.SubscribeFinishedAsync(Signal);
                 return;
             }
-            catch (Exception ex) when (RedisFaults.IsRedisFailure(ex))
+#pragma warning disable CA1031 // Whatever the client throws while Redis is away (a bare TaskCanceledException too), retry: never stop the API.
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+#pragma warning restore CA1031
             {
                 // Said once at warning level; the retries every second after that are only worth a debug line.
                 logger.Log(warned ? LogLevel.Debug : LogLevel.Warning, "Cannot subscribe to job completions yet ({Error}); long-polls fall back to their timeout.", ex.Message);

@@ -24,7 +24,8 @@ public sealed partial class LimitsCheck(RedisLimits limits, LimitsRole role, Tim
                 await CheckAsync();
                 return;
             }
-            catch (Exception ex) when (RedisFaults.IsRedisFailure(ex))
+            // A bare TaskCanceledException is the client giving up on a hung Redis too: retry, never stop the host.
+            catch (Exception ex) when (RedisFaults.IsRedisFailure(ex) || (ex is OperationCanceledException && !stoppingToken.IsCancellationRequested))
             {
                 LogNotYet(ex.Message);
                 await Task.Delay(TimeSpan.FromSeconds(1), time, stoppingToken);

@@ -64,6 +64,21 @@ public sealed class Archiving_finished_jobs_into_mongodb
     }
 
     [Test]
+    public async Task Should_archive_an_operator_action_in_the_audit_collection_with_the_keys_name()
+    {
+        var from = "aud" + Guid.NewGuid().ToString("N")[..8];
+        var reply = await PostAsync($"/workflows/{from}/cancel", "");
+        Assert.That(reply.Code, Is.EqualTo(200), reply.Text);
+
+        var audit = _mongo.GetDatabase("exesys_tests").GetCollection<BsonDocument>("audit");
+        var documents = await audit.Find(Builders<BsonDocument>.Filter.Eq("target", $"{from} (0 runs)")).ToListAsync();
+        Assert.That(documents, Has.Count.EqualTo(1), "one document per action, written before the reply");
+        var d = documents[0];
+        Assert.That((d["action"].AsString, d["key"].AsString, d["key_id"].AsString, d["tenant"].AsString), Is.EqualTo(("workflow.cancel_all", "open", "open", "default")));
+        Assert.That(d["time"].ToUniversalTime(), Is.EqualTo(DateTime.UtcNow).Within(TimeSpan.FromMinutes(1)));
+    }
+
+    [Test]
     public async Task Should_list_a_schedules_archived_firings_by_its_name()
     {
         var from = "sch" + Guid.NewGuid().ToString("N")[..8];

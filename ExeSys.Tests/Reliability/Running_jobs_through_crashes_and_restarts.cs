@@ -280,7 +280,7 @@ public sealed class Running_jobs_through_crashes_and_restarts
         var holding = await Eventually.WaitForAsync(
             async () => (await Task.WhenAll(live.Select(async w => (Worker: w, Held: (await RedisRetryAsync(() => _deployment.RunningOnAsync(w.Name))).Count))))
                 .OrderByDescending(x => x.Held).First(),
-            x => x.Held > 0, TimeSpan.FromSeconds(10), "a worker to be running jobs");
+            x => x.Held > 0, TimeSpan.FromSeconds(60), "a worker to be running jobs");
         var victim = holding.Worker;
         victim.Crash();
         await victim.WaitForExitAsync(TimeSpan.FromSeconds(10));
