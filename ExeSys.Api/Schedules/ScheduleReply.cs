@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using ExeSys.Api.SysCmd;
+using ExeSys.Core.Auth;
 using ExeSys.Core.Jobs;
 using ExeSys.Core.Schedules;
 
@@ -54,18 +55,19 @@ public sealed record ScheduleReply(
 
     private static string Span(long ms) => $"{ms / 1000}s";
 
-    /// <param name="states">The states of the started runs' jobs, by job_id (absent: no longer in Redis).</param>
+    /// <summary>A stored schedule as its client wrote it: its name, its workflow's name and its runs' job_ids without the tenant (<see cref="TenantIds.Strip"/>).</summary>
+    /// <param name="states">The states of the started runs' jobs, by stored job_id (absent: no longer in Redis).</param>
     public static ScheduleReply Of(StoredSchedule s, int shown, IReadOnlyDictionary<string, JobSnapshot> states)
     {
         var d = s.Definition;
         var next = s.Paused || s.NextMs is null ? [] : (IReadOnlyList<long>)[s.NextMs.Value, .. ScheduleTimes.NextTimes(d, s.NextMs.Value, shown - 1)];
         return new ScheduleReply(
-            d.Name, d.Cron, d.IntervalMs is { } i ? Span(i) : null, d.TimeZone, d.StartMs is { } a ? At(a) : null, d.EndMs is { } e ? At(e) : null,
+            TenantIds.Strip(d.Name), d.Cron, d.IntervalMs is { } i ? Span(i) : null, d.TimeZone, d.StartMs is { } a ? At(a) : null, d.EndMs is { } e ? At(e) : null,
             $"{d.JitterMs}ms", Snake(d.Overlap.ToString()), Snake(d.Misfire.ToString()), Span(d.CatchUpMs), d.MaxCatchUp,
             d.Command is { } c ? new ScheduleCommandReply(c.From, c.To, c.Cmd, new RawJson(c.DataJson), c.Queue, c.Priority) : null,
-            d.Workflow is { } w ? new ScheduleWorkflowReply(w.From, w.Name, new RawJson(w.DataJson), w.Priority) : null,
+            d.Workflow is { } w ? new ScheduleWorkflowReply(w.From, TenantIds.Strip(w.Name), new RawJson(w.DataJson), w.Priority) : null,
             s.Paused, [.. next.Select(At)],
-            [.. s.Runs.Select(r => new ScheduleRunReply(At(r.FireMs), r.JobId, r.Outcome,
+            [.. s.Runs.Select(r => new ScheduleRunReply(At(r.FireMs), TenantIds.Strip(r.JobId), r.Outcome,
                 states.TryGetValue(r.JobId, out var j) ? (int)j.State : null, states.TryGetValue(r.JobId, out var k) ? k.State.ToWireName() : null))],
             At(s.CreatedMs), At(s.UpdatedMs));
     }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using ExeSys.Api.Security;
 using ExeSys.Api.SysCmd;
 using ExeSys.Core.Configuration;
 using ExeSys.Core.Jobs;
@@ -26,10 +27,12 @@ public sealed class ScheduleRequestReader(
     internal static readonly TimeSpan MaxJitter = TimeSpan.FromHours(1);
 
     /// <summary>
-    /// The definition in <paramref name="root"/>; <paramref name="name"/> is the route's on an update (a body's name
-    /// must then match), and <paramref name="anchorMs"/> an interval schedule's anchor when it has no start (kept on update).
+    /// The definition in <paramref name="root"/>, as stored for <paramref name="caller"/>'s tenant: its name and its
+    /// workflow's name qualified (<see cref="Caller.Qualify"/>), so a workflow schedule runs a definition of its own
+    /// tenant. <paramref name="name"/> is the route's on an update, as the client wrote it (a body's name must then
+    /// match), and <paramref name="anchorMs"/> an interval schedule's anchor when it has no start (kept on update).
     /// </summary>
-    public async Task<(ScheduleDefinition? Definition, bool? Paused, Dictionary<string, string[]> Errors)> ReadAsync(JsonElement root, string? name, long? anchorMs)
+    public async Task<(ScheduleDefinition? Definition, bool? Paused, Dictionary<string, string[]> Errors)> ReadAsync(JsonElement root, string? name, long? anchorMs, Caller caller)
     {
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         var o = options.Value;
@@ -120,7 +123,7 @@ public sealed class ScheduleRequestReader(
         }
         else
         {
-            workflow = await ReadWorkflowAsync(w, errors);
+            workflow = await ReadWorkflowAsync(w, caller, errors);
         }
 
         if (overlap == OverlapPolicy.CancelPrevious && hasCommand)
@@ -135,7 +138,7 @@ public sealed class ScheduleRequestReader(
 
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         var definition = new ScheduleDefinition(
-            name!, cron, intervalMs, zone, start?.ToUnixTimeMilliseconds(), end?.ToUnixTimeMilliseconds(),
+            caller.Qualify(name!), cron, intervalMs, zone, start?.ToUnixTimeMilliseconds(), end?.ToUnixTimeMilliseconds(),
             start?.ToUnixTimeMilliseconds() ?? anchorMs ?? (now / 1000 * 1000), (long)jitter.TotalMilliseconds, overlap, misfire,
             (long)catchUp.TotalMilliseconds, maxCatchUp, command, workflow);
         if (ScheduleTimes.Next(definition, now) is null)
@@ -170,7 +173,7 @@ public sealed class ScheduleRequestReader(
         return found.Count > 0 ? null : new ScheduledCommand(from!, to!, cmd!, data!, queue, priority.ToWireName());
     }
 
-    private async Task<ScheduledWorkflow?> ReadWorkflowAsync(JsonElement w, Dictionary<string, string[]> errors)
+    private async Task<ScheduledWorkflow?> ReadWorkflowAsync(JsonElement w, Caller caller, Dictionary<string, string[]> errors)
     {
         if (w.ValueKind != JsonValueKind.Object)
         {
@@ -188,13 +191,13 @@ public sealed class ScheduleRequestReader(
         {
             found["name"] = ["'name' is required: the name of a registered workflow definition (GET /workflows/definitions)."];
         }
-        else if (name is not null && await definitions.GetAsync(name) is null)
+        else if (name is not null && await definitions.GetAsync(caller.Qualify(name)) is null)
         {
             found["name"] = [$"No workflow definition is named '{name}'. GET /workflows/definitions lists them."];
         }
 
         Nest("workflow", found, errors);
-        return found.Count > 0 ? null : new ScheduledWorkflow(from!, name!, data!, priority.ToWireName());
+        return found.Count > 0 ? null : new ScheduledWorkflow(from!, caller.Qualify(name!), data!, priority.ToWireName());
     }
 
     private static void Nest(string field, Dictionary<string, string[]> found, Dictionary<string, string[]> errors)

@@ -2,6 +2,7 @@ using System.Text.Json;
 using ExeSys.Api.Hosting;
 using ExeSys.Api.Security;
 using ExeSys.Api.SysCmd;
+using ExeSys.Core.Auth;
 using ExeSys.Core.Configuration;
 using ExeSys.Core.Jobs;
 using ExeSys.Core.Schedules;
@@ -13,8 +14,11 @@ namespace ExeSys.Api.Schedules;
 
 /// <summary>
 /// Recurring jobs: cron or interval schedules, each firing one job (or workflow run) named by the schedule and its fire
-/// time. Every schedule endpoint is in this one group, so one authorization policy covers them all (changes need an
-/// operator's rights, reads a reader's: the lead puts the policies here).
+/// time. Schedules are per tenant, as jobs and definitions are: the API qualifies a schedule's name (and its workflow's
+/// definition name) for the caller's tenant at its edge (<see cref="Caller.Qualify"/>), so a tenant's firing
+/// <c>&lt;tenant&gt;~&lt;name&gt;.&lt;time&gt;</c> is exactly the tenant-qualified job_id of its job; another tenant's
+/// schedule answers 404 and is never listed. Changes need <c>admin</c> (as definitions do), reads <c>read</c>, and
+/// pause, resume and trigger <c>operate</c>.
 /// </summary>
 public static class SchedulesApi
 {
@@ -22,13 +26,11 @@ public static class SchedulesApi
 
     public static IEndpointRouteBuilder MapSchedules(this IEndpointRouteBuilder app)
     {
-        // Schedules are the operator's, as queues are: one admin key of the default tenant (or open mode) manages and
-        // reads them; any other key gets 403 whatever the schedule, so nothing of them shows (per-tenant schedules are
-        // not built). Their firings run as their command's or workflow's 'from' in the default tenant.
-        var group = app.MapGroup("/schedules").WithTags("Schedules").RequireAuthorization(Scopes.Admin)
-            .AddEndpointFilter(async (context, next) => Caller.Of(context.HttpContext.User).IsOperator ? await next(context) : OperatorOnly());
+        var admin = app.MapGroup("/schedules").WithTags("Schedules").RequireAuthorization(Scopes.Admin);
+        var read = app.MapGroup("/schedules").WithTags("Schedules").RequireAuthorization(Scopes.Read);
+        var operate = app.MapGroup("/schedules").WithTags("Schedules").RequireAuthorization(Scopes.Operate);
 
-        group.MapPost("", CreateAsync)
+        admin.MapPost("", CreateAsync)
             .WithName("CreateSchedule")
             .WithSummary("Create a schedule: a cron expression or an interval, and the command or named workflow each firing runs")
             .WithDescription("""
@@ -39,53 +41,59 @@ public static class SchedulesApi
                 default, "fire_once", "fire_all"), "catch_up"? (default ExeSys:Schedules:DefaultCatchUp), "max_catch_up"?,
                 "paused"?, and "command" {"from","to","cmd","data"?,"queue"?,"priority"?} or "workflow" {"from","name","data"?,"priority"?}}.
                 Each firing creates exactly one job, job_id "<name>.<fire time as yyyyMMddTHHmmssZ>" under the command's from,
-                however many controllers run. A bad field gets 400 naming it, and nothing is stored.
+                however many controllers run, in the caller's tenant (GET /jobs/{from}/{job_id} with a key of that tenant reads it).
+                The name is the tenant's own: another tenant may use it too. A bad field gets 400 naming it; a "from" outside the
+                key's patterns gets 403 naming "command.from" or "workflow.from"; nothing is stored.
                 """)
             .Produces<ScheduleReply>(StatusCodes.Status201Created)
             .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status409Conflict);
 
-        group.MapGet("", ListAsync)
+        read.MapGet("", ListAsync)
             .WithName("ListSchedules")
-            .WithSummary("Schedules by name, a page at a time (?after=<name>&limit=100, at most 500)")
+            .WithSummary("The caller's tenant's schedules by name, a page at a time (?after=<name>&limit=100, at most 500); total is the tenant's count")
             .Produces<SchedulePage>()
             .ProducesProblem(StatusCodes.Status400BadRequest);
 
-        group.MapGet("/{name}", GetAsync)
+        read.MapGet("/{name}", GetAsync)
             .WithName("GetSchedule")
             .WithSummary("One schedule: its definition, next fire times, and last runs with their jobs' states")
             .Produces<ScheduleReply>()
             .ProducesProblem(StatusCodes.Status404NotFound);
 
-        group.MapPut("/{name}", UpdateAsync)
+        admin.MapPut("/{name}", UpdateAsync)
             .WithName("UpdateSchedule")
             .WithSummary("Replace a schedule's definition (the body of a create; 'name' may be left out). Its next fire time is computed anew from now.")
             .Produces<ScheduleReply>()
             .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status404NotFound);
 
-        group.MapDelete("/{name}", DeleteAsync)
+        admin.MapDelete("/{name}", DeleteAsync)
             .WithName("DeleteSchedule")
             .WithSummary("Delete a schedule (its jobs stay, as any job)")
             .Produces(StatusCodes.Status204NoContent)
             .ProducesProblem(StatusCodes.Status404NotFound);
 
-        group.MapPost("/{name}/pause", PauseAsync)
+        operate.MapPost("/{name}/pause", PauseAsync)
             .WithName("PauseSchedule")
             .WithSummary("Pause: nothing fires until resumed")
             .Produces<ScheduleReply>()
             .ProducesProblem(StatusCodes.Status404NotFound);
 
-        group.MapPost("/{name}/resume", ResumeAsync)
+        operate.MapPost("/{name}/resume", ResumeAsync)
             .WithName("ResumeSchedule")
             .WithSummary("Resume: it fires again from its next fire time after now (the firings missed while paused do not fire)")
             .Produces<ScheduleReply>()
             .ProducesProblem(StatusCodes.Status404NotFound);
 
-        group.MapPost("/{name}/trigger", TriggerAsync)
+        operate.MapPost("/{name}/trigger", TriggerAsync)
             .WithName("TriggerSchedule")
             .WithSummary("Fire now, outside the timetable: one job named by this second, started within one controller tick")
+            .WithDescription("The job is submitted as the schedule's from, so the key's 'from' patterns must allow it (else 403 naming command.from or workflow.from).")
             .Produces<TriggerReply>(StatusCodes.Status202Accepted)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
 
@@ -103,20 +111,27 @@ public static class SchedulesApi
 
         using (doc)
         {
-            var (definition, paused, errors) = await services.Reader.ReadAsync(doc.RootElement, null, null);
+            var (definition, paused, errors) = await services.Reader.ReadAsync(doc.RootElement, null, null, services.Caller);
             if (definition is null)
             {
                 return SysCmdRequestReader.Invalid(errors, "Invalid schedule");
             }
 
+            if (FromRefused(services.Caller, definition) is { } refused)
+            {
+                return refused;
+            }
+
+            var name = TenantIds.Strip(definition.Name);
             var outcome = await services.Store.SaveAsync(definition, create: true, NextFromNow(definition, services.Time), paused);
             return outcome switch
             {
+                // The name is in use in the caller's own tenant: another tenant's schedule of that name is no conflict.
                 ScheduleSaveOutcome.Exists => JobResults.Problem(StatusCodes.Status409Conflict, "Schedule exists",
-                    $"A schedule named '{definition.Name}' exists: PUT /schedules/{definition.Name} replaces it."),
+                    $"A schedule named '{name}' exists: PUT /schedules/{name} replaces it."),
                 ScheduleSaveOutcome.Full => JobResults.Problem(StatusCodes.Status409Conflict, "Too many schedules",
-                    $"{services.Options.Value.MaxSchedules} schedules are stored, the most allowed (ExeSys:Schedules:MaxSchedules): delete one first."),
-                _ => await AuditedAsync(services, "schedule.create", definition.Name, TypedResults.Created($"/schedules/{definition.Name}", await ReplyAsync(definition.Name, services))),
+                    $"{services.Options.Value.MaxSchedules} schedules are stored, the most allowed (ExeSys:Schedules:MaxSchedules, a bound on every tenant's together): delete one first."),
+                _ => await AuditedAsync(services, "schedule.create", name, TypedResults.Created($"/schedules/{name}", await ReplyAsync(definition.Name, services))),
             };
         }
     }
@@ -129,7 +144,8 @@ public static class SchedulesApi
             return bad;
         }
 
-        var stored = await services.Store.GetAsync(name);
+        var qualified = services.Caller.Qualify(name);
+        var stored = await services.Store.GetAsync(qualified);
         if (stored is null)
         {
             return Missing(name);
@@ -143,14 +159,19 @@ public static class SchedulesApi
 
         using (doc)
         {
-            var (definition, paused, errors) = await services.Reader.ReadAsync(doc.RootElement, name, stored.Definition.StartMs is null ? stored.Definition.AnchorMs : null);
+            var (definition, paused, errors) = await services.Reader.ReadAsync(doc.RootElement, name, stored.Definition.StartMs is null ? stored.Definition.AnchorMs : null, services.Caller);
             if (definition is null)
             {
                 return SysCmdRequestReader.Invalid(errors, "Invalid schedule");
             }
 
+            if (FromRefused(services.Caller, definition) is { } refused)
+            {
+                return refused;
+            }
+
             return await services.Store.SaveAsync(definition, create: false, NextFromNow(definition, services.Time), paused) == ScheduleSaveOutcome.Saved
-                ? await AuditedAsync(services, "schedule.update", name, TypedResults.Ok(await ReplyAsync(name, services)))
+                ? await AuditedAsync(services, "schedule.update", name, TypedResults.Ok(await ReplyAsync(qualified, services)))
                 : Missing(name);
         }
     }
@@ -164,24 +185,35 @@ public static class SchedulesApi
             return SysCmdRequestReader.Invalid(new(StringComparer.Ordinal) { ["limit"] = [$"'limit' must be 1..{MaxPage}."] }, "Invalid query");
         }
 
-        var list = await services.Store.ListAsync(after, take);
-        var replies = new List<ScheduleReply>(list.Count);
-        foreach (var s in list)
+        var caller = services.Caller;
+        var listing = await services.Store.ListAsync(caller.Tenant, after is null ? null : caller.Qualify(after), take);
+        var replies = new List<ScheduleReply>(listing.Schedules.Count);
+        foreach (var s in listing.Schedules)
         {
             replies.Add(ScheduleReply.Of(s, services.Options.Value.NextShown, await StatesAsync(s, services.Jobs)));
         }
 
-        return TypedResults.Ok(new SchedulePage(replies, await services.Store.CountAsync(), list.Count == take ? list[^1].Definition.Name : null));
+        return TypedResults.Ok(new SchedulePage(replies, listing.Total, listing.NextAfter is { } next ? TenantIds.Strip(next) : null));
     }
 
     private static async Task<Results<Ok<ScheduleReply>, ProblemHttpResult>> GetAsync(string name, [AsParameters] ScheduleServices services) =>
-        CheckName(name, services) ?? (Results<Ok<ScheduleReply>, ProblemHttpResult>)(await ReplyOrNullAsync(name, services) is { } reply ? TypedResults.Ok(reply) : Missing(name));
+        CheckName(name, services) ?? (Results<Ok<ScheduleReply>, ProblemHttpResult>)(await ReplyOrNullAsync(services.Caller.Qualify(name), services) is { } reply ? TypedResults.Ok(reply) : Missing(name));
 
     private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string name, [AsParameters] ScheduleServices services) =>
-        CheckName(name, services) ?? (Results<NoContent, ProblemHttpResult>)(await services.Store.DeleteAsync(name) == ScheduleSaveOutcome.Saved ? await AuditedAsync(services, "schedule.delete", name, TypedResults.NoContent()) : Missing(name));
+        CheckName(name, services) ?? (Results<NoContent, ProblemHttpResult>)(await services.Store.DeleteAsync(services.Caller.Qualify(name)) == ScheduleSaveOutcome.Saved ? await AuditedAsync(services, "schedule.delete", name, TypedResults.NoContent()) : Missing(name));
 
-    private static async Task<Results<Ok<ScheduleReply>, ProblemHttpResult>> PauseAsync(string name, [AsParameters] ScheduleServices services) =>
-        CheckName(name, services) ?? (Results<Ok<ScheduleReply>, ProblemHttpResult>)(await services.Store.PauseAsync(name) == ScheduleSaveOutcome.Saved ? await AuditedAsync(services, "schedule.pause", name, TypedResults.Ok(await ReplyAsync(name, services))) : Missing(name));
+    private static async Task<Results<Ok<ScheduleReply>, ProblemHttpResult>> PauseAsync(string name, [AsParameters] ScheduleServices services)
+    {
+        if (CheckName(name, services) is { } bad)
+        {
+            return bad;
+        }
+
+        var qualified = services.Caller.Qualify(name);
+        return await services.Store.PauseAsync(qualified) == ScheduleSaveOutcome.Saved
+            ? await AuditedAsync(services, "schedule.pause", name, TypedResults.Ok(await ReplyAsync(qualified, services)))
+            : Missing(name);
+    }
 
     private static async Task<Results<Ok<ScheduleReply>, ProblemHttpResult>> ResumeAsync(string name, [AsParameters] ScheduleServices services)
     {
@@ -190,14 +222,15 @@ public static class SchedulesApi
             return bad;
         }
 
-        if (await services.Store.GetAsync(name) is not { } stored)
+        var qualified = services.Caller.Qualify(name);
+        if (await services.Store.GetAsync(qualified) is not { } stored)
         {
             return Missing(name);
         }
 
         var definition = stored.Definition;
-        return await services.Store.ResumeAsync(name, definition, NextFromNow(definition, services.Time)) == ScheduleSaveOutcome.Saved
-            ? await AuditedAsync(services, "schedule.resume", name, TypedResults.Ok(await ReplyAsync(name, services)))
+        return await services.Store.ResumeAsync(qualified, definition, NextFromNow(definition, services.Time)) == ScheduleSaveOutcome.Saved
+            ? await AuditedAsync(services, "schedule.resume", name, TypedResults.Ok(await ReplyAsync(qualified, services)))
             : Missing(name);
     }
 
@@ -208,15 +241,24 @@ public static class SchedulesApi
             return bad;
         }
 
-        if (await services.Store.GetAsync(name) is not { } stored)
+        var qualified = services.Caller.Qualify(name);
+        if (await services.Store.GetAsync(qualified) is not { } stored)
         {
             return Missing(name);
         }
 
+        // A trigger submits a job as the schedule's from now: the key must be allowed to, as for a submit.
+        if (FromRefused(services.Caller, stored.Definition) is { } refused)
+        {
+            return refused;
+        }
+
         var fire = services.Time.GetUtcNow().ToUnixTimeMilliseconds() / 1000 * 1000;
-        var jobId = ScheduleTimes.JobId(name, fire);
-        var reply = new TriggerReply(name, DateTimeOffset.FromUnixTimeMilliseconds(fire), stored.Definition.From, jobId, JobReply.PollPath(new JobRef(stored.Definition.From, jobId)));
-        return await services.Store.TriggerAsync(name, fire) switch
+        // The stored name is qualified, so the firing's job_id is the tenant-qualified job_id of the tenant's own job.
+        var job = new JobRef(stored.Definition.From, ScheduleTimes.JobId(qualified, fire));
+        var jobId = TenantIds.Strip(job.JobId);
+        var reply = new TriggerReply(name, DateTimeOffset.FromUnixTimeMilliseconds(fire), job.From, jobId, JobReply.PollPath(job));
+        return await services.Store.TriggerAsync(qualified, fire) switch
         {
             ScheduleSaveOutcome.Saved => await AuditedAsync(services, "schedule.trigger", name, TypedResults.Accepted(reply.Poll, reply)),
             ScheduleSaveOutcome.Exists => JobResults.Problem(StatusCodes.Status409Conflict, "Already triggered",
@@ -225,22 +267,30 @@ public static class SchedulesApi
         };
     }
 
-    /// <summary>An operator action that changed a schedule goes to the audit trail (log, and MongoDB when on).</summary>
+    /// <summary>
+    /// A schedule action goes to the audit trail (log, and MongoDB when on) with the name as the client wrote it, as
+    /// definitions do: the record names the key's tenant beside it.
+    /// </summary>
     private static async Task<T> AuditedAsync<T>(ScheduleServices services, string action, string name, T result)
     {
         await services.Audit.RecordAsync(services.Caller, action, name);
         return result;
     }
 
+    /// <summary>403 naming command.from or workflow.from when the caller's key may not submit as the schedule's from.</summary>
+    private static ProblemHttpResult? FromRefused(Caller caller, ScheduleDefinition definition) =>
+        SysCmdApi.FromRefused(caller, definition.From, definition.Command is null ? "workflow.from" : "command.from");
+
     /// <summary>The next fire time after now: a new, updated or resumed schedule never fires for times already past.</summary>
     private static long? NextFromNow(ScheduleDefinition definition, TimeProvider time) =>
         ScheduleTimes.Next(definition, time.GetUtcNow().ToUnixTimeMilliseconds());
 
-    private static async Task<ScheduleReply> ReplyAsync(string name, ScheduleServices services) =>
-        await ReplyOrNullAsync(name, services) ?? throw new InvalidOperationException($"Schedule '{name}' vanished while it was written.");
+    /// <param name="qualified">The schedule's name as stored (<see cref="Caller.Qualify"/>).</param>
+    private static async Task<ScheduleReply> ReplyAsync(string qualified, ScheduleServices services) =>
+        await ReplyOrNullAsync(qualified, services) ?? throw new InvalidOperationException($"Schedule '{qualified}' vanished while it was written.");
 
-    private static async Task<ScheduleReply?> ReplyOrNullAsync(string name, ScheduleServices services) =>
-        await services.Store.GetAsync(name) is { } s ? ScheduleReply.Of(s, services.Options.Value.NextShown, await StatesAsync(s, services.Jobs)) : null;
+    private static async Task<ScheduleReply?> ReplyOrNullAsync(string qualified, ScheduleServices services) =>
+        await services.Store.GetAsync(qualified) is { } s ? ScheduleReply.Of(s, services.Options.Value.NextShown, await StatesAsync(s, services.Jobs)) : null;
 
     /// <summary>The states of a schedule's started runs (at most ExeSys:Schedules:RunsKept reads, in flight at once).</summary>
     private static async Task<IReadOnlyDictionary<string, JobSnapshot>> StatesAsync(StoredSchedule s, IJobClient jobs)
@@ -255,10 +305,7 @@ public static class SchedulesApi
             ? SysCmdRequestReader.Invalid(new(StringComparer.Ordinal) { ["name"] = [problem] }, "Invalid schedule name")
             : null;
 
-    private static ProblemHttpResult OperatorOnly() =>
-        JobResults.Problem(StatusCodes.Status403Forbidden, "Schedules are the operator's",
-            "Only an admin key of the default tenant manages or reads schedules; a tenant's keys cannot (per-tenant schedules are not built).");
-
+    /// <summary>No schedule of that name in the caller's tenant: another tenant's of the same name answers this too.</summary>
     private static ProblemHttpResult Missing(string name) =>
         JobResults.Problem(StatusCodes.Status404NotFound, "No such schedule", $"There is no schedule named '{name}'. GET /schedules lists them.");
 }

@@ -20,9 +20,9 @@ public static class Scopes
     public static string Describe(string scope) => scope switch
     {
         Submit => "submit jobs and runs",
-        Read => "read the tenant's jobs, runs, definitions, functions and queues",
-        Operate => "stop, pause, resume and cancel, and post events",
-        Admin => "keys, definitions, queues; every other scope",
+        Read => "read the tenant's jobs, runs, definitions, schedules, functions and queues",
+        Operate => "stop, pause, resume and cancel, trigger schedules, and post events",
+        Admin => "keys, definitions, schedules, queues; every other scope",
         _ => scope,
     };
 

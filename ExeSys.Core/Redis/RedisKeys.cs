@@ -282,8 +282,14 @@ public sealed class ScheduleKeys(string prefix)
     /// <summary>Active schedules (not paused, not ended): name → when a controller takes it next (its next fire time plus jitter, or the lease of the controller that took it), ms.</summary>
     public RedisKey Due => $"{Base}:due";
 
-    /// <summary>Every schedule (score 0), for listing by name and for the bound ExeSys:Schedules:MaxSchedules.</summary>
+    /// <summary>The default tenant's schedules (score 0), for listing by name; with <see cref="TenantNames"/>, the bound ExeSys:Schedules:MaxSchedules.</summary>
     public RedisKey Names => $"{Base}:names";
+
+    /// <summary>
+    /// Every other tenant's schedules by qualified name <c>&lt;tenant&gt;~&lt;name&gt;</c> (score 0): one tenant's are
+    /// the lex range [<c>&lt;tenant&gt;~</c>, <c>&lt;tenant&gt;\x7f</c>), so a tenant lists and counts its own alone.
+    /// </summary>
+    public RedisKey TenantNames => $"{Base}:tenant_names";
 
     /// <summary>Firings recorded but not yet settled: <c>name|fire_ms</c> → until when a controller holds it (ms).</summary>
     public RedisKey Pending => $"{Base}:pending";

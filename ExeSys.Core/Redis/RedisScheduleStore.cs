@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using ExeSys.Core.Auth;
 using ExeSys.Core.Schedules;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
@@ -43,7 +44,7 @@ public sealed class RedisScheduleStore(IConnectionMultiplexer redis, RedisKeys k
     };
 
     public async Task<ScheduleSaveOutcome> SaveAsync(ScheduleDefinition definition, bool create, long? nextMs, bool? paused) =>
-        Outcome(await Db.EvaluateAsync(LuaScripts.ScheduleSave, [K.Due, K.Names],
+        Outcome(await Db.EvaluateAsync(LuaScripts.ScheduleSave, [K.Due, K.Names, K.TenantNames],
         [
             K.Base, definition.Name, create ? "create" : "update", JsonSerializer.Serialize(definition, Json), Ms(nextMs),
             Ms(nextMs is { } n ? ScheduleTimes.Due(definition, n) : null), _options.MaxSchedules, clock.NowMs,
@@ -72,11 +73,32 @@ public sealed class RedisScheduleStore(IConnectionMultiplexer redis, RedisKeys k
             [.. runs.Select(r => ((string)r!).Split('|')).Select(p => new ScheduleRun(long.Parse(p[0], CultureInfo.InvariantCulture), p[1], p[2]))]);
     }
 
-    public async Task<IReadOnlyList<StoredSchedule>> ListAsync(string? after, int limit)
+    /// <summary>
+    /// The default tenant's schedules are the whole of <see cref="ScheduleKeys.Names"/>; another tenant's, the lex range
+    /// [<c>t~</c>, <c>t\x7f</c>) of <see cref="ScheduleKeys.TenantNames"/> ('~' is 0x7E and every identifier character is
+    /// below it, so nothing else falls in it). Either way a page costs one range read of O(log N + limit), one count
+    /// (ZCARD, or ZLEXCOUNT: O(log N)) and a hash and list read per schedule, pipelined; nothing is skipped over.
+    /// </summary>
+    public async Task<ScheduleListing> ListAsync(string tenant, string? after, int limit)
     {
         var db = Db;
-        var names = await db.SortedSetRangeByValueAsync(K.Names, after is null ? default : after, default, after is null ? Exclude.None : Exclude.Start, Order.Ascending, 0, limit);
-        var reads = names.Select(n => (db.HashGetAllAsync(K.Schedule((string)n!)), db.ListRangeAsync(K.Runs((string)n!)))).ToList();
+        Task<RedisValue[]> names;
+        Task<long> total;
+        if (TenantIds.IsDefault(tenant))
+        {
+            names = db.SortedSetRangeByValueAsync(K.Names, after is null ? default : after, default, after is null ? Exclude.None : Exclude.Start, Order.Ascending, 0, limit);
+            total = db.SortedSetLengthAsync(K.Names);
+        }
+        else
+        {
+            var first = TenantIds.Qualify(tenant, "");
+            var end = tenant + "\u007f";
+            names = db.SortedSetRangeByValueAsync(K.TenantNames, after ?? first, end, after is null ? Exclude.Stop : Exclude.Both, Order.Ascending, 0, limit);
+            total = db.SortedSetLengthByValueAsync(K.TenantNames, first, end, Exclude.Stop);
+        }
+
+        var page = await names;
+        var reads = page.Select(n => (db.HashGetAllAsync(K.Schedule((string)n!)), db.ListRangeAsync(K.Runs((string)n!)))).ToList();
         var list = new List<StoredSchedule>(reads.Count);
         foreach (var (hash, runs) in reads)
         {
@@ -86,11 +108,11 @@ public sealed class RedisScheduleStore(IConnectionMultiplexer redis, RedisKeys k
             }
         }
 
-        return list;
+        return new ScheduleListing(list, await total, page.Length == limit ? (string?)page[^1] : null);
     }
 
     private async Task<ScheduleSaveOutcome> ControlAsync(string name, string action, long? nextMs, long? dueMs) =>
-        Outcome(await Db.EvaluateAsync(LuaScripts.ScheduleControl, [K.Due, K.Names], [K.Base, name, action, Ms(nextMs), Ms(dueMs)]));
+        Outcome(await Db.EvaluateAsync(LuaScripts.ScheduleControl, [K.Due, K.Names, K.TenantNames], [K.Base, name, action, Ms(nextMs), Ms(dueMs)]));
 
     public Task<ScheduleSaveOutcome> PauseAsync(string name) => ControlAsync(name, "pause", null, null);
 
@@ -174,8 +196,6 @@ public sealed class RedisScheduleStore(IConnectionMultiplexer redis, RedisKeys k
 
         return Db.EvaluateAsync(LuaScripts.ScheduleSettle, [K.Pending], [.. args]);
     }
-
-    public Task<long> CountAsync() => Db.SortedSetLengthAsync(K.Names);
 
     private static string? Text(RedisResult r) => (string?)r is { Length: > 0 } s ? s : null;
 

@@ -20,6 +20,9 @@ public sealed record ScheduleRun(long FireMs, string JobId, string Outcome);
 /// <summary>A schedule as stored: its definition and its state. Times are Unix ms.</summary>
 public sealed record StoredSchedule(ScheduleDefinition Definition, long? NextMs, bool Paused, string? LastJobId, long? BufferedMs, long CreatedMs, long UpdatedMs, IReadOnlyList<ScheduleRun> Runs);
 
+/// <summary>A page of one tenant's schedules, its <see cref="Total"/>, and the stored name to list on from when the page was full.</summary>
+public sealed record ScheduleListing(IReadOnlyList<StoredSchedule> Schedules, long Total, string? NextAfter);
+
 /// <summary>A firing a controller holds: it decides its overlap, submits its job and settles it.</summary>
 public sealed record Firing(string Name, long FireMs, ScheduleDefinition Definition, string? LastJobId, long? BufferedMs);
 
@@ -42,8 +45,11 @@ public interface IScheduleStore
 
     Task<StoredSchedule?> GetAsync(string name);
 
-    /// <summary>Schedules by name after <paramref name="after"/> (exclusive; null = from the first), at most <paramref name="limit"/>.</summary>
-    Task<IReadOnlyList<StoredSchedule>> ListAsync(string? after, int limit);
+    /// <summary>
+    /// One tenant's schedules by name after <paramref name="after"/> (a stored name of that tenant, exclusive; null =
+    /// from the first), at most <paramref name="limit"/>, and how many that tenant has.
+    /// </summary>
+    Task<ScheduleListing> ListAsync(string tenant, string? after, int limit);
 
     Task<ScheduleSaveOutcome> PauseAsync(string name);
 
@@ -65,7 +71,4 @@ public interface IScheduleStore
     Task<IReadOnlyList<Firing>> TakePendingAsync(int max);
 
     Task SettleAsync(IReadOnlyList<SettledFiring> settled, TimeSpan recheck);
-
-    /// <summary>How many schedules are stored.</summary>
-    Task<long> CountAsync();
 }

@@ -14,7 +14,7 @@ namespace ExeSys.Tests.Security;
 /// <summary>
 /// The API with keys required: every endpoint of the app's own route table × {no key, wrong key, revoked key, a key
 /// without the scope, another tenant's key, the right key}. Refusals leave Redis unchanged; another tenant sees
-/// nothing of tenant 'shop' (404, or lists without it) and changes nothing of it.
+/// nothing of tenant 'shop' (its run, definition and schedule: 404, or lists without them) and changes nothing of it.
 /// </summary>
 [TestFixture]
 [NonParallelizable]
@@ -68,7 +68,9 @@ public sealed class Calling_the_api_with_api_keys : ApiFixture
             {"from":"{{From}}","job_id":"{{Run}}","nodes":{"paid":{"cmd":"wait_event","data":"payment","next":["ship"]},"ship":{"cmd":"echo","data":"shipped","next":["end_job"]} } }
             """);
         var definition = await SendAsync("shop", HttpMethod.Put, $"/workflows/definitions/{Definition}", """{"nodes":{"a":{"cmd":"echo","next":["end_job"]}}}""");
-        Assert.That((run.Code, definition.Code), Is.EqualTo((202, 204)), run.Text + definition.Text);
+        // The shop's schedule has the definition's name, so {name} in /schedules/{name} is the shop's own (no controller runs here: it never fires).
+        var schedule = await SendAsync("shop", HttpMethod.Post, "/schedules", ShopSchedule(Definition));
+        Assert.That((run.Code, definition.Code, schedule.Code), Is.EqualTo((202, 204, 201)), run.Text + definition.Text + schedule.Text);
     }
 
     [Test]
@@ -125,19 +127,21 @@ public sealed class Calling_the_api_with_api_keys : ApiFixture
             var path = Fill(pattern);
             var other = await SendAsync("acme", new HttpMethod(method), path, BodyFor(method, pattern));
             var leaked = other.Code is >= 200 and < 300 && (other.Text.Contains($"\"{Run}\"", StringComparison.Ordinal) || other.Text.Contains(Definition, StringComparison.Ordinal));
-            if (other.Code >= 500 || leaked || (pattern.Contains("{job_id}", StringComparison.Ordinal) && other.Code != 404) || await ShopStateAsync() != shopState)
+            var ownedByTheShop = pattern.Contains("{job_id}", StringComparison.Ordinal) || pattern.StartsWith("/schedules/{name}", StringComparison.Ordinal);
+            if (other.Code >= 500 || leaked || (ownedByTheShop && other.Code != 404) || await ShopStateAsync() != shopState)
             {
                 failures.Add($"{method} {pattern} with another tenant's key: {other.Code} {other.Text} (the shop's state {(await ShopStateAsync() == shopState ? "kept" : "CHANGED")})");
             }
         }
 
-        foreach (var (method, endpoint) in endpoints.Where(e => e.Endpoint.Metadata.GetMetadata<IAllowAnonymous>() is null))
+        // Deletes last, so every other endpoint finds the shop's things.
+        foreach (var (method, endpoint) in endpoints.Where(e => e.Endpoint.Metadata.GetMetadata<IAllowAnonymous>() is null).OrderBy(e => e.Method == "DELETE"))
         {
             var pattern = "/" + endpoint.RoutePattern.RawText!.TrimStart('/');
-            // Queues are shared by every tenant: the operator's key pauses them. Schedules are the operator's too.
-            var right = pattern.StartsWith("/queues/{name}/", StringComparison.Ordinal) || pattern.StartsWith("/schedules", StringComparison.Ordinal) ? "operator" : "shop";
+            // Queues are shared by every tenant: the operator's key pauses them. Schedules are the tenant's own.
+            var right = pattern.StartsWith("/queues/{name}/", StringComparison.Ordinal) ? "operator" : "shop";
             var reply = await SendAsync(right, new HttpMethod(method), Fill(pattern), BodyFor(method, pattern));
-            if (reply.Code is 401 or 403 or >= 500)
+            if (reply.Code is 401 or 403 or >= 500 || (pattern.StartsWith("/schedules/{name}", StringComparison.Ordinal) && reply.Code == 404))
             {
                 failures.Add($"{method} {pattern} with the right key: {reply.Code} {reply.Text}");
             }
@@ -292,10 +296,11 @@ public sealed class Calling_the_api_with_api_keys : ApiFixture
         return reply.Code == 401 && reply.MediaType == "application/problem+json" ? [] : [$"{what}: {reply.Code} {reply.Text}"];
     }
 
-    /// <summary>The shop's run, its nodes, its definition: what another tenant must not change.</summary>
+    /// <summary>The shop's run, its nodes, its definition, its schedule (and every pending firing): what another tenant must not change.</summary>
     private async Task<string> ShopStateAsync()
     {
-        var jobs = await KeyspaceSnapshot.TakeAsync(TestRedis.Connection, Env.Prefix, k => k.Contains("shop~" + Run, StringComparison.Ordinal));
+        var jobs = await KeyspaceSnapshot.TakeAsync(TestRedis.Connection, Env.Prefix, k =>
+            k.Contains("shop~" + Run, StringComparison.Ordinal) || k.Contains("shop~" + Definition, StringComparison.Ordinal) || k.Contains("{schedules}", StringComparison.Ordinal));
         var definition = await TestRedis.Connection.GetDatabase().HashGetAsync($"{Env.Prefix}:{{definitions}}:workflows", "shop~" + Definition);
         var keys = await TestRedis.Connection.GetDatabase().HashGetAllAsync($"{Env.Prefix}:{{auth}}:revoked");
         return string.Join("\n", jobs.Entries.Select(e => e.Key + "=" + e.Value)) + "\n" + definition + "\n" + keys.Length;
@@ -316,11 +321,28 @@ public sealed class Calling_the_api_with_api_keys : ApiFixture
             ("POST", "/sys_cmd") => SysCmdHttp.Command(From, fresh, "echo"),
             ("POST", "/sys_cmd/batch") => $"[{SysCmdHttp.Command(From, fresh, "echo")}]",
             ("POST", "/workflows") => $$"""{"from":"{{From}}","job_id":"{{fresh}}","nodes":{"a":{"cmd":"echo","next":["end_job"]} } }""",
+            ("PUT", "/schedules/{name}") => ShopSchedule(null),
             ("PUT", _) => """{"nodes":{"a":{"cmd":"echo","next":["end_job"]} } }""",
             ("POST", "/events") => """{"event":"payment","data":1}""",
             ("POST", "/keys") => """{"name":"made-in-the-matrix","scopes":["read"]}""",
             _ => null,
         };
+    }
+
+    /// <summary>A schedule of the shop's client, once a year (it never fires during the test); <paramref name="name"/> null for an update's body.</summary>
+    private static string ShopSchedule(string? name)
+    {
+        var body = new System.Text.Json.Nodes.JsonObject
+        {
+            ["cron"] = "0 0 1 1 *",
+            ["command"] = new System.Text.Json.Nodes.JsonObject { ["from"] = From, ["to"] = "end_job", ["cmd"] = "echo", ["data"] = 1 },
+        };
+        if (name is not null)
+        {
+            body["name"] = name;
+        }
+
+        return body.ToJsonString();
     }
 
     private Task<Reply> SendAsync(string credential, HttpMethod method, string path, string? json = null, bool workflowStep = false)
@@ -334,25 +356,6 @@ public sealed class Calling_the_api_with_api_keys : ApiFixture
         return Send(_raw, key, method, path, json, workflowStep);
     }
 
-    private static async Task<Reply> Send(HttpClient client, string? key, HttpMethod method, string path, string? json = null, bool workflowStep = false)
-    {
-        using var request = new HttpRequestMessage(method, new Uri(path, UriKind.Relative));
-        if (method == HttpMethod.Post || method == HttpMethod.Put)
-        {
-            request.Content = json is null ? SysCmdHttp.EmptyJson() : SysCmdHttp.Json(json);
-        }
-
-        if (key is not null)
-        {
-            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
-        }
-
-        if (workflowStep)
-        {
-            request.Headers.Add("Operation", "workflow");
-        }
-
-        using var response = await client.SendAsync(request);
-        return await Reply.ReadAsync(response);
-    }
+    private static Task<Reply> Send(HttpClient client, string? key, HttpMethod method, string path, string? json = null, bool workflowStep = false) =>
+        KeyedHttp.SendAsync(client, key, method, path, json, workflowStep);
 }

@@ -7,3 +7,13 @@ end
 local function runs_key(base, name)
   return base .. ':runs:' .. name
 end
+
+-- The name index a schedule is listed in, mirroring RedisScheduleStore.ListAsync: the default tenant's names
+-- (no '~') in names_key, every other tenant's qualified names (<tenant>~<name>) in tenant_names_key, where each
+-- tenant's are one lex range.
+local function names_index(names_key, tenant_names_key, name)
+  if string.find(name, '~', 1, true) then
+    return tenant_names_key
+  end
+  return names_key
+end

@@ -1,5 +1,6 @@
 -- Create or update a schedule. Schedules slot: KEYS[1] due (name -> when the controller takes it, ms), KEYS[2] names
--- (every schedule, score 0, for listing and the bound). A schedule's hash is <base>:s:<name> (RedisKeys.Schedule):
+-- (the default tenant's schedules, score 0, for listing), KEYS[3] tenant_names (every other tenant's, by qualified
+-- name <tenant>~<name>, score 0: one lex range per tenant). The bound counts both: it is global. A schedule's hash is <base>:s:<name> (RedisKeys.Schedule):
 -- def (JSON), next (its next fire time, ms; absent once it has none), paused ('1'), last (its last run's job_id),
 -- buf (a buffered firing's fire time), ct/ut.
 -- ARGV: base, name, mode ('create' | 'update'), def, next ('' = none), due, max schedules, now, paused ('1', '0', '' = keep).
@@ -10,7 +11,7 @@ if ARGV[3] == 'create' then
   if exists then
     return 'exists'
   end
-  if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[7]) then
+  if redis.call('ZCARD', KEYS[2]) + redis.call('ZCARD', KEYS[3]) >= tonumber(ARGV[7]) then
     return 'full'
   end
   redis.call('HSET', s, 'ct', ARGV[8])
@@ -34,5 +35,5 @@ else
     redis.call('ZADD', KEYS[1], ARGV[6], ARGV[2])
   end
 end
-redis.call('ZADD', KEYS[2], 0, ARGV[2])
+redis.call('ZADD', names_index(KEYS[2], KEYS[3], ARGV[2]), 0, ARGV[2])
 return 'ok'

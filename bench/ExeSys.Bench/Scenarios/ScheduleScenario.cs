@@ -160,7 +160,7 @@ internal sealed class ScheduleScenario : IScenario
     {
         var db = context.Redis;
         var k = context.Keys.Schedules;
-        await db.KeyDeleteAsync([k.Due, k.Names, k.Pending]);
+        await db.KeyDeleteAsync([k.Due, k.Names, k.TenantNames, k.Pending]);
         foreach (var chunk in names.Chunk(2_000))
         {
             await db.KeyDeleteAsync([.. chunk.SelectMany(n => new RedisKey[] { k.Schedule(n), k.Runs(n) })]);
