@@ -37,6 +37,39 @@ public sealed class ApiKeyTable(
 
     public Table Current => Volatile.Read(ref _current);
 
+    private int _kicked;
+
+    /// <summary>
+    /// Reads the table now, in the background, unless a reading asked for this way is still going: a request that
+    /// finds the table unread (Redis was away at start) asks for it, so the API serves as soon as Redis is back rather
+    /// than on the next refresh tick.
+    /// </summary>
+    public void RequestReload()
+    {
+        if (Interlocked.CompareExchange(ref _kicked, 1, 0) != 0)
+        {
+            return;
+        }
+
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await ReloadAsync();
+            }
+#pragma warning disable CA1031 // A failed reading is retried by the next request or refresh tick.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                logger.LogDebug("The API key table could not be read: {Reason}", ex.Message);
+            }
+            finally
+            {
+                Volatile.Write(ref _kicked, 0);
+            }
+        });
+    }
+
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
         try

@@ -1,5 +1,7 @@
 using ExeSys.Api.Hosting;
+using ExeSys.Api.SysCmd;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
 
 namespace ExeSys.Api.Security;
 
@@ -33,6 +35,7 @@ public static class SecurityHostExtensions
     public static WebApplication UseExeSysSecurity(this WebApplication app)
     {
         app.UseCors(BrowserSafety.CorsPolicy);
+        app.UseUnreadKeyTableRefusal(app.Services.GetRequiredService<ApiKeyTable>());
         app.UseAuthentication();
         app.UseAuthorization();
         // Open mode has no limits: its requests skip the limiter (and the leases it would take) altogether.
@@ -40,4 +43,23 @@ public static class SecurityHostExtensions
         app.UseJsonOnlyWrites();
         return app;
     }
+
+    /// <summary>
+    /// Until the key table has been read once (Redis away at start), whether keys exist is unknown: a loopback API
+    /// would otherwise run open for a moment after Redis comes back although keys exist. Every endpoint but the
+    /// anonymous ones answers 503 with Retry-After meanwhile, and asks for a reading.
+    /// </summary>
+    private static void UseUnreadKeyTableRefusal(this WebApplication app, ApiKeyTable keys) => app.Use(async (http, next) =>
+    {
+        if (!keys.Current.Loaded && http.GetEndpoint() is { } endpoint && endpoint.Metadata.GetMetadata<IAllowAnonymous>() is null)
+        {
+            keys.RequestReload();
+            http.Response.Headers.RetryAfter = "1";
+            await JobResults.Problem(StatusCodes.Status503ServiceUnavailable, "API keys not read yet",
+                "This API process has not read its API key table from Redis yet (Redis was away when it started), so it cannot tell who may call it. Retry shortly.").ExecuteAsync(http);
+            return;
+        }
+
+        await next(http);
+    });
 }
