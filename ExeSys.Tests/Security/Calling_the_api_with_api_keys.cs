@@ -189,6 +189,30 @@ public sealed class Calling_the_api_with_api_keys : ApiFixture
     }
 
     [Test]
+    public async Task Should_keep_two_tenants_latches_of_one_name_apart()
+    {
+        var latch = "latch-" + Guid.NewGuid().ToString("N")[..8];
+        var holder = $$"""{"name":"{{latch}}","holder":"h1"}""";
+        var held = await SendAsync("shop", HttpMethod.Post, "/sys_cmd?wait=5s", SysCmdHttp.Command("shop-l", "acquire-" + latch, "wait_acquire", holder));
+        // acme's latch of that name is at zero, whatever the shop holds; acme cannot release the shop's hold either.
+        var acmeCountdown = await SendAsync("acme", HttpMethod.Post, "/sys_cmd?wait=5s", SysCmdHttp.Command("shop-l", "countdown-" + latch, "wait_countdown", $"\"{latch}\""));
+        var acmeRelease = await SendAsync("acme", HttpMethod.Post, "/sys_cmd?wait=5s", SysCmdHttp.Command("shop-l", "release-" + latch, "wait_release", holder));
+        var shopCountdown = await SendAsync("shop", HttpMethod.Post, "/sys_cmd?wait=1s", SysCmdHttp.Command("shop-l", "countdown-" + latch, "wait_countdown", $"\"{latch}\""));
+        var shopRelease = await SendAsync("shop", HttpMethod.Post, "/sys_cmd?wait=5s", SysCmdHttp.Command("shop-l", "release-" + latch, "wait_release", holder));
+        var shopDone = await SendAsync("shop", HttpMethod.Get, $"/jobs/shop-l/countdown-{latch}?wait=10s");
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That((held.Code, held.Get("data").GetProperty("acquired").GetBoolean(), held.Get("data").GetProperty("latch").GetString()), Is.EqualTo((200, true, latch)), held.Text);
+            Assert.That((acmeCountdown.Code, acmeCountdown.State), Is.EqualTo((200, 3)), "acme's countdown is not held by the shop's latch: " + acmeCountdown.Text);
+            Assert.That(acmeRelease.Get("data").GetProperty("released").GetBoolean(), Is.False, "acme released nothing of the shop's: " + acmeRelease.Text);
+            Assert.That(shopCountdown.State, Is.Not.EqualTo(3), "the shop's countdown waits for the shop's hold: " + shopCountdown.Text);
+            Assert.That(shopRelease.Get("data").GetProperty("released").GetBoolean(), Is.True, shopRelease.Text);
+            Assert.That((shopDone.Code, shopDone.State), Is.EqualTo((200, 3)), shopDone.Text);
+        }
+    }
+
+    [Test]
     public async Task Should_refuse_a_from_outside_the_keys_patterns_naming_from_and_write_nothing()
     {
         var before = await Env.SnapshotAsync(jobsOnly: true);

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using ExeSys.Core.Auth;
 using ExeSys.Core.Configuration;
 using ExeSys.Core.Jobs;
 using ExeSys.Core.Latches;
@@ -25,8 +26,14 @@ namespace ExeSys.Worker.Functions;
 /// acquire and its later release name the same holder without saying so. Single jobs, or a run that acquires one
 /// latch more than once, name their holder.
 /// </para>
+/// <para>
+/// Latches are the tenant's own, as events are: the stored name is qualified with the job's tenant
+/// (<see cref="TenantIds.QualifyLike"/>), so a tenant can neither hold nor release another tenant's latch.
+/// </para>
 /// </summary>
-internal sealed record LatchArguments(string Name, string Holder, TimeSpan Hold)
+/// <param name="Name">The latch's name as the job's data gave it (shown in results and errors).</param>
+/// <param name="Stored">The name as stored: qualified with the job's tenant, so tenants that use one latch name never share it.</param>
+internal sealed record LatchArguments(string Name, string Stored, string Holder, TimeSpan Hold)
 {
     public static async Task<LatchArguments> ParseAsync(string function, FunctionContext context, JobOptions options, ILatchStore latches, bool holder, bool hold)
     {
@@ -85,7 +92,7 @@ internal sealed record LatchArguments(string Name, string Holder, TimeSpan Hold)
                 : throw new FunctionException($"{function}: 'hold_ms' must be a whole number of milliseconds from 1 to {(long)options.LatchHold.TotalMilliseconds} (ExeSys:Jobs:LatchHold).");
         }
 
-        return new LatchArguments(latch, who, holdFor);
+        return new LatchArguments(latch, TenantIds.QualifyLike(context.JobId, latch), who, holdFor);
     }
 
     /// <summary>Replaces each <c>{path}</c> of the template with the value at that path in the job's input.</summary>

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using ExeSys.Core.Auth;
 using ExeSys.Core.Configuration;
 using ExeSys.Core.Latches;
 using ExeSys.FunctionalModules;
@@ -19,11 +20,11 @@ public sealed class WaitAcquireFunction(ILatchStore latches, IOptions<JobOptions
     public async ValueTask<JsonNode?> RunAsync(FunctionContext context)
     {
         var latch = await LatchArguments.ParseAsync(Name, context, options.Value, latches, holder: true, hold: true);
-        var acquired = await latches.AcquireAsync(latch.Name, latch.Holder, latch.Hold);
+        var acquired = await latches.AcquireAsync(latch.Stored, latch.Holder, latch.Hold);
         return new JsonObject
         {
             ["latch"] = latch.Name,
-            ["holder"] = latch.Holder,
+            ["holder"] = TenantIds.Strip(latch.Holder),
             ["count"] = acquired.Count,
             ["acquired"] = acquired.Added,
         };

@@ -22,7 +22,7 @@ public sealed class WaitCountdownFunction(ILatchStore latches, IOptions<JobOptio
     public async ValueTask<JsonNode?> RunAsync(FunctionContext context)
     {
         var latch = await LatchArguments.ParseAsync(Name, context, options.Value, latches, holder: false, hold: false);
-        var look = await latches.CountdownAsync(new JobRef(context.From, context.JobId), latch.Name);
+        var look = await latches.CountdownAsync(new JobRef(context.From, context.JobId), latch.Stored);
         if (look.AtZero)
         {
             return new JsonObject { ["latch"] = latch.Name, ["count"] = 0 };

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using ExeSys.Core.Auth;
 using ExeSys.Core.Configuration;
 using ExeSys.Core.Latches;
 using ExeSys.FunctionalModules;
@@ -21,11 +22,11 @@ public sealed class WaitReleaseFunction(ILatchStore latches, IOptions<JobOptions
     public async ValueTask<JsonNode?> RunAsync(FunctionContext context)
     {
         var latch = await LatchArguments.ParseAsync(Name, context, options.Value, latches, holder: true, hold: false);
-        var released = await latches.ReleaseAsync(latch.Name, latch.Holder);
+        var released = await latches.ReleaseAsync(latch.Stored, latch.Holder);
         return new JsonObject
         {
             ["latch"] = latch.Name,
-            ["holder"] = latch.Holder,
+            ["holder"] = TenantIds.Strip(latch.Holder),
             ["count"] = released.Count,
             ["released"] = released.Removed,
             ["woken"] = released.Woken.Count,
