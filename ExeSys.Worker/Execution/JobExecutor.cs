@@ -150,6 +150,7 @@ public sealed class JobExecutor(FunctionCatalog catalog, FunctionDataStore dataS
         catch (FunctionException ex)
         {
             // An expected failure the function reported on purpose (bad input, say): retrying would not help.
+            logger.LogDebug("Job {Job} ({Cmd}) attempt {Attempt} failed: {Error}", job.Job, job.Cmd, job.Attempt, ex.Message);
             return new Failed(ex.Message, null);
         }
 #pragma warning disable CA1031 // Any exception a function throws is the job's error, never the worker's.
