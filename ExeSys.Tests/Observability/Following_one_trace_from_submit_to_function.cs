@@ -1,0 +1,114 @@
+using System.Collections.ObjectModel;
+using System.Diagnostics;
+using System.Net;
+using ExeSys.Core.Observability.Tracing;
+using ExeSys.Tests.Infrastructure;
+using OpenTelemetry;
+using OpenTelemetry.Trace;
+
+namespace ExeSys.Tests.Observability;
+
+/// <summary>
+/// One trace: the API and a worker (its real host, in the test process) under an OpenTelemetry TracerProvider with the
+/// in-memory exporter. A submit's trace (its <c>traceparent</c> header) is the trace of the worker's span for the
+/// function, whose parent is the submit's request span, and of each node of a graph run.
+/// </summary>
+[TestFixture]
+[NonParallelizable]
+public sealed class Following_one_trace_from_submit_to_function
+{
+    private static readonly string[] NodeNames = ["a", "b"];
+    private readonly SpanList _spans = [];
+    private TracerProvider _tracing = null!;
+    private ExeSysApiFactory _api = null!;
+    private HttpClient _client = null!;
+    private InProcessWorker _worker = null!;
+
+    [OneTimeSetUp]
+    public async Task Start_the_api_and_a_worker_under_a_tracer()
+    {
+        _tracing = Sdk.CreateTracerProviderBuilder().AddSource(JobTracing.Sources).AddSource("Microsoft.AspNetCore").AddInMemoryExporter(_spans).Build()!;
+        var settings = TestSettings.For(TestRedis.NewPrefix("trace"));
+        _api = new ExeSysApiFactory(settings);
+        _client = _api.CreateClient();
+        _worker = await InProcessWorker.StartAsync(settings, "trace-worker");
+        await Eventually.WaitForAsync(
+            () => SysCmdHttp.GetAsync(_client, "/functions"), r => r.Text.Contains("\"echo\"", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(30), "the API to list the worker's functions");
+    }
+
+    [OneTimeTearDown]
+    public async Task Stop()
+    {
+        _client.Dispose();
+        await _worker.DisposeAsync();
+        await _api.DisposeAsync();
+        _tracing.Dispose();
+    }
+
+    [Test]
+    public async Task Should_run_the_function_in_a_span_of_the_submits_trace_whose_parent_is_the_submit()
+    {
+        var trace = ActivityTraceId.CreateRandom();
+        var reply = await SysCmdHttp.PostAsync(_client, SysCmdHttp.Command("tracer", "job-1", "echo", "\"hi\""), "?wait=10s",
+            r => r.Headers.Add("traceparent", $"00-{trace.ToHexString()}-{ActivitySpanId.CreateRandom().ToHexString()}-01"));
+        Assert.That(reply.Status, Is.EqualTo(HttpStatusCode.OK), reply.Text);
+
+        var run = await Eventually.WaitForAsync(() => Task.FromResult(_spans.Snapshot().Where(s => s.Source.Name == JobTracing.WorkerSource && (string?)s.GetTagItem("exesys.job.id") == "job-1").ToList()),
+            s => s.Count == 1, TimeSpan.FromSeconds(10), "the worker's span of job-1");
+        var submit = _spans.Snapshot().Where(s => s.Source.Name == "Microsoft.AspNetCore" && s.TraceId == trace).ToList();
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(run[0].TraceId, Is.EqualTo(trace), "the submit's trace");
+            Assert.That(submit, Has.Count.EqualTo(1), "the submit's request span");
+            Assert.That(run[0].ParentSpanId, Is.EqualTo(submit.FirstOrDefault()?.SpanId), "the submit's request span is the parent");
+            Assert.That(run[0].Links.Select(l => l.Context.TraceId), Is.EqualTo(new[] { trace }), "linked to the submit's context, as a messaging 'process' span");
+            Assert.That((run[0].Kind, run[0].DisplayName, run[0].GetTagItem("exesys.outcome"), run[0].GetTagItem("exesys.attempt")), Is.EqualTo((ActivityKind.Consumer, "process echo", "ok", 1)));
+        }
+    }
+
+    [Test]
+    public async Task Should_run_every_node_of_a_graph_in_the_trace_of_the_runs_submit()
+    {
+        var trace = ActivityTraceId.CreateRandom();
+        var reply = await SysCmdHttp.PostAsync(_client, """
+            {"from":"tracer","job_id":"graph-1","nodes":{"a":{"cmd":"echo","data":1,"next":["b"]},"b":{"cmd":"echo","next":["end_job"]}}}
+            """, configure: r =>
+        {
+            r.RequestUri = new Uri("/workflows", UriKind.Relative);
+            r.Headers.Add("traceparent", $"00-{trace.ToHexString()}-{ActivitySpanId.CreateRandom().ToHexString()}-01");
+        });
+        Assert.That(reply.Status, Is.EqualTo(HttpStatusCode.Accepted), reply.Text);
+
+        var nodes = await Eventually.WaitForAsync(() => Task.FromResult(_spans.Snapshot().Where(s => s.Source.Name == JobTracing.WorkerSource && (string?)s.GetTagItem("exesys.job.id") == "graph-1").ToList()),
+            s => s.Count == 2, TimeSpan.FromSeconds(10), "the worker's spans of both nodes");
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(nodes.Select(n => n.GetTagItem("exesys.job.from")), Is.EquivalentTo(NodeNames));
+            Assert.That(nodes.Select(n => n.TraceId), Is.All.EqualTo(trace), "every node in the run's submit trace");
+            Assert.That(nodes.Select(n => n.GetTagItem("exesys.graph_node")), Is.All.EqualTo(true));
+        }
+    }
+
+    /// <summary>The exporter adds from the worker's threads while the test reads: every access under one lock.</summary>
+    private sealed class SpanList : Collection<Activity>
+    {
+        public Activity[] Snapshot()
+        {
+            lock (Items)
+            {
+                return [.. Items];
+            }
+        }
+
+        protected override void InsertItem(int index, Activity item)
+        {
+            lock (Items)
+            {
+                base.InsertItem(index, item);
+            }
+        }
+    }
+}
