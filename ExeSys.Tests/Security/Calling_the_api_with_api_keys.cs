@@ -135,7 +135,7 @@ public sealed class Calling_the_api_with_api_keys : ApiFixture
         {
             var pattern = "/" + endpoint.RoutePattern.RawText!.TrimStart('/');
             // Queues are shared by every tenant: the operator's key pauses them. Schedules and statistics are the operator's too.
-            var right = pattern.StartsWith("/queues/{name}/", StringComparison.Ordinal) || pattern.StartsWith("/schedules", StringComparison.Ordinal) || pattern == "/stats" ? "operator" : "shop";
+            var right = pattern.StartsWith("/queues/{name}/", StringComparison.Ordinal) || pattern.StartsWith("/schedules", StringComparison.Ordinal) || pattern.StartsWith("/stats", StringComparison.Ordinal) ? "operator" : "shop";
             var reply = await SendAsync(right, new HttpMethod(method), Fill(pattern), BodyFor(method, pattern));
             if (reply.Code is 401 or 403 or >= 500)
             {
