@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Net;
 using ExeSys.Core.Observability.Tracing;
 using ExeSys.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry;
 using OpenTelemetry.Trace;
 
@@ -17,6 +18,7 @@ namespace ExeSys.Tests.Observability;
 [NonParallelizable]
 public sealed class Following_one_trace_from_submit_to_function
 {
+    private const string RedisSource = "OpenTelemetry.Instrumentation.StackExchangeRedis";
     private static readonly string[] NodeNames = ["a", "b"];
     private readonly SpanList _spans = [];
     private TracerProvider _tracing = null!;
@@ -27,7 +29,7 @@ public sealed class Following_one_trace_from_submit_to_function
     [OneTimeSetUp]
     public async Task Start_the_api_and_a_worker_under_a_tracer()
     {
-        _tracing = Sdk.CreateTracerProviderBuilder().AddSource(JobTracing.Sources).AddSource("Microsoft.AspNetCore").AddInMemoryExporter(_spans).Build()!;
+        _tracing = Sdk.CreateTracerProviderBuilder().AddSource(JobTracing.Sources).AddSource("Microsoft.AspNetCore", RedisSource).AddInMemoryExporter(_spans).Build()!;
         var settings = TestSettings.For(TestRedis.NewPrefix("trace"));
         _api = new ExeSysApiFactory(settings);
         _client = _api.CreateClient();
@@ -89,6 +91,44 @@ public sealed class Following_one_trace_from_submit_to_function
             Assert.That(nodes.Select(n => n.GetTagItem("exesys.job.from")), Is.EquivalentTo(NodeNames));
             Assert.That(nodes.Select(n => n.TraceId), Is.All.EqualTo(trace), "every node in the run's submit trace");
             Assert.That(nodes.Select(n => n.GetTagItem("exesys.graph_node")), Is.All.EqualTo(true));
+        }
+    }
+
+    [Test]
+    public async Task Should_trace_redis_calls_as_child_spans_and_export_only_when_an_endpoint_is_configured()
+    {
+        // A collector that is not there: the exporter drops what it cannot send, and jobs run as before. The test's own
+        // provider sees the same spans, the Redis instrumentation's too.
+        var settings = TestSettings.For(_api.Settings.Prefix)
+            .With("ExeSys:Tracing:OtlpEndpoint", $"http://127.0.0.1:{FreePort.Next()}").With("ExeSys:Tracing:Redis", "true");
+        await using var exporting = await InProcessWorker.StartAsync(settings, "otlp-worker");
+        await using (var off = await InProcessWorker.StartAsync(TestSettings.For(_api.Settings.Prefix), "quiet-worker"))
+        {
+            Assert.That(off.Services.GetService<TracerProvider>(), Is.Null, "no endpoint: no provider, nothing listens");
+        }
+
+        await Eventually.WaitForAsync(
+            () => SysCmdHttp.GetAsync(_client, "/functions"), r => r.Text.Contains("otlp-worker", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(30), "the exporting worker to advertise");
+        await _worker.DisposeAsync();
+        try
+        {
+            var reply = await SysCmdHttp.PostAsync(_client, SysCmdHttp.Command("tracer", "otlp-1", "echo", "1"), "?wait=10s");
+            // The span ends once the result is recorded, a moment after the reply; its Redis calls (recording the result)
+            // become its child spans at the instrumentation's next flush.
+            var run = await Eventually.WaitForAsync(() => Task.FromResult(_spans.Snapshot().FirstOrDefault(s => (string?)s.GetTagItem("exesys.job.id") == "otlp-1")),
+                s => s is not null, TimeSpan.FromSeconds(10), "the exporting worker's span");
+            await Eventually.WaitForAsync(() => _spans.Snapshot().Any(s => s.Source.Name == RedisSource && s.ParentSpanId == run!.SpanId), TimeSpan.FromSeconds(10), "a Redis span under the job's span");
+            using (Assert.EnterMultipleScope())
+            {
+                Assert.That(exporting.Services.GetService<TracerProvider>(), Is.Not.Null, "an endpoint: a provider");
+                Assert.That(reply.Status, Is.EqualTo(HttpStatusCode.OK), "the exporting worker ran the job: " + reply.Text);
+                Assert.That(_spans.Snapshot().Any(s => (string?)s.GetTagItem("exesys.job.id") == "otlp-1" && s.GetTagItem("exesys.outcome") is "ok"), Is.True);
+            }
+        }
+        finally
+        {
+            _worker = await InProcessWorker.StartAsync(_api.Settings, "trace-worker");
         }
     }
 
