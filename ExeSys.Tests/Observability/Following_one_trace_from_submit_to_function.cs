@@ -22,29 +22,21 @@ public sealed class Following_one_trace_from_submit_to_function
     private static readonly string[] NodeNames = ["a", "b"];
     private readonly SpanList _spans = [];
     private TracerProvider _tracing = null!;
-    private ExeSysApiFactory _api = null!;
-    private HttpClient _client = null!;
-    private InProcessWorker _worker = null!;
+    private ApiEnvironment _env = null!;
+
+    private HttpClient Client => _env.Client;
 
     [OneTimeSetUp]
     public async Task Start_the_api_and_a_worker_under_a_tracer()
     {
         _tracing = Sdk.CreateTracerProviderBuilder().AddSource(JobTracing.Sources).AddSource("Microsoft.AspNetCore", RedisSource).AddInMemoryExporter(_spans).Build()!;
-        var settings = TestSettings.For(TestRedis.NewPrefix("trace"));
-        _api = new ExeSysApiFactory(settings);
-        _client = _api.CreateClient();
-        _worker = await InProcessWorker.StartAsync(settings, "trace-worker");
-        await Eventually.WaitForAsync(
-            () => SysCmdHttp.GetAsync(_client, "/functions"), r => r.Text.Contains("\"echo\"", StringComparison.Ordinal),
-            TimeSpan.FromSeconds(30), "the API to list the worker's functions");
+        _env = await ApiEnvironment.StartAsync(TestSettings.For(TestRedis.NewPrefix("trace")), withWorker: true);
     }
 
     [OneTimeTearDown]
     public async Task Stop()
     {
-        _client.Dispose();
-        await _worker.DisposeAsync();
-        await _api.DisposeAsync();
+        await _env.DisposeAsync();
         _tracing.Dispose();
     }
 
@@ -52,7 +44,7 @@ public sealed class Following_one_trace_from_submit_to_function
     public async Task Should_run_the_function_in_a_span_of_the_submits_trace_whose_parent_is_the_submit()
     {
         var trace = ActivityTraceId.CreateRandom();
-        var reply = await SysCmdHttp.PostAsync(_client, SysCmdHttp.Command("tracer", "job-1", "echo", "\"hi\""), "?wait=10s",
+        var reply = await SysCmdHttp.PostAsync(Client, SysCmdHttp.Command("tracer", "job-1", "echo", "\"hi\""), "?wait=10s",
             r => r.Headers.Add("traceparent", $"00-{trace.ToHexString()}-{ActivitySpanId.CreateRandom().ToHexString()}-01"));
         Assert.That(reply.Status, Is.EqualTo(HttpStatusCode.OK), reply.Text);
 
@@ -74,7 +66,7 @@ public sealed class Following_one_trace_from_submit_to_function
     public async Task Should_run_every_node_of_a_graph_in_the_trace_of_the_runs_submit()
     {
         var trace = ActivityTraceId.CreateRandom();
-        var reply = await SysCmdHttp.PostAsync(_client, """
+        var reply = await SysCmdHttp.PostAsync(Client, """
             {"from":"tracer","job_id":"graph-1","nodes":{"a":{"cmd":"echo","data":1,"next":["b"]},"b":{"cmd":"echo","next":["end_job"]}}}
             """, configure: r =>
         {
@@ -99,36 +91,25 @@ public sealed class Following_one_trace_from_submit_to_function
     {
         // A collector that is not there: the exporter drops what it cannot send, and jobs run as before. The test's own
         // provider sees the same spans, the Redis instrumentation's too.
-        var settings = TestSettings.For(_api.Settings.Prefix)
-            .With("ExeSys:Tracing:OtlpEndpoint", $"http://127.0.0.1:{FreePort.Next()}").With("ExeSys:Tracing:Redis", "true");
-        await using var exporting = await InProcessWorker.StartAsync(settings, "otlp-worker");
-        await using (var off = await InProcessWorker.StartAsync(TestSettings.For(_api.Settings.Prefix), "quiet-worker"))
-        {
-            Assert.That(off.Services.GetService<TracerProvider>(), Is.Null, "no endpoint: no provider, nothing listens");
-        }
-
+        var settings = TestSettings.For(TestRedis.NewPrefix("otlp"));
+        await using var env = await ApiEnvironment.StartAsync(settings, withWorker: false);
+        await using var exporting = await InProcessWorker.StartAsync(
+            settings.With("ExeSys:Tracing:OtlpEndpoint", $"http://127.0.0.1:{FreePort.Next()}").With("ExeSys:Tracing:Redis", "true"), "otlp-worker");
         await Eventually.WaitForAsync(
-            () => SysCmdHttp.GetAsync(_client, "/functions"), r => r.Text.Contains("otlp-worker", StringComparison.Ordinal),
+            () => SysCmdHttp.GetAsync(env.Client, "/functions"), r => r.Text.Contains("otlp-worker", StringComparison.Ordinal),
             TimeSpan.FromSeconds(30), "the exporting worker to advertise");
-        await _worker.DisposeAsync();
-        try
+        var reply = await SysCmdHttp.PostAsync(env.Client, SysCmdHttp.Command("tracer", "otlp-1", "echo", "1"), "?wait=10s");
+        Assert.That(reply.Status, Is.EqualTo(HttpStatusCode.OK), "the exporting worker ran the job: " + reply.Text);
+
+        // The span ends once the result is recorded, a moment after the reply; its Redis calls (recording the result)
+        // become its child spans at the instrumentation's next flush.
+        var run = await Eventually.WaitForAsync(() => Task.FromResult(_spans.Snapshot().FirstOrDefault(s => (string?)s.GetTagItem("exesys.job.id") == "otlp-1")),
+            s => s is not null, TimeSpan.FromSeconds(10), "the exporting worker's span");
+        await Eventually.WaitForAsync(() => _spans.Snapshot().Any(s => s.Source.Name == RedisSource && s.ParentSpanId == run!.SpanId), TimeSpan.FromSeconds(10), "a Redis span under the job's span");
+        using (Assert.EnterMultipleScope())
         {
-            var reply = await SysCmdHttp.PostAsync(_client, SysCmdHttp.Command("tracer", "otlp-1", "echo", "1"), "?wait=10s");
-            // The span ends once the result is recorded, a moment after the reply; its Redis calls (recording the result)
-            // become its child spans at the instrumentation's next flush.
-            var run = await Eventually.WaitForAsync(() => Task.FromResult(_spans.Snapshot().FirstOrDefault(s => (string?)s.GetTagItem("exesys.job.id") == "otlp-1")),
-                s => s is not null, TimeSpan.FromSeconds(10), "the exporting worker's span");
-            await Eventually.WaitForAsync(() => _spans.Snapshot().Any(s => s.Source.Name == RedisSource && s.ParentSpanId == run!.SpanId), TimeSpan.FromSeconds(10), "a Redis span under the job's span");
-            using (Assert.EnterMultipleScope())
-            {
-                Assert.That(exporting.Services.GetService<TracerProvider>(), Is.Not.Null, "an endpoint: a provider");
-                Assert.That(reply.Status, Is.EqualTo(HttpStatusCode.OK), "the exporting worker ran the job: " + reply.Text);
-                Assert.That(_spans.Snapshot().Any(s => (string?)s.GetTagItem("exesys.job.id") == "otlp-1" && s.GetTagItem("exesys.outcome") is "ok"), Is.True);
-            }
-        }
-        finally
-        {
-            _worker = await InProcessWorker.StartAsync(_api.Settings, "trace-worker");
+            Assert.That(exporting.Services.GetService<TracerProvider>(), Is.Not.Null, "an endpoint: a provider");
+            Assert.That(_env.Worker!.Services.GetService<TracerProvider>(), Is.Null, "no endpoint: no provider, nothing listens");
         }
     }
 
