@@ -7,6 +7,7 @@ using ExeSys.Api.OpenApi;
 using ExeSys.Api.Queues;
 using ExeSys.Api.Schedules;
 using ExeSys.Api.Security;
+using ExeSys.Api.Stats;
 using ExeSys.Api.SysCmd;
 using ExeSys.Api.Workflows;
 using ExeSys.Core.Hosting;
@@ -71,6 +72,7 @@ public static class ApiHostExtensions
         app.MapQueues();
         app.MapSchedules();
         app.MapHistory();
+        app.MapStats();
         app.MapHealth();
         app.MapKeys();
         app.MapGet("/", () => TypedResults.Redirect("/swagger")).ExcludeFromDescription().AllowAnonymous();

@@ -4,10 +4,12 @@ using ExeSys.Core.History;
 using ExeSys.Core.Jobs;
 using ExeSys.Core.Latches;
 using ExeSys.Core.Limits;
+using ExeSys.Core.Observability.Tracing;
 using ExeSys.Core.Queues;
 using ExeSys.Core.Redis;
 using ExeSys.Core.Registry;
 using ExeSys.Core.Schedules;
+using ExeSys.Core.Stats;
 using ExeSys.Core.Storage;
 using ExeSys.Core.Workflows;
 using Microsoft.Extensions.DependencyInjection;
@@ -71,6 +73,10 @@ public static class ExeSysCoreExtensions
         services.AddSingleton<IScheduleStore, RedisScheduleStore>();
         services.AddSingleton<ScheduleFiring>();
         services.AddSingleton<ExeSys.Core.Auth.RedisApiKeyStore>();
+        // Run statistics (GET /stats): workers add to them, the API reads them; spans when OTLP export is configured.
+        services.AddOptions<StatsOptions>().BindConfiguration(StatsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IRunStatsStore, RedisRunStats>();
+        builder.AddExeSysTracing();
         return builder;
     }
 

@@ -14,4 +14,7 @@ public sealed record ClaimedJob(JobRef Job, int Attempt, string To, string Cmd, 
 {
     /// <summary>The queue it was claimed, handed off or started from: its lease is in that queue's slot.</summary>
     public string Queue { get; init; } = Redis.QueueKeys.DefaultName;
+
+    /// <summary>The submit's W3C trace context (<c>traceparent</c>), a graph node's its run's; empty when none was stored.</summary>
+    public string TraceParent { get; init; } = "";
 }

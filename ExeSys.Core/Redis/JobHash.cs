@@ -86,6 +86,13 @@ internal static class JobHash
     public const string Queue = "q";
 
     /// <summary>
+    /// The submit's W3C trace context (<c>traceparent</c>), which the worker parents the run's span with
+    /// (Observability/Tracing/JobTracing.cs); absent when the submit had none. A graph node's is its run's, kept in the
+    /// run's workflow hash under the same name.
+    /// </summary>
+    public const string TraceParent = "tp";
+
+    /// <summary>
     /// The fields of a <see cref="JobSnapshot"/>, in the order the scripts reply them (<c>snapshot_of</c> in
     /// Scripts/_common.lua), with the result extracted from <see cref="Result"/>, which the reply holds only in state 3.
     /// <see cref="RedisReplies.ReadSnapshot"/> reads this order.

@@ -61,6 +61,8 @@ internal static class LuaScripts
     public static readonly RedisScript ScheduleTrigger = Load("schedule_trigger", ScriptAccess.Atomic, schedules: true);
     public static readonly RedisScript KeySave = Load("key_save", ScriptAccess.Atomic);
     public static readonly RedisScript KeyRevoke = Load("key_revoke", ScriptAccess.Atomic);
+    public static readonly RedisScript StatsAdd = Load("stats_add", ScriptAccess.Atomic);
+    public static readonly RedisScript StatsRead = Load("stats_read", ScriptAccess.NoWrites);
 
     /// <summary>The names of the embedded scripts (their file names without .lua), _common among them.</summary>
     internal static IEnumerable<string> Names =>

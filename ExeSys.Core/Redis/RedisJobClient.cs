@@ -1,6 +1,7 @@
 using ExeSys.Core.Configuration;
 using ExeSys.Core.Jobs;
 using ExeSys.Core.Limits;
+using ExeSys.Core.Observability.Tracing;
 using ExeSys.Core.Queues;
 using ExeSys.Core.Storage;
 using Microsoft.Extensions.Options;
@@ -151,7 +152,7 @@ public sealed class RedisJobClient(
         [
             command.To, command.Cmd, command.DataJson, (int)command.Priority, now, watch ? 1 : 0, command.IsWorkflowStep ? 1 : 0,
             _options.MaxAttempts, retention.ScriptRetentionMs, job.From, command.Queue ?? "", lane ?? "",
-            command.RunAtMs is { } runAt ? runAt : RedisValue.EmptyString,
+            command.RunAtMs is { } runAt ? runAt : RedisValue.EmptyString, JobTracing.CurrentTraceParent(),
         ];
         if (combine)
         {

@@ -102,14 +102,15 @@ public sealed class RedisJobNotifications(IConnectionMultiplexer redis, RedisKey
 
     private void OnStarted(string workerId, string queue, RedisValue message, Action<WorkerNotification> handler)
     {
-        var parts = ((string?)message ?? "").Split('\n', 4);
-        if (parts.Length != 4)
+        // '<member>\n<to>\n<cmd>\n<traceparent>\n<data>' (job_submit.lua); the data may hold newlines.
+        var parts = ((string?)message ?? "").Split('\n', 5);
+        if (parts.Length != 5)
         {
             logger.LogWarning("Ignoring a malformed message on worker {Worker}'s channel.", workerId);
             return;
         }
 
-        handler(new WorkerNotification.Started(new ClaimedJob(JobRef.Parse(parts[0]), 1, parts[1], parts[2], parts[3]) { Queue = queue }));
+        handler(new WorkerNotification.Started(new ClaimedJob(JobRef.Parse(parts[0]), 1, parts[1], parts[2], parts[4]) { Queue = queue, TraceParent = parts[3] }));
     }
 
     /// <summary>The channels one subscriber listens on; disposing unsubscribes them all.</summary>

@@ -109,6 +109,16 @@ public sealed class RedisKeys
 
     public RedisChannel AuthChannel => RedisChannel.Literal(AuthChannelName);
 
+    /// <summary>
+    /// Run statistics of one minute (Unix minute of Redis's clock) for <c>GET /stats</c>: a hash of
+    /// <c>&lt;function&gt;|&lt;outcome&gt;</c> and <c>&lt;function&gt;|#&lt;bucket&gt;</c> counts (Stats/StatsField) that every worker
+    /// adds to once per flush. Kept a little over an hour; all statistics keys share the <c>{stats}</c> slot.
+    /// </summary>
+    public RedisKey StatsMinute(long minute) => $"{_prefix}:{{stats}}:m:{minute}";
+
+    /// <summary>The same counts for one hour (Unix hour of Redis's clock), kept a little over a day.</summary>
+    public RedisKey StatsHour(long hour) => $"{_prefix}:{{stats}}:h:{hour}";
+
     /// <summary>Named workflow definitions: name → JSON (a non-default tenant's names qualified, <c>tenant~name</c>).</summary>
     public RedisKey WorkflowDefinitions { get; }
 

@@ -236,7 +236,7 @@ public sealed class RedisWorkerConnection(
 
             claimed.Add(new ClaimedJob(refs[i], (int)reply[0], (string)reply[1]!, (string)reply[2]!, (string)reply[3]!,
                 (string)reply[4]!, (string?)reply[5] ?? "", RedisReplies.ParseInt(reply[6]), RedisReplies.ParseInt(reply[7]), RedisReplies.ParseLong(reply[8]), (string?)reply[9] == "1")
-            { Queue = queue });
+            { Queue = queue, TraceParent = reply.Length > 10 ? (string?)reply[10] ?? "" : "" });
         }
 
         if (forget is not null)

@@ -3,6 +3,7 @@ using System.Text.Json;
 using ExeSys.Core.Configuration;
 using ExeSys.Core.Jobs;
 using ExeSys.Core.Limits;
+using ExeSys.Core.Observability.Tracing;
 using ExeSys.Core.Queues;
 using ExeSys.Core.Workflows;
 using Microsoft.Extensions.Options;
@@ -34,12 +35,12 @@ public sealed class RedisWorkflowClient(
     {
         var run = request.Run;
         var definition = request.Definition;
-        var args = new List<RedisValue>(11 + (definition.Nodes.Count * 10))
+        var args = new List<RedisValue>(12 + (definition.Nodes.Count * 10))
         {
             run.From, run.JobId, keys.Prefix, request.DefinitionJson, watch ? 1 : 0, (int)request.Priority, request.RunDataJson,
             definition.Nodes.Count, string.Join(',', definition.Start),
             string.Join(',', definition.Nodes.Where(n => n.Next.Any(e => e.To == WorkflowDefinition.EndJob)).Select(n => n.Name)),
-            string.Join(',', definition.Nodes.Select(n => n.Name)),
+            string.Join(',', definition.Nodes.Select(n => n.Name)), JobTracing.CurrentTraceParent(),
         };
         foreach (var node in definition.Nodes)
         {

@@ -24,6 +24,9 @@ public sealed class InProcessWorker : IAsyncDisposable
 
     public string Id { get; }
 
+    /// <summary>The worker host's services.</summary>
+    public IServiceProvider Services => _host.Services;
+
     /// <summary>The functions this worker offers right now, from its own catalog.</summary>
     public IReadOnlyList<string> FunctionNames => _host.Services.GetRequiredService<FunctionCatalog>().Names;
 

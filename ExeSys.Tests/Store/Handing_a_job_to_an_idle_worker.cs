@@ -139,14 +139,18 @@ public sealed class Starting_a_job_in_its_submit
     {
         await _store.WaitForHandoffAsync("idle-1", TimeSpan.FromSeconds(30));
         var job = new JobRef("started", "s-1");
+        // The submit's trace context (a request's activity in the API) goes with the job, and in the message.
+        using var submit = new System.Diagnostics.Activity("submit").SetIdFormat(System.Diagnostics.ActivityIdFormat.W3C).Start();
         var outcome = await _store.SubmitAsync(StoreHarness.Command(job.From, job.JobId, """{"n":"a\nb"}"""));
+        submit.Stop();
 
         var message = await NextAsync(_own);
         var snapshot = await _store.GetAsync(job);
         var db = _store.Redis.GetDatabase();
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(message, Is.EqualTo($"{job.Member}\nend_job\necho\n{{\"n\":\"a\\nb\"}}"));
+            Assert.That(message, Is.EqualTo($"{job.Member}\nend_job\necho\n{submit.Id}\n{{\"n\":\"a\\nb\"}}"));
+            Assert.That((string?)await db.HashGetAsync(_store.Keys.Status(job), "tp"), Is.EqualTo(submit.Id), "the traceparent stored with the job");
             Assert.That((outcome.Snapshot!.State, outcome.Snapshot.Attempts, outcome.Snapshot.Worker), Is.EqualTo((JobState.Processing, 1, "idle-1")), "the submit's reply");
             Assert.That((snapshot!.State, snapshot.Attempts, snapshot.Worker), Is.EqualTo((JobState.Processing, 1, "idle-1")), "the stored job");
             Assert.That(await db.SortedSetScoreAsync(_store.Keys.Inflight, job.Member), Is.Not.Null, "leased to the worker");

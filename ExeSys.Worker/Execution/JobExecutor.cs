@@ -2,6 +2,9 @@ using System.Text.Json;
 using ExeSys.Core.Configuration;
 using ExeSys.Core.History;
 using ExeSys.Core.Jobs;
+using ExeSys.Core.Observability.Logging;
+using ExeSys.Core.Observability.Tracing;
+using ExeSys.Core.Stats;
 using ExeSys.Core.Storage;
 using ExeSys.Core.Workflows;
 using ExeSys.FunctionalModules;
@@ -24,7 +27,7 @@ public enum RunEnd
 }
 
 /// <summary>Runs one claimed job's function and records its outcome.</summary>
-public sealed class JobExecutor(FunctionCatalog catalog, FunctionDataStore dataStore, ExeSysMongo mongo, IWorkerConnection store, IOptions<JobOptions> options, TimeProvider time, ILoggerFactory loggers, ILogger<JobExecutor> logger)
+public sealed class JobExecutor(FunctionCatalog catalog, FunctionDataStore dataStore, ExeSysMongo mongo, IWorkerConnection store, IOptions<JobOptions> options, TimeProvider time, ILoggerFactory loggers, ILogger<JobExecutor> logger, RunStatsRecorder stats)
 {
     /// <summary>How long a function may take to honour its timeout's cancellation before the worker gives up on it.</summary>
     private static readonly TimeSpan AbandonGrace = TimeSpan.FromSeconds(2);
@@ -43,16 +46,21 @@ public sealed class JobExecutor(FunctionCatalog catalog, FunctionDataStore dataS
     public async Task<RunEnd> RunAsync(RunningJob running, CancellationToken stop, CancellationToken hardStop, CancellationToken cancel)
     {
         var (job, lost) = (running.Claim, running.Lost.Token);
+        // The attempt's span (null unless tracing is on) and its logger scope: every line logged below names the job.
+        using var span = JobTracing.StartAttempt(job);
+        using var scope = logger.BeginScope(new JobLogScope(job, span));
+        var started = time.GetTimestamp();
         var outcome = await InvokeAsync(job, stop, hardStop, cancel, lost);
-        if (running.CheckLost())
+        var ran = time.GetElapsedTime(started);
+        var lostLease = running.CheckLost();
+        if (lostLease || outcome is null)
         {
-            return RunEnd.Lost;
+            var end = lostLease ? RunEnd.Lost : RunEnd.CutOff;
+            Ended(job, span, end == RunEnd.Lost ? RunOutcome.Lost : RunOutcome.CutOff, ran, "the attempt ended without a result");
+            return end;
         }
 
-        if (outcome is null)
-        {
-            return RunEnd.CutOff;
-        }
+        Ended(job, span, outcome.Name, ran, outcome.Error);
 
         // A result is never dropped because Redis blinked or is full: recording retries while the lease holds.
         using var untilLost = CancellationTokenSource.CreateLinkedTokenSource(hardStop, lost);
@@ -64,6 +72,16 @@ public sealed class JobExecutor(FunctionCatalog catalog, FunctionDataStore dataS
         catch (OperationCanceledException) when (untilLost.IsCancellationRequested)
         {
             return lost.IsCancellationRequested ? RunEnd.Lost : RunEnd.CutOff;
+        }
+    }
+
+    /// <summary>Counts the attempt for GET /stats (in memory: StatsFlushService writes it) and closes its span.</summary>
+    private void Ended(ClaimedJob job, System.Diagnostics.Activity? span, string? outcome, TimeSpan ran, string? error)
+    {
+        if (outcome is not null)
+        {
+            stats.Record(job.Cmd, outcome, ran);
+            JobTracing.End(span, outcome, error);
         }
     }
 
@@ -132,6 +150,7 @@ public sealed class JobExecutor(FunctionCatalog catalog, FunctionDataStore dataS
         catch (FunctionException ex)
         {
             // An expected failure the function reported on purpose (bad input, say): retrying would not help.
+            logger.LogDebug("Job {Job} ({Cmd}) attempt {Attempt} failed: {Error}", job.Job, job.Cmd, job.Attempt, ex.Message);
             return new Failed(ex.Message, null);
         }
 #pragma warning disable CA1031 // Any exception a function throws is the job's error, never the worker's.
@@ -191,22 +210,35 @@ public sealed class JobExecutor(FunctionCatalog catalog, FunctionDataStore dataS
 
     private abstract record Outcome
     {
+        /// <summary>How GET /stats and the span count it (RunOutcome); null: the function did not run here.</summary>
+        public abstract string? Name { get; }
+
+        public virtual string? Error => null;
+
         public abstract Task<bool> RecordAsync(IWorkerConnection store, ClaimedJob job, CancellationToken untilLost);
     }
 
     private sealed record Completed(string ResultJson, IReadOnlyList<string> Taken) : Outcome
     {
+        public override string Name => RunOutcome.Ok;
+
         public override Task<bool> RecordAsync(IWorkerConnection store, ClaimedJob job, CancellationToken untilLost) => store.CompleteAsync(job, ResultJson, Taken, untilLost);
     }
 
     private sealed record Failed(string Message, DateTimeOffset? RetryAt) : Outcome
     {
+        public override string Name => RunOutcome.Failed;
+
+        public override string Error => Message;
+
         public override Task<bool> RecordAsync(IWorkerConnection store, ClaimedJob job, CancellationToken untilLost) => store.FailAsync(job, Message, RetryAt, untilLost);
     }
 
     /// <summary>This worker cannot run the job (<see cref="IWorkerConnection.ReturnUnrunAsync"/>).</summary>
     private sealed record Unrun : Outcome
     {
+        public override string? Name => null;
+
         public override async Task<bool> RecordAsync(IWorkerConnection store, ClaimedJob job, CancellationToken untilLost)
         {
             await store.ReturnUnrunAsync(job);
@@ -216,6 +248,8 @@ public sealed class JobExecutor(FunctionCatalog catalog, FunctionDataStore dataS
 
     private sealed record Deferred(DateTimeOffset Until) : Outcome
     {
+        public override string Name => RunOutcome.Deferred;
+
         public override Task<bool> RecordAsync(IWorkerConnection store, ClaimedJob job, CancellationToken untilLost) => store.DeferAsync(job, Until, untilLost);
     }
 }

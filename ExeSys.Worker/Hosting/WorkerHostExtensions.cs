@@ -1,4 +1,5 @@
 using ExeSys.Core.Hosting;
+using ExeSys.Core.Stats;
 using ExeSys.FunctionalModules;
 using ExeSys.FunctionalModules.Builtins;
 using ExeSys.Worker.Execution;
@@ -23,6 +24,8 @@ public static class WorkerHostExtensions
         builder.Services.AddSingleton<IExeSysFunction, WaitCountdownFunction>();
         builder.Services.AddSingleton<FunctionCatalog>();
         builder.Services.AddSingleton<JobExecutor>();
+        builder.Services.AddSingleton<RunStatsRecorder>();
+        builder.Services.AddHostedService<StatsFlushService>();
         builder.Services.AddSingleton<WorkerIdentity>();
         builder.Services.AddSingleton<WorkerSignals>();
         builder.Services.AddSingleton<RunningJobs>();

@@ -125,14 +125,18 @@ end
 
 -- Move one leased job to state 2 (job_start.lua; queue_claim.lua on a single Redis, for each job it claims).
 -- status and wf are the job's status and workflow hash keys, name its 'from'. Returns what job_start.lua returns.
+-- The last value is the job's trace context: its own 'tp', or for a graph node its run's (the workflow hash's 'tp').
 local function start_job(status, wf, worker, now, prefix, job_id, name)
-  local f = redis.call('HMGET', status, 'st', 'to', 'cmd', 'data', 'at', 'ra', 'kind', 'pred', 'next', 'tmo', 'bo', 'du', 'stop')
+  local f = redis.call('HMGET', status, 'st', 'to', 'cmd', 'data', 'at', 'ra', 'kind', 'pred', 'next', 'tmo', 'bo', 'du', 'stop', 'tp')
   if not (f[1] == '0' or (f[1] == '1' and f[6])) then
     return {'skip', f[1] or ''}
   end
   if f[7] == 'n' then
     -- A graph node starts only while its run is running; while paused it is held, and resume enqueues it again.
-    local state = redis.call('HGET', wf, 'state')
+    -- Its span's parent is its run's trace context ('tp'), read in the same call.
+    local run = redis.call('HMGET', wf, 'state', 'tp')
+    local state = run[1]
+    f[14] = run[2]
     if state == 'paused' then
       redis.call('HSET', status, 'held', '1')
     end
@@ -159,7 +163,8 @@ local function start_job(status, wf, worker, now, prefix, job_id, name)
       parts[#parts + 1] = '"' .. p .. '":' .. r
     end
   end
-  return {at, f[2], f[3], f[4], '{' .. table.concat(parts, ',') .. '}', f[9] or '', f[10] or '', f[11] or '', f[12] or '', f[13] or ''}
+  return {at, f[2], f[3], f[4], '{' .. table.concat(parts, ',') .. '}', f[9] or '', f[10] or '', f[11] or '', f[12] or '', f[13] or '',
+    f[14] or ''}
 end
 
 -- A queue's keys share its hash tag: 'base' is P:{queue} for the default queue, P:{queue:<name>} for a named one

@@ -8,6 +8,8 @@
 --       checked, never by an idle worker here: see _lanes.lua), run_at (Unix ms on Redis's clock; '' = now: a delayed
 --       job is created in standby, state 1, with 'ra' = run_at, the field a retry waits on, and the caller puts it in its
 --       queue's scheduled set, where the controller's queue_due.lua moves it onto its lane when due),
+--       traceparent (the submit's W3C trace context, kept as field 'tp', which the worker parents the run's span with;
+--       '' = none),
 --       then, only on a single Redis (not a cluster: these keys are in the queue's slot), where the job's queue keys
 --       start in KEYS (lanes index, inflight, then the idle sets whose workers offer cmd), the wake channel, the lease
 --       ms, the queue score, the member (from:job_id) and the queue base: a new job in state 0 is then enqueued here
@@ -15,14 +17,14 @@
 --       0, whose enqueue may have been lost, is healed by the caller with its own priority.)
 --       A new single job (not a workflow step) that goes to an idle worker offering cmd is started here: state 2,
 --       attempt 1, leased to that worker, and published on the worker's own channel (wake channel .. ':' .. worker) as
---       '<member>\n<to>\n<cmd>\n<data>', so the worker runs it without a job_start round trip.
+--       '<member>\n<to>\n<cmd>\n<traceparent>\n<data>', so the worker runs it without a job_start round trip.
 -- Returns {'new', st, error (when the chain already failed upstream), worker (when an idle worker took it)} |
 --         {'conflict', <snapshot without the result>} | {'existing', <snapshot>}, the snapshot as snapshot_of in
 --         _common.lua makes it: st, to, cmd, data, pri, ct, ut, at, err, wk, result, retry_at, errors (JSON array of
 --         every attempt's error), progress (a runner's latest intermediate result)
 -- Where the queue keys start in KEYS, when the caller gave them (see ARGV above); the tombstone, when given, is
 -- KEYS[3] and the queue keys follow it.
-local q = tonumber(ARGV[14])
+local q = tonumber(ARGV[15])
 local tombstone = (q == nil or q > 3) and KEYS[3] or nil
 
 -- The idle sets the caller gave: those whose workers offer cmd.
@@ -37,7 +39,7 @@ end
 -- With the queue keys: a new single job goes to an idle worker that offers cmd, if one waits, already started.
 local function started_by_idle_worker()
   if q and ARGV[7] ~= '1' and ARGV[12] == '' then
-    return take_idle_worker(ARGV[19], KEYS[q + 1], idle_sets(), ARGV[16], ARGV[18])
+    return take_idle_worker(ARGV[20], KEYS[q + 1], idle_sets(), ARGV[17], ARGV[19])
   end
   return nil
 end
@@ -49,9 +51,9 @@ local queue_fn = ARGV[12] ~= '' and '~' .. ARGV[12] or ARGV[2]
 -- goes onto its lane; a workflow step may still go to an idle worker, as a handoff it starts itself.
 local function enqueue_here()
   if q and ARGV[7] ~= '1' then
-    enqueue_ready(ARGV[19], ARGV[15], {ARGV[17], ARGV[18], queue_fn})
+    enqueue_ready(ARGV[20], ARGV[16], {ARGV[18], ARGV[19], queue_fn})
   elseif q then
-    enqueue_or_hand_off(ARGV[19], KEYS[q + 1], idle_sets(), ARGV[15], ARGV[16], {ARGV[17], ARGV[18], queue_fn}, 1)
+    enqueue_or_hand_off(ARGV[20], KEYS[q + 1], idle_sets(), ARGV[16], ARGV[17], {ARGV[18], ARGV[19], queue_fn}, 1)
   end
 end
 
@@ -87,6 +89,7 @@ if not f[ST] then
   if ARGV[11] ~= '' then table.insert(fields, 'q'); table.insert(fields, ARGV[11]) end
   if ARGV[12] ~= '' then table.insert(fields, 'ln'); table.insert(fields, ARGV[12]) end
   if run_at then table.insert(fields, 'ra'); table.insert(fields, run_at) end
+  if ARGV[14] ~= '' then table.insert(fields, 'tp'); table.insert(fields, ARGV[14]) end
   if pred then table.insert(fields, 'pred'); table.insert(fields, pred) end
   if err then
     table.insert(fields, 'err'); table.insert(fields, err)
@@ -102,7 +105,7 @@ if not f[ST] then
     end
   end
   if worker then
-    redis.call('PUBLISH', ARGV[15] .. ':' .. worker, ARGV[18] .. '\n' .. ARGV[1] .. '\n' .. ARGV[2] .. '\n' .. ARGV[3])
+    redis.call('PUBLISH', ARGV[16] .. ':' .. worker, ARGV[19] .. '\n' .. ARGV[1] .. '\n' .. ARGV[2] .. '\n' .. ARGV[14] .. '\n' .. ARGV[3])
     return {'new', '2', false, worker}
   end
   if st == '0' then

@@ -4,6 +4,8 @@
 -- is never created over it.
 -- ARGV: 1 owner, 2 job_id, 3 prefix, 4 definition (canonical JSON, compared on re-send), 5 watch,
 --       6 priority, 7 run data (JSON, the 'start_job' input), 8 node count, 9 start nodes, 10 end nodes, 11 all nodes,
+--       12 traceparent (the submit's W3C trace context, '' = none: kept in the workflow hash as 'tp', the parent of
+--       every node's span, which start_job in _common.lua hands the worker),
 --       then per node 10 fields: name, cmd, data, next (JSON edges), in (comma list), out (comma list), pending,
 --       max_attempts, timeout_ms, backoff_ms
 -- The times it writes are Redis's clock (now_ms), the one every process compares them with.
@@ -15,7 +17,7 @@
 -- nothing behind: a run of ScriptLimits.MaxWorkflowNodes nodes writes its workflow hash in chunks (UNPACK_CHUNK),
 -- since unpack() takes at most 7,999 values and the hash holds 6-8 per node.
 local UNPACK_CHUNK = 4000
-local FIRST_NODE = 12
+local FIRST_NODE = 13
 
 -- HSET of a field/value list, at most UNPACK_CHUNK values (an even number: whole pairs) per command.
 local function hset_chunked(key, fields)
@@ -71,6 +73,7 @@ redis.call('HSET', KEYS[1], unpack(run))
 local start_list = split(ARGV[9])
 local wf = {'owner', ARGV[1], 'state', 'running', 'nodes', ARGV[11], 'ends', ARGV[10], 'out:start_job', ARGV[9],
   'start_data', '{"to":"' .. ARGV[9] .. '","result":' .. ARGV[7] .. '}'}
+if ARGV[12] ~= '' then table.insert(wf, 'tp'); table.insert(wf, ARGV[12]) end
 local starts = {}
 for _, s in ipairs(start_list) do
   starts[s] = true

@@ -1,0 +1,21 @@
+namespace ExeSys.Core.Observability.Tracing;
+
+/// <summary>
+/// <c>ExeSys:Tracing</c>: where the spans go. Off by default: with no endpoint no TracerProvider is built, nothing
+/// listens to the ExeSys activity sources and starting a span costs a null check. A submit's trace context is stored
+/// with its job either way (<see cref="JobTracing"/>), so switching tracing on later needs no data change.
+/// </summary>
+public sealed class TracingOptions
+{
+    public const string Section = "ExeSys:Tracing";
+
+    /// <summary>
+    /// The OTLP collector to export spans to (e.g. <c>http://localhost:4317</c>). Empty: the standard
+    /// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> variable, if set, switches tracing on instead; neither: tracing is off.
+    /// <c>OTEL_EXPORTER_OTLP_PROTOCOL</c> (grpc, http/protobuf) and the other standard OTLP variables apply.
+    /// </summary>
+    public Uri? OtlpEndpoint { get; set; }
+
+    /// <summary>Each Redis command as a child span (StackExchange.Redis's profiler): heavy, for diagnosing, off by default.</summary>
+    public bool Redis { get; set; }
+}
