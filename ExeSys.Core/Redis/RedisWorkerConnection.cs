@@ -236,7 +236,14 @@ public sealed class RedisWorkerConnection(
 
             claimed.Add(new ClaimedJob(refs[i], (int)reply[0], (string)reply[1]!, (string)reply[2]!, (string)reply[3]!,
                 (string)reply[4]!, (string?)reply[5] ?? "", RedisReplies.ParseInt(reply[6]), RedisReplies.ParseInt(reply[7]), RedisReplies.ParseLong(reply[8]), (string?)reply[9] == "1")
-            { Queue = queue });
+            {
+                Queue = queue,
+                StartedMs = now,
+                CreatedMs = RedisReplies.ParseLong(reply[10]),
+                ReadyMs = RedisReplies.ParseLong(reply[11]),
+                MaxAttempts = Math.Max(1, RedisReplies.ParseInt(reply[12])),
+                IsStep = (string?)reply[13] == "1",
+            });
         }
 
         if (forget is not null)

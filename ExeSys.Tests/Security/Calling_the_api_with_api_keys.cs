@@ -134,8 +134,8 @@ public sealed class Calling_the_api_with_api_keys : ApiFixture
         foreach (var (method, endpoint) in endpoints.Where(e => e.Endpoint.Metadata.GetMetadata<IAllowAnonymous>() is null))
         {
             var pattern = "/" + endpoint.RoutePattern.RawText!.TrimStart('/');
-            // Queues are shared by every tenant: the operator's key pauses them. Schedules are the operator's too.
-            var right = pattern.StartsWith("/queues/{name}/", StringComparison.Ordinal) || pattern.StartsWith("/schedules", StringComparison.Ordinal) ? "operator" : "shop";
+            // Queues are shared by every tenant: the operator's key pauses them. Schedules and metrics are the operator's too.
+            var right = pattern.StartsWith("/queues/{name}/", StringComparison.Ordinal) || pattern.StartsWith("/schedules", StringComparison.Ordinal) || pattern == "/metrics" ? "operator" : "shop";
             var reply = await SendAsync(right, new HttpMethod(method), Fill(pattern), BodyFor(method, pattern));
             if (reply.Code is 401 or 403 or >= 500)
             {

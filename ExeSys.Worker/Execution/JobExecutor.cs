@@ -2,10 +2,12 @@ using System.Text.Json;
 using ExeSys.Core.Configuration;
 using ExeSys.Core.History;
 using ExeSys.Core.Jobs;
+using ExeSys.Core.Observability.Metrics;
 using ExeSys.Core.Storage;
 using ExeSys.Core.Workflows;
 using ExeSys.FunctionalModules;
 using ExeSys.Worker.Functions;
+using ExeSys.Worker.Observability;
 using Microsoft.Extensions.Options;
 
 namespace ExeSys.Worker.Execution;
@@ -24,7 +26,7 @@ public enum RunEnd
 }
 
 /// <summary>Runs one claimed job's function and records its outcome.</summary>
-public sealed class JobExecutor(FunctionCatalog catalog, FunctionDataStore dataStore, ExeSysMongo mongo, IWorkerConnection store, IOptions<JobOptions> options, TimeProvider time, ILoggerFactory loggers, ILogger<JobExecutor> logger)
+public sealed class JobExecutor(FunctionCatalog catalog, FunctionDataStore dataStore, ExeSysMongo mongo, IWorkerConnection store, IOptions<JobOptions> options, TimeProvider time, ILoggerFactory loggers, ILogger<JobExecutor> logger, WorkerMetrics metrics)
 {
     /// <summary>How long a function may take to honour its timeout's cancellation before the worker gives up on it.</summary>
     private static readonly TimeSpan AbandonGrace = TimeSpan.FromSeconds(2);
@@ -43,14 +45,17 @@ public sealed class JobExecutor(FunctionCatalog catalog, FunctionDataStore dataS
     public async Task<RunEnd> RunAsync(RunningJob running, CancellationToken stop, CancellationToken hardStop, CancellationToken cancel)
     {
         var (job, lost) = (running.Claim, running.Lost.Token);
+        var startedAt = metrics.Started(job);
         var outcome = await InvokeAsync(job, stop, hardStop, cancel, lost);
         if (running.CheckLost())
         {
+            metrics.Finished(job, JobOutcomes.Lost, startedAt);
             return RunEnd.Lost;
         }
 
         if (outcome is null)
         {
+            metrics.Finished(job, JobOutcomes.Released, startedAt);
             return RunEnd.CutOff;
         }
 
@@ -58,11 +63,13 @@ public sealed class JobExecutor(FunctionCatalog catalog, FunctionDataStore dataS
         using var untilLost = CancellationTokenSource.CreateLinkedTokenSource(hardStop, lost);
         try
         {
-            await outcome.RecordAsync(store, job, untilLost.Token);
+            var recorded = await outcome.RecordAsync(store, job, untilLost.Token);
+            metrics.Finished(job, recorded ? outcome.Name(job) : JobOutcomes.Lost, startedAt);
             return RunEnd.Recorded;
         }
         catch (OperationCanceledException) when (untilLost.IsCancellationRequested)
         {
+            metrics.Finished(job, lost.IsCancellationRequested ? JobOutcomes.Lost : JobOutcomes.Released, startedAt);
             return lost.IsCancellationRequested ? RunEnd.Lost : RunEnd.CutOff;
         }
     }
@@ -192,16 +199,24 @@ public sealed class JobExecutor(FunctionCatalog catalog, FunctionDataStore dataS
     private abstract record Outcome
     {
         public abstract Task<bool> RecordAsync(IWorkerConnection store, ClaimedJob job, CancellationToken untilLost);
+
+        /// <summary>Its <c>outcome</c> label (<see cref="JobOutcomes"/>), once recorded.</summary>
+        public abstract string Name(ClaimedJob job);
     }
 
     private sealed record Completed(string ResultJson, IReadOnlyList<string> Taken) : Outcome
     {
         public override Task<bool> RecordAsync(IWorkerConnection store, ClaimedJob job, CancellationToken untilLost) => store.CompleteAsync(job, ResultJson, Taken, untilLost);
+
+        public override string Name(ClaimedJob job) => JobOutcomes.Ok;
     }
 
     private sealed record Failed(string Message, DateTimeOffset? RetryAt) : Outcome
     {
         public override Task<bool> RecordAsync(IWorkerConnection store, ClaimedJob job, CancellationToken untilLost) => store.FailAsync(job, Message, RetryAt, untilLost);
+
+        /// <summary>Retried exactly when job_finish.lua retries: a retry time, and attempts left.</summary>
+        public override string Name(ClaimedJob job) => RetryAt is not null && job.Attempt < job.MaxAttempts ? JobOutcomes.Retried : JobOutcomes.Failed;
     }
 
     /// <summary>This worker cannot run the job (<see cref="IWorkerConnection.ReturnUnrunAsync"/>).</summary>
@@ -212,10 +227,14 @@ public sealed class JobExecutor(FunctionCatalog catalog, FunctionDataStore dataS
             await store.ReturnUnrunAsync(job);
             return true;
         }
+
+        public override string Name(ClaimedJob job) => JobOutcomes.Released;
     }
 
     private sealed record Deferred(DateTimeOffset Until) : Outcome
     {
         public override Task<bool> RecordAsync(IWorkerConnection store, ClaimedJob job, CancellationToken untilLost) => store.DeferAsync(job, Until, untilLost);
+
+        public override string Name(ClaimedJob job) => JobOutcomes.Deferred;
     }
 }

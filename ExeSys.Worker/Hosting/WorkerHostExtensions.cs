@@ -1,9 +1,11 @@
 using ExeSys.Core.Hosting;
+using ExeSys.Core.Observability.Metrics;
 using ExeSys.FunctionalModules;
 using ExeSys.FunctionalModules.Builtins;
 using ExeSys.Worker.Execution;
 using ExeSys.Worker.Functions;
 using ExeSys.Worker.Modules;
+using ExeSys.Worker.Observability;
 
 namespace ExeSys.Worker.Hosting;
 
@@ -23,6 +25,8 @@ public static class WorkerHostExtensions
         builder.Services.AddSingleton<IExeSysFunction, WaitCountdownFunction>();
         builder.Services.AddSingleton<FunctionCatalog>();
         builder.Services.AddSingleton<JobExecutor>();
+        builder.Services.AddSingleton<WorkerMetrics>();
+        builder.AddExeSysMetrics("ExeSys.Worker", MetricsEndpoint.Listener);
         builder.Services.AddSingleton<WorkerIdentity>();
         builder.Services.AddSingleton<WorkerSignals>();
         builder.Services.AddSingleton<RunningJobs>();
