@@ -77,7 +77,7 @@ public sealed class RedisLeaseRelease(IConnectionMultiplexer redis, RedisKeys ke
     private async Task<List<(JobRef Job, string Error)>> FailLostAsync(IDatabase db, List<(JobRef Job, string Attempt, string Queue, string Error)> lost, List<Requeue> actions, long now)
     {
         var replies = await Task.WhenAll(lost.Select(l =>
-            RedisJobFinish.EvaluateAsync(db, keys, retention, l.Job, l.Attempt, JobState.Error, l.Error, now, "", null)));
+            RedisJobFinish.EvaluateAsync(db, keys, retention, l.Job, l.Attempt, JobState.Error, l.Error, now, "", null, metrics)));
         var failed = new List<(JobRef Job, string Error)>(lost.Count);
         for (var i = 0; i < lost.Count; i++)
         {

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using ExeSys.Core.Jobs;
 using ExeSys.Core.Limits;
+using ExeSys.Core.Observability.Metrics;
 using ExeSys.Core.Queues;
 using ExeSys.Core.Resilience;
 using ExeSys.Core.Storage;
@@ -26,7 +27,8 @@ public sealed class RedisWorkerConnection(
     RedisClock clock,
     RedisLeaseRelease release,
     JobLanes lanes,
-    ILogger<RedisWorkerConnection> logger) : IWorkerConnection
+    ILogger<RedisWorkerConnection> logger,
+    ExeSysMetrics? metrics = null) : IWorkerConnection
 {
     /// <summary>The most leases one queue_renew.lua call extends.</summary>
     internal const int RenewChunk = 1000;
@@ -282,7 +284,7 @@ public sealed class RedisWorkerConnection(
             async _ =>
             {
                 tries++;
-                return await RedisJobFinish.EvaluateAsync(Db, keys, retention, job.Job, attempt, outcome, payload, clock.NowMs, taken, retryAt);
+                return await RedisJobFinish.EvaluateAsync(Db, keys, retention, job.Job, attempt, outcome, payload, clock.NowMs, taken, retryAt, metrics);
             },
             untilLost);
 

@@ -84,6 +84,8 @@ public sealed class Scraping_the_metrics_of_every_process
             ("exesys_job_queue_wait_seconds_count", [], 10),
             ("exesys_job_end_to_end_seconds_count", [], 8),
             ("exesys_workflow_step_overhead_seconds_count", ["function=echo"], 1),
+            ("exesys_workflow_duration_seconds_count", ["outcome=ok"], 1),
+            ("exesys_workflow_duration_seconds_count", ["outcome=failed"], 1),
         ];
         (string Name, string[] Labels, double Expected)[] controllerCounts =
         [
