@@ -1,5 +1,6 @@
 using ExeSys.Api.Security;
 using ExeSys.Api.SysCmd;
+using ExeSys.Core.Observability.Metrics;
 
 namespace ExeSys.Api.Observability;
 
@@ -12,6 +13,11 @@ public static class MetricsApi
     /// </summary>
     public static IEndpointRouteBuilder MapExeSysMetrics(this IEndpointRouteBuilder app)
     {
+        if (!MetricsOptions.From(app.ServiceProvider.GetRequiredService<IConfiguration>()).Enabled)
+        {
+            return app;
+        }
+
         app.MapPrometheusScrapingEndpoint("/metrics", meterProvider: null, configureBranchedPipeline: pipeline => pipeline.Use(OperatorOnlyAsync), optionsName: null)
             .RequireAuthorization(Scopes.Admin)
             .WithDisplayName("Prometheus metrics")

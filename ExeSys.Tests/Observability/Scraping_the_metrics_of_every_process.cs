@@ -129,6 +129,23 @@ public sealed class Scraping_the_metrics_of_every_process
         }
     }
 
+    [Test]
+    public async Task Should_serve_no_metrics_when_they_are_switched_off()
+    {
+        var settings = TestSettings.For(TestRedis.NewPrefix(nameof(Scraping_the_metrics_of_every_process)));
+        await using var on = new ExeSysApiFactory(settings);
+        await using var off = new ExeSysApiFactory(settings.With("ExeSys:Metrics:Enabled", "false"));
+        using var onClient = on.CreateClient();
+        using var offClient = off.CreateClient();
+        var (served, refused) = (await onClient.GetAsync(new Uri("/metrics", UriKind.Relative)), await offClient.GetAsync(new Uri("/metrics", UriKind.Relative)));
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That((served.StatusCode, served.Content.Headers.ContentType?.MediaType), Is.EqualTo((System.Net.HttpStatusCode.OK, "text/plain")));
+            Assert.That(refused.StatusCode, Is.EqualTo(System.Net.HttpStatusCode.NotFound));
+        }
+    }
+
     /// <summary>A scraped page and the counts it does not have yet (shown when the wait times out).</summary>
     private sealed record Scrape(PrometheusText Page, IReadOnlyList<string> Mismatches)
     {

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -56,8 +55,8 @@ public static class MetricsHostExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.Replace(ServiceDescriptor.Singleton(new MetricsProcess(processName)));
-        var options = builder.Configuration.GetSection(MetricsOptions.Section).Get<MetricsOptions>() ?? new MetricsOptions();
-        var scraped = endpoint == MetricsEndpoint.WebApp || options.Listens;
+        var options = MetricsOptions.From(builder.Configuration);
+        var scraped = (endpoint == MetricsEndpoint.WebApp && options.Enabled) || options.Listens;
         if (!scraped && !options.Pushes)
         {
             return false;

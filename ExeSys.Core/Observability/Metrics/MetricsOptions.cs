@@ -8,6 +8,12 @@ public sealed class MetricsOptions : IValidatableObject
     public const string Section = "ExeSys:Metrics";
 
     /// <summary>
+    /// false: no exporter in this process (not even the API's <c>/metrics</c>, which then answers 404); its instruments
+    /// record into nothing. For an A/B of the metrics' cost, or a deployment that wants none.
+    /// </summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>
     /// The worker's and the controller's Prometheus port: they serve <c>GET /metrics</c> on it. 0 (the default) = no
     /// listener. The API ignores it: its <c>/metrics</c> is on its own address, behind the operator's key.
     /// </summary>
@@ -34,10 +40,14 @@ public sealed class MetricsOptions : IValidatableObject
     public TimeSpan OtlpInterval { get; set; } = TimeSpan.FromSeconds(15);
 
     /// <summary>Whether a Prometheus listener is asked for (worker and controller).</summary>
-    public bool Listens => Port > 0;
+    public bool Listens => Enabled && Port > 0;
 
     /// <summary>Whether metrics are pushed over OTLP.</summary>
-    public bool Pushes => OtlpEndpoint.Length > 0;
+    public bool Pushes => Enabled && OtlpEndpoint.Length > 0;
+
+    /// <summary>The options as the configuration holds them (before the host is built, to decide what to register).</summary>
+    public static MetricsOptions From(Microsoft.Extensions.Configuration.IConfiguration configuration) =>
+        Microsoft.Extensions.Configuration.ConfigurationBinder.Get<MetricsOptions>(configuration.GetSection(Section)) ?? new MetricsOptions();
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
