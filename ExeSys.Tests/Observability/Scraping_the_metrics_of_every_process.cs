@@ -146,6 +146,24 @@ public sealed class Scraping_the_metrics_of_every_process
         }
     }
 
+    [Test]
+    public async Task Should_refuse_to_start_a_worker_whose_metrics_port_is_taken_with_exit_code_2()
+    {
+        using var holder = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        holder.Start();
+        var port = ((System.Net.IPEndPoint)holder.LocalEndpoint).Port;
+        var settings = TestSettings.For(TestRedis.NewPrefix(nameof(Scraping_the_metrics_of_every_process)))
+            .With("ExeSys:Metrics:Port", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await using var worker = ExeSysProcess.Start(ExeSysRole.Worker, "worker-port-taken", settings.ToEnvironment());
+
+        var code = await worker.WaitForExitAsync(ExeSysDeployment.ProcessStartTimeout);
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(code, Is.EqualTo(2), worker.Output);
+            Assert.That(worker.Output, Does.Contain("ExeSys cannot start: its metrics listener (ExeSys:Metrics:Host and ExeSys:Metrics:Port) could not start"));
+        }
+    }
+
     /// <summary>A scraped page and the counts it does not have yet (shown when the wait times out).</summary>
     private sealed record Scrape(PrometheusText Page, IReadOnlyList<string> Mismatches)
     {
