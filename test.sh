@@ -26,6 +26,18 @@ if ! command -v faketime >/dev/null 2>&1; then
   fi
 fi
 
+# The monitoring tests (ExeSys.Tests/Observability) check /metrics pages, alert rules and the scrape config with promtool,
+# from Debian's prometheus package.
+if ! command -v promtool >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1 && [[ $(id -u) -eq 0 ]]; then
+    echo "[test] installing prometheus (promtool) with apt-get"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus >/dev/null
+  else
+    echo "[test] promtool is missing. Install it with: sudo apt-get update && sudo apt-get install -y prometheus" >&2
+    exit 1
+  fi
+fi
+
 # The MongoDB history tests run CongoDB, a MongoDB wire-protocol server in an npm package, on node.
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   if command -v apt-get >/dev/null 2>&1 && [[ $(id -u) -eq 0 ]]; then

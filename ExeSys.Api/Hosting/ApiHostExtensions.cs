@@ -3,6 +3,7 @@ using ExeSys.Api.Events;
 using ExeSys.Api.Functions;
 using ExeSys.Api.Health;
 using ExeSys.Api.History;
+using ExeSys.Api.Observability;
 using ExeSys.Api.OpenApi;
 using ExeSys.Api.Queues;
 using ExeSys.Api.Schedules;
@@ -11,6 +12,7 @@ using ExeSys.Api.Stats;
 using ExeSys.Api.SysCmd;
 using ExeSys.Api.Workflows;
 using ExeSys.Core.Hosting;
+using ExeSys.Core.Observability.Metrics;
 
 namespace ExeSys.Api.Hosting;
 
@@ -37,6 +39,7 @@ public static class ApiHostExtensions
         services.AddHostedService<WorkflowDefinitionCatalog>();
         services.AddExeSysSwagger();
         builder.AddExeSysSecurity(api);
+        builder.AddExeSysMetrics("ExeSys.Api", MetricsEndpoint.WebApp);
         return builder;
     }
 
@@ -75,6 +78,7 @@ public static class ApiHostExtensions
         app.MapStats();
         app.MapHealth();
         app.MapKeys();
+        app.MapExeSysMetrics();
         app.MapGet("/", () => TypedResults.Redirect("/swagger")).ExcludeFromDescription().AllowAnonymous();
         return app;
     }

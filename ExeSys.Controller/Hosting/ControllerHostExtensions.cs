@@ -1,7 +1,9 @@
 using ExeSys.Controller.Archiving;
+using ExeSys.Controller.Observability;
 using ExeSys.Controller.Schedules;
 using ExeSys.Controller.Ticking;
 using ExeSys.Core.Hosting;
+using ExeSys.Core.Observability.Metrics;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace ExeSys.Controller.Hosting;
@@ -18,6 +20,11 @@ public static class ControllerHostExtensions
         builder.Services.AddHostedService<ScheduleService>();
         builder.Services.AddSingleton<HistoryArchiver>();
         builder.Services.AddHostedService<HistoryArchiverService>();
+        if (builder.AddExeSysMetrics("ExeSys.Controller", MetricsEndpoint.Listener))
+        {
+            builder.Services.AddHostedService<QueueGauges>();
+        }
+
         return builder;
     }
 }

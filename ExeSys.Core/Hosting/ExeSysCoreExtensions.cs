@@ -4,6 +4,7 @@ using ExeSys.Core.History;
 using ExeSys.Core.Jobs;
 using ExeSys.Core.Latches;
 using ExeSys.Core.Limits;
+using ExeSys.Core.Observability.Metrics;
 using ExeSys.Core.Observability.Tracing;
 using ExeSys.Core.Queues;
 using ExeSys.Core.Redis;
@@ -33,6 +34,7 @@ public static class ExeSysCoreExtensions
         services.AddOptions<JobOptions>().BindConfiguration(JobOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<QueueOptions>().BindConfiguration(QueueOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<LimitsOptions>().BindConfiguration(LimitsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddExeSysInstruments();
         services.AddSingleton<QueueRouting>();
         services.AddSingleton<OfferDirectory>();
         // Redis's clock, the one every process shares, wherever a time is compared across processes (RedisTime).

@@ -31,6 +31,12 @@ public static class ExeSysHost
             await Console.Error.WriteLineAsync($"ExeSys cannot start: {ex.Message}");
             return 2;
         }
+        catch (InvalidOperationException ex) when (ex.InnerException is System.Net.HttpListenerException listener)
+        {
+            // The worker's or controller's Prometheus listener (ExeSys:Metrics:Port), e.g. a port another process holds.
+            await Console.Error.WriteLineAsync($"ExeSys cannot start: its metrics listener (ExeSys:Metrics:Host and ExeSys:Metrics:Port) could not start: {listener.Message}. Give each process a port of its own, or 0 for none.");
+            return 2;
+        }
         catch (OptionsValidationException ex)
         {
             return await FailAsync(string.Join(" ", ex.Failures));

@@ -17,4 +17,19 @@ public sealed record ClaimedJob(JobRef Job, int Attempt, string To, string Cmd, 
 
     /// <summary>The submit's W3C trace context (<c>traceparent</c>), a graph node's its run's; empty when none was stored.</summary>
     public string TraceParent { get; init; } = "";
+
+    /// <summary>When the claim started it (Redis's clock, Unix ms).</summary>
+    public long StartedMs { get; init; }
+
+    /// <summary>When the job was submitted (Unix ms), 0 when unknown.</summary>
+    public long CreatedMs { get; init; }
+
+    /// <summary>Since when it could start (Unix ms): its submit, its promotion, or its retry's or deferral's due time; 0 when unknown.</summary>
+    public long ReadyMs { get; init; }
+
+    /// <summary>Its max attempts: a failed attempt with a retry time is retried while <see cref="Attempt"/> is below it.</summary>
+    public int MaxAttempts { get; init; } = 1;
+
+    /// <summary>A workflow node or step that its predecessor's end released (its wait is step overhead).</summary>
+    public bool IsStep { get; init; }
 }

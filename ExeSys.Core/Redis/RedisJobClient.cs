@@ -1,6 +1,7 @@
 using ExeSys.Core.Configuration;
 using ExeSys.Core.Jobs;
 using ExeSys.Core.Limits;
+using ExeSys.Core.Observability.Metrics;
 using ExeSys.Core.Observability.Tracing;
 using ExeSys.Core.Queues;
 using ExeSys.Core.Storage;
@@ -37,7 +38,8 @@ public sealed class RedisJobClient(
     RedisArchiveBacklog backlog,
     QueueRouting routing,
     JobLanes lanes,
-    IOptions<JobOptions> options) : IJobClient
+    IOptions<JobOptions> options,
+    ExeSysMetrics? metrics = null) : IJobClient
 {
     private readonly JobOptions _options = options.Value;
 
@@ -75,6 +77,7 @@ public sealed class RedisJobClient(
             await backlog.AddAsync([command.Job]);
         }
 
+        CountSubmitted(command, written.Outcome);
         return written.Outcome;
     }
 
@@ -115,7 +118,20 @@ public sealed class RedisJobClient(
             await backlog.AddAsync(ended);
         }
 
+        for (var i = 0; i < written.Length; i++)
+        {
+            CountSubmitted(commands[i], written[i].Outcome);
+        }
+
         return [.. written.Select(w => w.Outcome)];
+    }
+
+    private void CountSubmitted(JobCommand command, SubmitOutcome outcome)
+    {
+        if (metrics is not null && outcome.Status == SubmitStatus.Created)
+        {
+            metrics.JobSubmitted(command.Cmd, routing.QueueOf(command.Cmd, command.Queue));
+        }
     }
 
     /// <summary>A limited job waits in its limited lane: its function is then '~&lt;lane&gt;' (<see cref="JobLanes"/>).</summary>

@@ -23,7 +23,7 @@ namespace ExeSys.Core.Redis;
 /// them), and when it is back the worker hears "queue filled" and claims, which takes what was enqueued meanwhile and
 /// waits for handoffs again. A long-poll whose done message was lost falls back to re-reading the job at its timeout.
 /// </summary>
-public sealed class RedisJobNotifications(IConnectionMultiplexer redis, RedisKeys keys, ILogger<RedisJobNotifications> logger) : IJobNotifications
+public sealed class RedisJobNotifications(IConnectionMultiplexer redis, RedisKeys keys, ILogger<RedisJobNotifications> logger, RedisClock? clock = null) : IJobNotifications
 {
     public async Task<IAsyncDisposable> SubscribeWorkerAsync(string workerId, Action<WorkerNotification> handler, IReadOnlyList<string>? queues = null)
     {
@@ -110,7 +110,16 @@ public sealed class RedisJobNotifications(IConnectionMultiplexer redis, RedisKey
             return;
         }
 
-        handler(new WorkerNotification.Started(new ClaimedJob(JobRef.Parse(parts[0]), 1, parts[1], parts[2], parts[4]) { Queue = queue, TraceParent = parts[3] }));
+        // Started by its submit, in the same script: no wait in the queue, and its submit is (nearly) now, for metrics.
+        var now = clock?.NowMs ?? 0;
+        handler(new WorkerNotification.Started(new ClaimedJob(JobRef.Parse(parts[0]), 1, parts[1], parts[2], parts[4])
+        {
+            Queue = queue,
+            TraceParent = parts[3],
+            StartedMs = now,
+            CreatedMs = now,
+            ReadyMs = now,
+        }));
     }
 
     /// <summary>The channels one subscriber listens on; disposing unsubscribes them all.</summary>

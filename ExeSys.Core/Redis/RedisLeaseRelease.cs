@@ -1,5 +1,6 @@
 using ExeSys.Core.Jobs;
 using ExeSys.Core.Limits;
+using ExeSys.Core.Observability.Metrics;
 using ExeSys.Core.Queues;
 using StackExchange.Redis;
 
@@ -11,7 +12,7 @@ namespace ExeSys.Core.Redis;
 /// lease counts as a failed attempt; when it was the job's last, job_finish.lua ends the job in state 4, the way a
 /// worker records a failure, so its workflow, its long-polls and the archive see the same end.
 /// </summary>
-public sealed class RedisLeaseRelease(IConnectionMultiplexer redis, RedisKeys keys, RedisQueueSlot queue, RetentionPolicy retention, RedisClock clock, JobLanes lanes)
+public sealed class RedisLeaseRelease(IConnectionMultiplexer redis, RedisKeys keys, RedisQueueSlot queue, RetentionPolicy retention, RedisClock clock, JobLanes lanes, ExeSysMetrics? metrics = null)
 {
     private IDatabase Db => redis.GetDatabase();
 
@@ -41,6 +42,11 @@ public sealed class RedisLeaseRelease(IConnectionMultiplexer redis, RedisKeys ke
             switch ((string?)reply[0])
             {
                 case "requeue":
+                    if (reply.Length > 5 && (string?)reply[5] == "recovered")
+                    {
+                        metrics?.JobsRecovered(leasedIn, 1);
+                    }
+
                     // Back onto its lane in the queue that held its lease (the script names its function).
                     // A limited job goes back into its limited lane ('ln', last), freeing its slots as it leaves inflight.
                     actions.Add(new Requeue(RequeueAction.Ready, queue.Score(now, RedisReplies.ParsePriority(reply[1])), job, leasedIn, lanes.FunctionOf((string)reply[2]!, leasedIn, (string?)reply[4])));
@@ -71,12 +77,13 @@ public sealed class RedisLeaseRelease(IConnectionMultiplexer redis, RedisKeys ke
     private async Task<List<(JobRef Job, string Error)>> FailLostAsync(IDatabase db, List<(JobRef Job, string Attempt, string Queue, string Error)> lost, List<Requeue> actions, long now)
     {
         var replies = await Task.WhenAll(lost.Select(l =>
-            RedisJobFinish.EvaluateAsync(db, keys, retention, l.Job, l.Attempt, JobState.Error, l.Error, now, "", null)));
+            RedisJobFinish.EvaluateAsync(db, keys, retention, l.Job, l.Attempt, JobState.Error, l.Error, now, "", null, metrics)));
         var failed = new List<(JobRef Job, string Error)>(lost.Count);
         for (var i = 0; i < lost.Count; i++)
         {
             if ((int)replies[i][0] == 1)
             {
+                metrics?.JobsRecovered(lost[i].Queue, 1);
                 AddEnded(actions, lost[i].Job, lost[i].Queue, ended: true, replies[i], 1, now);
                 failed.Add((lost[i].Job, lost[i].Error));
             }

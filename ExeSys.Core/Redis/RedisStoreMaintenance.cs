@@ -1,6 +1,7 @@
 using System.Globalization;
 using ExeSys.Core.Jobs;
 using ExeSys.Core.Limits;
+using ExeSys.Core.Observability.Metrics;
 using ExeSys.Core.Queues;
 using ExeSys.Core.Storage;
 using Microsoft.Extensions.Logging;
@@ -15,7 +16,7 @@ namespace ExeSys.Core.Redis;
 /// </summary>
 public sealed class RedisStoreMaintenance(
     IConnectionMultiplexer redis, RedisKeys keys, RedisQueueSlot queue, RedisLeaseRelease release, RetentionPolicy retention,
-    RedisClock clock, QueueRouting routing, JobLanes lanes, OfferDirectory offers, ILogger<RedisStoreMaintenance> logger) : IStoreMaintenance
+    RedisClock clock, QueueRouting routing, JobLanes lanes, OfferDirectory offers, ILogger<RedisStoreMaintenance> logger, ExeSysMetrics? metrics = null) : IStoreMaintenance
 {
     private IDatabase Db => redis.GetDatabase();
 
@@ -116,7 +117,7 @@ public sealed class RedisStoreMaintenance(
             }
 
             var attempt = ((long)start[0]).ToString(CultureInfo.InvariantCulture);
-            var finished = await RedisJobFinish.EvaluateAsync(db, keys, retention, job, attempt, JobState.Error, error, clock.NowMs, "", null);
+            var finished = await RedisJobFinish.EvaluateAsync(db, keys, retention, job, attempt, JobState.Error, error, clock.NowMs, "", null, metrics);
             if ((int)finished[0] == 1)
             {
                 await queue.AckAsync(job, q.Name, fn, null, RedisReplies.Promoted(finished, 1, job.JobId, lanes));

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using ExeSys.Core.Jobs;
 using ExeSys.Core.Limits;
+using ExeSys.Core.Observability.Metrics;
 using ExeSys.Core.Queues;
 using ExeSys.Core.Resilience;
 using ExeSys.Core.Storage;
@@ -26,7 +27,8 @@ public sealed class RedisWorkerConnection(
     RedisClock clock,
     RedisLeaseRelease release,
     JobLanes lanes,
-    ILogger<RedisWorkerConnection> logger) : IWorkerConnection
+    ILogger<RedisWorkerConnection> logger,
+    ExeSysMetrics? metrics = null) : IWorkerConnection
 {
     /// <summary>The most leases one queue_renew.lua call extends.</summary>
     internal const int RenewChunk = 1000;
@@ -236,7 +238,15 @@ public sealed class RedisWorkerConnection(
 
             claimed.Add(new ClaimedJob(refs[i], (int)reply[0], (string)reply[1]!, (string)reply[2]!, (string)reply[3]!,
                 (string)reply[4]!, (string?)reply[5] ?? "", RedisReplies.ParseInt(reply[6]), RedisReplies.ParseInt(reply[7]), RedisReplies.ParseLong(reply[8]), (string?)reply[9] == "1")
-            { Queue = queue, TraceParent = reply.Length > 10 ? (string?)reply[10] ?? "" : "" });
+            {
+                Queue = queue,
+                StartedMs = now,
+                CreatedMs = RedisReplies.ParseLong(reply[10]),
+                ReadyMs = RedisReplies.ParseLong(reply[11]),
+                MaxAttempts = Math.Max(1, RedisReplies.ParseInt(reply[12])),
+                IsStep = (string?)reply[13] == "1",
+                TraceParent = (string?)reply[14] ?? "",
+            });
         }
 
         if (forget is not null)
@@ -275,7 +285,7 @@ public sealed class RedisWorkerConnection(
             async _ =>
             {
                 tries++;
-                return await RedisJobFinish.EvaluateAsync(Db, keys, retention, job.Job, attempt, outcome, payload, clock.NowMs, taken, retryAt);
+                return await RedisJobFinish.EvaluateAsync(Db, keys, retention, job.Job, attempt, outcome, payload, clock.NowMs, taken, retryAt, metrics);
             },
             untilLost);
 

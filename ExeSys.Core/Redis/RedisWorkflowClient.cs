@@ -3,6 +3,7 @@ using System.Text.Json;
 using ExeSys.Core.Configuration;
 using ExeSys.Core.Jobs;
 using ExeSys.Core.Limits;
+using ExeSys.Core.Observability.Metrics;
 using ExeSys.Core.Observability.Tracing;
 using ExeSys.Core.Queues;
 using ExeSys.Core.Workflows;
@@ -25,7 +26,8 @@ public sealed class RedisWorkflowClient(
     RedisClock clock,
     RedisArchiveBacklog backlog,
     JobLanes lanes,
-    IOptions<JobOptions> options) : IWorkflowClient
+    IOptions<JobOptions> options,
+    ExeSysMetrics? metrics = null) : IWorkflowClient
 {
     private readonly JobOptions _options = options.Value;
 
@@ -74,6 +76,7 @@ public sealed class RedisWorkflowClient(
                     return lanes.Queued(new JobRef((string)s!, run.JobId), request.Priority, cmds[(string)s!], null);
                 })]);
                 await TrackAsync(run, now);
+                metrics?.WorkflowSubmitted();
                 return new WorkflowSubmitOutcome(WorkflowSubmitStatus.Created, new JobSnapshot(
                     run, JobState.Processing, WorkflowDefinition.EndJob, "workflow", request.DefinitionJson, request.Priority, now, now, 1, null, null, null));
             case "taken":

@@ -138,8 +138,8 @@ public sealed class Calling_the_api_with_api_keys : ApiFixture
         foreach (var (method, endpoint) in endpoints.Where(e => e.Endpoint.Metadata.GetMetadata<IAllowAnonymous>() is null).OrderBy(e => e.Method == "DELETE"))
         {
             var pattern = "/" + endpoint.RoutePattern.RawText!.TrimStart('/');
-            // Queues are shared by every tenant: the operator's key pauses them. Schedules are the tenant's own; statistics are the operator's.
-            var right = pattern.StartsWith("/queues/{name}/", StringComparison.Ordinal) || pattern.StartsWith("/stats", StringComparison.Ordinal) ? "operator" : "shop";
+            // Queues are shared by every tenant: the operator's key pauses them. Schedules are the tenant's own; statistics and metrics are the operator's.
+            var right = pattern.StartsWith("/queues/{name}/", StringComparison.Ordinal) || pattern.StartsWith("/stats", StringComparison.Ordinal) || pattern == "/metrics" ? "operator" : "shop";
             var reply = await SendAsync(right, new HttpMethod(method), Fill(pattern), BodyFor(method, pattern));
             if (reply.Code is 401 or 403 or >= 500 || (pattern.StartsWith("/schedules/{name}", StringComparison.Ordinal) && reply.Code == 404))
             {

@@ -3,12 +3,14 @@ using ExeSys.Core.Configuration;
 using ExeSys.Core.History;
 using ExeSys.Core.Jobs;
 using ExeSys.Core.Observability.Logging;
+using ExeSys.Core.Observability.Metrics;
 using ExeSys.Core.Observability.Tracing;
 using ExeSys.Core.Stats;
 using ExeSys.Core.Storage;
 using ExeSys.Core.Workflows;
 using ExeSys.FunctionalModules;
 using ExeSys.Worker.Functions;
+using ExeSys.Worker.Observability;
 using Microsoft.Extensions.Options;
 
 namespace ExeSys.Worker.Execution;
@@ -27,7 +29,7 @@ public enum RunEnd
 }
 
 /// <summary>Runs one claimed job's function and records its outcome.</summary>
-public sealed class JobExecutor(FunctionCatalog catalog, FunctionDataStore dataStore, ExeSysMongo mongo, IWorkerConnection store, IOptions<JobOptions> options, TimeProvider time, ILoggerFactory loggers, ILogger<JobExecutor> logger, RunStatsRecorder stats)
+public sealed class JobExecutor(FunctionCatalog catalog, FunctionDataStore dataStore, ExeSysMongo mongo, IWorkerConnection store, IOptions<JobOptions> options, TimeProvider time, ILoggerFactory loggers, ILogger<JobExecutor> logger, RunStatsRecorder stats, WorkerMetrics metrics)
 {
     /// <summary>How long a function may take to honour its timeout's cancellation before the worker gives up on it.</summary>
     private static readonly TimeSpan AbandonGrace = TimeSpan.FromSeconds(2);
@@ -50,6 +52,7 @@ public sealed class JobExecutor(FunctionCatalog catalog, FunctionDataStore dataS
         using var span = JobTracing.StartAttempt(job);
         using var scope = logger.BeginScope(new JobLogScope(job, span));
         var started = time.GetTimestamp();
+        var startedAt = metrics.Started(job);
         var outcome = await InvokeAsync(job, stop, hardStop, cancel, lost);
         var ran = time.GetElapsedTime(started);
         var lostLease = running.CheckLost();
@@ -57,6 +60,7 @@ public sealed class JobExecutor(FunctionCatalog catalog, FunctionDataStore dataS
         {
             var end = lostLease ? RunEnd.Lost : RunEnd.CutOff;
             Ended(job, span, end == RunEnd.Lost ? RunOutcome.Lost : RunOutcome.CutOff, ran, "the attempt ended without a result");
+            metrics.Finished(job, lostLease ? JobOutcomes.Lost : JobOutcomes.Released, startedAt);
             return end;
         }
 
@@ -66,11 +70,13 @@ public sealed class JobExecutor(FunctionCatalog catalog, FunctionDataStore dataS
         using var untilLost = CancellationTokenSource.CreateLinkedTokenSource(hardStop, lost);
         try
         {
-            await outcome.RecordAsync(store, job, untilLost.Token);
+            var recorded = await outcome.RecordAsync(store, job, untilLost.Token);
+            metrics.Finished(job, recorded ? outcome.Label(job) : JobOutcomes.Lost, startedAt);
             return RunEnd.Recorded;
         }
         catch (OperationCanceledException) when (untilLost.IsCancellationRequested)
         {
+            metrics.Finished(job, lost.IsCancellationRequested ? JobOutcomes.Lost : JobOutcomes.Released, startedAt);
             return lost.IsCancellationRequested ? RunEnd.Lost : RunEnd.CutOff;
         }
     }
@@ -216,6 +222,9 @@ public sealed class JobExecutor(FunctionCatalog catalog, FunctionDataStore dataS
         public virtual string? Error => null;
 
         public abstract Task<bool> RecordAsync(IWorkerConnection store, ClaimedJob job, CancellationToken untilLost);
+
+        /// <summary>Its <c>outcome</c> label (<see cref="JobOutcomes"/>), once recorded.</summary>
+        public abstract string Label(ClaimedJob job);
     }
 
     private sealed record Completed(string ResultJson, IReadOnlyList<string> Taken) : Outcome
@@ -223,6 +232,8 @@ public sealed class JobExecutor(FunctionCatalog catalog, FunctionDataStore dataS
         public override string Name => RunOutcome.Ok;
 
         public override Task<bool> RecordAsync(IWorkerConnection store, ClaimedJob job, CancellationToken untilLost) => store.CompleteAsync(job, ResultJson, Taken, untilLost);
+
+        public override string Label(ClaimedJob job) => JobOutcomes.Ok;
     }
 
     private sealed record Failed(string Message, DateTimeOffset? RetryAt) : Outcome
@@ -232,6 +243,9 @@ public sealed class JobExecutor(FunctionCatalog catalog, FunctionDataStore dataS
         public override string Error => Message;
 
         public override Task<bool> RecordAsync(IWorkerConnection store, ClaimedJob job, CancellationToken untilLost) => store.FailAsync(job, Message, RetryAt, untilLost);
+
+        /// <summary>Retried exactly when job_finish.lua retries: a retry time, and attempts left.</summary>
+        public override string Label(ClaimedJob job) => RetryAt is not null && job.Attempt < job.MaxAttempts ? JobOutcomes.Retried : JobOutcomes.Failed;
     }
 
     /// <summary>This worker cannot run the job (<see cref="IWorkerConnection.ReturnUnrunAsync"/>).</summary>
@@ -244,6 +258,8 @@ public sealed class JobExecutor(FunctionCatalog catalog, FunctionDataStore dataS
             await store.ReturnUnrunAsync(job);
             return true;
         }
+
+        public override string Label(ClaimedJob job) => JobOutcomes.Released;
     }
 
     private sealed record Deferred(DateTimeOffset Until) : Outcome
@@ -251,5 +267,7 @@ public sealed class JobExecutor(FunctionCatalog catalog, FunctionDataStore dataS
         public override string Name => RunOutcome.Deferred;
 
         public override Task<bool> RecordAsync(IWorkerConnection store, ClaimedJob job, CancellationToken untilLost) => store.DeferAsync(job, Until, untilLost);
+
+        public override string Label(ClaimedJob job) => JobOutcomes.Deferred;
     }
 }

@@ -1,10 +1,12 @@
 using ExeSys.Core.Hosting;
+using ExeSys.Core.Observability.Metrics;
 using ExeSys.Core.Stats;
 using ExeSys.FunctionalModules;
 using ExeSys.FunctionalModules.Builtins;
 using ExeSys.Worker.Execution;
 using ExeSys.Worker.Functions;
 using ExeSys.Worker.Modules;
+using ExeSys.Worker.Observability;
 
 namespace ExeSys.Worker.Hosting;
 
@@ -26,6 +28,8 @@ public static class WorkerHostExtensions
         builder.Services.AddSingleton<JobExecutor>();
         builder.Services.AddSingleton<RunStatsRecorder>();
         builder.Services.AddHostedService<StatsFlushService>();
+        builder.Services.AddSingleton<WorkerMetrics>();
+        builder.AddExeSysMetrics("ExeSys.Worker", MetricsEndpoint.Listener);
         builder.Services.AddSingleton<WorkerIdentity>();
         builder.Services.AddSingleton<WorkerSignals>();
         builder.Services.AddSingleton<RunningJobs>();

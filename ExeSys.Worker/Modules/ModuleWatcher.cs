@@ -3,6 +3,7 @@ using System.Threading.Channels;
 using ExeSys.Core.Registry;
 using ExeSys.Worker.Functions;
 using ExeSys.Worker.Hosting;
+using ExeSys.Worker.Observability;
 using Microsoft.Extensions.Options;
 
 namespace ExeSys.Worker.Modules;
@@ -25,7 +26,7 @@ namespace ExeSys.Worker.Modules;
 /// </list>
 /// </para>
 /// </summary>
-internal sealed partial class ModuleWatcher(FunctionCatalog catalog, ModuleLoader loader, IOptions<WorkerOptions> options, TimeProvider time, ILogger<ModuleWatcher> logger) : BackgroundService
+internal sealed partial class ModuleWatcher(FunctionCatalog catalog, ModuleLoader loader, IOptions<WorkerOptions> options, TimeProvider time, ILogger<ModuleWatcher> logger, WorkerMetrics? metrics = null) : BackgroundService
 {
     private readonly WorkerOptions _options = options.Value;
     private readonly ModuleTrust _trust = new(options.Value.AllowedModuleHashes);
@@ -160,6 +161,11 @@ internal sealed partial class ModuleWatcher(FunctionCatalog catalog, ModuleLoade
             touched.Add(name);
             attempted.Add(name);
             var module = Load(root, name, folder);
+            if (module.Advert.Status != "loaded")
+            {
+                metrics?.ModuleLoadFailed();
+            }
+
             var hasWorking = _loaded.TryGetValue(name, out var old) && old.Module.Advert.Status == "loaded";
             if (module.Advert.Status != "loaded" && hasWorking)
             {

@@ -127,7 +127,7 @@ end
 -- status and wf are the job's status and workflow hash keys, name its 'from'. Returns what job_start.lua returns.
 -- The last value is the job's trace context: its own 'tp', or for a graph node its run's (the workflow hash's 'tp').
 local function start_job(status, wf, worker, now, prefix, job_id, name)
-  local f = redis.call('HMGET', status, 'st', 'to', 'cmd', 'data', 'at', 'ra', 'kind', 'pred', 'next', 'tmo', 'bo', 'du', 'stop', 'tp')
+  local f = redis.call('HMGET', status, 'st', 'to', 'cmd', 'data', 'at', 'ra', 'kind', 'pred', 'next', 'tmo', 'bo', 'du', 'stop', 'ct', 'ut', 'ma', 'tp')
   if not (f[1] == '0' or (f[1] == '1' and f[6])) then
     return {'skip', f[1] or ''}
   end
@@ -136,7 +136,7 @@ local function start_job(status, wf, worker, now, prefix, job_id, name)
     -- Its span's parent is its run's trace context ('tp'), read in the same call.
     local run = redis.call('HMGET', wf, 'state', 'tp')
     local state = run[1]
-    f[14] = run[2]
+    f[17] = run[2]
     if state == 'paused' then
       redis.call('HSET', status, 'held', '1')
     end
@@ -163,8 +163,14 @@ local function start_job(status, wf, worker, now, prefix, job_id, name)
       parts[#parts + 1] = '"' .. p .. '":' .. r
     end
   end
+  -- For the worker's metrics, read in the same HMGET (no command more): when the job was submitted, since when it
+  -- could start (a due retry or deferral: its 'ra'; else its last move to state 0: 'ut'), its max attempts, and
+  -- whether a predecessor's end released it (a first attempt of a workflow node or step whose wait did not begin at
+  -- its submit).
+  local ready = f[6] or f[15] or ''
+  local step = at == 1 and (f[7] == 'n' or f[8]) and not f[6] and ready ~= f[14] and '1' or ''
   return {at, f[2], f[3], f[4], '{' .. table.concat(parts, ',') .. '}', f[9] or '', f[10] or '', f[11] or '', f[12] or '', f[13] or '',
-    f[14] or ''}
+    f[14] or '', ready, f[16] or '', step, f[17] or ''}
 end
 
 -- A queue's keys share its hash tag: 'base' is P:{queue} for the default queue, P:{queue:<name>} for a named one

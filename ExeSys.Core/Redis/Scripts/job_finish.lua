@@ -4,8 +4,10 @@
 --       done channel, member, prefix, job_id, name (the job's 'from'), taken (graph edges whose condition held,
 --       comma-separated), retry_at ('' = do not retry; else when the next attempt may start, if attempts remain)
 -- Returns {0} refused (the claim is stale) | {2, retry_at} another attempt is scheduled |
---         {1, name, priority, cmd, q, ...} recorded; each group is a workflow job it moved to state 0, which the caller
---         enqueues onto its function's lane (q: the queue its submit named, '' = its function's routed queue).
+--         {1, name, priority, cmd, q, ...[, run_ms, run_outcome]} recorded; each group of four is a workflow job it moved
+--         to state 0, which the caller enqueues onto its function's lane (q: the queue its submit named, '' = its
+--         function's routed queue). When this end also ended its graph run, two values follow the groups: the run's
+--         duration in ms and 'ok' or 'failed' (for the workflow-duration metric; RedisJobFinish reads them).
 -- It reads the snapshot's fields (all but the input data) in its one HMGET, for the done notification of a watched job,
 -- built below without a second read.
 local f = read_snapshot(KEYS[1], true)
@@ -23,9 +25,11 @@ local function publish_if_watched(watched, who)
 end
 
 -- Ends a graph run: its own status (owner:{job_id}) and every node's keys expire together.
+local run_end = false
 local function end_run(outcome, payload)
   local owner = redis.call('HGET', wf, 'owner')
   local rs = job_key(prefix, owner, job_id, 'status')
+  run_end = {tonumber(now) - tonumber(redis.call('HGET', rs, 'ct') or now), outcome == '3' and 'ok' or 'failed'}
   if outcome == '3' then
     redis.call('HSET', rs, 'st', '3', 'ut', now, 'ft', now, 'da', '{"to":"end_job","result":' .. payload .. '}')
   else
@@ -183,6 +187,10 @@ elseif f[TO] ~= 'end_job' and redis.call('HEXISTS', wf, 'owner') == 0 then
   -- step naming a node as its 'to' would otherwise start that node (order-42 "shipped" with no payment) or fail it
   -- (the run would hang for good), and set its run's keys to expire.
   advance_steps(ok, promoted)
+end
+if run_end then
+  promoted[#promoted + 1] = run_end[1]
+  promoted[#promoted + 1] = run_end[2]
 end
 -- Not {1, unpack(promoted)}: unpack() takes at most 7,999 values, and a node that fans out to thousands promotes more.
 table.insert(promoted, 1, 1)

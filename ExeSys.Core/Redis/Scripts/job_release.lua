@@ -5,7 +5,8 @@
 -- Every reply that puts a job back on the queue ends with the job's function (cmd) and the queue a submit named
 -- ('' = its function's routed queue), so the caller puts it on the right lane.
 -- A limited job's lane ('ln', '' for none: _lanes.lua) follows, so it goes back into its limited lane.
--- Returns {'requeue', pri, cmd, q, ln} back to the queue | {'retry', pri, at, cmd, q, ln} back to the schedule | {'keep'} another claim holds it |
+-- Returns {'requeue', pri, cmd, q, ln[, 'recovered']} back to the queue ('recovered': a running job whose lease expired,
+--         which the controller's metrics count) | {'retry', pri, at, cmd, q, ln} back to the schedule | {'keep'} another claim holds it |
 --         {'lost', at, error} the expired lease was the job's last failed attempt: the caller ends the job in state 4
 --         with job_finish.lua (fenced by at, error as the payload), exactly as a failed attempt ends, and nothing here
 --         has changed it yet |
@@ -39,7 +40,7 @@ if f[1] == '2' and ARGV[1] == '' then
   errs[#errs + 1] = err
   redis.call('HSET', KEYS[1], 'st', '0', 'ut', now, 'err', err, 'errs', cjson.encode(errs))
   redis.call('HDEL', KEYS[1], 'wk')
-  return {'requeue', f[3], cmd, q, ln}
+  return {'requeue', f[3], cmd, q, ln, 'recovered'}
 end
 if f[1] == '2' and ARGV[1] == f[2] then
   if ARGV[6] == '1' then
