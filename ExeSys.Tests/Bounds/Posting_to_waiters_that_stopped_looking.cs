@@ -58,7 +58,9 @@ public sealed class Posting_to_waiters_that_stopped_looking
             Assert.That(registered, Is.EqualTo(Stale + 1));
             Assert.That(nonMatching, Is.Empty);
             Assert.That(nonMatchingAgain, Is.Empty);
-            Assert.That(afterOne, Is.EqualTo(2 + Stale - RedisEventStore.LateChecksPerPost), "one post removes a bounded number of late waiters");
+            // The held waiter is late too: when it is among the ones a post checks (Redis's hash order varies from one
+            // redis-server to the next), that post removes one stale waiter fewer.
+            Assert.That(afterOne, Is.InRange(2 + Stale - RedisEventStore.LateChecksPerPost, 3 + Stale - RedisEventStore.LateChecksPerPost), "one post removes a bounded number of late waiters");
             Assert.That(left.Select(m => (string)m!), Is.EquivalentTo(new[] { live.Member, held.Member }), "only the waiters whose job still waits are kept");
             Assert.That(ttl, Is.Not.Null.And.GreaterThan(TimeSpan.Zero).And.LessThanOrEqualTo(TimeSpan.FromMilliseconds(600)), "the hash expires with its last waiter");
             Assert.That(matching, Is.EquivalentTo(new[] { live, held }), "both still get their event");

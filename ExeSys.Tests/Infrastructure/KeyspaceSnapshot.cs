@@ -21,11 +21,13 @@ public sealed class KeyspaceSnapshot
     public IReadOnlyDictionary<string, string> Entries { get; }
 
     /// <summary>
-    /// Keys of jobs and queues, not of process liveness: leaves out the registry (heartbeats) and the idle workers
-    /// waiting for a handoff (renewed by every idle poll), which live processes rewrite all the time.
+    /// Keys of jobs and queues, not of process liveness: leaves out the registry (heartbeats), the idle workers
+    /// waiting for a handoff (renewed by every idle poll), and the run statistics that every worker flushes on its
+    /// own timer (<c>{stats}</c>), which live processes rewrite all the time.
     /// </summary>
     public static bool IsJobState(string key) =>
-        !key.Contains("{registry}", StringComparison.Ordinal) && !key.Contains("}:idle:", StringComparison.Ordinal);
+        !key.Contains("{registry}", StringComparison.Ordinal) && !key.Contains("}:idle:", StringComparison.Ordinal)
+        && !key.Contains("{stats}", StringComparison.Ordinal);
 
     public static async Task<KeyspaceSnapshot> TakeAsync(IConnectionMultiplexer redis, string prefix, Func<string, bool>? include = null)
     {

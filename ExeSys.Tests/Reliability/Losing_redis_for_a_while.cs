@@ -66,12 +66,13 @@ public sealed class Losing_redis_for_a_while
 
         await _redis.ShutdownAsync();
         List<(Reply Reply, TimeSpan Took)> answers;
-        Reply ready, read;
+        Reply ready, read, malformed;
         try
         {
             answers = await AnswersWhileDownAsync("while-stopped", TimeSpan.Zero);
             ready = await SysCmdHttp.GetAsync(_deployment.Client, "/health/ready");
             read = await _deployment.GetJobAsync("outage", "before-stop");
+            malformed = await SysCmdHttp.PostAsync(_deployment.Client, "{not json");
         }
         finally
         {
@@ -85,6 +86,7 @@ public sealed class Losing_redis_for_a_while
             Assert.That(ready.Status, Is.EqualTo(HttpStatusCode.ServiceUnavailable), ready.Text);
             Assert.That(ready.Field("status"), Is.EqualTo("unhealthy"));
             Assert.That(read.Status, Is.EqualTo(HttpStatusCode.ServiceUnavailable), read.Text);
+            Assert.That(malformed.Status, Is.EqualTo(HttpStatusCode.BadRequest), "bad input is still answered 400: " + malformed.Text);
         }
 
         await AssertEverythingResumesAsync(pids, "after-stop");
