@@ -27,7 +27,7 @@ public static class SecurityHostExtensions
             policies.AddPolicy(scope, p => p.RequireClaim(Scopes.ClaimType, scope));
         }
 
-        services.AddExeSysRateLimits();
+        services.AddSingleton<RateLimits>();
         services.AddExeSysBrowserSafety(auth, api);
         return builder;
     }
@@ -38,8 +38,8 @@ public static class SecurityHostExtensions
         app.UseUnreadKeyTableRefusal(app.Services.GetRequiredService<ApiKeyTable>());
         app.UseAuthentication();
         app.UseAuthorization();
-        // Open mode has no limits: its requests skip the limiter (and the leases it would take) altogether.
-        app.UseWhen(http => !Caller.Of(http.User).IsOpen, limited => limited.UseRateLimiter());
+        var limits = app.Services.GetRequiredService<RateLimits>();
+        app.Use(limits.InvokeAsync);
         app.UseJsonOnlyWrites();
         return app;
     }
