@@ -1,53 +1,40 @@
 #!/usr/bin/env bash
 # Runs ExeSys's whole test suite: formatting check, build, and every NUnit test against a real redis-server
-# that the tests start themselves on free loopback ports. Installs redis-server (and faketime) with apt if missing.
+# that the tests start themselves on free loopback ports. Installs redis-server, faketime, prometheus (promtool),
+# nodejs and npm with apt if missing.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$root"
 
-if ! command -v redis-server >/dev/null 2>&1; then
+# need "<commands>" <packages>: when one of the commands is missing, installs the Debian packages with apt-get (as
+# root), else says how to install them and stops.
+need() {
+  local commands="$1" missing="" c
+  shift
+  for c in $commands; do
+    command -v "$c" >/dev/null 2>&1 || missing+=" $c"
+  done
+  if [[ -z "$missing" ]]; then
+    return 0
+  fi
   if command -v apt-get >/dev/null 2>&1 && [[ $(id -u) -eq 0 ]]; then
-    echo "[test] installing redis-server with apt-get"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+    echo "[test] installing $* with apt-get (for${missing})"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
   else
-    echo "[test] redis-server is missing. Install it with: sudo apt-get update && sudo apt-get install -y redis-server" >&2
+    echo "[test]${missing} missing. Install with: sudo apt-get update && sudo apt-get install -y $*" >&2
     exit 1
   fi
-fi
+}
 
+need redis-server redis-server
 # The skewed-clock tests (Reliability/Running_processes_under_a_skewed_clock) run processes under Debian's faketime.
-if ! command -v faketime >/dev/null 2>&1; then
-  if command -v apt-get >/dev/null 2>&1 && [[ $(id -u) -eq 0 ]]; then
-    echo "[test] installing faketime with apt-get"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq faketime >/dev/null
-  else
-    echo "[test] faketime is missing. Install it with: sudo apt-get update && sudo apt-get install -y faketime" >&2
-    exit 1
-  fi
-fi
-
+need faketime faketime
 # The monitoring tests (ExeSys.Tests/Observability) check /metrics pages, alert rules and the scrape config with promtool,
 # from Debian's prometheus package.
-if ! command -v promtool >/dev/null 2>&1; then
-  if command -v apt-get >/dev/null 2>&1 && [[ $(id -u) -eq 0 ]]; then
-    echo "[test] installing prometheus (promtool) with apt-get"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus >/dev/null
-  else
-    echo "[test] promtool is missing. Install it with: sudo apt-get update && sudo apt-get install -y prometheus" >&2
-    exit 1
-  fi
-fi
-
+need promtool prometheus
 # The MongoDB history tests run CongoDB, a MongoDB wire-protocol server in an npm package, on node.
-if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
-  if command -v apt-get >/dev/null 2>&1 && [[ $(id -u) -eq 0 ]]; then
-    echo "[test] installing nodejs and npm with apt-get"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
-  else
-    echo "[test] node and npm are missing. Install them with: sudo apt-get update && sudo apt-get install -y nodejs npm" >&2
-    exit 1
-  fi
-fi
+need "node npm" nodejs npm
+
 echo "[test] installing CongoDB for the MongoDB history tests (ExeSys.Tests/Tooling/congodb)"
 ExeSys.Tests/Tooling/congodb/install.sh
 
