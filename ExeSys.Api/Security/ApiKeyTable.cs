@@ -84,8 +84,8 @@ public sealed class ApiKeyTable(
         }
         catch (Exception ex) when (RedisFaults.IsRedisFailure(ex))
         {
-            // Redis away at start: the API still starts (it answers 503 meanwhile); keys are required until the table
-            // has been read, except on loopback, where an unread table means open as before.
+            // Redis away at start: the API still starts. Until the table has been read, every endpoint but the
+            // anonymous ones answers 503 (SecurityHostExtensions), on loopback too: it cannot tell whether keys exist.
             logger.LogWarning("The API key table could not be read yet ({Reason}); it is read again every {Interval}.", ex.Message, options.Value.RefreshInterval);
         }
 
