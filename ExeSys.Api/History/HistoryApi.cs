@@ -123,8 +123,8 @@ public static class HistoryApi
             }
         }
 
-        // The caller's own tenant only: a page may come back with fewer items than the limit (the cursor still goes on).
-        var page = await history.QueryAsync(new HistoryQuery(from, state, cmd, sinceAt, untilAt, limit ?? 50, cursor, schedule is null ? null : caller.Qualify(schedule)), cancellationToken);
+        // The caller's own tenant only, filtered by MongoDB, so a page is as full as the limit allows.
+        var page = await history.QueryAsync(new HistoryQuery(from, state, cmd, sinceAt, untilAt, limit ?? 50, cursor, schedule is null ? null : caller.Qualify(schedule), caller.Tenant), cancellationToken);
         return TypedResults.Ok(page with { Items = [.. page.Items.Where(j => caller.Owns(j.JobId)).Select(j => j with { JobId = TenantIds.Strip(j.JobId) })] });
     }
 

@@ -39,7 +39,8 @@ public interface IJobHistory
 /// <param name="Until">Finished before.</param>
 /// <param name="Cursor">The previous page's next_cursor.</param>
 /// <param name="Schedule">Only the firings of this schedule: job_ids <c>&lt;name&gt;.yyyyMMddTHHmmssZ</c> (ScheduleTimes.JobId).</param>
-public sealed record HistoryQuery(string? From, int? State, string? Cmd, DateTimeOffset? Since, DateTimeOffset? Until, int Limit, string? Cursor, string? Schedule = null);
+/// <param name="Tenant">Only this tenant's jobs (<see cref="Auth.TenantIds"/>); null: every tenant's.</param>
+public sealed record HistoryQuery(string? From, int? State, string? Cmd, DateTimeOffset? Since, DateTimeOffset? Until, int Limit, string? Cursor, string? Schedule = null, string? Tenant = null);
 
 public sealed record HistoryPage(
     [property: JsonPropertyName("items")] IReadOnlyList<HistoryJob> Items,

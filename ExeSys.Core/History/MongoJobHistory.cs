@@ -1,3 +1,4 @@
+using ExeSys.Core.Auth;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -71,6 +72,15 @@ public sealed class MongoJobHistory(ExeSysMongo mongo, HistoryCollections collec
             // A schedule's firings are named by it (ScheduleTimes.JobId): an anchored regex, which an index on job_id serves as a range.
             filters.Add(new BsonDocument(HistoryFields.JobId, new BsonDocument("$regex",
                 "^" + System.Text.RegularExpressions.Regex.Escape(query.Schedule) + @"\.\d{8}T\d{6}Z$")));
+        }
+
+        if (query.Tenant is { } tenant)
+        {
+            // The caller's tenant only, in the query itself, so a page is full however many jobs other tenants archived:
+            // an anchored prefix (an index range) for a tenant, and ids without a qualification for the default one.
+            filters.Add(new BsonDocument(HistoryFields.JobId, new BsonDocument("$regex", TenantIds.IsDefault(tenant)
+                ? "^[^" + TenantIds.Separator + "]*$"
+                : "^" + System.Text.RegularExpressions.Regex.Escape(tenant + TenantIds.Separator))));
         }
 
         if (query.Since is { } since)

@@ -26,6 +26,7 @@ public sealed class Archiving_finished_jobs_into_mongodb
     private static readonly string[] DiamondNodes = ["a", "b", "c", "d"];
     private static readonly string[] DiamondFanout = ["b", "c"];
     private static readonly string[] FailingNodes = ["boom", "never"];
+    private static readonly string[] MineOnly = ["mine"];
     private MongoClient _mongo = null!;
 
     private IMongoCollection<BsonDocument> Jobs => _mongo.GetDatabase("exesys_tests").GetCollection<BsonDocument>("jobs");
@@ -92,6 +93,30 @@ public sealed class Archiving_finished_jobs_into_mongodb
         var page = await SysCmdHttp.GetAsync(_deployment.Client, $"/history/jobs?schedule={name}&limit=50");
         Assert.That(page.Get("items").EnumerateArray().Select(j => j.GetProperty("job_id").GetString()),
             Is.EquivalentTo(Enumerable.Range(0, 3).Select(i => ExeSys.Core.Schedules.ScheduleTimes.JobId(name, start.AddSeconds(i).ToUnixTimeMilliseconds()))), page.Text);
+    }
+
+    [Test]
+    public async Task Should_fill_a_history_page_with_the_callers_tenant_however_many_jobs_other_tenants_archived_since()
+    {
+        var from = "ten" + Guid.NewGuid().ToString("N")[..8];
+        Assert.That((await PostAsync("/sys_cmd?wait=10s", SysCmdHttp.Command(from, "mine", "echo", "1"))).Resp, Is.EqualTo("data_available"));
+        var mine = await Eventually.WaitForAsync(() => Jobs.Find(Builders<BsonDocument>.Filter.Eq("from", from)).FirstOrDefaultAsync(), d => d is not null, Long, "the job archived");
+
+        // Three jobs of another tenant with the same 'from', archived later: their ids are qualified (acme~...).
+        var finished = mine["finished"].ToUniversalTime();
+        await Jobs.InsertManyAsync(Enumerable.Range(1, 3).Select(i =>
+        {
+            var other = mine.DeepClone().AsBsonDocument;
+            other.Remove("_id");
+            other["job_id"] = $"acme~later-{i}";
+            other["ref"] = $"{from}:acme~later-{i}";
+            other["finished"] = finished.AddSeconds(i);
+            return other;
+        }));
+
+        var page = await SysCmdHttp.GetAsync(_deployment.Client, $"/history/jobs?from={from}&limit=1");
+        Assert.That(page.Get("items").EnumerateArray().Select(j => j.GetProperty("job_id").GetString()), Is.EqualTo(MineOnly),
+            "the default tenant's one job fills its page of one; the other tenant's later jobs are neither shown nor taking its place: " + page.Text);
     }
 
     [Test, Order(1)]
