@@ -1,7 +1,7 @@
-using ExeSys.Core.Auth;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using ExeSys.Core.Auth;
 using ExeSys.Core.Jobs;
 using ExeSys.Core.Workflows;
 using Microsoft.AspNetCore.WebUtilities;
