@@ -132,17 +132,29 @@ public sealed partial class Running_processes_under_a_skewed_clock
     }
 
     /// <summary>
-    /// A wait_event job is created by <paramref name="creator"/> while the worker is busy, the event is posted by
-    /// <paramref name="poster"/> before the job runs (so it is found among the retained posts, by time), then the job
-    /// runs and must take it.
+    /// A wait_event job is created by <paramref name="creator"/> while the queue is paused, the event is posted by
+    /// <paramref name="poster"/> before the job runs (so it is found among the retained posts, by time), then the queue
+    /// is resumed and the job must take it. Pausing holds the job in state 0 whatever the load; a 4 s blocker on a
+    /// concurrency-1 worker did not always (on a loaded CI box the blocker ended first, and the job started at once).
     /// </summary>
     private async Task AssertWaitEventTakesAnEventPostedBeforeItWaitsAsync(ExeSysDeployment creator, ExeSysDeployment poster)
     {
         var from = NewId("events");
         var name = NewId("paid");
-        await BlockAsync(from);
-        var created = await SysCmdHttp.PostAsync(creator.Client, SysCmdHttp.Command(from, "waits", "wait_event", $"\"{name}\""));
-        var posted = await poster.PostAsync("/events", $$"""{"event": "{{name}}", "data": {"order": 42} }""");
+        var paused = await _correct.PostAsync("/queues/default/pause", "");
+        Assert.That(paused.Code, Is.EqualTo(200), paused.Text);
+        Reply created, posted;
+        try
+        {
+            created = await SysCmdHttp.PostAsync(creator.Client, SysCmdHttp.Command(from, "waits", "wait_event", $"\"{name}\""));
+            posted = await poster.PostAsync("/events", $$"""{"event": "{{name}}", "data": {"order": 42} }""");
+        }
+        finally
+        {
+            var resumed = await _correct.PostAsync("/queues/default/resume", "");
+            Assert.That(resumed.Code, Is.EqualTo(200), resumed.Text);
+        }
+
         Assert.That((created.Code, created.State, posted.Code), Is.EqualTo((202, 0, 200)), created.Text + posted.Text);
 
         var done = await _correct.WaitForJobAsync(from, "waits", r => r.State is 3 or 4, Within, "the wait_event job to take the event");
