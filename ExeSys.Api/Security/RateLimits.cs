@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using ExeSys.Api.SysCmd;
+using ExeSys.Core.Limits;
 using Microsoft.Extensions.Options;
 
 namespace ExeSys.Api.Security;
@@ -21,24 +22,21 @@ public sealed class RateLimits(IOptions<AuthOptions> options, TimeProvider time)
     private readonly ConcurrentDictionary<string, KeyLimiters> _byKey = new(StringComparer.Ordinal);
 
     /// <summary>
-    /// A key's limits, made with the limits they enforce (a change of the key's limits makes new ones). The token
-    /// bucket is kept as GCRA, the generic cell rate algorithm: one "theoretical arrival time" moved on by one emission
-    /// interval (a minute / requests per minute) per request with a compare-and-swap, and a request refused when that
-    /// would put it more than the burst (ten seconds' worth) ahead of now. The long-polls are a counter.
+    /// A key's limits, made with the limits they enforce (a change of the key's limits makes new ones): the request rate
+    /// as a lock-free token bucket (<see cref="LocalTokenBucket"/>: one emission interval, a minute / requests per
+    /// minute, per request, and bursts of ten seconds' worth), and the long-polls as a counter.
     /// </summary>
     private sealed class KeyLimiters
     {
-        private readonly long _interval;
-        private readonly long _burst;
-        private long _arrival;
+        private readonly LocalTokenBucket _rate;
         private int _waits;
 
         public KeyLimiters(int perMinute, int longPolls, long frequency)
         {
             PerMinute = perMinute;
             LongPolls = longPolls;
-            _interval = Math.Max(1, 60 * frequency / perMinute);
-            _burst = _interval * Math.Max(1, perMinute / 6);
+            var interval = Math.Max(1, 60 * frequency / perMinute);
+            _rate = new LocalTokenBucket(interval, interval * Math.Max(1, perMinute / 6));
         }
 
         public int PerMinute { get; }
@@ -46,25 +44,7 @@ public sealed class RateLimits(IOptions<AuthOptions> options, TimeProvider time)
         public int LongPolls { get; }
 
         /// <summary>Takes one request's token; else how long until one is free.</summary>
-        public bool TryRequest(long now, out long waitTicks)
-        {
-            while (true)
-            {
-                var arrival = Volatile.Read(ref _arrival);
-                var next = Math.Max(arrival, now) + _interval;
-                if (next - now > _burst)
-                {
-                    waitTicks = next - now - _burst;
-                    return false;
-                }
-
-                if (Interlocked.CompareExchange(ref _arrival, next, arrival) == arrival)
-                {
-                    waitTicks = 0;
-                    return true;
-                }
-            }
-        }
+        public bool TryRequest(long now, out long waitTicks) => _rate.TryTake(now, out waitTicks);
 
         public bool TryEnterWait()
         {

@@ -1,3 +1,4 @@
+using ExeSys.Core.Limits;
 using OpenTelemetry.Trace;
 
 namespace ExeSys.Core.Observability.Tracing;
@@ -10,8 +11,8 @@ namespace ExeSys.Core.Observability.Tracing;
 /// parent-based sampler (<see cref="Create"/>), so a job's span follows its submit's decision, which its stored
 /// <c>traceparent</c> carries: a trace is kept whole or not at all.
 /// <para>
-/// The cap is a lock-free token bucket kept as GCRA (one compare-and-swap per new trace, no lock), with a burst of
-/// one second's worth.
+/// The cap is a lock-free token bucket (<see cref="LocalTokenBucket"/>: one compare-and-swap per new trace, no lock),
+/// with a burst of one second's worth.
 /// </para>
 /// </summary>
 public sealed class TraceSampler : Sampler
@@ -20,9 +21,7 @@ public sealed class TraceSampler : Sampler
     private static readonly SamplingResult Drop = new(SamplingDecision.Drop);
     private readonly Sampler? _ratio;
     private readonly TimeProvider _time;
-    private readonly long _interval;
-    private readonly long _burst;
-    private long _arrival;
+    private readonly LocalTokenBucket? _cap;
 
     public TraceSampler(double ratio, int maxPerSecond, TimeProvider time)
     {
@@ -34,9 +33,8 @@ public sealed class TraceSampler : Sampler
         _time = time;
         if (maxPerSecond > 0)
         {
-            _interval = Math.Max(1, time.TimestampFrequency / maxPerSecond);
-            _burst = _interval * maxPerSecond;
-            _arrival = time.GetTimestamp() - _burst;
+            var interval = Math.Max(1, time.TimestampFrequency / maxPerSecond);
+            _cap = new LocalTokenBucket(interval, interval * maxPerSecond);
         }
 
         Description = $"ExeSysTraceSampler{{ratio={ratio}, max_per_second={maxPerSecond}}}";
@@ -56,25 +54,6 @@ public sealed class TraceSampler : Sampler
             return Drop;
         }
 
-        return _interval == 0 || TryTake(_time.GetTimestamp()) ? Keep : Drop;
-    }
-
-    /// <summary>Takes one trace's token: the theoretical arrival time moves on by one interval, unless that puts it more than the burst ahead of now.</summary>
-    private bool TryTake(long now)
-    {
-        while (true)
-        {
-            var arrival = Volatile.Read(ref _arrival);
-            var next = Math.Max(arrival, now - _burst) + _interval;
-            if (next > now)
-            {
-                return false;
-            }
-
-            if (Interlocked.CompareExchange(ref _arrival, next, arrival) == arrival)
-            {
-                return true;
-            }
-        }
+        return _cap is null || _cap.TryTake(_time.GetTimestamp(), out _) ? Keep : Drop;
     }
 }
