@@ -55,13 +55,16 @@ if [[ -f "$trx" ]]; then
   get() { sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p" <<<"$counters"; }
   passed="$(get passed)"; failed="$(get failed)"; total="$(get total)"; executed="$(get executed)"
   skipped=$(( ${total:-0} - ${executed:-0} ))
-  # CI shows only the tail of the output, so name every failed test (and the first line of its message) last.
+  # CI shows only the tail of the output, so name every failed test (the first line of its message, and the top of
+  # its stack trace, where a bare "A task was canceled" says nothing on its own) last.
   if [[ "${failed:-0}" != "0" ]]; then
     echo "[test] failed tests:"
     awk '
-      /<UnitTestResult / && /outcome="Failed"/ { match($0, /testName="[^"]*"/); name = substr($0, RSTART + 10, RLENGTH - 11); want = 1 }
-      want && /<Message>/ { line = $0; sub(/.*<Message>/, "", line); sub(/<\/Message>.*/, "", line); print "  " name ": " substr(line, 1, 400); want = 0 }
-      want && /<\/UnitTestResult>/ { print "  " name; want = 0 }
+      /<UnitTestResult / && /outcome="Failed"/ { match($0, /testName="[^"]*"/); name = substr($0, RSTART + 10, RLENGTH - 11); want = 1; stack = 0 }
+      want && /<Message>/ { line = $0; sub(/.*<Message>/, "", line); sub(/<\/Message>.*/, "", line); print "  " name ": " substr(line, 1, 400) }
+      want && /<StackTrace>/ { stack = 1; shown = 0; sub(/.*<StackTrace>/, "") }
+      want && stack { done = sub(/<\/StackTrace>.*/, ""); if ($0 != "" && shown < 8) { print "      " substr($0, 1, 200); shown++ } if (done) { stack = 0; want = 0 } }
+      want && /<\/UnitTestResult>/ { want = 0 }
     ' "$trx"
   fi
   echo "${passed:-0} passed, ${failed:-0} failed, ${skipped} skipped"

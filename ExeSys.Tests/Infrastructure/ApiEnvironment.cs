@@ -43,22 +43,35 @@ public sealed class ApiEnvironment : IAsyncDisposable
             client.DefaultRequestHeaders.Add("X-Api-Key", key);
         }
 
-        var worker = withWorker ? await InProcessWorker.StartAsync(settings, $"worker-{settings.Prefix}") : null;
+        var worker = withWorker ? await Step("starting the in-process worker", () => InProcessWorker.StartAsync(settings, $"worker-{settings.Prefix}")) : null;
         var environment = new ApiEnvironment(settings, api, client, worker);
 
         var done = $"{settings.Prefix}:events:done";
-        await Eventually.WaitForAsync(
-            async () => await SubscriberCountAsync(done) >= 1,
-            TimeSpan.FromSeconds(30), "the API to subscribe to job completions");
+        await Step("waiting for the API to subscribe", () => Eventually.WaitForAsync(
+            async () => await SubscriberCountAsync(done) >= 1, done => done,
+            TimeSpan.FromSeconds(30), "the API to subscribe to job completions"));
         if (withWorker)
         {
-            await Eventually.WaitForAsync(
+            await Step("waiting for the worker's functions", () => Eventually.WaitForAsync(
                 () => SysCmdHttp.GetAsync(client, "/functions"),
                 r => r.Text.Contains("\"test_error_cmd\"", StringComparison.Ordinal),
-                TimeSpan.FromSeconds(30), "the API to list the worker's functions");
+                TimeSpan.FromSeconds(30), "the API to list the worker's functions"));
         }
 
         return environment;
+    }
+
+    /// <summary>A failed start says which step failed: a bare "A task was canceled" in CI said nothing on its own.</summary>
+    private static async Task<T> Step<T>(string what, Func<Task<T>> step)
+    {
+        try
+        {
+            return await step();
+        }
+        catch (Exception ex) when (ex is not TimeoutException)
+        {
+            throw new InvalidOperationException($"Starting the test environment failed while {what}: {ex.GetType().Name}: {ex.Message}", ex);
+        }
     }
 
     /// <summary>PUBSUB NUMSUB: how many connections listen on a channel.</summary>
