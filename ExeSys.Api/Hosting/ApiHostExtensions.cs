@@ -1,3 +1,4 @@
+using ExeSys.Api.WebConsole;
 using ExeSys.Api.Errors;
 using ExeSys.Api.Events;
 using ExeSys.Api.Functions;
@@ -39,6 +40,7 @@ public static class ApiHostExtensions
         services.AddHostedService<WorkflowDefinitionCatalog>();
         services.AddExeSysSwagger();
         builder.AddExeSysSecurity(api);
+        builder.AddExeSysConsole();
         builder.AddExeSysMetrics("ExeSys.Api", MetricsEndpoint.WebApp);
         return builder;
     }
@@ -67,6 +69,7 @@ public static class ApiHostExtensions
         app.UseExceptionHandler();
         app.UseStatusCodePages(WriteStatusProblemAsync);
         app.UseExeSysSwagger();
+        app.UseExeSysConsoleFiles();
         app.UseExeSysSecurity();
         app.MapSysCmd();
         app.MapWorkflows();
@@ -79,6 +82,7 @@ public static class ApiHostExtensions
         app.MapHealth();
         app.MapKeys();
         app.MapExeSysMetrics();
+        app.MapConsole();
         app.MapGet("/", () => TypedResults.Redirect("/swagger")).ExcludeFromDescription().AllowAnonymous();
         return app;
     }

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
+using ExeSys.Api.WebConsole;
 using Microsoft.Net.Http.Headers;
 
 namespace ExeSys.Api.Security;
@@ -20,7 +21,7 @@ public static class ApiKeyAuthentication
 /// <see cref="Caller.Open"/>.
 /// </summary>
 public sealed class ApiKeyAuthenticationHandler(
-    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, ApiKeyTable table, IProblemDetailsService problems)
+    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, ApiKeyTable table, ConsoleSessions sessions, IProblemDetailsService problems)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     private static readonly ClaimsPrincipal OpenPrincipal = new(new ApiKeyIdentity(Caller.Open, Scopes.ClaimsOf([Scopes.Admin])));
@@ -41,7 +42,7 @@ public sealed class ApiKeyAuthenticationHandler(
 
         if (presented is null)
         {
-            return Task.FromResult(AuthenticateResult.NoResult());
+            return Task.FromResult(Request.Cookies[ConsoleSessions.SessionCookie] is { } session ? FromSession(session, current) : AuthenticateResult.NoResult());
         }
 
         var entry = current.Find(presented);
@@ -51,6 +52,28 @@ public sealed class ApiKeyAuthenticationHandler(
         }
 
         return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(entry.Principal, ApiKeyAuthentication.Scheme)));
+    }
+
+    /// <summary>
+    /// A console session (only when no key header is sent): its key's identity, as if the key had been sent. A write
+    /// (anything but GET, HEAD and OPTIONS) must also carry the session's CSRF token in its header.
+    /// </summary>
+    private AuthenticateResult FromSession(string cookie, ApiKeyTable.Table table)
+    {
+        var (entry, csrf, failure) = sessions.Check(cookie, table);
+        if (entry is null)
+        {
+            return AuthenticateResult.Fail(failure!);
+        }
+
+        var method = Request.Method;
+        if (!HttpMethods.IsGet(method) && !HttpMethods.IsHead(method) && !HttpMethods.IsOptions(method)
+            && !ConsoleSessions.CsrfMatches(Request.Headers[ConsoleSessions.CsrfHeader].FirstOrDefault(), csrf!))
+        {
+            return AuthenticateResult.Fail($"A console write must carry the session's CSRF token in the {ConsoleSessions.CsrfHeader} header.");
+        }
+
+        return AuthenticateResult.Success(new AuthenticationTicket(entry.Principal, ApiKeyAuthentication.Scheme));
     }
 
     /// <summary>The key the request carries, or why its auth headers are not usable.</summary>

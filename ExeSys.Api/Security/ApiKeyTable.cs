@@ -240,6 +240,9 @@ public sealed class ApiKeyTable(
             return byId;
         }
 
+        /// <summary>The entry of a key id (a console session names its key by id), or null.</summary>
+        public Entry? FindById(string id) => _byId.GetValueOrDefault(id);
+
         /// <summary>The entry whose hash the presented key has, or null. A key not of the exs_ shape can only be the configured bootstrap key.</summary>
         public Entry? Find(string presented)
         {

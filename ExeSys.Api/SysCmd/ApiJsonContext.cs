@@ -28,4 +28,7 @@ namespace ExeSys.Api.SysCmd;
 [JsonSerializable(typeof(ExeSys.Api.Security.KeyRequest))]
 [JsonSerializable(typeof(ExeSys.Api.Security.CreatedKey))]
 [JsonSerializable(typeof(IReadOnlyList<ExeSys.Api.Security.KeyInfo>))]
+[JsonSerializable(typeof(ExeSys.Api.WebConsole.ConsoleLogin))]
+[JsonSerializable(typeof(ExeSys.Api.WebConsole.ConsoleSessionReply))]
+[JsonSerializable(typeof(string))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;

@@ -48,6 +48,7 @@ public sealed class RedisKeys
         ControllerDetails = $"{prefix}:{{registry}}:controller_details";
         WakeChannel = Default.WakeChannel;
         DoneChannel = RedisChannel.Literal($"{prefix}:events:done");
+        RunsChannel = RedisChannel.Literal($"{prefix}:events:runs");
     }
 
     public RedisKey Status(JobRef job) => $"{_prefix}:{job.From}:{{{job.JobId}}}:status";
@@ -173,6 +174,12 @@ public sealed class RedisKeys
 
     /// <summary>Published with <c>from:job_id</c> when a watched job finishes, for long-polls.</summary>
     public RedisChannel DoneChannel { get; }
+
+    /// <summary>
+    /// Published with a graph run's job_id (as stored: tenant-qualified) when one of its nodes starts or ends, or an
+    /// operator acts on it; the console's live run pages follow it. Mirrored by publish_run_change in Scripts/_common.lua.
+    /// </summary>
+    public RedisChannel RunsChannel { get; }
 
     /// <summary>Published with <c>from:job_id</c> of running jobs that must stop (workflow cancelled).</summary>
     public RedisChannel CancelChannel { get; }

@@ -17,6 +17,13 @@ local function wf_log_key(prefix, job_id)
   return prefix .. ':{' .. job_id .. '}:wf_log'
 end
 
+-- A graph run changed (a node started or ended, an operator acted): its job_id on the channel P:events:runs, which
+-- each API process subscribes to once and fans out to the console pages that show the run. Mirrors RedisKeys.RunsChannel.
+-- One PUBLISH per node start and end, none for a single job.
+local function publish_run_change(prefix, job_id)
+  redis.call('PUBLISH', prefix .. ':events:runs', job_id)
+end
+
 -- Appends the values of list 'more' to 'list'.
 local function append(list, more)
   for _, v in ipairs(more) do
@@ -148,6 +155,9 @@ local function start_job(status, wf, worker, now, prefix, job_id, name)
   redis.call('HSET', status, unpack(start_fields(worker, now, at)))
   if f[6] then
     redis.call('HDEL', status, 'ra')
+  end
+  if f[7] == 'n' then
+    publish_run_change(prefix, job_id)
   end
 
   local preds = {}

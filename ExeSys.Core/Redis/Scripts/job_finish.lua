@@ -177,6 +177,7 @@ end
 
 local promoted = {}
 if f[KIND] == 'n' then
+  publish_run_change(prefix, job_id)
   if ok then
     advance_graph(split(ARGV[11]), promoted)
   elseif redis.call('HGET', wf, 'state') == 'running' or redis.call('HGET', wf, 'state') == 'paused' then

@@ -20,6 +20,7 @@ if KEYS[3] then
   redis.call('LTRIM', KEYS[3], -1000, -1)
 end
 local nodes = split(redis.call('HGET', KEYS[2], 'nodes'))
+publish_run_change(prefix, job_id)
 if action == 'pause' then
   redis.call('HSET', KEYS[2], 'state', 'paused')
   return {'ok', 'paused'}
