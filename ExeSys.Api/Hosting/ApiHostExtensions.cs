@@ -1,4 +1,3 @@
-using ExeSys.Api.WebConsole;
 using ExeSys.Api.Errors;
 using ExeSys.Api.Events;
 using ExeSys.Api.Functions;
@@ -11,6 +10,7 @@ using ExeSys.Api.Schedules;
 using ExeSys.Api.Security;
 using ExeSys.Api.Stats;
 using ExeSys.Api.SysCmd;
+using ExeSys.Api.WebConsole;
 using ExeSys.Api.Workflows;
 using ExeSys.Core.Hosting;
 using ExeSys.Core.Observability.Metrics;

@@ -1,10 +1,10 @@
 using System.Security.Claims;
 using System.Text.Encodings.Web;
+using ExeSys.Api.WebConsole;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
-using ExeSys.Api.WebConsole;
 using Microsoft.Net.Http.Headers;
 
 namespace ExeSys.Api.Security;
