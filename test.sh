@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs ExeSys's whole test suite: formatting check, build, and every NUnit test against a real redis-server
 # that the tests start themselves on free loopback ports. Installs redis-server, faketime, prometheus (promtool),
-# nodejs and npm with apt if missing.
+# chromium, nodejs and npm with apt if missing.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$root"
@@ -32,6 +32,9 @@ need faketime faketime
 # The monitoring tests (ExeSys.Tests/Observability) check /metrics pages, alert rules and the scrape config with promtool,
 # from Debian's prometheus package.
 need promtool prometheus
+# The console's browser tests (ExeSys.Tests/WebConsole) drive Debian's chromium through Playwright's .NET driver
+# (ExecutablePath /usr/bin/chromium); nothing downloads a browser.
+need chromium chromium
 # The MongoDB history tests run CongoDB, a MongoDB wire-protocol server in an npm package, on node.
 need "node npm" nodejs npm
 

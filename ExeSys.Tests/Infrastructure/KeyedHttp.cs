@@ -1,6 +1,9 @@
 namespace ExeSys.Tests.Infrastructure;
 
-/// <summary>A request with an API key (<c>Authorization: Bearer</c>) or none; every POST and PUT says application/json, as the API requires.</summary>
+/// <summary>
+/// A request with an API key (<c>Authorization: Bearer</c>) or none; every POST and PUT says application/json, as the API
+/// requires. An event stream's reply is its status and media type only.
+/// </summary>
 public static class KeyedHttp
 {
     public static async Task<Reply> SendAsync(HttpClient client, string? key, HttpMethod method, string path, string? json = null, bool workflowStep = false)
@@ -22,7 +25,10 @@ public static class KeyedHttp
             request.Headers.Add("Operation", "workflow");
         }
 
-        using var response = await client.SendAsync(request);
-        return await Reply.ReadAsync(response);
+        // An event stream (the console's live feed) never ends by itself: its status and media type are the reply.
+        using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        return response.Content.Headers.ContentType?.MediaType == "text/event-stream"
+            ? new Reply(response.StatusCode, "text/event-stream", null, null, "", default)
+            : await Reply.ReadAsync(response);
     }
 }
