@@ -27,6 +27,7 @@ internal static class ScenarioCatalog
             [new WorkflowLoad(_ => "1 at a time", o => o.DagRuns, _ => 1)]),
         new EventSoakScenario(),
         new ScheduleScenario(),
+        new ConsoleScenario(),
     ];
 
     /// <summary>A JSON object of exactly 10,240 bytes.</summary>
