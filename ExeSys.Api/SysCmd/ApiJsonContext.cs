@@ -32,5 +32,6 @@ namespace ExeSys.Api.SysCmd;
 [JsonSerializable(typeof(ExeSys.Api.WebConsole.ConsoleSessionReply))]
 [JsonSerializable(typeof(ExeSys.Api.WebConsole.OverviewReply))]
 [JsonSerializable(typeof(ExeSys.Api.WebConsole.ConsoleJobReply))]
+[JsonSerializable(typeof(IReadOnlyList<ExeSys.Api.WebConsole.ConsoleProcess>))]
 [JsonSerializable(typeof(string))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;

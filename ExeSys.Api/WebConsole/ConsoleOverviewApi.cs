@@ -60,6 +60,18 @@ public sealed record OverviewReply(
     [property: JsonPropertyName("history")] bool History,
     [property: JsonPropertyName("archive_backlog")] long? ArchiveBacklog);
 
+/// <summary>A live worker or controller as the console's fleet page lists it (id and host: admin keys of the default tenant only).</summary>
+public sealed record ConsoleProcess(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("role")] string Role,
+    [property: JsonPropertyName("host")] string Host,
+    [property: JsonPropertyName("started")] DateTimeOffset Started,
+    [property: JsonPropertyName("concurrency")] int Concurrency,
+    [property: JsonPropertyName("running")] int Running,
+    [property: JsonPropertyName("functions")] int Functions,
+    [property: JsonPropertyName("queues")] IReadOnlyList<string> Queues,
+    [property: JsonPropertyName("runners")] int Runners);
+
 /// <summary>
 /// The console's overview in one read, so a page polling it once a second costs one request: the per-minute counts of
 /// submitted, finished and failed jobs (the statistics' minute hashes, one script call), queue depths, live workers,
@@ -89,6 +101,11 @@ public static class ConsoleOverviewApi
                 """)
             .Produces<OverviewReply>()
             .ProducesProblem(StatusCodes.Status400BadRequest);
+        app.MapGroup("/console/api").WithTags("Console").RequireAuthorization(Scopes.Read)
+            .MapGet("/processes", ListProcessesAsync)
+            .WithName("ConsoleProcesses")
+            .WithSummary("The live workers and controllers of the process registry: role, start, concurrency, running jobs, queues (id and host: admin keys of the default tenant only; runners counted of the key's tenant)")
+            .Produces<IReadOnlyList<ConsoleProcess>>();
         return app;
     }
 
@@ -129,6 +146,16 @@ public static class ConsoleOverviewApi
             FunctionsApi.RunnersOf(workers, caller),
             history.Enabled,
             waiting));
+    }
+
+    private static async Task<Ok<IReadOnlyList<ConsoleProcess>>> ListProcessesAsync(Caller caller, IProcessRegistry registry)
+    {
+        var workers = await registry.GetLiveAsync(ProcessRole.Worker);
+        var controllers = await registry.GetLiveAsync(ProcessRole.Controller);
+        var internals = caller.SeesInternals;
+        return TypedResults.Ok<IReadOnlyList<ConsoleProcess>>([.. workers.Concat(controllers).Select(p => new ConsoleProcess(
+            internals ? p.Id : "", p.Role, internals ? p.Host : "", p.Started, p.Concurrency, p.Running, p.Functions.Count, p.Queues ?? [],
+            FunctionsApi.RunnersOf([p], caller).Count))]);
     }
 
     private static OverviewMinute Minute(StatsMinute m, Caller caller, bool fleet)
