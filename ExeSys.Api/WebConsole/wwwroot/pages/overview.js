@@ -15,11 +15,11 @@ export async function render(root, params, ctx) {
     <h1>Overview</h1>
     <div id="ov-error" class="status"></div>
     <section class="grid" aria-label="Fleet">
-      <div class="panel"><p class="stat-label" id="ov-workers-label">Live workers</p><p class="stat" id="ov-workers" aria-labelledby="ov-workers-label">—</p></div>
-      <div class="panel"><p class="stat-label" id="ov-controllers-label">Live controllers</p><p class="stat" id="ov-controllers" aria-labelledby="ov-controllers-label">—</p></div>
-      <div class="panel"><p class="stat-label" id="ov-runners-label">Runners</p><p class="stat" id="ov-runners" aria-labelledby="ov-runners-label">—</p></div>
-      <div class="panel"><p class="stat-label" id="ov-failures-label">Failed attempts, last hour</p><p class="stat" id="ov-failures" aria-labelledby="ov-failures-label">—</p></div>
-      <div class="panel"><p class="stat-label" id="ov-backlog-label">Archive backlog</p><p class="stat" id="ov-backlog" aria-labelledby="ov-backlog-label">—</p></div>
+      <div class="panel" role="group" aria-labelledby="ov-workers-label"><p class="stat-label" id="ov-workers-label">Live workers</p><p class="stat" id="ov-workers">—</p></div>
+      <div class="panel" role="group" aria-labelledby="ov-controllers-label"><p class="stat-label" id="ov-controllers-label">Live controllers</p><p class="stat" id="ov-controllers">—</p></div>
+      <div class="panel" role="group" aria-labelledby="ov-runners-label"><p class="stat-label" id="ov-runners-label">Runners</p><p class="stat" id="ov-runners">—</p></div>
+      <div class="panel" role="group" aria-labelledby="ov-failures-label"><p class="stat-label" id="ov-failures-label">Failed attempts, last hour</p><p class="stat" id="ov-failures">—</p></div>
+      <div class="panel" role="group" aria-labelledby="ov-backlog-label"><p class="stat-label" id="ov-backlog-label">Archive backlog</p><p class="stat" id="ov-backlog">—</p></div>
     </section>
     <section class="panel" aria-labelledby="ov-chart-title">
       <h2 id="ov-chart-title">Jobs per second</h2>
