@@ -29,14 +29,15 @@ public static class FunctionsApi
         return app;
     }
 
-    private static async Task<Ok<IReadOnlyList<RunnerInfo>>> ListRunnersAsync(IProcessRegistry registry, Caller caller)
-    {
-        var workers = await registry.GetLiveAsync(ProcessRole.Worker);
-        return TypedResults.Ok<IReadOnlyList<RunnerInfo>>([.. workers
+    private static async Task<Ok<IReadOnlyList<RunnerInfo>>> ListRunnersAsync(IProcessRegistry registry, Caller caller) =>
+        TypedResults.Ok(RunnersOf(await registry.GetLiveAsync(ProcessRole.Worker), caller));
+
+    /// <summary>The runners of the caller's tenant that <paramref name="workers"/> hold (the worker's id for admin keys only).</summary>
+    internal static IReadOnlyList<RunnerInfo> RunnersOf(IEnumerable<ProcessAdvert> workers, Caller caller) =>
+        [.. workers
             .SelectMany(w => (w.Runners ?? []).Select(r => ExeSys.Core.Jobs.JobRef.Parse(r)).Where(j => caller.Owns(j.JobId))
                 .Select(j => new RunnerInfo(j.From, TenantIds.Strip(j.JobId), caller.SeesInternals ? w.Id : "")))
-            .OrderBy(r => r.From, StringComparer.Ordinal).ThenBy(r => r.JobId, StringComparer.Ordinal)]);
-    }
+            .OrderBy(r => r.From, StringComparer.Ordinal).ThenBy(r => r.JobId, StringComparer.Ordinal)];
 
     private static async Task<Ok<IReadOnlyList<ModuleInfo>>> ListModules(FunctionDirectory directory, Caller caller)
     {

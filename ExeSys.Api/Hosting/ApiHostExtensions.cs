@@ -14,6 +14,7 @@ using ExeSys.Api.WebConsole;
 using ExeSys.Api.Workflows;
 using ExeSys.Core.Hosting;
 using ExeSys.Core.Observability.Metrics;
+using ExeSys.Core.Stats;
 
 namespace ExeSys.Api.Hosting;
 
@@ -38,6 +39,10 @@ public static class ApiHostExtensions
         services.AddSingleton<CompletionWaiter>();
         services.AddHostedService(sp => sp.GetRequiredService<CompletionWaiter>());
         services.AddHostedService<WorkflowDefinitionCatalog>();
+        // New jobs accepted here are counted in memory and added to the minute statistics once per flush interval
+        // (the console's overview charts them), as workers add their attempts: no Redis command per submit.
+        services.AddSingleton<RunStatsRecorder>();
+        services.AddHostedService<StatsFlushService>();
         services.AddExeSysSwagger();
         builder.AddExeSysSecurity(api);
         builder.AddExeSysConsole();
@@ -83,6 +88,8 @@ public static class ApiHostExtensions
         app.MapKeys();
         app.MapExeSysMetrics();
         app.MapConsole();
+        app.MapConsoleOverview();
+        app.MapConsoleJobDetail();
         app.MapGet("/", () => TypedResults.Redirect("/swagger")).ExcludeFromDescription().AllowAnonymous();
         return app;
     }

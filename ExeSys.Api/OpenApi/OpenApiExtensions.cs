@@ -27,6 +27,7 @@ public static class OpenApiExtensions
             c.OperationFilter<ScopeDocumentation>();
             c.OperationFilter<Schedules.ScheduleExamples>();
             c.OperationFilter<Stats.StatsExamples>();
+            c.OperationFilter<WebConsole.ConsoleExamples>();
             var xml = Path.Combine(AppContext.BaseDirectory, "ExeSys.Api.xml");
             if (File.Exists(xml))
             {

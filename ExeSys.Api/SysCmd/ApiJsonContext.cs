@@ -30,5 +30,8 @@ namespace ExeSys.Api.SysCmd;
 [JsonSerializable(typeof(IReadOnlyList<ExeSys.Api.Security.KeyInfo>))]
 [JsonSerializable(typeof(ExeSys.Api.WebConsole.ConsoleLogin))]
 [JsonSerializable(typeof(ExeSys.Api.WebConsole.ConsoleSessionReply))]
+[JsonSerializable(typeof(ExeSys.Api.WebConsole.OverviewReply))]
+[JsonSerializable(typeof(ExeSys.Api.WebConsole.ConsoleJobReply))]
+[JsonSerializable(typeof(IReadOnlyList<ExeSys.Api.WebConsole.ConsoleProcess>))]
 [JsonSerializable(typeof(string))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;

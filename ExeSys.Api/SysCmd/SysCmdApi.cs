@@ -6,6 +6,7 @@ using ExeSys.Core.Configuration;
 using ExeSys.Core.History;
 using ExeSys.Core.Jobs;
 using ExeSys.Core.Queues;
+using ExeSys.Core.Stats;
 using ExeSys.Core.Storage;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
@@ -117,7 +118,7 @@ public static class SysCmdApi
         Caller caller,
         CancellationToken cancellationToken)
     {
-        var (reader, store, history, functions, completions, options, routing) = services;
+        var (reader, store, history, functions, completions, options, routing, stats) = services;
         if (ReadQuery(operation, wait, options.Value.MaxWait, out var isStep, out var waitFor) is { } badQuery)
         {
             return badQuery;
@@ -153,6 +154,11 @@ public static class SysCmdApi
 
         using var registration = waitFor > TimeSpan.Zero ? completions.Register(command.Job) : default(CompletionWaiter.Registration?);
         var outcome = await store.SubmitAsync(command, watch: registration is not null);
+        if (outcome.Status == SubmitStatus.Created)
+        {
+            stats.RecordSubmitted(caller.Tenant);
+        }
+
         return await AnswerAsync(command, outcome, registration, waitFor, store, history, cancellationToken);
     }
 
@@ -166,7 +172,7 @@ public static class SysCmdApi
         Caller caller,
         CancellationToken cancellationToken)
     {
-        var (reader, store, history, functions, completions, options, routing) = services;
+        var (reader, store, history, functions, completions, options, routing, stats) = services;
         if (ReadQuery(operation, wait, options.Value.MaxWait, out var isStep, out var waitFor) is { } badQuery)
         {
             return badQuery;
@@ -214,6 +220,7 @@ public static class SysCmdApi
         try
         {
             var outcomes = await store.SubmitManyAsync([.. submit.Select(i => commands[i])], watch: registrations is not null);
+            stats.RecordSubmitted(caller.Tenant, outcomes.Count(o => o.Status == SubmitStatus.Created));
             await Task.WhenAll(submit.Select(async (i, n) =>
                 replies[i] = await AnswerAsync(commands[i], outcomes[n], registrations?[n], waitFor, store, history, cancellationToken)));
         }
@@ -261,7 +268,7 @@ public static class SysCmdApi
 
     /// <summary>What the submit endpoints take from the services, bound with [AsParameters].</summary>
     internal readonly record struct SubmitServices(
-        SysCmdRequestReader Reader, IJobClient Store, IJobHistory History, FunctionDirectory Functions, CompletionWaiter Completions, IOptions<ApiOptions> Options, QueueRouting Routing);
+        SysCmdRequestReader Reader, IJobClient Store, IJobHistory History, FunctionDirectory Functions, CompletionWaiter Completions, IOptions<ApiOptions> Options, QueueRouting Routing, RunStatsRecorder Stats);
 
     /// <summary>
     /// The Operation header (absent, or 'workflow' for a step that waits for the step before it) and ?wait=, or the

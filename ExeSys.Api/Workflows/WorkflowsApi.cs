@@ -7,6 +7,7 @@ using ExeSys.Core.Auth;
 using ExeSys.Core.Configuration;
 using ExeSys.Core.History;
 using ExeSys.Core.Jobs;
+using ExeSys.Core.Stats;
 using ExeSys.Core.Storage;
 using ExeSys.Core.Workflows;
 using Microsoft.AspNetCore.Mvc;
@@ -110,6 +111,7 @@ public static class WorkflowsApi
         CompletionWaiter completions,
         IOptions<ApiOptions> options,
         IOptions<JobOptions> jobOptions,
+        RunStatsRecorder stats,
         Caller caller,
         CancellationToken cancellationToken)
     {
@@ -209,6 +211,11 @@ public static class WorkflowsApi
                         { Cmd: "workflow" } archived when archived.DataJson == runRequest.DefinitionJson => JobResults.Reply(archived, null),
                         _ => RunConflict(run),
                     };
+            }
+
+            if (outcome.Status == WorkflowSubmitStatus.Created)
+            {
+                stats.RecordSubmitted(caller.Tenant);
             }
 
             var snapshot = await JobResults.WaitIfAskedAsync(outcome.Snapshot!, registration, waitFor, jobs, cancellationToken);

@@ -54,6 +54,22 @@ public sealed class RedisRunStats(IConnectionMultiplexer redis, RedisKeys keys, 
         return new StatsWindows(Merge(reply, 0, 2), Merge(reply, 0, Minutes), Merge(reply, Minutes, Hours));
     }
 
+    public async Task<IReadOnlyList<StatsMinute>> ReadMinutesAsync(int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(count, Minutes);
+        var now = clock.NowMs;
+        var first = (now / 60_000) - count + 1;
+        var read = new RedisKey[count];
+        for (var i = 0; i < count; i++)
+        {
+            read[i] = keys.StatsMinute(first + i);
+        }
+
+        var reply = (RedisResult[])(await redis.GetDatabase().EvaluateAsync(LuaScripts.StatsRead, read, []))!;
+        return [.. Enumerable.Range(0, count).Select(i => new StatsMinute(first + i, now, Merge(reply, i, 1)))];
+    }
+
     private static Dictionary<string, long> Merge(RedisResult[] hashes, int first, int count)
     {
         var merged = new Dictionary<string, long>(StringComparer.Ordinal);

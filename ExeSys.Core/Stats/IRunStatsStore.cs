@@ -8,7 +8,16 @@ public interface IRunStatsStore
 
     /// <summary>The merged counts over the last minute, hour and day (<see cref="StatsWindows"/>): one call.</summary>
     Task<StatsWindows> ReadAsync();
+
+    /// <summary>
+    /// The last <paramref name="count"/> minute buckets, oldest first, each with its counts (<see cref="StatsField"/> → count,
+    /// not merged): one call.
+    /// </summary>
+    Task<IReadOnlyList<StatsMinute>> ReadMinutesAsync(int count);
 }
+
+/// <summary>One minute bucket's counts; <see cref="Minute"/> is the Unix minute of Redis's clock, <see cref="NowMs"/> the clock when read.</summary>
+public sealed record StatsMinute(long Minute, long NowMs, IReadOnlyDictionary<string, long> Fields);
 
 /// <summary>
 /// Counts (<see cref="StatsField"/> → count) per window: <see cref="Minute"/> is the current minute bucket and the one

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 
 namespace ExeSys.Core.Stats;
 
@@ -10,6 +11,16 @@ namespace ExeSys.Core.Stats;
 public sealed class RunStatsRecorder
 {
     private readonly ConcurrentDictionary<string, Tally> _functions = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, StrongBox<long>> _submitted = new(StringComparer.Ordinal);
+
+    /// <summary>Counts <paramref name="jobs"/> new jobs an API process accepted for <paramref name="tenant"/> (flushed as <see cref="StatsField.Submitted"/>).</summary>
+    public void RecordSubmitted(string tenant, int jobs = 1)
+    {
+        if (jobs > 0)
+        {
+            Interlocked.Add(ref _submitted.GetOrAdd(StatsField.Submitted(tenant), static _ => new StrongBox<long>()).Value, jobs);
+        }
+    }
 
     public void Record(string function, string outcome, TimeSpan runTime)
     {
@@ -22,6 +33,14 @@ public sealed class RunStatsRecorder
     public List<KeyValuePair<string, long>> Drain()
     {
         var fields = new List<KeyValuePair<string, long>>();
+        foreach (var (field, count) in _submitted)
+        {
+            if (Interlocked.Exchange(ref count.Value, 0) is var n and > 0)
+            {
+                fields.Add(new(field, n));
+            }
+        }
+
         foreach (var (function, tally) in _functions)
         {
             for (var i = 0; i < tally.Outcomes.Length; i++)
@@ -50,6 +69,12 @@ public sealed class RunStatsRecorder
         ArgumentNullException.ThrowIfNull(fields);
         foreach (var (field, n) in fields)
         {
+            if (StatsField.TenantOfSubmitted(field) is not null)
+            {
+                Interlocked.Add(ref _submitted.GetOrAdd(field, static _ => new StrongBox<long>()).Value, n);
+                continue;
+            }
+
             var parsed = StatsField.Parse(field);
             if (parsed is not { } p)
             {
@@ -78,10 +103,23 @@ public sealed class RunStatsRecorder
 /// <summary>
 /// The fields of a statistics hash (<c>RedisKeys.StatsMinute</c>, <c>RedisKeys.StatsHour</c>):
 /// <c>&lt;function&gt;|&lt;outcome&gt;</c> → attempts, <c>&lt;function&gt;|#&lt;bucket&gt;</c> → attempts whose run time fell in that
-/// bucket. A function name never holds '|' (JobIdentifiers).
+/// bucket. A function name never holds '|' (JobIdentifiers). Besides, <c>~submitted:&lt;tenant&gt;</c> → new jobs the API
+/// processes accepted for that tenant: '~' and the missing '|' keep it apart from every function's fields (a function name
+/// never holds '~' either), so <see cref="Parse"/> passes it by.
 /// </summary>
 public static class StatsField
 {
+    private const string SubmittedPrefix = "~submitted:";
+
+    public static string Submitted(string tenant) => SubmittedPrefix + tenant;
+
+    /// <summary>The tenant of a <see cref="Submitted"/> field; null for any other field.</summary>
+    public static string? TenantOfSubmitted(string field)
+    {
+        ArgumentNullException.ThrowIfNull(field);
+        return field.StartsWith(SubmittedPrefix, StringComparison.Ordinal) && field.Length > SubmittedPrefix.Length ? field[SubmittedPrefix.Length..] : null;
+    }
+
     public static string Outcome(string function, string outcome) => function + "|" + outcome;
 
     public static string Bucket(string function, int bucket) => function + "|#" + bucket.ToString(System.Globalization.CultureInfo.InvariantCulture);

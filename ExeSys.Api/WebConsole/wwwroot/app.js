@@ -48,8 +48,11 @@ const ctx = {
   onRun: (fn) => (feed ? feed.onRun(fn) : () => {}),
 };
 
+// A page's filters may ride in the hash after '?' (#/jobs?state=4): they reach the page as params.query (URLSearchParams).
 function match(hash) {
-  const parts = hash.replace(/^#\/?/, '').split('/').filter(Boolean);
+  const [path, search] = hash.split('?');
+  const query = new URLSearchParams(search || '');
+  const parts = path.replace(/^#\/?/, '').split('/').filter(Boolean);
   for (const [pattern, page] of ROUTES) {
     const want = pattern.split('/');
     if (want.length !== parts.length) continue;
@@ -59,7 +62,7 @@ function match(hash) {
       if (w.startsWith(':')) params[w.slice(1)] = decodeURIComponent(parts[i]);
       else if (w !== parts[i]) ok = false;
     });
-    if (ok) return { page, params, section: want[0] };
+    if (ok) return { page, params: { ...params, query }, section: want[0] };
   }
   return null;
 }
