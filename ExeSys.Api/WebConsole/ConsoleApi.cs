@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using Microsoft.AspNetCore.Authentication;
 using System.Text.Json.Serialization;
 using ExeSys.Api.Security;
 using ExeSys.Api.SysCmd;
@@ -18,7 +19,15 @@ public sealed record ConsoleSessionReply(
     [property: JsonPropertyName("scopes")] IReadOnlyList<string> Scopes,
     [property: JsonPropertyName("open")] bool Open,
     [property: JsonPropertyName("internals")] bool Internals,
-    [property: JsonPropertyName("expires"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? Expires);
+    [property: JsonPropertyName("expires"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? Expires)
+{
+    /// <summary>False before a login (or when the session no longer counts: <see cref="Reason"/> says why).</summary>
+    [JsonPropertyName("authenticated")]
+    public bool Authenticated { get; init; } = true;
+
+    [JsonPropertyName("reason"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Reason { get; init; }
+}
 
 /// <summary>
 /// The web console: its static pages at <c>/console</c> (served from the API's output folder <c>console/</c>, no CDN),
@@ -82,11 +91,12 @@ public static class ConsoleApi
             .WithSummary("End the console session (clears its cookies)")
             .Produces(StatusCodes.Status204NoContent);
 
-        var read = app.MapGroup("/console/api").WithTags("Console").RequireAuthorization(Scopes.Read);
-        read.MapGet("/session", GetSession)
+        anonymous.MapGet("/session", (Func<HttpContext, Task<Ok<ConsoleSessionReply>>>)GetSession)
             .WithName("ConsoleSession")
-            .WithSummary("Who the console is logged in as: name, tenant and scopes (what it may show)")
+            .WithSummary("Who the console is logged in as: name, tenant and scopes (what it may show); authenticated false (200, not 401) before a login")
             .Produces<ConsoleSessionReply>();
+
+        var read = app.MapGroup("/console/api").WithTags("Console").RequireAuthorization(Scopes.Read);
         read.MapGet("/stream", StreamAsync)
             .WithName("ConsoleFeed")
             .WithSummary("Server-Sent Events: 'run' with the job_id of a run of the key's tenant that changed (a node started or ended, an operator acted)")
@@ -128,8 +138,14 @@ public static class ConsoleApi
         return TypedResults.NoContent();
     }
 
-    private static Ok<ConsoleSessionReply> GetSession(HttpContext http, Caller caller) =>
-        TypedResults.Ok(Describe(caller, http.User, null));
+    /// <summary>Answers 200 either way, so a page that is not logged in yet logs no failed request in the browser.</summary>
+    private static async Task<Ok<ConsoleSessionReply>> GetSession(HttpContext http)
+    {
+        var result = await http.AuthenticateAsync(ApiKeyAuthentication.Scheme);
+        return TypedResults.Ok(result.Succeeded
+            ? Describe(Caller.Of(result.Principal), result.Principal, null)
+            : new ConsoleSessionReply("", "", "", [], false, false, null) { Authenticated = false, Reason = result.Failure?.Message });
+    }
 
     private static async Task StreamAsync(HttpContext http, Caller caller, ConsoleFeed stream)
     {

@@ -91,6 +91,7 @@ function showLogin(message) {
   document.getElementById('login').hidden = false;
   main.hidden = true;
   document.getElementById('nav').innerHTML = '';
+  document.getElementById('nav').hidden = true;
   document.getElementById('who').textContent = '';
   document.getElementById('logout').hidden = true;
   document.getElementById('login-error').textContent = message || '';
@@ -100,6 +101,7 @@ function showLogin(message) {
 function startSession(s) {
   session = s;
   document.getElementById('login').hidden = true;
+  document.getElementById('nav').hidden = false;
   main.hidden = false;
   document.getElementById('who').textContent = s.open ? 'open mode (no keys)' : `${s.name} · ${s.tenant} · ${s.scopes.join(', ')}`;
   document.getElementById('logout').hidden = s.open;
@@ -121,7 +123,7 @@ async function boot() {
     try {
       const s = await post('/console/api/session', { key });
       document.getElementById('login-key').value = '';
-      startSession(await get('/console/api/session').catch(() => s));
+      startSession(s);
     } catch (err) {
       document.getElementById('login-error').textContent = err.message;
     }
@@ -133,9 +135,11 @@ async function boot() {
   setUnauthorizedHandler(() => showLogin('Your session has ended; log in again.'));
   window.addEventListener('hashchange', route);
   try {
-    startSession(await get('/console/api/session'));
-  } catch {
-    showLogin();
+    const s = await get('/console/api/session');
+    if (s.authenticated) startSession(s);
+    else showLogin(s.reason && document.cookie.includes('exesys_csrf') ? s.reason : '');
+  } catch (e) {
+    showLogin(e.message);
   }
 }
 
