@@ -1,8 +1,8 @@
 using System.Security.Claims;
-using Microsoft.AspNetCore.Authentication;
 using System.Text.Json.Serialization;
 using ExeSys.Api.Security;
 using ExeSys.Api.SysCmd;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Options;
 
