@@ -184,7 +184,14 @@ export function createGraphView(host, { onSelect, neutral = false, label = 'Work
   let geo = null;
   let selected = null;
 
-  const applyViewBox = () => svg.setAttribute('viewBox', `${vb.x} ${vb.y} ${vb.w} ${vb.h}`);
+  // Zoomed far out, the texts are too small to read and cost the most to paint: they are hidden (class "far").
+  let far = false;
+  const applyViewBox = () => {
+    svg.setAttribute('viewBox', `${vb.x} ${vb.y} ${vb.w} ${vb.h}`);
+    const width = svg.clientWidth;
+    const nowFar = width > 0 && width / vb.w < 0.35;
+    if (nowFar !== far) { far = nowFar; svg.classList.toggle('far', far); }
+  };
   const aspect = () => { const r = svg.getBoundingClientRect(); return r.width > 0 && r.height > 0 ? r.height / r.width : 0.5; };
 
   function fit() {
@@ -197,6 +204,21 @@ export function createGraphView(host, { onSelect, neutral = false, label = 'Work
     const r = svg.getBoundingClientRect();
     if (r.width > 0 && w < r.width) { w = r.width; h = r.height; }
     vb = { x: bounds.x + bounds.w / 2 - w / 2, y: bounds.y + bounds.h / 2 - h / 2, w, h };
+    applyViewBox();
+  }
+
+  // The whole graph when it fits at a readable size; otherwise its start nodes at a readable size (Fit shows all).
+  function initialView() {
+    fit();
+    const r = svg.getBoundingClientRect();
+    if (!geo || r.width <= 0 || r.width / vb.w >= 0.35) return;
+    const scale = 0.75;
+    let sum = 0;
+    let count = 0;
+    for (let i = 0; i < geo.layer.length; i++) if (geo.layer[i] === 0) { sum += geo.ys[i]; count++; }
+    const w = r.width / scale;
+    const h = r.height / scale;
+    vb = { x: -24, y: (count ? sum / count : bounds.h / 2) + NODE_H / 2 - h / 2, w, h };
     applyViewBox();
   }
 
@@ -315,7 +337,7 @@ export function createGraphView(host, { onSelect, neutral = false, label = 'Work
       if (a === undefined || b === undefined) return;
       const g = edgeGeometry(xs[a] + NODE_W, ys[a] + NODE_H / 2, xs[b], ys[b] + NODE_H / 2, geo.gapX);
       const cond = e.when ? conditionText(e.when) : '';
-      paths.push(`<path class="gedge${cond ? ' cond' : ''}" data-k="${k}" d="${g.d}" marker-end="url(#${marker})"><title>${esc(`${e.from} → ${e.to}${cond ? ` when ${cond}` : ''}`)}</title></path>`);
+      paths.push(`<path class="gedge${cond ? ' cond' : ''}" data-k="${k}" d="${g.d}" marker-end="url(#${marker})"/>`);
       if (cond) texts.push(`<text class="glabel" x="${g.lx.toFixed(1)}" y="${(g.ly - 4).toFixed(1)}" text-anchor="middle">${esc(truncate(cond, 32))}</text>`);
     });
     const boxes = [];
@@ -327,7 +349,7 @@ export function createGraphView(host, { onSelect, neutral = false, label = 'Work
       const sub = n.cmd ? `<text class="sub" x="10" y="31">${esc(truncate(n.cmd, 22))}</text>` : '';
       boxes.push(`<g class="gnode${isEnd ? ' end' : ''}${neutral ? ' neutral' : ''}" data-name="${esc(n.name)}" data-state="${esc(status)}"`
         + ` transform="translate(${xs[i]},${ys[i]})"${isEnd ? '' : ` tabindex="0" role="button" aria-label="${esc(label)}"`}>`
-        + `<title>${esc(n.name)}</title><rect width="${NODE_W}" height="${NODE_H}" rx="6"/>`
+        + `${n.name.length > 20 ? `<title>${esc(n.name)}</title>` : ''}<rect width="${NODE_W}" height="${NODE_H}" rx="6"/>`
         + `<text x="10" y="${n.cmd ? 16 : 25}">${esc(truncate(n.name, 20))}</text>${sub}</g>`);
     }
     svg.innerHTML = `<defs><marker id="${marker}" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse">`
@@ -339,7 +361,7 @@ export function createGraphView(host, { onSelect, neutral = false, label = 'Work
     for (const p of svg.querySelectorAll('.gedge')) { const e = edges[+p.dataset.k]; edgeEls.push([p, e.from, e.to]); }
     bounds = { x: 0, y: 0, w: geo.width, h: geo.height };
     if (selected && nodeEls.has(selected)) nodeEls.get(selected).classList.add('selected');
-    fit();
+    initialView();
     paintEdges(nodes);
   }
 
