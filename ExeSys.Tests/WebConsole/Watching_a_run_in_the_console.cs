@@ -12,16 +12,16 @@ namespace ExeSys.Tests.WebConsole;
 /// gets no buttons to act with.
 /// </summary>
 [TestFixture]
-public sealed partial class Watching_a_run_in_the_console : ConsoleBrowserFixture
+public sealed class Watching_a_run_in_the_console : ConsoleBrowserFixture
 {
     private static readonly TimeSpan RunTimeout = TimeSpan.FromSeconds(30);
 
-    // b and c sleep, so the page sees them processing before they are done.
+    // b waits for an event the test posts once the page shows the run, so the page sees b change by the live feed.
     private const string Diamond = """
         {
           "a": {"cmd": "echo", "data": {"step": "a"}, "next": ["b", "c"]},
-          "b": {"cmd": "sleep", "data": 2500, "next": ["d"]},
-          "c": {"cmd": "sleep", "data": 2500, "next": ["d"]},
+          "b": {"cmd": "wait_event", "data": "EVENT", "next": ["d"]},
+          "c": {"cmd": "echo", "data": {"step": "c"}, "next": ["d"]},
           "d": {"cmd": "echo", "data": {"step": "d"}, "next": ["end_job"]}
         }
         """;
@@ -56,10 +56,17 @@ public sealed partial class Watching_a_run_in_the_console : ConsoleBrowserFixtur
     [Test]
     public async Task Should_colour_each_node_of_a_diamond_as_it_runs_until_all_are_done()
     {
-        var id = await SubmitAsync("console-diamond", Diamond);
+        var eventName = "console-" + Guid.NewGuid().ToString("N");
+        var id = await SubmitAsync("console-diamond", Diamond.Replace("EVENT", eventName, StringComparison.Ordinal));
         var page = await OpenConsoleAsync(AdminKey, $"#/runs/console-diamond/{id}");
 
-        await Expect(Node(page, "b")).ToHaveAttributeAsync("data-state", "processing");
+        // b waits (standby) for its event while c is done; d waits for b.
+        await Expect(Node(page, "c")).ToHaveAttributeAsync("data-state", "data_available", new() { Timeout = (float)RunTimeout.TotalMilliseconds });
+        await Expect(Node(page, "b")).ToHaveAttributeAsync("data-state", "standby", new() { Timeout = (float)RunTimeout.TotalMilliseconds });
+        await Expect(Node(page, "d")).Not.ToHaveAttributeAsync("data-state", "data_available");
+        var posted = await Deployment.PostAsync("/events", $$"""{"event": "{{eventName}}", "data": {"paid": true} }""");
+        Assert.That((int)posted.Status, Is.LessThan(300), posted.Text);
+
         foreach (var name in new[] { "a", "b", "c", "d" })
         {
             await Expect(Node(page, name)).ToHaveAttributeAsync("data-state", "data_available", new() { Timeout = (float)RunTimeout.TotalMilliseconds });
@@ -121,5 +128,46 @@ public sealed partial class Watching_a_run_in_the_console : ConsoleBrowserFixtur
         }
 
         await Deployment.PostAsync($"/workflows/console-reader/{id}/cancel");
+    }
+
+    [Test]
+    public async Task Should_open_a_run_by_its_client_and_job_id_from_the_workflows_page()
+    {
+        // Until the runs list endpoint is served, the page says so (and the browser logs its 404).
+        ExpectConsoleError("/console/api/runs");
+        var id = await SubmitAsync("console-open", Branch);
+        var page = await OpenConsoleAsync(AdminKey, "#/runs");
+
+        await page.GetByLabel("Client (from)").FillAsync("console-open");
+        await page.GetByLabel("Run job_id").FillAsync(id);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Open run" }).ClickAsync();
+
+        await Expect(page).ToHaveURLAsync(new Regex($"#/runs/console-open/{id}$"));
+        await Expect(Node(page, "check")).ToBeVisibleAsync();
+    }
+
+    [Test]
+    public async Task Should_draw_a_thousand_node_run_and_open_any_node_of_it()
+    {
+        // Ten layers of a hundred: each node leads to two of the next layer, the last layer to end_job.
+        var nodes = new List<string>();
+        for (var layer = 0; layer < 10; layer++)
+        {
+            for (var i = 0; i < 100; i++)
+            {
+                var next = layer == 9 ? "\"end_job\"" : $"\"n{layer + 1}_{i}\", \"n{layer + 1}_{(i + 1) % 100}\"";
+                nodes.Add($"\"n{layer}_{i}\": {{\"cmd\": \"echo\", \"next\": [{next}]}}");
+            }
+        }
+
+        var id = await SubmitAsync("console-big", "{" + string.Join(",", nodes) + "}");
+        var page = await OpenConsoleAsync(AdminKey, $"#/runs/console-big/{id}");
+
+        await Expect(page.GetByRole(AriaRole.Button, new() { NameRegex = new Regex("^Node n") })).ToHaveCountAsync(1000);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Fit" }).ClickAsync();
+        await Expect(Node(page, "n9_99")).ToHaveAttributeAsync("data-state", "data_available", new() { Timeout = 60_000 });
+        await Node(page, "n9_99").FocusAsync();
+        await page.Keyboard.PressAsync("Enter");
+        await Expect(page.GetByRole(AriaRole.Complementary).GetByRole(AriaRole.Heading, new() { Level = 2 })).ToContainTextAsync("Node n9_99");
     }
 }
