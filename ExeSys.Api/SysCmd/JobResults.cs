@@ -8,9 +8,9 @@ namespace ExeSys.Api.SysCmd;
 internal static class JobResults
 {
     /// <summary>200 once finished (state 3 or 4), else 202; <paramref name="location"/> is set for a job just created.</summary>
-    public static Results<Ok<JobReply>, Accepted<JobReply>, ProblemHttpResult> Reply(JobSnapshot snapshot, string? location)
+    public static Results<Ok<JobReply>, Accepted<JobReply>, ProblemHttpResult> Reply(JobSnapshot snapshot, string? location, bool withInput = false)
     {
-        var reply = JobReply.Of(snapshot);
+        var reply = withInput ? JobReply.Of(snapshot) with { Input = new RawJson(snapshot.DataJson) } : JobReply.Of(snapshot);
         return snapshot.State.IsFinished() ? TypedResults.Ok(reply) : TypedResults.Accepted(location, reply);
     }
 

@@ -68,7 +68,7 @@ public static class SysCmdApi
         read.MapGet("/jobs/{from}/{job_id}", GetAsync)
             .WithName("GetJob")
             .WithSummary("Read one job's state")
-            .WithDescription("The same reply as re-sending the command, without needing its body. ?wait=5s waits for the job to finish. With MongoDB history on, a job that has left Redis is read from the history.")
+            .WithDescription("The same reply as re-sending the command, without needing its body. ?wait=5s waits for the job to finish. ?input=true adds the job's own data as submitted (\"input\"; a graph node's data in its graph). With MongoDB history on, a job that has left Redis is read from the history.")
             .Produces<JobReply>(StatusCodes.Status200OK)
             .Produces<JobReply>(StatusCodes.Status202Accepted)
             .ProducesProblem(StatusCodes.Status400BadRequest)
@@ -311,6 +311,7 @@ public static class SysCmdApi
         string from,
         [FromRoute(Name = "job_id")] string jobId,
         [FromQuery] string? wait,
+        [FromQuery] bool? input,
         IJobClient store,
         IJobHistory history,
         CompletionWaiter completions,
@@ -339,7 +340,7 @@ public static class SysCmdApi
         }
 
         snapshot = await JobResults.WaitIfAskedAsync(snapshot, registration, waitFor, store, cancellationToken);
-        return Reply(snapshot, command: null, created: false);
+        return JobResults.Reply(snapshot, location: null, withInput: input == true);
     }
 
     /// <summary>403 naming the field when the caller's key may not submit as <paramref name="from"/>; null when it may.</summary>

@@ -40,7 +40,8 @@ public sealed class MongoJobHistory(ExeSysMongo mongo, HistoryCollections collec
                 timeline.LastOrDefault(e => e.Event is "finished" or "failed" or "skipped")?.Time?.ToUnixTimeMilliseconds(),
                 Str(x, HistoryFields.Error),
                 x.GetValue(HistoryFields.Skipped, false).ToBoolean(),
-                NextOf(Str(x, HistoryFields.Next)));
+                NextOf(Str(x, HistoryFields.Next)),
+                Str(x, HistoryFields.Next));
         });
         return new WorkflowSnapshot(ToSnapshot(run, doc), Str(doc, HistoryFields.Phase) ?? "done", [.. nodes]);
     }

@@ -116,7 +116,7 @@ public sealed class RedisWorkflowClient(
         var r = (RedisResult[])result!;
         var nodes = new List<WorkflowNodeState>();
         var first = RedisReplies.SnapshotFields + 1;
-        for (var i = first; i + 8 < r.Length; i += 9)
+        for (var i = first; i + 9 < r.Length; i += 10)
         {
             nodes.Add(new WorkflowNodeState(
                 (string)r[i]!,
@@ -127,7 +127,8 @@ public sealed class RedisWorkflowClient(
                 r[i + 5].IsNull ? null : (long)r[i + 5],
                 (string?)r[i + 6],
                 !r[i + 7].IsNull,
-                (string?)r[i + 8] ?? ""));
+                (string?)r[i + 8] ?? "",
+                (string?)r[i + 9]));
         }
 
         return new WorkflowSnapshot(RedisReplies.ReadSnapshot(run, r, 0), (string)r[RedisReplies.SnapshotFields]!, nodes);

@@ -26,7 +26,9 @@ public enum WorkflowSubmitStatus
 public sealed record WorkflowSubmitOutcome(WorkflowSubmitStatus Status, JobSnapshot? Snapshot, string? TakenName = null);
 
 /// <summary>One node of a run as stored. Times are Unix ms.</summary>
-public sealed record WorkflowNodeState(string Name, JobState State, string Cmd, int Attempts, long? StartedMs, long? FinishedMs, string? Error, bool Skipped, string Next);
+/// <param name="Next">The comma list of the nodes it leads to.</param>
+/// <param name="EdgesJson">Its edges with their conditions as stored, <c>[{"to", "when"?}]</c>; null when not known.</param>
+public sealed record WorkflowNodeState(string Name, JobState State, string Cmd, int Attempts, long? StartedMs, long? FinishedMs, string? Error, bool Skipped, string Next, string? EdgesJson = null);
 
 /// <param name="Phase">running, paused, done, failed or cancelled.</param>
 public sealed record WorkflowSnapshot(JobSnapshot Run, string Phase, IReadOnlyList<WorkflowNodeState> Nodes);

@@ -76,6 +76,27 @@ public sealed class Running_a_diamond : On_the_shared_cluster
     }
 
     [Test]
+    public async Task Should_read_a_node_as_a_job_with_its_input_when_asked()
+    {
+        var (from, id) = (NewId("diamond"), NewId("run"));
+        await Cluster.SubmitRunAsync(RunBody.Graph(from, id, Diamond, dataJson: "1"));
+        await Cluster.WaitForRunAsync(from, id);
+
+        // A node is a job from the node's name under the run's job_id: a console opens it to show its data and result.
+        var plain = await Cluster.GetAsync($"/jobs/b/{id}");
+        var withInput = await Cluster.GetAsync($"/jobs/b/{id}?input=true");
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That((plain.Status, plain.State), Is.EqualTo((HttpStatusCode.OK, 3)), plain.Text);
+            Assert.That(plain.Get("data").GetInt64(), Is.EqualTo(12), plain.Text);
+            Assert.That(plain.Has("input"), Is.False, "input only when asked for: " + plain.Text);
+            Assert.That(withInput.Get("input").GetRawText(), Is.EqualTo("10"), withInput.Text);
+            Assert.That(withInput.Get("data").GetInt64(), Is.EqualTo(12), withInput.Text);
+        }
+    }
+
+    [Test]
     public async Task Should_read_the_same_EOJ_when_the_run_is_re_sent()
     {
         var (from, id) = (NewId("diamond"), NewId("run"));

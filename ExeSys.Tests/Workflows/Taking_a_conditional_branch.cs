@@ -1,4 +1,4 @@
-
+using System.Text.Json;
 using ExeSys.Tests.Infrastructure.Fixtures;
 using ExeSys.Tests.Infrastructure.Workflows;
 
@@ -32,6 +32,8 @@ public sealed class Taking_a_conditional_branch : On_the_shared_cluster
           "merge":   {"cmd": "sum", "data": 0,    "next": ["end_job"]}
         }
         """;
+
+    private static readonly string[] CheckLeadsTo = ["approve", "reject"];
 
     [Test]
     public async Task Should_run_only_the_taken_side_and_skip_the_other_side_and_its_descendants()
@@ -77,6 +79,27 @@ public sealed class Taking_a_conditional_branch : On_the_shared_cluster
             Assert.That(run["small"].Attempts, Is.EqualTo(1), run.Text);
             Assert.That(new[] { run["large"].Status, run["after"].Status }, Is.All.EqualTo("skipped"), run.Text);
             Assert.That(new[] { run["large"].Attempts, run["after"].Attempts }, Is.All.Zero, run.Text);
+        }
+    }
+
+    [Test]
+    public async Task Should_show_each_edge_with_its_condition_in_the_graph_read()
+    {
+        var (from, id) = (NewId("branch"), NewId("run"));
+        await Cluster.SubmitRunAsync(RunBody.Graph(from, id, TwoEnds));
+
+        var run = await Cluster.WaitForRunAsync(from, id);
+
+        using var reply = JsonDocument.Parse(run.Text);
+        var nodes = reply.RootElement.GetProperty("nodes");
+        string EdgesOf(string name) => nodes.EnumerateArray().Single(n => n.GetProperty("name").GetString() == name).GetProperty("edges").GetRawText();
+        using (Assert.EnterMultipleScope())
+        {
+            // A condition comes back as it was written; an edge always taken has "when": null. next is unchanged.
+            Assert.That(EdgesOf("check"), Is.EqualTo("""[{"to":"approve","when":{"path":"status","equals":"ok"}},{"to":"reject","when":{"path":"status","equals":"bad"}}]"""), run.Text);
+            Assert.That(EdgesOf("approve"), Is.EqualTo("""[{"to":"notify","when":null}]"""), run.Text);
+            Assert.That(EdgesOf("archive"), Is.EqualTo("""[{"to":"end_job","when":null}]"""), run.Text);
+            Assert.That(run["check"].Next, Is.EqualTo(CheckLeadsTo), run.Text);
         }
     }
 }
