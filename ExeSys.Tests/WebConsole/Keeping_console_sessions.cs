@@ -82,7 +82,8 @@ public sealed class Keeping_console_sessions
     {
         var admin = _env.Api.Services.GetRequiredService<KeyAdmin>();
         var created = await admin.CreateAsync(new KeyRequest("console-temp", TenantIds.DefaultTenant, [Scopes.Read], null, null, null));
-        var (cookies, _, _) = await LoginAsync(created.Key);
+        // The API knows a new key once its table has the change (a publish, or the refresh).
+        var (cookies, _, _) = await Eventually.WaitForAsync(() => LoginAsync(created.Key), l => l.Reply.Status == HttpStatusCode.OK, TimeSpan.FromSeconds(10), "the API to know the new key");
         var session = cookies.Split("; ").Single(c => c.StartsWith(ConsoleSessions.SessionCookie, StringComparison.Ordinal));
         var forged = session[..^4] + (session.EndsWith("AAAA", StringComparison.Ordinal) ? "BBBB" : "AAAA");
         var before = await SendAsync(HttpMethod.Get, "/functions", cookies);
