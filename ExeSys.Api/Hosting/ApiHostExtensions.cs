@@ -1,3 +1,4 @@
+using ExeSys.Api.Console;
 using ExeSys.Api.Errors;
 using ExeSys.Api.Events;
 using ExeSys.Api.Functions;
@@ -75,6 +76,7 @@ public static class ApiHostExtensions
         app.MapQueues();
         app.MapSchedules();
         app.MapHistory();
+        app.MapConsoleLists();
         app.MapStats();
         app.MapHealth();
         app.MapKeys();

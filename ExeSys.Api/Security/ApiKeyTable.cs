@@ -156,7 +156,7 @@ public sealed class ApiKeyTable(
                 throw new StartRefusedException(refusal);
             }
 
-            Console.Error.WriteLine($"ExeSys cannot run: {refusal}");
+            System.Console.Error.WriteLine($"ExeSys cannot run: {refusal}");
             Environment.ExitCode = 2;
             lifetime.StopApplication();
             return;

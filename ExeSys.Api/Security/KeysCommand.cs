@@ -70,15 +70,15 @@ public static class KeysCommand
         }
 
         var created = await admin.CreateAsync(request);
-        Console.WriteLine($"Created key {created.Info.Id} ({created.Info.Name}, tenant {created.Info.Tenant}, scopes {string.Join(",", created.Info.Scopes)}).");
-        Console.WriteLine("The key, shown only this once:");
-        Console.WriteLine(created.Key);
+        System.Console.WriteLine($"Created key {created.Info.Id} ({created.Info.Name}, tenant {created.Info.Tenant}, scopes {string.Join(",", created.Info.Scopes)}).");
+        System.Console.WriteLine("The key, shown only this once:");
+        System.Console.WriteLine(created.Key);
         return 0;
     }
 
     private static async Task<int> ListAsync(KeyAdmin admin)
     {
-        Console.WriteLine(JsonSerializer.Serialize(await admin.ListAsync(), ApiJsonContext.Default.IReadOnlyListKeyInfo));
+        System.Console.WriteLine(JsonSerializer.Serialize(await admin.ListAsync(), ApiJsonContext.Default.IReadOnlyListKeyInfo));
         return 0;
     }
 
@@ -89,17 +89,17 @@ public static class KeysCommand
             case 0:
                 return await FailAsync($"There is no API key '{id}'.");
             case 2:
-                Console.WriteLine($"Key {id} was already revoked.");
+                System.Console.WriteLine($"Key {id} was already revoked.");
                 return 0;
             default:
-                Console.WriteLine($"Key {id} is revoked; every API process refuses it within seconds.");
+                System.Console.WriteLine($"Key {id} is revoked; every API process refuses it within seconds.");
                 return 0;
         }
     }
 
     private static async Task<int> FailAsync(string message)
     {
-        await Console.Error.WriteLineAsync(message);
+        await System.Console.Error.WriteLineAsync(message);
         return 2;
     }
 }

@@ -28,4 +28,6 @@ namespace ExeSys.Api.SysCmd;
 [JsonSerializable(typeof(ExeSys.Api.Security.KeyRequest))]
 [JsonSerializable(typeof(ExeSys.Api.Security.CreatedKey))]
 [JsonSerializable(typeof(IReadOnlyList<ExeSys.Api.Security.KeyInfo>))]
+[JsonSerializable(typeof(ExeSys.Api.Console.ConsoleJobPage))]
+[JsonSerializable(typeof(ExeSys.Api.Console.ConsoleRunPage))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;
