@@ -27,6 +27,7 @@ public static class OpenApiExtensions
             c.OperationFilter<ScopeDocumentation>();
             c.OperationFilter<Schedules.ScheduleExamples>();
             c.OperationFilter<Stats.StatsExamples>();
+            c.OperationFilter<Console.ConsoleListsExamples>();
             var xml = Path.Combine(AppContext.BaseDirectory, "ExeSys.Api.xml");
             if (File.Exists(xml))
             {
