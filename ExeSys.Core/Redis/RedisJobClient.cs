@@ -68,6 +68,8 @@ public sealed class RedisJobClient(
             Interlocked.Decrement(ref _submitting);
         }
 
+        // The console's index, where the script could not add to it (another slot): in flight with the enqueue.
+        var indexed = written.IndexLater ? index!.AddJobsAsync([(command.Job, written.Outcome.Snapshot!.CreatedMs)]) : Task.CompletedTask;
         if (written.Enqueue)
         {
             await queue.EnqueueAsync([Queued(command, written.Outcome.Snapshot!.Priority)]);
@@ -81,11 +83,7 @@ public sealed class RedisJobClient(
             await backlog.AddAsync([command.Job]);
         }
 
-        if (written.IndexLater)
-        {
-            await index!.AddJobsAsync([(command.Job, written.Outcome.Snapshot!.CreatedMs)]);
-        }
-
+        await indexed;
         CountSubmitted(command, written.Outcome);
         return written.Outcome;
     }
