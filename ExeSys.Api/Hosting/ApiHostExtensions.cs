@@ -83,6 +83,7 @@ public static class ApiHostExtensions
         app.MapQueues();
         app.MapSchedules();
         app.MapHistory();
+        app.MapConsoleLists();
         app.MapStats();
         app.MapHealth();
         app.MapKeys();

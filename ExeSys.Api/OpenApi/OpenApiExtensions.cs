@@ -28,6 +28,7 @@ public static class OpenApiExtensions
             c.OperationFilter<Schedules.ScheduleExamples>();
             c.OperationFilter<Stats.StatsExamples>();
             c.OperationFilter<WebConsole.ConsoleExamples>();
+            c.OperationFilter<WebConsole.ConsoleListsExamples>();
             var xml = Path.Combine(AppContext.BaseDirectory, "ExeSys.Api.xml");
             if (File.Exists(xml))
             {

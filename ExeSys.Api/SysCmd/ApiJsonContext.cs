@@ -34,4 +34,6 @@ namespace ExeSys.Api.SysCmd;
 [JsonSerializable(typeof(ExeSys.Api.WebConsole.ConsoleJobReply))]
 [JsonSerializable(typeof(IReadOnlyList<ExeSys.Api.WebConsole.ConsoleProcess>))]
 [JsonSerializable(typeof(string))]
+[JsonSerializable(typeof(ExeSys.Api.WebConsole.ConsoleJobPage))]
+[JsonSerializable(typeof(ExeSys.Api.WebConsole.ConsoleRunPage))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;

@@ -4,6 +4,7 @@ using ExeSys.Core.History;
 using ExeSys.Core.Jobs;
 using ExeSys.Core.Latches;
 using ExeSys.Core.Limits;
+using ExeSys.Core.Listing;
 using ExeSys.Core.Observability.Metrics;
 using ExeSys.Core.Observability.Tracing;
 using ExeSys.Core.Queues;
@@ -60,6 +61,9 @@ public static class ExeSysCoreExtensions
 
         // The storage contracts, each for its callers (ExeSys.Core/Storage): the API's client side, the worker's
         // connection, the controller's maintenance, and the typed notifications between them.
+        services.AddOptions<ConsoleIndexOptions>().BindConfiguration(ConsoleIndexOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<RedisJobIndex>();
+        services.AddSingleton<IJobIndex>(sp => sp.GetRequiredService<RedisJobIndex>());
         services.AddSingleton<IJobClient, RedisJobClient>();
         services.AddSingleton<IWorkerConnection, RedisWorkerConnection>();
         services.AddSingleton<IStoreMaintenance, RedisStoreMaintenance>();

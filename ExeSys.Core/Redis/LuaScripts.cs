@@ -63,6 +63,7 @@ internal static class LuaScripts
     public static readonly RedisScript KeyRevoke = Load("key_revoke", ScriptAccess.Atomic);
     public static readonly RedisScript StatsAdd = Load("stats_add", ScriptAccess.Atomic);
     public static readonly RedisScript StatsRead = Load("stats_read", ScriptAccess.NoWrites);
+    public static readonly RedisScript IndexAdd = Load("index_add", ScriptAccess.Atomic);
 
     /// <summary>The names of the embedded scripts (their file names without .lua), _common among them.</summary>
     internal static IEnumerable<string> Names =>

@@ -39,7 +39,8 @@ public sealed class RedisJobClient(
     QueueRouting routing,
     JobLanes lanes,
     IOptions<JobOptions> options,
-    ExeSysMetrics? metrics = null) : IJobClient
+    ExeSysMetrics? metrics = null,
+    RedisJobIndex? index = null) : IJobClient
 {
     private readonly JobOptions _options = options.Value;
 
@@ -47,6 +48,9 @@ public sealed class RedisJobClient(
 
     /// <summary>Single submits in progress in this process.</summary>
     private int _submitting;
+
+    /// <summary>ARGV[15..20] of job_submit.lua without queue keys, when the console index's arguments follow them.</summary>
+    private static readonly RedisValue[] NoQueueArgs = ["", "", "", "", "", ""];
 
     public async Task<SubmitOutcome> SubmitAsync(JobCommand command, bool watch)
     {
@@ -64,6 +68,8 @@ public sealed class RedisJobClient(
             Interlocked.Decrement(ref _submitting);
         }
 
+        // The console's index, where the script could not add to it (another slot): in flight with the enqueue.
+        var indexed = written.IndexLater ? index!.AddJobsAsync([(command.Job, written.Outcome.Snapshot!.CreatedMs)]) : Task.CompletedTask;
         if (written.Enqueue)
         {
             await queue.EnqueueAsync([Queued(command, written.Outcome.Snapshot!.Priority)]);
@@ -77,6 +83,7 @@ public sealed class RedisJobClient(
             await backlog.AddAsync([command.Job]);
         }
 
+        await indexed;
         CountSubmitted(command, written.Outcome);
         return written.Outcome;
     }
@@ -111,8 +118,11 @@ public sealed class RedisJobClient(
             }
         }
 
+        var indexed = index is null ? Task.CompletedTask
+            : index.AddJobsAsync([.. written.Where(w => w.IndexLater).Select(w => (w.Outcome.Snapshot!.Job, w.Outcome.Snapshot.CreatedMs))]);
         await queue.EnqueueAsync(enqueue);
         await queue.RequeueAsync(delayed);
+        await indexed;
         if (ended.Count > 0)
         {
             await backlog.AddAsync(ended);
@@ -149,7 +159,8 @@ public sealed class RedisJobClient(
     /// <param name="Schedule">A delayed job waiting in standby: put it in its queue's scheduled set at this due time (new, or a re-send healing a lost schedule; ZADD of the same score is a no-op).</param>
     /// <param name="Enqueue">The job is in state 0: enqueue it (new, or a re-send healing a lost enqueue; ZADD NX makes that a no-op when it is queued).</param>
     /// <param name="Backlog">A step whose chain had already failed ended at once, without a worker to put it on the archive backlog.</param>
-    private readonly record struct Written(SubmitOutcome Outcome, bool Enqueue, bool Backlog, long? Schedule = null);
+    /// <param name="IndexLater">A new job the script did not add to its tenant's console index: the caller adds it (<see cref="RedisJobIndex"/>).</param>
+    private readonly record struct Written(SubmitOutcome Outcome, bool Enqueue, bool Backlog, long? Schedule = null, bool IndexLater = false);
 
     /// <param name="combine">Enqueue a new job in the same script (only where <see cref="RedisTopology.SubmitEnqueues"/>).</param>
     private async Task<Written> WriteAsync(JobCommand command, bool watch, long now, bool combine)
@@ -163,6 +174,15 @@ public sealed class RedisJobClient(
         {
             submitKeys.Add(keys.Tombstone(job));
         }
+
+        // The console's recent-jobs index, before the queue keys, where the script may take it (a single Redis).
+        var inScript = index?.JobsInScript(job);
+        if (inScript is { } ix)
+        {
+            submitKeys.Add(ix.Key);
+        }
+
+        var indexes = inScript is null ? 0 : 1;
 
         RedisValue[] args =
         [
@@ -182,7 +202,16 @@ public sealed class RedisJobClient(
                 submitKeys.AddRange(await queue.IdleSetsAsync(q.Name, command.Cmd));
             }
 
-            args = [.. args, 3 + tombstones, q.WakeChannelName, queue.LeaseMs, queue.Score(now, command.Priority), job.Member, q.Base];
+            args = [.. args, 3 + tombstones + indexes, q.WakeChannelName, queue.LeaseMs, queue.Score(now, command.Priority), job.Member, q.Base];
+        }
+        else if (inScript is not null)
+        {
+            args = [.. args, .. NoQueueArgs];
+        }
+
+        if (inScript is { } added)
+        {
+            args = [.. args, 3 + tombstones, job.Member, added.TrimTo];
         }
 
         var reply = (RedisResult[])(await Db.EvaluateAsync(LuaScripts.JobSubmit, [.. submitKeys], args))!;
@@ -202,7 +231,7 @@ public sealed class RedisJobClient(
                 reply.Length > 2 && !reply[2].IsNull ? (string?)reply[2] : null, reply.Length > 3 ? (string?)reply[3] : null, null,
                 command.RunAtMs));
             return new Written(created, state == JobState.Start && !combine, state == JobState.Error && retention.Archives,
-                state == JobState.Standby && command.RunAtMs is { } due ? due : null);
+                state == JobState.Standby && command.RunAtMs is { } due ? due : null, IndexLater: index is not null && inScript is null);
         }
 
         var snapshot = RedisReplies.ReadSnapshot(job, reply, 1);

@@ -78,6 +78,17 @@ public sealed class RedisKeys
     /// <summary>A client's graph runs (score = start time), for "cancel all of a client". Entries of ended runs are pruned lazily.</summary>
     public RedisKey ClientRuns(string from) => $"{_prefix}:runs:{{{from}}}";
 
+    /// <summary>
+    /// A tenant's recent jobs for the console's job list (<c>P:{recent:&lt;tenant&gt;}:jobs</c>, a sorted set): member
+    /// <c>from:job_id</c> as stored, score = created ms on Redis's clock. Single jobs and step-protocol steps; graph
+    /// nodes are not in it (their run is in <see cref="RecentRuns"/>). Bound: ExeSys:Console:RecentJobs, trimmed every
+    /// ExeSys:Console:TrimEvery-th add. One slot per tenant; job_submit.lua adds to it where it may take that slot.
+    /// </summary>
+    public RedisKey RecentJobs(string tenant) => $"{_prefix}:{{recent:{tenant}}}:jobs";
+
+    /// <summary>A tenant's recent graph runs for the console's run list: as <see cref="RecentJobs"/>, bound ExeSys:Console:RecentRuns.</summary>
+    public RedisKey RecentRuns(string tenant) => $"{_prefix}:{{recent:{tenant}}}:runs";
+
     /// <summary>The jobs waiting for an event (wait_event): <c>from:job_id</c> → condition JSON ('' = any).</summary>
     public RedisKey EventWaiters(string name) => $"{_prefix}:event:{{{name}}}:waiters";
 

@@ -27,7 +27,8 @@ public sealed class RedisWorkflowClient(
     RedisArchiveBacklog backlog,
     JobLanes lanes,
     IOptions<JobOptions> options,
-    ExeSysMetrics? metrics = null) : IWorkflowClient
+    ExeSysMetrics? metrics = null,
+    RedisJobIndex? index = null) : IWorkflowClient
 {
     private readonly JobOptions _options = options.Value;
 
@@ -37,13 +38,19 @@ public sealed class RedisWorkflowClient(
     {
         var run = request.Run;
         var definition = request.Definition;
-        var args = new List<RedisValue>(12 + (definition.Nodes.Count * 10))
+        var args = new List<RedisValue>(14 + (definition.Nodes.Count * 10))
         {
             run.From, run.JobId, keys.Prefix, request.DefinitionJson, watch ? 1 : 0, (int)request.Priority, request.RunDataJson,
             definition.Nodes.Count, string.Join(',', definition.Start),
             string.Join(',', definition.Nodes.Where(n => n.Next.Any(e => e.To == WorkflowDefinition.EndJob)).Select(n => n.Name)),
             string.Join(',', definition.Nodes.Select(n => n.Name)), JobTracing.CurrentTraceParent(),
         };
+
+        // The console's recent-runs index: KEYS[3] or [4] (after the tombstone) where the script may take it.
+        var inScript = index?.RunsInScript(run);
+        var indexAt = retention.Archives ? 4 : 3;
+        args.Add(inScript is null ? RedisValue.EmptyString : indexAt);
+        args.Add(inScript?.TrimTo ?? RedisValue.EmptyString);
         foreach (var node in definition.Nodes)
         {
             var ins = definition.Predecessors[node.Name];
@@ -62,6 +69,11 @@ public sealed class RedisWorkflowClient(
         RedisKey[] submitKeys = retention.Archives
             ? [keys.Status(run), keys.Workflow(run.JobId), keys.Tombstone(run)]
             : [keys.Status(run), keys.Workflow(run.JobId)];
+        if (inScript is { } ix)
+        {
+            submitKeys = [.. submitKeys, ix.Key];
+        }
+
         var reply = (RedisResult[])(await Db.EvaluateAsync(LuaScripts.WorkflowSubmit, submitKeys, [.. args]))!;
         switch ((string)reply[0]!)
         {
@@ -76,6 +88,11 @@ public sealed class RedisWorkflowClient(
                     return lanes.Queued(new JobRef((string)s!, run.JobId), request.Priority, cmds[(string)s!], null);
                 })]);
                 await TrackAsync(run, now);
+                if (index is not null && inScript is null)
+                {
+                    await index.AddRunAsync(run, now);
+                }
+
                 metrics?.WorkflowSubmitted();
                 return new WorkflowSubmitOutcome(WorkflowSubmitStatus.Created, new JobSnapshot(
                     run, JobState.Processing, WorkflowDefinition.EndJob, "workflow", request.DefinitionJson, request.Priority, now, now, 1, null, null, null));

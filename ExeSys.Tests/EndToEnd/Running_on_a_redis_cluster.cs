@@ -111,6 +111,34 @@ public sealed class Running_on_a_redis_cluster
     }
 
     [Test]
+    public async Task Should_list_jobs_and_runs_in_the_console_from_an_index_in_a_slot_of_its_own()
+    {
+        // On a cluster no submit script may take the tenant's index (another slot): index_add.lua adds to it.
+        var from = "listed-" + Guid.NewGuid().ToString("N")[..8];
+        var ids = Enumerable.Range(0, 6).Select(n => $"j{n}-{Guid.NewGuid():N}").ToList();
+        using (var batch = await _client.PostAsync(new Uri("/sys_cmd/batch", UriKind.Relative),
+            SysCmdHttp.Json("[" + string.Join(",", ids.Take(5).Select(id => SysCmdHttp.Command(from, id, "echo", "1"))) + "]")))
+        {
+            Assert.That((int)batch.StatusCode, Is.LessThan(300));
+        }
+
+        Assert.That((await SysCmdHttp.PostAsync(_client, SysCmdHttp.Command(from, ids[5], "echo", "1"))).Code, Is.LessThan(300));
+        using (var run = await _client.PostAsync(new Uri("/workflows", UriKind.Relative),
+            SysCmdHttp.Json($$"""{"from":"{{from}}","job_id":"run-{{ids[0]}}","nodes":{"a":{"cmd":"echo","next":["end_job"]} } }""")))
+        {
+            Assert.That((int)run.StatusCode, Is.LessThan(300));
+        }
+
+        var jobs = await SysCmdHttp.GetAsync(_client, $"/console/api/jobs?from={from}");
+        var runs = await SysCmdHttp.GetAsync(_client, $"/console/api/runs?from={from}");
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(jobs.Get("jobs").EnumerateArray().Select(j => j.GetProperty("job_id").GetString()), Is.EquivalentTo(ids), jobs.Text);
+            Assert.That(runs.Get("runs").EnumerateArray().Select(j => j.GetProperty("job_id").GetString()), Is.EqualTo(new[] { "run-" + ids[0] }), runs.Text);
+        }
+    }
+
+    [Test]
     public async Task Should_count_down_a_latch_whose_release_wakes_a_waiter_in_another_slot()
     {
         // The latch, the countdown job, the releasing run and the queue each have a slot of their own.

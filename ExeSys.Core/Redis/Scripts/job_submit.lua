@@ -18,6 +18,10 @@
 --       A new single job (not a workflow step) that goes to an idle worker offering cmd is started here: state 2,
 --       attempt 1, leased to that worker, and published on the worker's own channel (wake channel .. ':' .. worker) as
 --       '<member>\n<to>\n<cmd>\n<traceparent>\n<data>', so the worker runs it without a job_start round trip.
+--       Then, where the caller indexes a new job for the console in this script (a single Redis: RedisJobIndex), ARGV[15..20]
+--       are present ('' when there are no queue keys), ARGV[21] is where the tenant's recent-jobs index is in KEYS (after
+--       the tombstone, before the queue keys), ARGV[22] the member (from:job_id), ARGV[23] the bound to trim it to, or ''
+--       (the caller trims every Nth add only). '' or absent ARGV[21]: no index here.
 -- Returns {'new', st, error (when the chain already failed upstream), worker (when an idle worker took it)} |
 --         {'conflict', <snapshot without the result>} | {'existing', <snapshot>}, the snapshot as snapshot_of in
 --         _common.lua makes it: st, to, cmd, data, pri, ct, ut, at, err, wk, result, retry_at, errors (JSON array of
@@ -25,7 +29,8 @@
 -- Where the queue keys start in KEYS, when the caller gave them (see ARGV above); the tombstone, when given, is
 -- KEYS[3] and the queue keys follow it.
 local q = tonumber(ARGV[15])
-local tombstone = (q == nil or q > 3) and KEYS[3] or nil
+local ix = tonumber(ARGV[21])
+local tombstone = (q == nil or q > 3) and ix ~= 3 and KEYS[3] or nil
 
 -- The idle sets the caller gave: those whose workers offer cmd.
 local function idle_sets()
@@ -96,6 +101,9 @@ if not f[ST] then
     table.insert(fields, 'ft'); table.insert(fields, ARGV[5])
   end
   redis.call('HSET', KEYS[1], unpack(fields))
+  if ix then
+    index_add(KEYS[ix], ARGV[5], ARGV[22], ARGV[23])
+  end
   if err then
     -- The chain already failed upstream: this step fails too, and so will the one it leads to.
     keep_for(KEYS[1], ARGV[9])

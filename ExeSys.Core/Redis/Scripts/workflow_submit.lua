@@ -6,6 +6,8 @@
 --       6 priority, 7 run data (JSON, the 'start_job' input), 8 node count, 9 start nodes, 10 end nodes, 11 all nodes,
 --       12 traceparent (the submit's W3C trace context, '' = none: kept in the workflow hash as 'tp', the parent of
 --       every node's span, which start_job in _common.lua hands the worker),
+--       13 where the tenant's recent-runs index is in KEYS ('' = not here: a cluster, where the caller adds the run to
+--       it in that index's own slot; see RedisJobIndex), 14 the bound to trim it to ('' = no trim this time),
 --       then per node 10 fields: name, cmd, data, next (JSON edges), in (comma list), out (comma list), pending,
 --       max_attempts, timeout_ms, backoff_ms
 -- The times it writes are Redis's clock (now_ms), the one every process compares them with.
@@ -17,7 +19,7 @@
 -- nothing behind: a run of ScriptLimits.MaxWorkflowNodes nodes writes its workflow hash in chunks (UNPACK_CHUNK),
 -- since unpack() takes at most 7,999 values and the hash holds 6-8 per node.
 local UNPACK_CHUNK = 4000
-local FIRST_NODE = 13
+local FIRST_NODE = 15
 
 -- HSET of a field/value list, at most UNPACK_CHUNK values (an even number: whole pairs) per command.
 local function hset_chunked(key, fields)
@@ -49,7 +51,9 @@ if f[ST] then
   end
   return out
 end
-if KEYS[3] and redis.call('EXISTS', KEYS[3]) == 1 then
+local ix = tonumber(ARGV[13])
+local tombstone = ix ~= 3 and KEYS[3] or nil
+if tombstone and redis.call('EXISTS', tombstone) == 1 then
   return {'archived'}
 end
 local prefix, job_id = ARGV[3], ARGV[2]
@@ -94,6 +98,9 @@ for i = 0, count - 1 do
 end
 wf[#wf + 1] = 'pending:end_job'; wf[#wf + 1] = tostring(#split(ARGV[10]))
 hset_chunked(KEYS[2], wf)
+if ix then
+  index_add(KEYS[ix], now, ARGV[1] .. ':' .. ARGV[2], ARGV[14])
+end
 local out = {'new', now}
 for _, s in ipairs(start_list) do
   out[#out + 1] = s
