@@ -18,7 +18,7 @@ internal sealed class ConsoleScenario : IScenario
     private static readonly WorkflowGraph Graph = new(Layers: 20, Width: 50, FanIn: 2);
 
     /// <summary>What the run page marks each drawn node with (ExeSys.Api/WebConsole/wwwroot/graph.js).</summary>
-    public const string NodeSelector = "[data-node]";
+    public const string NodeSelector = "g.gnode";
 
     private const int Renders = 5;
 

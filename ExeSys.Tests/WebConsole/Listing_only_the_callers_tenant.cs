@@ -4,7 +4,7 @@ using ExeSys.Tests.Infrastructure;
 using ExeSys.Tests.Infrastructure.Fixtures;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace ExeSys.Tests.Console;
+namespace ExeSys.Tests.WebConsole;
 
 /// <summary>
 /// Two tenants that use the same from and job_id: each one's console lists show its own jobs and runs only, and the

@@ -2,7 +2,7 @@ using ExeSys.Core.Redis;
 using ExeSys.Tests.Infrastructure;
 using ExeSys.Tests.Infrastructure.Fixtures;
 
-namespace ExeSys.Tests.Console;
+namespace ExeSys.Tests.WebConsole;
 
 /// <summary>
 /// The recent-jobs and recent-runs indexes hold at most their bound (ExeSys:Console:RecentJobs, RecentRuns) plus

@@ -3,7 +3,7 @@ using ExeSys.Core.Redis;
 using ExeSys.Tests.Infrastructure;
 using ExeSys.Tests.Infrastructure.Fixtures;
 
-namespace ExeSys.Tests.Console;
+namespace ExeSys.Tests.WebConsole;
 
 /// <summary>
 /// GET /console/api/jobs and /console/api/runs on the real pipeline and a real redis-server: the tenant's recent jobs
