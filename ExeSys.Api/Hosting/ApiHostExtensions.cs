@@ -90,7 +90,6 @@ public static class ApiHostExtensions
         app.MapExeSysMetrics();
         app.MapConsole();
         app.MapConsoleOverview();
-        app.MapConsoleJobDetail();
         app.MapGet("/", () => TypedResults.Redirect("/swagger")).ExcludeFromDescription().AllowAnonymous();
         return app;
     }

@@ -31,7 +31,6 @@ namespace ExeSys.Api.SysCmd;
 [JsonSerializable(typeof(ExeSys.Api.WebConsole.ConsoleLogin))]
 [JsonSerializable(typeof(ExeSys.Api.WebConsole.ConsoleSessionReply))]
 [JsonSerializable(typeof(ExeSys.Api.WebConsole.OverviewReply))]
-[JsonSerializable(typeof(ExeSys.Api.WebConsole.ConsoleJobReply))]
 [JsonSerializable(typeof(IReadOnlyList<ExeSys.Api.WebConsole.ConsoleProcess>))]
 [JsonSerializable(typeof(string))]
 [JsonSerializable(typeof(ExeSys.Api.WebConsole.ConsoleJobPage))]

@@ -15,6 +15,7 @@ namespace ExeSys.Api.SysCmd;
 /// <param name="RetryAt">When the next attempt may start, while a failed job waits in state 1.</param>
 /// <param name="Errors">Every failed attempt's error, oldest first, once there has been more than one.</param>
 /// <param name="Progress">The latest intermediate result a running function (a forever runner) published.</param>
+/// <param name="Worker">The worker that holds or last ran the job, with <c>?input=true</c> and to admin keys of the default tenant only (a worker id names its host).</param>
 /// <param name="Input">The job's own data as submitted (a graph node's: its data in the graph), only when asked for with <c>GET /jobs/{from}/{job_id}?input=true</c>: a reply must not contain <c>data_available</c> before the job has finished, and a job's input may.</param>
 /// <param name="Poll">Where to read the job's state: <c>GET</c> it, optionally with <c>?wait=5s</c>.</param>
 public sealed record JobReply(
@@ -34,7 +35,8 @@ public sealed record JobReply(
     [property: JsonPropertyName("retry_at"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? RetryAt,
     [property: JsonPropertyName("errors"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Errors,
     [property: JsonPropertyName("progress"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] RawJson? Progress,
-    [property: JsonPropertyName("input"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] RawJson? Input = null)
+    [property: JsonPropertyName("input"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] RawJson? Input = null,
+    [property: JsonPropertyName("worker"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Worker = null)
 {
     public static string PollPath(JobRef job) => $"/jobs/{job.From}/{TenantIds.Strip(job.JobId)}";
 

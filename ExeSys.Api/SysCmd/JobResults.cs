@@ -8,9 +8,14 @@ namespace ExeSys.Api.SysCmd;
 internal static class JobResults
 {
     /// <summary>200 once finished (state 3 or 4), else 202; <paramref name="location"/> is set for a job just created.</summary>
-    public static Results<Ok<JobReply>, Accepted<JobReply>, ProblemHttpResult> Reply(JobSnapshot snapshot, string? location, bool withInput = false)
+    public static Results<Ok<JobReply>, Accepted<JobReply>, ProblemHttpResult> Reply(JobSnapshot snapshot, string? location, bool withInput = false, bool withWorker = false)
     {
         var reply = withInput ? JobReply.Of(snapshot) with { Input = new RawJson(snapshot.DataJson) } : JobReply.Of(snapshot);
+        if (withWorker && !string.IsNullOrEmpty(snapshot.Worker))
+        {
+            reply = reply with { Worker = snapshot.Worker };
+        }
+
         return snapshot.State.IsFinished() ? TypedResults.Ok(reply) : TypedResults.Accepted(location, reply);
     }
 

@@ -68,7 +68,7 @@ public static class SysCmdApi
         read.MapGet("/jobs/{from}/{job_id}", GetAsync)
             .WithName("GetJob")
             .WithSummary("Read one job's state")
-            .WithDescription("The same reply as re-sending the command, without needing its body. ?wait=5s waits for the job to finish. ?input=true adds the job's own data as submitted (\"input\"; a graph node's data in its graph). With MongoDB history on, a job that has left Redis is read from the history.")
+            .WithDescription("The same reply as re-sending the command, without needing its body. ?wait=5s waits for the job to finish. ?input=true adds the job's own data as submitted (\"input\"; a graph node's data in its graph) and, for admin keys of the default tenant, the worker that holds or last ran it (\"worker\"). With MongoDB history on, a job that has left Redis is read from the history.")
             .Produces<JobReply>(StatusCodes.Status200OK)
             .Produces<JobReply>(StatusCodes.Status202Accepted)
             .ProducesProblem(StatusCodes.Status400BadRequest)
@@ -340,7 +340,7 @@ public static class SysCmdApi
         }
 
         snapshot = await JobResults.WaitIfAskedAsync(snapshot, registration, waitFor, store, cancellationToken);
-        return JobResults.Reply(snapshot, location: null, withInput: input == true);
+        return JobResults.Reply(snapshot, location: null, withInput: input == true, withWorker: input == true && caller.SeesInternals);
     }
 
     /// <summary>403 naming the field when the caller's key may not submit as <paramref name="from"/>; null when it may.</summary>

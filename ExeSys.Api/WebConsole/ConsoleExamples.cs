@@ -21,13 +21,6 @@ internal sealed class ConsoleExamples : IOperationFilter
                 ["bad_minutes"] = ("minutes out of range", """{"type":"https://tools.ietf.org/html/rfc9110#section-15.5.1","title":"Invalid query","status":400,"errors":{"minutes":["'minutes' must be a whole number from 1 to 60; got '90'."]}}"""),
             },
         },
-        ["ConsoleJob"] = new()
-        {
-            ["200"] = new()
-            {
-                ["finished"] = ("A finished job with its input (worker: admin keys of the default tenant only)", """{"job":{"resp":"data_available","state":3,"from":"shop","job_id":"order-17","to":"end_job","cmd":"echo","priority":"normal","attempts":1,"created":"2026-12-07T10:15:20.1+00:00","updated":"2026-12-07T10:15:20.2+00:00","poll":"/jobs/shop/order-17","data":{"n":42}},"input":{"n":42},"worker":"vm-1234"}"""),
-            },
-        },
         ["ConsoleProcesses"] = new()
         {
             ["200"] = new()

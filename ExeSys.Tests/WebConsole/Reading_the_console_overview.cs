@@ -8,7 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace ExeSys.Tests.WebConsole;
 
 /// <summary>
-/// GET /console/api/overview and GET /console/api/job/{from}/{job_id} with keys required: the operator (an admin key of
+/// GET /console/api/overview and GET /jobs/{from}/{job_id}?input=true (the console's job page) with keys required: the operator (an admin key of
 /// the default tenant) sees the fleet's per-minute counts, workers and failures; another tenant sees its own submits and
 /// nothing of the fleet's; a bad query is a 400 naming the field and writes nothing.
 /// </summary>
@@ -129,18 +129,18 @@ public sealed class Reading_the_console_overview : ApiFixture
     {
         var jobId = NewJobId();
         Assert.That((await SendAsync("shop", HttpMethod.Post, "/sys_cmd?wait=5s", SysCmdHttp.Command("shop-a", jobId, "echo", """{"n":42}"""))).Code, Is.EqualTo(200));
-        var own = await SendAsync("shop", HttpMethod.Get, $"/console/api/job/shop-a/{jobId}");
-        var operatorView = await SendAsync("operator", HttpMethod.Get, $"/console/api/job/shop-a/{jobId}");
+        var own = await SendAsync("shop", HttpMethod.Get, $"/jobs/shop-a/{jobId}?input=true");
+        var operatorView = await SendAsync("operator", HttpMethod.Get, $"/jobs/shop-a/{jobId}?input=true");
         var operatorJobId = NewJobId();
         await SendAsync("operator", HttpMethod.Post, "/sys_cmd?wait=5s", SysCmdHttp.Command("ops", operatorJobId, "echo", "7"));
-        var operatorOwn = await SendAsync("operator", HttpMethod.Get, $"/console/api/job/ops/{operatorJobId}");
-        var badId = await SendAsync("shop", HttpMethod.Get, "/console/api/job/shop-a/a:b");
+        var operatorOwn = await SendAsync("operator", HttpMethod.Get, $"/jobs/ops/{operatorJobId}?input=true");
+        var badId = await SendAsync("shop", HttpMethod.Get, "/jobs/shop-a/a:b?input=true");
 
         using (Assert.EnterMultipleScope())
         {
             Assert.That(own.Code, Is.EqualTo(200), own.Text);
             Assert.That(own.Get("input").GetProperty("n").GetInt32(), Is.EqualTo(42), own.Text);
-            Assert.That(own.Get("job").GetProperty("state").GetInt32(), Is.EqualTo(3), own.Text);
+            Assert.That(own.Get("state").GetInt32(), Is.EqualTo(3), own.Text);
             Assert.That(own.Has("worker"), Is.False, "worker ids are the operator's: " + own.Text);
             Assert.That(operatorView.Code, Is.EqualTo(404), "another tenant's job: " + operatorView.Text);
             Assert.That((operatorOwn.Code, operatorOwn.Has("worker")), Is.EqualTo((200, true)), operatorOwn.Text);

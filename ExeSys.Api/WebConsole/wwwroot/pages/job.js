@@ -27,7 +27,8 @@ export async function render(root, params, ctx) {
     if (ended) return;
     let d;
     try {
-      d = await get(`/console/api/job/${path}`);
+      const job = await get(`/jobs/${path}?input=true`);
+      d = { job, input: job.input, worker: job.worker };
     } catch (e) {
       setHtml($('job-body'), alertHtml(problemText(e)));
       $('job-rerun').hidden = true;

@@ -110,11 +110,12 @@ export function fleetTabs(current) {
     `<a href="#/${k}"${k === current ? ' aria-current="page"' : ''}>${esc(label)}</a>`).join('')}</nav>`;
 }
 
-// Re-runs a job as a new one: the same from, to, cmd and data (read with GET /console/api/job/...), a new job_id.
+// Re-runs a job as a new one: the same from, to, cmd and data (read with GET /jobs/{from}/{job_id}?input=true), a new job_id.
 // Returns the new job's {from, job_id}.
 export async function rerun(from, jobId) {
   const { get, post, seg } = await import('../api.js');
-  const d = await get(`/console/api/job/${seg(from)}/${seg(jobId)}`);
+  const job = await get(`/jobs/${seg(from)}/${seg(jobId)}?input=true`);
+  const d = { job, input: job.input };
   const stem = jobId.replace(/\.rerun-[a-z0-9]+$/, '').slice(0, 100);
   const newId = `${stem}.rerun-${Date.now().toString(36)}${Math.floor(Math.random() * 1296).toString(36)}`;
   const reply = await post('/sys_cmd', { from: d.job.from, to: d.job.to, cmd: d.job.cmd, data: d.input, job_id: newId, priority: d.job.priority });
