@@ -237,7 +237,22 @@ internal static class BenchApp
                 $"{runs:N1} runs/s, run p50 {f["run_latency_p50_ms"]:F1} ms, step p50 {f["step_overhead_p50_ms"]:F0} ms / p99 {f["step_overhead_p99_ms"]:F0} ms / mean {f["step_overhead_mean_ms"]:F2} ms (1 ms steps)"));
         }
 
-        parts.Add(string.Create(CultureInfo.InvariantCulture, $"{f["redis_cmds_per_job"]:F1} Redis cmds/{(f.ContainsKey("nodes_per_run") ? "node" : "job")}"));
+        if (f.TryGetValue("graph_render_p50_ms", out var render))
+        {
+            parts.Add(string.Create(CultureInfo.InvariantCulture, $"draw p50 {render:F0} ms / max {f["graph_render_max_ms"]:F0} ms"));
+        }
+
+        if (f.TryGetValue("jobs_list_newest_p50_ms", out var list))
+        {
+            parts.Add(string.Create(CultureInfo.InvariantCulture,
+                $"list p50 {list:F1} ms (state=4: {f.GetValueOrDefault("jobs_list_state_failed_p50_ms"):F1} ms, prefix: {f.GetValueOrDefault("jobs_list_client_prefix_p50_ms"):F1} ms), p99 {f["jobs_list_newest_p99_ms"]:F1} ms"));
+        }
+
+        if (f.TryGetValue("redis_cmds_per_job", out var commands))
+        {
+            parts.Add(string.Create(CultureInfo.InvariantCulture, $"{commands:F1} Redis cmds/{(f.ContainsKey("nodes_per_run") ? "node" : "job")}"));
+        }
+
         if (f.TryGetValue("prefill_seconds", out var prefill))
         {
             parts.Add(string.Create(CultureInfo.InvariantCulture, $"{f["retained_jobs"]:N0} jobs written in {prefill:F1} s"));
