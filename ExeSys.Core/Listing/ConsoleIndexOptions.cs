@@ -10,20 +10,17 @@ public sealed class ConsoleIndexOptions
 {
     public const string Section = "ExeSys:Console";
 
-    /// <summary>How many of a tenant's newest jobs its recent-jobs index keeps (the oldest go first).</summary>
+    /// <summary>
+    /// How many of a tenant's newest jobs its recent-jobs index keeps (the oldest go first). The trim is Redis's
+    /// approximate one (XADD MAXLEN ~), which drops whole stream nodes only, so an index may hold up to one node more
+    /// (stream-node-max-entries, 100 by default).
+    /// </summary>
     [Range(1, 10_000_000, ErrorMessage = "ExeSys:Console:RecentJobs must be 1..10000000.")]
     public int RecentJobs { get; set; } = 100_000;
 
     /// <summary>How many of a tenant's newest graph runs its recent-runs index keeps.</summary>
     [Range(1, 10_000_000, ErrorMessage = "ExeSys:Console:RecentRuns must be 1..10000000.")]
     public int RecentRuns { get; set; } = 10_000;
-
-    /// <summary>
-    /// Each process trims an index to its bound on every Nth add only, so a job costs one ZADD and 1/N of a trim: an
-    /// index holds at most its bound plus N - 1 entries per process that adds to it.
-    /// </summary>
-    [Range(1, 100_000, ErrorMessage = "ExeSys:Console:TrimEvery must be 1..100000.")]
-    public int TrimEvery { get; set; } = 64;
 
     /// <summary>
     /// The most index entries one list request looks at. A page that is not full by then ends with a cursor, so the

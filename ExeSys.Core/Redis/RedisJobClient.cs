@@ -69,7 +69,7 @@ public sealed class RedisJobClient(
         }
 
         // The console's index, where the script could not add to it (another slot): in flight with the enqueue.
-        var indexed = written.IndexLater ? index!.AddJobsAsync([(command.Job, written.Outcome.Snapshot!.CreatedMs)]) : Task.CompletedTask;
+        var indexed = written.IndexLater ? index!.AddJobsAsync([command.Job]) : Task.CompletedTask;
         if (written.Enqueue)
         {
             await queue.EnqueueAsync([Queued(command, written.Outcome.Snapshot!.Priority)]);
@@ -119,7 +119,7 @@ public sealed class RedisJobClient(
         }
 
         var indexed = index is null ? Task.CompletedTask
-            : index.AddJobsAsync([.. written.Where(w => w.IndexLater).Select(w => (w.Outcome.Snapshot!.Job, w.Outcome.Snapshot.CreatedMs))]);
+            : index.AddJobsAsync([.. written.Where(w => w.IndexLater).Select(w => w.Outcome.Snapshot!.Job)]);
         await queue.EnqueueAsync(enqueue);
         await queue.RequeueAsync(delayed);
         await indexed;
@@ -211,7 +211,7 @@ public sealed class RedisJobClient(
 
         if (inScript is { } added)
         {
-            args = [.. args, 3 + tombstones, job.Member, added.TrimTo];
+            args = [.. args, 3 + tombstones, job.Member, added.Bound];
         }
 
         var reply = (RedisResult[])(await Db.EvaluateAsync(LuaScripts.JobSubmit, [.. submitKeys], args))!;

@@ -14,16 +14,18 @@ namespace ExeSys.Core.Redis;
 /// The console's per-tenant indexes (<see cref="RedisKeys.RecentJobs"/>, <see cref="RedisKeys.RecentRuns"/>): how
 /// submits add to them, and the lists read from them.
 /// <list type="bullet">
+/// <item>Each index is a stream: one entry per job (field <c>m</c> = <c>from:job_id</c>), its id Redis's add time. Ids
+/// grow strictly with every add, so jobs submitted in one millisecond keep their order, and a cursor is an id.</item>
 /// <item>Adding: on a single Redis (<see cref="RedisTopology.SubmitIndexes"/>) job_submit.lua and workflow_submit.lua
-/// add a new job or run themselves, one ZADD in a script that already runs; elsewhere (a cluster, where the index is
+/// add a new job or run themselves, one XADD in a script that already runs; elsewhere (a cluster, where the index is
 /// another slot) the submitter adds it with index_add.lua after its write, in the same round trip as its enqueue. A
 /// crash between the two leaves a job out of the console's list, never a listed job that does not exist.</item>
-/// <item>Bound: each process trims an index on every ExeSys:Console:TrimEvery-th add only (ZREMRANGEBYRANK to the
-/// newest N), so the average job pays one ZADD and a fraction of a trim.</item>
-/// <item>Listing walks an index newest first, in batches, reading each candidate's hash in one pipelined batch; from
-/// and the job_id prefix are matched on the member before any read, the time range is the index's score range. An
-/// entry whose job has expired is skipped and removed. A request looks at ExeSys:Console:MaxExamined entries at most,
-/// then answers with what it found and a cursor.</item>
+/// <item>Bound: every XADD trims with MAXLEN ~ to ExeSys:Console:RecentJobs (RecentRuns), which drops whole stream
+/// nodes only: no per-add trim cost, and an index holds at most one node (stream-node-max-entries) over its bound.</item>
+/// <item>Listing walks an index newest first (XREVRANGE), in batches, reading each candidate's hash in one pipelined
+/// batch; from and the job_id prefix are matched on the member before any read, the time range is the ids' range. An
+/// entry whose job has expired is skipped and removed (XDEL). A request looks at ExeSys:Console:MaxExamined entries at
+/// most, then answers with what it found and a cursor.</item>
 /// </list>
 /// </summary>
 public sealed class RedisJobIndex(
@@ -34,72 +36,57 @@ public sealed class RedisJobIndex(
     IOptions<ConsoleIndexOptions> options) : IJobIndex
 {
     private const int MaxBatch = 500;
+    private static readonly RedisValue MemberField = "m";
 
     private static readonly RedisValue[] JobFields = ["st", "cmd", "q", "at", "ct", "ut", "sa", "ft", "wk", "err", "kind"];
     private static readonly RedisValue[] RunFields = ["st", "ct", "ut", "ft", "err", "kind"];
     private static readonly RedisValue[] RunWorkflowFields = ["state", "nodes"];
 
     private readonly ConsoleIndexOptions _options = options.Value;
-    private long _jobAdds;
-    private long _runAdds;
 
     private IDatabase Db => redis.GetDatabase();
 
-    /// <summary>An index a submit script adds to itself: its key, and the bound to trim it to this time ('' = no trim).</summary>
-    internal readonly record struct InScript(RedisKey Key, RedisValue TrimTo);
+    /// <summary>An index a submit script adds to itself: its key, and the bound it keeps about to.</summary>
+    internal readonly record struct InScript(RedisKey Key, RedisValue Bound);
 
     /// <summary>The recent-jobs index job_submit.lua adds a new job to, where it may (a single Redis); else null.</summary>
     internal InScript? JobsInScript(JobRef job) =>
-        topology.SubmitIndexes ? new InScript(keys.RecentJobs(TenantIds.TenantOf(job.JobId)), TrimTo(ref _jobAdds, 1, _options.RecentJobs)) : null;
+        topology.SubmitIndexes ? new InScript(keys.RecentJobs(TenantIds.TenantOf(job.JobId)), _options.RecentJobs) : null;
 
     /// <summary>The recent-runs index workflow_submit.lua adds a new run to, where it may; else null.</summary>
     internal InScript? RunsInScript(JobRef run) =>
-        topology.SubmitIndexes ? new InScript(keys.RecentRuns(TenantIds.TenantOf(run.JobId)), TrimTo(ref _runAdds, 1, _options.RecentRuns)) : null;
+        topology.SubmitIndexes ? new InScript(keys.RecentRuns(TenantIds.TenantOf(run.JobId)), _options.RecentRuns) : null;
 
     /// <summary>
     /// Adds new jobs to their tenants' indexes in the index's own slot (where no submit script may take it), one
     /// index_add.lua per tenant. The index is a view: a failure here fails no submit, it leaves the jobs unlisted.
     /// </summary>
-    internal async Task AddJobsAsync(IReadOnlyCollection<(JobRef Job, long CreatedMs)> created)
+    internal async Task AddJobsAsync(IReadOnlyCollection<JobRef> created)
     {
         if (created.Count == 0)
         {
             return;
         }
 
-        var adds = created.GroupBy(c => TenantIds.TenantOf(c.Job.JobId), StringComparer.Ordinal)
-            .Select(g => AddAsync(keys.RecentJobs(g.Key), TrimTo(ref _jobAdds, g.Count(), _options.RecentJobs), g));
+        var adds = created.GroupBy(c => TenantIds.TenantOf(c.JobId), StringComparer.Ordinal)
+            .Select(g => AddAsync(keys.RecentJobs(g.Key), _options.RecentJobs, g));
         await Task.WhenAll(adds);
     }
 
     /// <summary>Adds a new run to its tenant's recent-runs index, as <see cref="AddJobsAsync"/> does jobs.</summary>
-    internal Task AddRunAsync(JobRef run, long createdMs) =>
-        AddAsync(keys.RecentRuns(TenantIds.TenantOf(run.JobId)), TrimTo(ref _runAdds, 1, _options.RecentRuns), [(run, createdMs)]);
+    internal Task AddRunAsync(JobRef run) => AddAsync(keys.RecentRuns(TenantIds.TenantOf(run.JobId)), _options.RecentRuns, [run]);
 
-    private async Task AddAsync(RedisKey index, RedisValue trimTo, IEnumerable<(JobRef Job, long CreatedMs)> entries)
+    private async Task AddAsync(RedisKey index, int bound, IEnumerable<JobRef> entries)
     {
-        var args = new List<RedisValue> { trimTo };
-        foreach (var (job, created) in entries)
-        {
-            args.Add(created);
-            args.Add(job.Member);
-        }
-
+        RedisValue[] args = [bound, .. entries.Select(job => (RedisValue)job.Member)];
         try
         {
-            await Db.EvaluateAsync(LuaScripts.IndexAdd, [index], [.. args]);
+            await Db.EvaluateAsync(LuaScripts.IndexAdd, [index], args);
         }
         catch (RedisException)
         {
             // The job is written and acknowledged; only the console's list misses it.
         }
-    }
-
-    /// <summary>The bound when this process's adds cross a multiple of TrimEvery with these <paramref name="count"/> adds, else ''.</summary>
-    private RedisValue TrimTo(ref long adds, int count, int bound)
-    {
-        var after = Interlocked.Add(ref adds, count);
-        return after / _options.TrimEvery != (after - count) / _options.TrimEvery ? bound : RedisValue.EmptyString;
     }
 
     public Task<IndexPage<JobListItem>> ListJobsAsync(JobListQuery query, CancellationToken cancellationToken)
@@ -166,68 +153,69 @@ public sealed class RedisJobIndex(
         Func<JobRef, bool> keep, Func<IBatch, JobRef, Task<T?>> read, Func<T, bool> match, CancellationToken cancellationToken)
         where T : class
     {
-        double max = untilMs is { } until ? until - 1 : double.PositiveInfinity;
-        string? after = null;
+        // Stream ids: a bare millisecond is the whole of it (as a start, its first id; as an end, its last), "(" excludes.
+        RedisValue max = untilMs is { } until ? (until - 1).ToString(CultureInfo.InvariantCulture) : "+";
         if (cursor is not null)
         {
-            var (score, member) = DecodeCursor(cursor);
-            if (score <= max)
+            var after = DecodeCursor(cursor);
+            if (untilMs is null || after.Ms < untilMs)
             {
-                (max, after) = (score, member);
+                max = string.Create(CultureInfo.InvariantCulture, $"({after.Ms}-{after.Seq}");
             }
         }
 
-        double min = sinceMs ?? double.NegativeInfinity;
+        RedisValue min = sinceMs is { } since ? since.ToString(CultureInfo.InvariantCulture) : "-";
         var items = new List<T>();
         var gone = new List<RedisValue>();
         var examined = 0;
-        long offset = 0;
-        (double Score, string Member)? last = null;
+        RedisValue? last = null;
         var exhausted = false;
         while (items.Count < limit && examined < _options.MaxExamined && !cancellationToken.IsCancellationRequested)
         {
-            var take = Math.Min(MaxBatch, Math.Max(limit * 2, 50));
-            var entries = await Db.SortedSetRangeByScoreWithScoresAsync(index, min, max, Exclude.None, Order.Descending, offset, take);
-            offset += entries.Length;
+            var take = Math.Min(Math.Min(MaxBatch, Math.Max(limit * 2, 50)), _options.MaxExamined - examined);
+            var entries = await Db.StreamRangeAsync(index, min, max, take, Order.Descending);
             exhausted = entries.Length < take;
+            if (entries.Length == 0)
+            {
+                break;
+            }
+
+            max = "(" + entries[^1].Id;
             var batch = Db.CreateBatch();
-            var reads = new List<(SortedSetEntry Entry, Task<T?>? Read)>(entries.Length);
+            var reads = new List<(StreamEntry Entry, Task<T?>? Read)>(entries.Length);
             foreach (var entry in entries)
             {
-                var member = (string)entry.Element!;
-                if (after is not null && entry.Score == max && string.CompareOrdinal(member, after) >= 0)
-                {
-                    continue;
-                }
-
-                if (reads.Count + examined >= _options.MaxExamined)
-                {
-                    exhausted = false;
-                    break;
-                }
-
-                reads.Add((entry, TryParse(member) is { } job && keep(job) ? read(batch, job) : null));
+                var member = entry[MemberField];
+                reads.Add((entry, !member.IsNull && TryParse(member!) is { } job && keep(job) ? read(batch, job) : null));
             }
 
             batch.Execute();
+            var stopped = false;
             foreach (var (entry, pending) in reads)
             {
                 examined++;
-                last = (entry.Score, (string)entry.Element!);
+                last = entry.Id;
                 var item = pending is null ? null : await pending;
                 if (pending is not null && item is null)
                 {
-                    gone.Add(entry.Element);
+                    gone.Add(entry.Id);
                 }
                 else if (item is not null && match(item))
                 {
                     items.Add(item);
                     if (items.Count == limit)
                     {
-                        exhausted = false;
+                        stopped = true;
                         break;
                     }
                 }
+            }
+
+            if (stopped)
+            {
+                // A full page: the entries after the last one looked at are the next page's, whether or not there are any.
+                exhausted = false;
+                break;
             }
 
             if (exhausted)
@@ -239,10 +227,10 @@ public sealed class RedisJobIndex(
         if (gone.Count > 0)
         {
             // Expired jobs leave the index lazily; the next walk skips them without a read.
-            await Db.SortedSetRemoveAsync(index, [.. gone]);
+            await Db.StreamDeleteAsync(index, [.. gone]);
         }
 
-        var next = !exhausted && last is { } at ? EncodeCursor(at.Score, at.Member) : null;
+        var next = !exhausted && last is { } at ? EncodeCursor(at!) : null;
         return new IndexPage<T>(items, next, examined);
     }
 
@@ -252,13 +240,13 @@ public sealed class RedisJobIndex(
         return colon <= 0 || colon == member.Length - 1 ? null : new JobRef(member[..colon], member[(colon + 1)..]);
     }
 
-    /// <summary>The position after which the next page starts: the last entry looked at, as base64url of <c>score|member</c>.</summary>
-    public static string EncodeCursor(double score, string member) =>
-        Base64Url.EncodeToString(Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{(long)score}|{member}")));
+    /// <summary>The position after which the next page starts: the id of the last entry looked at, as base64url.</summary>
+    public static string EncodeCursor(string id) => Base64Url.EncodeToString(Encoding.UTF8.GetBytes(id));
 
     /// <exception cref="FormatException">Not a cursor of <see cref="EncodeCursor"/>.</exception>
-    public static (double Score, string Member) DecodeCursor(string cursor)
+    public static (long Ms, long Seq) DecodeCursor(string cursor)
     {
+        var bad = new FormatException($"cursor '{cursor}' is not one a previous page gave (pass next_cursor back unchanged).");
         string text;
         try
         {
@@ -266,16 +254,14 @@ public sealed class RedisJobIndex(
         }
         catch (FormatException)
         {
-            throw new FormatException($"cursor '{cursor}' is not one a previous page gave (pass next_cursor back unchanged).");
+            throw bad;
         }
 
-        var bar = text.IndexOf('|', StringComparison.Ordinal);
-        if (bar <= 0 || !long.TryParse(text.AsSpan(0, bar), NumberStyles.Integer, CultureInfo.InvariantCulture, out var score)
-            || TryParse(text[(bar + 1)..]) is null)
-        {
-            throw new FormatException($"cursor '{cursor}' is not one a previous page gave (pass next_cursor back unchanged).");
-        }
-
-        return (score, text[(bar + 1)..]);
+        var dash = text.IndexOf('-', StringComparison.Ordinal);
+        return dash > 0
+            && long.TryParse(text.AsSpan(0, dash), NumberStyles.None, CultureInfo.InvariantCulture, out var ms)
+            && long.TryParse(text.AsSpan(dash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var seq)
+            ? (ms, seq)
+            : throw bad;
     }
 }

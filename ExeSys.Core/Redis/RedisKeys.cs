@@ -79,15 +79,16 @@ public sealed class RedisKeys
     public RedisKey ClientRuns(string from) => $"{_prefix}:runs:{{{from}}}";
 
     /// <summary>
-    /// A tenant's recent jobs for the console's job list (<c>P:{recent:&lt;tenant&gt;}:jobs</c>, a sorted set): member
-    /// <c>from:job_id</c> as stored, score = created ms on Redis's clock. Single jobs and step-protocol steps; graph
-    /// nodes are not in it (their run is in <see cref="RecentRuns"/>). Bound: ExeSys:Console:RecentJobs, trimmed every
-    /// ExeSys:Console:TrimEvery-th add. One slot per tenant; job_submit.lua adds to it where it may take that slot.
+    /// A tenant's recent jobs for the console's job list (<c>P:{recent:&lt;tenant&gt;}:job-log</c>, a stream): one entry
+    /// per job, field <c>m</c> = <c>from:job_id</c> as stored, its id Redis's add time (so strictly newer per add, even
+    /// within a millisecond). Single jobs and step-protocol steps; graph nodes are not in it (their run is in
+    /// <see cref="RecentRuns"/>). Bound: ExeSys:Console:RecentJobs, trimmed approximately by each XADD (MAXLEN ~). One
+    /// slot per tenant; job_submit.lua adds to it where it may take that slot.
     /// </summary>
-    public RedisKey RecentJobs(string tenant) => $"{_prefix}:{{recent:{tenant}}}:jobs";
+    public RedisKey RecentJobs(string tenant) => $"{_prefix}:{{recent:{tenant}}}:job-log";
 
     /// <summary>A tenant's recent graph runs for the console's run list: as <see cref="RecentJobs"/>, bound ExeSys:Console:RecentRuns.</summary>
-    public RedisKey RecentRuns(string tenant) => $"{_prefix}:{{recent:{tenant}}}:runs";
+    public RedisKey RecentRuns(string tenant) => $"{_prefix}:{{recent:{tenant}}}:run-log";
 
     /// <summary>The jobs waiting for an event (wait_event): <c>from:job_id</c> → condition JSON ('' = any).</summary>
     public RedisKey EventWaiters(string name) => $"{_prefix}:event:{{{name}}}:waiters";

@@ -28,7 +28,7 @@ public sealed class RedisTopology(IConnectionMultiplexer redis, IOptions<RedisOp
     /// <summary>
     /// Whether job_submit.lua and workflow_submit.lua add a new job or run to its tenant's console index themselves
     /// (RedisKeys.RecentJobs, RecentRuns): every submit on a single Redis, concurrent ones too, since the index costs the
-    /// script one ZADD and saves a call. Otherwise the caller adds them in the index's own slot (RedisJobIndex).
+    /// script one XADD and saves a call. Otherwise the caller adds them in the index's own slot (RedisJobIndex).
     /// </summary>
     public bool SubmitIndexes => CombinesSlots;
 

@@ -50,7 +50,7 @@ public sealed class RedisWorkflowClient(
         var inScript = index?.RunsInScript(run);
         var indexAt = retention.Archives ? 4 : 3;
         args.Add(inScript is null ? RedisValue.EmptyString : indexAt);
-        args.Add(inScript?.TrimTo ?? RedisValue.EmptyString);
+        args.Add(inScript?.Bound ?? RedisValue.EmptyString);
         foreach (var node in definition.Nodes)
         {
             var ins = definition.Predecessors[node.Name];
@@ -90,7 +90,7 @@ public sealed class RedisWorkflowClient(
                 await TrackAsync(run, now);
                 if (index is not null && inScript is null)
                 {
-                    await index.AddRunAsync(run, now);
+                    await index.AddRunAsync(run);
                 }
 
                 metrics?.WorkflowSubmitted();

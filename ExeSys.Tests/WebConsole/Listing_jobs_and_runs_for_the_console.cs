@@ -163,7 +163,22 @@ public sealed class Listing_jobs_and_runs_for_the_console : ApiFixture
     [Test]
     public void Should_read_back_the_cursor_it_writes()
     {
-        var cursor = RedisJobIndex.EncodeCursor(1_765_000_000_123, "shop-a:acme~order-1");
-        Assert.That(RedisJobIndex.DecodeCursor(cursor), Is.EqualTo((1_765_000_000_123d, "shop-a:acme~order-1")));
+        var cursor = RedisJobIndex.EncodeCursor("1765000000123-7");
+        Assert.That(RedisJobIndex.DecodeCursor(cursor), Is.EqualTo((1_765_000_000_123L, 7L)));
+    }
+
+    [Test]
+    public async Task Should_keep_the_submit_order_of_jobs_created_in_the_same_millisecond()
+    {
+        // One batch request: its jobs are created within a millisecond or two, so a list ordered by created time
+        // alone would order them by job_id. The index's stream ids keep the order they were added in.
+        var from = "same-ms-" + Guid.NewGuid().ToString("N")[..8];
+        var ids = Enumerable.Range(0, 20).Select(i => $"{(char)('z' - i)}-{Guid.NewGuid():N}").ToList();
+        var body = "[" + string.Join(',', ids.Select(id => SysCmdHttp.Command(from, id, "echo", "1"))) + "]";
+        var batch = await KeyedHttp.SendAsync(Client, null, HttpMethod.Post, "/sys_cmd/batch", body);
+        Assert.That(batch.Code, Is.LessThan(300), batch.Text);
+
+        var reply = await GetAsync($"/console/api/jobs?from={from}");
+        Assert.That(Ids(reply), Is.EqualTo(ids.AsEnumerable().Reverse().ToList()), reply.Text);
     }
 }

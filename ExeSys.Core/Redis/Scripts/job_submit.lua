@@ -20,8 +20,8 @@
 --       '<member>\n<to>\n<cmd>\n<traceparent>\n<data>', so the worker runs it without a job_start round trip.
 --       Then, where the caller indexes a new job for the console in this script (a single Redis: RedisJobIndex), ARGV[15..20]
 --       are present ('' when there are no queue keys), ARGV[21] is where the tenant's recent-jobs index is in KEYS (after
---       the tombstone, before the queue keys), ARGV[22] the member (from:job_id), ARGV[23] the bound to trim it to, or ''
---       (the caller trims every Nth add only). '' or absent ARGV[21]: no index here.
+--       the tombstone, before the queue keys), ARGV[22] the member (from:job_id), ARGV[23] the bound it keeps
+--       about to. '' or absent ARGV[21]: no index here.
 -- Returns {'new', st, error (when the chain already failed upstream), worker (when an idle worker took it)} |
 --         {'conflict', <snapshot without the result>} | {'existing', <snapshot>}, the snapshot as snapshot_of in
 --         _common.lua makes it: st, to, cmd, data, pri, ct, ut, at, err, wk, result, retry_at, errors (JSON array of
@@ -102,7 +102,7 @@ if not f[ST] then
   end
   redis.call('HSET', KEYS[1], unpack(fields))
   if ix then
-    index_add(KEYS[ix], ARGV[5], ARGV[22], ARGV[23])
+    index_add(KEYS[ix], ARGV[22], ARGV[23])
   end
   if err then
     -- The chain already failed upstream: this step fails too, and so will the one it leads to.

@@ -7,7 +7,7 @@
 --       12 traceparent (the submit's W3C trace context, '' = none: kept in the workflow hash as 'tp', the parent of
 --       every node's span, which start_job in _common.lua hands the worker),
 --       13 where the tenant's recent-runs index is in KEYS ('' = not here: a cluster, where the caller adds the run to
---       it in that index's own slot; see RedisJobIndex), 14 the bound to trim it to ('' = no trim this time),
+--       it in that index's own slot; see RedisJobIndex), 14 the bound it keeps about to,
 --       then per node 10 fields: name, cmd, data, next (JSON edges), in (comma list), out (comma list), pending,
 --       max_attempts, timeout_ms, backoff_ms
 -- The times it writes are Redis's clock (now_ms), the one every process compares them with.
@@ -99,7 +99,7 @@ end
 wf[#wf + 1] = 'pending:end_job'; wf[#wf + 1] = tostring(#split(ARGV[10]))
 hset_chunked(KEYS[2], wf)
 if ix then
-  index_add(KEYS[ix], now, ARGV[1] .. ':' .. ARGV[2], ARGV[14])
+  index_add(KEYS[ix], ARGV[1] .. ':' .. ARGV[2], ARGV[14])
 end
 local out = {'new', now}
 for _, s in ipairs(start_list) do

@@ -106,11 +106,10 @@ internal sealed class ConsoleScenario : IScenario
         await RetainedJobs.WriteAsync(context.Redis, context.Keys, template, copies, cancellationToken);
         var index = context.Keys.RecentJobs("default");
         var indexed = RetainedJobs.JobIds($"{prefix}-copy", retained).Skip(Math.Max(0, retained - IndexBound)).ToList();
-        var first = (long)(await context.Redis.HashGetAsync(context.Keys.Status(new ExeSys.Core.Jobs.JobRef(JobClient.From, real)), "ct"));
-        var rank = 0L;
         foreach (var chunk in indexed.Chunk(1_000))
         {
-            await context.Redis.SortedSetAddAsync(index, [.. chunk.Select(id => new SortedSetEntry($"{JobClient.From}:{id}", first + rank++))]);
+            var adds = chunk.Select(id => context.Redis.StreamAddAsync(index, "m", $"{JobClient.From}:{id}", maxLength: IndexBound, useApproximateMaxLength: true)).ToList();
+            await Task.WhenAll(adds);
         }
 
         var errors = new List<string>();
