@@ -182,10 +182,19 @@ local function start_job(status, wf, worker, now, prefix, job_id, name)
   end
   -- For the worker's metrics, read in the same HMGET (no command more): when the job was submitted, since when it
   -- could start (a due retry or deferral: its 'ra'; else its last move to state 0: 'ut'), its max attempts, and
-  -- whether a predecessor's end released it (a first attempt of a workflow node or step whose wait did not begin at
-  -- its submit).
+  -- whether a predecessor's end released it: the first attempt of a graph node with a predecessor other than
+  -- start_job (whenever that predecessor ended, even in the submit's millisecond), or of a step-protocol step whose
+  -- wait did not begin at its submit (one submitted after its predecessor ended starts as any job).
   local ready = f[6] or f[15] or ''
-  local step = at == 1 and (f[7] == 'n' or f[8]) and not f[6] and ready ~= f[14] and '1' or ''
+  local released = false
+  if f[7] == 'n' then
+    for _, p in ipairs(preds) do
+      released = released or p ~= 'start_job'
+    end
+  else
+    released = f[8] and ready ~= f[14]
+  end
+  local step = at == 1 and not f[6] and released and '1' or ''
   return {at, f[2], f[3], f[4], '{' .. table.concat(parts, ',') .. '}', f[9] or '', f[10] or '', f[11] or '', f[12] or '', f[13] or '',
     f[14] or '', ready, f[16] or '', step, f[17] or ''}
 end
