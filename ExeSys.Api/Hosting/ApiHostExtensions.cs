@@ -77,6 +77,7 @@ public static class ApiHostExtensions
         app.UseExeSysConsoleFiles();
         app.UseExeSysSecurity();
         app.MapSysCmd();
+        app.MapJobActions();
         app.MapWorkflows();
         app.MapEvents();
         app.MapFunctions();

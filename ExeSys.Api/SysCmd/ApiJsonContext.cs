@@ -7,6 +7,7 @@ namespace ExeSys.Api.SysCmd;
 [JsonSerializable(typeof(JobReply))]
 [JsonSerializable(typeof(BatchReply))]
 [JsonSerializable(typeof(StopReply))]
+[JsonSerializable(typeof(JobActionReply))]
 [JsonSerializable(typeof(IReadOnlyList<RunnerInfo>))]
 [JsonSerializable(typeof(SysCmdRequest))]
 [JsonSerializable(typeof(FunctionInfo[]))]

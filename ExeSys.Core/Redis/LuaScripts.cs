@@ -40,6 +40,7 @@ internal static class LuaScripts
     public static readonly RedisScript WorkflowTrack = Load("workflow_track", ScriptAccess.Atomic);
     public static readonly RedisScript JobProgress = Load("job_progress", ScriptAccess.Atomic);
     public static readonly RedisScript JobStop = Load("job_stop", ScriptAccess.Atomic);
+    public static readonly RedisScript JobRunNow = Load("job_run_now", ScriptAccess.Atomic);
     public static readonly RedisScript EventAwait = Load("event_await", ScriptAccess.Atomic);
     public static readonly RedisScript EventWait = Load("event_wait", ScriptAccess.Atomic);
     public static readonly RedisScript EventPost = Load("event_post", ScriptAccess.Atomic);

@@ -247,6 +247,49 @@ public sealed class RedisJobClient(
         return result.IsNull ? null : RedisReplies.ReadSnapshot(job, (RedisResult[])result!, 0);
     }
 
+    public async Task<(WaitingJobAction Outcome, JobState? State)> CancelWaitingAsync(JobRef job, string reason)
+    {
+        var reply = await RedisJobFinish.EvaluateAsync(Db, keys, retention, job, "", JobState.Error, reason, clock.NowMs, "", null);
+        if ((int)reply[0] == 1)
+        {
+            // Ended without a worker's ack, so put on the archive backlog here (history on only).
+            if (retention.Archives)
+            {
+                await backlog.AddAsync([job]);
+            }
+
+            return (WaitingJobAction.Applied, JobState.Error);
+        }
+
+        return Refused(await GetAsync(job, false), cancel: true);
+    }
+
+    public async Task<(WaitingJobAction Outcome, JobState? State)> RunNowAsync(JobRef job)
+    {
+        var reply = (RedisResult[])(await Db.EvaluateAsync(LuaScripts.JobRunNow, [keys.Status(job)]))!;
+        if ((int)reply[0] == 1)
+        {
+            var cmd = (string)reply[2]!;
+            await queue.RequeueAsync([new Requeue(RequeueAction.Wake, queue.Score(clock.NowMs, RedisReplies.ParsePriority(reply[1])), job,
+                routing.QueueOf(cmd, (string?)reply[3]), cmd)]);
+            return (WaitingJobAction.Applied, JobState.Standby);
+        }
+
+        return (string?)reply[1] is null or "" ? (WaitingJobAction.NoSuchJob, null) : Refused(await GetAsync(job, false), cancel: false);
+    }
+
+    /// <summary>Why a cancel or run-now left the job as it was, read after the script refused.</summary>
+    private static (WaitingJobAction, JobState?) Refused(JobSnapshot? job, bool cancel) => job switch
+    {
+        null => (WaitingJobAction.NoSuchJob, null),
+        { State: JobState.DataAvailable or JobState.Error } => (WaitingJobAction.AlreadyEnded, job.State),
+        // A graph run (its status's cmd is "workflow") is controlled as a run; a cancel refuses a waiting job only for
+        // being a graph node.
+        { Cmd: "workflow" } => (WaitingJobAction.GraphPart, job.State),
+        { State: JobState.Start or JobState.Standby } when cancel => (WaitingJobAction.GraphPart, job.State),
+        _ => (WaitingJobAction.NotWaiting, job.State),
+    };
+
     public async Task<StopOutcome> RequestStopAsync(JobRef job) =>
         (int)await Db.EvaluateAsync(LuaScripts.JobStop, [keys.Status(job)], [keys.StopChannel.ToString(), job.Member]) switch
         {

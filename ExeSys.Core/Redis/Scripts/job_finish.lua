@@ -1,6 +1,6 @@
 -- Record a job's end and advance its workflow, atomically. One job slot: KEYS[1] status hash (an EOJ goes into its
 -- field 'da' as the original's data_available text), KEYS[2] the run's workflow hash.
--- ARGV: attempt (fencing token), outcome ('3' EOJ | '4' error | '1' defer: run again at retry_at, attempt not counted), payload (EOJ JSON | error text), now_ms, retention_ms ('0' = keep: the archiver expires the keys),
+-- ARGV: attempt (fencing token; '' = an operator's cancel of a waiting single job or step: see below), outcome ('3' EOJ | '4' error | '1' defer: run again at retry_at, attempt not counted), payload (EOJ JSON | error text), now_ms, retention_ms ('0' = keep: the archiver expires the keys),
 --       done channel, member, prefix, job_id, name (the job's 'from'), taken (graph edges whose condition held,
 --       comma-separated), retry_at ('' = do not retry; else when the next attempt may start, if attempts remain)
 -- Returns {0} refused (the claim is stale) | {2, retry_at} another attempt is scheduled |
@@ -11,7 +11,16 @@
 -- It reads the snapshot's fields (all but the input data) in its one HMGET, for the done notification of a watched job,
 -- built below without a second read.
 local f = read_snapshot(KEYS[1], true)
-if f[ST] ~= '2' or f[AT] ~= ARGV[1] then
+if ARGV[1] == '' then
+  -- A cancel (RedisJobClient.CancelWaitingAsync): only a job that waits (state 0 queued, or 1: a retry's backoff, a
+  -- delay, an event or its chain's predecessor) and that is neither a graph node nor a run (their run is cancelled as a
+  -- whole). It ends as a last attempt's error would, below: its long-poll is told and the rest of its chain fails. Its
+  -- queue entry stays until a claim or the controller's due move meets it; start_job skips a job in state 4.
+  if (f[ST] ~= '0' and f[ST] ~= '1') or f[KIND] or ARGV[2] ~= '4' or ARGV[12] ~= '' then
+    return {0}
+  end
+  redis.call('HDEL', KEYS[1], 'ra')
+elseif f[ST] ~= '2' or f[AT] ~= ARGV[1] then
   return {0}
 end
 local now, ret, channel = ARGV[4], ARGV[5], ARGV[6]
