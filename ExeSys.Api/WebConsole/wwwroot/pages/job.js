@@ -1,5 +1,6 @@
 // #/jobs/:from/:job_id: one job: its command, input, result or error, every attempt's error, its timeline and a runner's
-// progress; re-run it as a new job, or stop it. Polls every 2 s while the job has not ended.
+// progress; re-run it as a new job, cancel it while it waits, start it now when it waits for its time, or stop a
+// runner. Polls every 2 s while the job has not ended.
 import { get, post, seg } from '../api.js';
 import { esc, time, json, stateBadge } from '../util.js';
 import { useStyles, poll, setHtml, problemText, alertHtml, rerun } from './ops.js';
@@ -13,6 +14,8 @@ export async function render(root, params, ctx) {
     <h1>Job <span class="mono">${esc(from)}/${esc(jobId)}</span></h1>
     <div class="actions operate" role="group" aria-label="Job actions">
       <button type="button" id="job-rerun">Re-run as a new job</button>
+      <button type="button" id="job-run-now" hidden>Retry now</button>
+      <button type="button" id="job-cancel" class="danger" hidden>Cancel job</button>
       <button type="button" id="job-stop" class="danger" hidden>Stop runner</button>
     </div>
     <div id="job-status" class="status" role="status" aria-live="polite"></div>
@@ -47,8 +50,13 @@ export async function render(root, params, ctx) {
     if (!ended) {
       try { isRunner = (await get('/runners')).some((r) => r.from === from && r.job_id === jobId); } catch { isRunner = false; }
     }
-    // Only a forever runner can be stopped; a waiting single job has no cancel in this API yet.
+    // A forever runner is stopped; a job that waits (queued, delayed, in its backoff) is cancelled, and one that waits
+    // for its time can start now. A graph node is controlled through its run's page.
+    const waiting = j.state === 0 || j.state === 1;
     $('job-stop').hidden = ended || !isRunner;
+    $('job-cancel').hidden = !waiting || j.cmd === 'workflow';
+    $('job-run-now').hidden = !(j.state === 1 && j.retry_at);
+    $('job-run-now').textContent = j.attempts > 0 ? 'Retry now' : 'Run now';
     const errors = j.errors || (j.error ? [j.error] : []);
     const facts = [
       ['State', stateBadge(j.state)],
@@ -90,6 +98,18 @@ export async function render(root, params, ctx) {
       $('job-status').innerHTML = alertHtml(`Re-run failed: ${problemText(e)}`);
     }
   });
+  const act = async (action, done, verb) => {
+    try {
+      const r = await post(`/jobs/${path}/${action}`);
+      $('job-status').textContent = r.applied ? done : `Not ${verb}: ${r.detail}.`;
+      ended = false;
+      await update();
+    } catch (e) {
+      $('job-status').innerHTML = alertHtml(`${verb[0].toUpperCase()}${verb.slice(1)} failed: ${problemText(e)}`);
+    }
+  };
+  $('job-cancel').addEventListener('click', () => act('cancel', 'Cancelled.', 'cancelled'));
+  $('job-run-now').addEventListener('click', () => act('run-now', 'Due now: the next free worker that offers its function starts it.', 'started'));
   $('job-stop').addEventListener('click', async () => {
     try {
       const r = await post(`/jobs/${path}/stop`);

@@ -35,6 +35,8 @@ export async function render(root, params, ctx) {
       <button type="button" class="ghost" id="f-clear">Clear filters</button>
     </form>
     <div class="actions operate" role="group" aria-label="Selected jobs">
+      <button type="button" id="bulk-cancel" class="danger" disabled>Cancel selected</button>
+      <button type="button" id="bulk-run-now" disabled>Retry selected now</button>
       <button type="button" id="bulk-stop" class="danger" disabled>Stop selected runners</button>
       <button type="button" id="bulk-rerun" disabled>Re-run selected</button>
     </div>
@@ -60,6 +62,10 @@ export async function render(root, params, ctx) {
   const selected = () => rows.filter((r) => root.querySelector(`input[data-key="${CSS.escape(`${r.from}/${r.job_id}`)}"]`)?.checked);
   const syncBulk = () => {
     const n = selected().length;
+    for (const [id, label] of [['bulk-cancel', 'Cancel selected'], ['bulk-run-now', 'Retry selected now']]) {
+      $(id).disabled = n === 0;
+      $(id).textContent = n ? `${label} (${n})` : label;
+    }
     $('bulk-stop').disabled = n === 0;
     $('bulk-rerun').disabled = n === 0;
     $('bulk-stop').textContent = n ? `Stop selected runners (${n})` : 'Stop selected runners';
@@ -136,29 +142,33 @@ export async function render(root, params, ctx) {
   $('page-next').addEventListener('click', () => { if (next) { cursors.push(next); load(); } });
   $('page-prev').addEventListener('click', () => { if (cursors.length > 1) { cursors.pop(); load(); } });
 
+  // Acts on each selected job, reloads the page, and keeps the outcome in front of the list's own status line.
   const bulk = async (verb, act) => {
     const picked = selected();
     if (!picked.length) return;
     $('jobs-status').textContent = `${verb} ${picked.length} job(s)…`;
     const results = await Promise.allSettled(picked.map(act));
     const failed = results.map((r, i) => [r, picked[i]]).filter(([r]) => r.status === 'rejected');
-    $('jobs-status').textContent = `${verb}: ${picked.length - failed.length} done${failed.length ? `, ${failed.length} failed: ${failed.map(([r, j]) => `${j.from}/${j.job_id}: ${problemText(r.reason)}`).join('; ')}` : ''}.`;
-    return results;
+    const outcome = `${verb}: ${picked.length - failed.length} done${failed.length ? `, ${failed.length} failed: ${failed.map(([r, j]) => `${j.from}/${j.job_id}: ${problemText(r.reason)}`).join('; ')}` : ''}.`;
+    await load();
+    $('jobs-status').textContent = `${outcome} ${$('jobs-status').textContent}`;
   };
+  // Each job's own answer counts: one that has ended, runs, or does not wait for its time is reported, not retried.
+  const each = (action) => async (r) => {
+    const reply = await post(`/jobs/${seg(r.from)}/${seg(r.job_id)}/${action}`);
+    if (!reply.applied) throw new Error(reply.detail);
+  };
+  $('bulk-cancel').addEventListener('click', () => bulk('Cancel', each('cancel')));
+  $('bulk-run-now').addEventListener('click', () => bulk('Retry now', each('run-now')));
   $('bulk-stop').addEventListener('click', async () => {
-    // Only forever runners stop; the API has no cancel for a waiting single job yet, so those are reported, not sent.
+    // Only forever runners stop: the others are reported, not sent.
     const runners = new Set((await get('/runners').catch(() => [])).map((r) => `${r.from}/${r.job_id}`));
     await bulk('Stop', async (r) => {
       if (!runners.has(`${r.from}/${r.job_id}`)) throw new Error('not a running forever runner (only runners can be stopped)');
-      const reply = await post(`/jobs/${seg(r.from)}/${seg(r.job_id)}/stop`);
-      if (!reply.applied) throw new Error(reply.detail);
+      await each('stop')(r);
     });
-    await load();
   });
-  $('bulk-rerun').addEventListener('click', async () => {
-    await bulk('Re-run', (r) => rerun(r.from, r.job_id));
-    await load();
-  });
+  $('bulk-rerun').addEventListener('click', () => bulk('Re-run', (r) => rerun(r.from, r.job_id)));
 
   await load();
   return null;
