@@ -24,7 +24,8 @@ public sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, ApiKeyTable table, ConsoleSessions sessions, IProblemDetailsService problems)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
-    private static readonly ClaimsPrincipal OpenPrincipal = new(new ApiKeyIdentity(Caller.Open, Scopes.ClaimsOf([Scopes.Admin])));
+    /// <summary>Everyone in open mode (no keys): <see cref="Caller.Open"/> with every scope.</summary>
+    internal static readonly ClaimsPrincipal OpenPrincipal = new(new ApiKeyIdentity(Caller.Open, Scopes.ClaimsOf([Scopes.Admin])));
 
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {

@@ -110,7 +110,7 @@ public static class ConsoleApi
         var table = keys.Current;
         if (!table.Enforced)
         {
-            return TypedResults.Ok(Describe(Caller.Open, OpenScopes, null));
+            return TypedResults.Ok(Describe(Caller.Open, ApiKeyAuthenticationHandler.OpenPrincipal, null));
         }
 
         if (string.IsNullOrWhiteSpace(login?.Key))
@@ -150,7 +150,8 @@ public static class ConsoleApi
     private static async Task StreamAsync(HttpContext http, Caller caller, ConsoleFeed stream)
     {
         var aborted = http.RequestAborted;
-        var events = await stream.JoinAsync(caller, aborted);
+        using var joined = await stream.JoinAsync(caller, aborted);
+        var events = joined.Events;
         http.Response.ContentType = "text/event-stream";
         http.Response.Headers.CacheControl = "no-cache";
         http.Response.Headers["X-Accel-Buffering"] = "no";
@@ -183,8 +184,6 @@ public static class ConsoleApi
         {
         }
     }
-
-    private static readonly ClaimsPrincipal OpenScopes = new(new ClaimsIdentity(Security.Scopes.ClaimsOf([Security.Scopes.Admin])));
 
     private static ConsoleSessionReply Describe(Caller caller, ClaimsPrincipal user, DateTimeOffset? expires) => new(
         caller.Name,

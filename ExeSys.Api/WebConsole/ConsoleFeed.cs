@@ -30,8 +30,11 @@ public sealed class ConsoleFeed(IConnectionMultiplexer redis, RedisKeys keys, IL
         }
     }
 
-    /// <summary>A page's feed of the runs of its tenant that changed (their job_ids as the tenant knows them).</summary>
-    public async Task<ChannelReader<string>> JoinAsync(Caller caller, CancellationToken aborted)
+    /// <summary>
+    /// A page's feed of the runs of its tenant that changed (their job_ids as the tenant knows them), until the page
+    /// goes (<paramref name="aborted"/>) or the caller disposes the membership, whichever comes first.
+    /// </summary>
+    public async Task<Membership> JoinAsync(Caller caller, CancellationToken aborted)
     {
         ArgumentNullException.ThrowIfNull(caller);
         await EnsureSubscribedAsync();
@@ -41,16 +44,39 @@ public sealed class ConsoleFeed(IConnectionMultiplexer redis, RedisKeys keys, IL
             _viewers.Add(viewer);
         }
 
-        aborted.Register(() =>
-        {
-            lock (_gate)
-            {
-                _viewers.Remove(viewer);
-            }
+        return new Membership(this, viewer, aborted);
+    }
 
-            viewer.Events.Writer.TryComplete();
-        });
-        return viewer.Events.Reader;
+    private void Leave(Viewer viewer)
+    {
+        lock (_gate)
+        {
+            _viewers.Remove(viewer);
+        }
+
+        viewer.Events.Writer.TryComplete();
+    }
+
+    /// <summary>One page's place in the feed: its events, and leaving (on dispose, or when its request is aborted).</summary>
+    public sealed class Membership : IDisposable
+    {
+        private readonly ConsoleFeed _feed;
+        private readonly Viewer _viewer;
+        private readonly CancellationTokenRegistration _onAbort;
+
+        internal Membership(ConsoleFeed feed, Viewer viewer, CancellationToken aborted)
+        {
+            (_feed, _viewer) = (feed, viewer);
+            _onAbort = aborted.Register(() => feed.Leave(viewer));
+        }
+
+        public ChannelReader<string> Events => _viewer.Events.Reader;
+
+        public void Dispose()
+        {
+            _onAbort.Dispose();
+            _feed.Leave(_viewer);
+        }
     }
 
     private Task EnsureSubscribedAsync()
@@ -94,5 +120,5 @@ public sealed class ConsoleFeed(IConnectionMultiplexer redis, RedisKeys keys, IL
         }
     }
 
-    private sealed record Viewer(Caller Caller, Channel<string> Events);
+    internal sealed record Viewer(Caller Caller, Channel<string> Events);
 }

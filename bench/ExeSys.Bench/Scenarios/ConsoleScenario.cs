@@ -106,10 +106,11 @@ internal sealed class ConsoleScenario : IScenario
         await RetainedJobs.WriteAsync(context.Redis, context.Keys, template, copies, cancellationToken);
         var index = context.Keys.RecentJobs("default");
         var indexed = RetainedJobs.JobIds($"{prefix}-copy", retained).Skip(Math.Max(0, retained - IndexBound)).ToList();
+        var entryIds = new List<RedisValue>(indexed.Count);
         foreach (var chunk in indexed.Chunk(1_000))
         {
             var adds = chunk.Select(id => context.Redis.StreamAddAsync(index, "m", $"{JobClient.From}:{id}", maxLength: IndexBound, useApproximateMaxLength: true)).ToList();
-            await Task.WhenAll(adds);
+            entryIds.AddRange(await Task.WhenAll(adds));
         }
 
         var errors = new List<string>();
@@ -149,9 +150,9 @@ internal sealed class ConsoleScenario : IScenario
         }
         finally
         {
-            foreach (var chunk in indexed.Chunk(1_000))
+            foreach (var chunk in entryIds.Chunk(1_000))
             {
-                await context.Redis.SortedSetRemoveAsync(index, [.. chunk.Select(id => (RedisValue)$"{JobClient.From}:{id}")]);
+                await context.Redis.StreamDeleteAsync(index, chunk);
             }
 
             await context.DeleteJobsAsync([real, .. copies]);
