@@ -82,7 +82,13 @@ public sealed class Watching_a_run_in_the_console : ConsoleBrowserFixture
         await Expect(detail.GetByRole(AriaRole.Heading, new() { Level = 2 })).ToContainTextAsync("Node d");
         await Expect(detail).ToContainTextAsync("\"step\": \"d\"");
         await Expect(detail).ToContainTextAsync("Attempts1");
-        await Expect(page.GetByRole(AriaRole.Img, new() { NameRegex = new Regex("^Timeline of 4 nodes") })).ToBeVisibleAsync();
+        var timeline = page.GetByRole(AriaRole.Group, new() { NameRegex = new Regex("^Timeline of 4 nodes") });
+        await Expect(timeline).ToBeVisibleAsync();
+
+        // The timeline's rows too: Tab to one, Enter opens that node.
+        await timeline.GetByRole(AriaRole.Button, new() { NameRegex = new Regex("^b: data_available") }).FocusAsync();
+        await page.Keyboard.PressAsync("Enter");
+        await Expect(detail.GetByRole(AriaRole.Heading, new() { Level = 2 })).ToContainTextAsync("Node b");
     }
 
     [Test]

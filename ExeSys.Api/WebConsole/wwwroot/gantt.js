@@ -12,7 +12,8 @@ function ticks(span) {
   return steps.find((s) => s >= want) || Math.ceil(want / 3600000) * 3600000;
 }
 
-// nodes: [{name, status, started?, finished?}] (ISO times). onSelect(name) when a row is clicked.
+// nodes: [{name, status, started?, finished?}] (ISO times). onSelect(name) when a row is clicked, or focused (Tab)
+// and Enter or Space pressed.
 export function renderGantt(host, nodes, { onSelect, now = Date.now() } = {}) {
   const rows = nodes
     .filter((n) => n.started)
@@ -44,16 +45,23 @@ export function renderGantt(host, nodes, { onSelect, now = Date.now() } = {}) {
     const bw = Math.max(2, x(end) - bx);
     const status = r.n.status || 'processing';
     const tip = `${r.n.name}: ${status}, ${duration(end - r.s)}${r.f ? '' : ' so far'}`;
-    parts.push(`<g class="grow" data-name="${esc(r.n.name)}"><title>${esc(tip)}</title>`
+    parts.push(`<g class="grow" data-name="${esc(r.n.name)}"${onSelect ? ` tabindex="0" role="button" aria-label="${esc(tip)}"` : ''}><title>${esc(tip)}</title>`
       + `<rect class="grow-bg" x="0" y="${y}" width="${width}" height="${ROW}"/>`
       + `<text class="grow-label" x="4" y="${y + 13}">${esc(r.n.name.length > 24 ? `${r.n.name.slice(0, 23)}…` : r.n.name)}</text>`
       + `<rect class="gbar" data-state="${esc(status)}" x="${bx.toFixed(1)}" y="${y + 3}" width="${bw.toFixed(1)}" height="${ROW - 6}" rx="2"/></g>`);
   });
-  host.innerHTML = `<svg class="gantt" width="${width}" height="${height}" role="img" aria-label="Timeline of ${rows.length} nodes over ${esc(duration(span))}">${parts.join('')}</svg>`;
+  host.innerHTML = `<svg class="gantt" width="${width}" height="${height}" role="${onSelect ? 'group' : 'img'}" aria-label="Timeline of ${rows.length} nodes over ${esc(duration(span))}">${parts.join('')}</svg>`;
   if (onSelect) {
     host.firstElementChild.addEventListener('click', (e) => {
       const g = e.target.closest('.grow');
       if (g) onSelect(g.dataset.name);
+    });
+    host.firstElementChild.addEventListener('keydown', (e) => {
+      const g = e.target.closest?.('.grow');
+      if (g && (e.key === 'Enter' || e.key === ' ')) {
+        e.preventDefault();
+        onSelect(g.dataset.name);
+      }
     });
   }
 }
