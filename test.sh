@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs ExeSys's whole test suite: formatting check, build, and every NUnit test against a real redis-server
 # that the tests start themselves on free loopback ports. Installs redis-server, faketime, prometheus (promtool),
-# chromium, nodejs and npm with apt if missing.
+# chromium, firefox-esr, nodejs and npm with apt if missing, and the npm packages of ExeSys.Tests/Tooling (CongoDB,
+# puppeteer-core).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$root"
@@ -35,11 +36,16 @@ need promtool prometheus
 # The console's browser tests (ExeSys.Tests/WebConsole) drive Debian's chromium through Playwright's .NET driver
 # (ExecutablePath /usr/bin/chromium); nothing downloads a browser.
 need chromium chromium
+# The console's Firefox test drives Debian's firefox-esr over WebDriver BiDi with puppeteer-core (ExeSys.Tests/Tooling/firefox).
+need firefox-esr firefox-esr
 # The MongoDB history tests run CongoDB, a MongoDB wire-protocol server in an npm package, on node.
 need "node npm" nodejs npm
 
 echo "[test] installing CongoDB for the MongoDB history tests (ExeSys.Tests/Tooling/congodb)"
 ExeSys.Tests/Tooling/congodb/install.sh
+
+echo "[test] installing puppeteer-core for the console's Firefox test (ExeSys.Tests/Tooling/firefox)"
+ExeSys.Tests/Tooling/firefox/install.sh
 
 echo "[test] checking formatting (dotnet format --verify-no-changes)"
 dotnet format ExeSys.sln --verify-no-changes

@@ -39,22 +39,7 @@ public sealed class CongoServer : IAsyncDisposable
     }
 
     /// <summary>ExeSys.Tests/Tooling/congodb in the repository the tests were built from.</summary>
-    public static string ToolingDirectory
-    {
-        get
-        {
-            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            {
-                var candidate = Path.Combine(dir.FullName, "ExeSys.Tests", "Tooling", "congodb");
-                if (File.Exists(Path.Combine(dir.FullName, "ExeSys.sln")) && Directory.Exists(candidate))
-                {
-                    return candidate;
-                }
-            }
-
-            throw new DirectoryNotFoundException("Cannot find ExeSys.Tests/Tooling/congodb above the test assembly.");
-        }
-    }
+    public static string ToolingDirectory => Repository.Tooling("congodb");
 
     /// <summary>Starts CongoDB on <see cref="Port"/> and waits for its ready line (and for it to accept connections).</summary>
     public async Task StartAgainAsync()

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using ExeSys.Tests.Infrastructure;
 
 namespace ExeSys.Tests.Observability;
 
@@ -59,18 +60,7 @@ public sealed partial class Checking_the_monitoring_files
         _ => [],
     };
 
-    private static string FindRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "ExeSys.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new DirectoryNotFoundException("ExeSys.sln not found above the test output.");
-    }
+    private static string FindRoot() => Repository.Root;
 
     /// <summary>A metric as the README's Metrics table writes it: `exesys_..._total` in backticks.</summary>
     [GeneratedRegex("`((?:exesys|messaging|http_server|dotnet)_[a-z0-9_]+)`")]

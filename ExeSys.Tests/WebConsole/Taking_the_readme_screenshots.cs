@@ -30,21 +30,7 @@ public sealed class Taking_the_readme_screenshots : ConsoleBrowserFixture
         }
         """;
 
-    private static string Folder
-    {
-        get
-        {
-            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            {
-                if (File.Exists(Path.Combine(dir.FullName, "ExeSys.sln")))
-                {
-                    return Directory.CreateDirectory(Path.Combine(dir.FullName, "docs", "screenshots")).FullName;
-                }
-            }
-
-            throw new DirectoryNotFoundException("Cannot find ExeSys.sln above the test assembly.");
-        }
-    }
+    private static string Folder => Directory.CreateDirectory(Path.Combine(Repository.Root, "docs", "screenshots")).FullName;
 
     [Test]
     public async Task Take_a_screenshot_of_every_page()

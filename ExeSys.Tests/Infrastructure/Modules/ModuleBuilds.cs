@@ -279,16 +279,5 @@ public static class ModuleBuilds
         }
     }
 
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "ExeSys.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new DirectoryNotFoundException($"No ExeSys.sln above {AppContext.BaseDirectory}: the tests need the repository's samples/HelloModule.");
-    }
+    private static string RepositoryRoot() => Repository.Root;
 }
