@@ -228,7 +228,10 @@ public sealed class ClaimLoop
             var leasedAt = _time.GetTimestamp();
             foreach (var claimed in await _store.StartHandedOffAsync(_worker.Id, queue, job))
             {
-                await _running.LaunchAsync(claimed, leasedAt);
+                if (!GiveBackIfFull(claimed))
+                {
+                    await _running.LaunchAsync(claimed, leasedAt);
+                }
             }
         }
 #pragma warning disable CA1031 // A failed handoff must not crash the worker; the job's lease brings it back.
@@ -249,8 +252,34 @@ public sealed class ClaimLoop
             return;
         }
 
+        if (GiveBackIfFull(job))
+        {
+            return;
+        }
+
         // The submit leased it just before announcing it: the worker's own deadline starts on receipt.
         _ = _running.LaunchAsync(job, _time.GetTimestamp(), inline: true);
+    }
+
+    /// <summary>
+    /// A handoff or a direct start reaches a worker only while it is listed idle, and it is listed only while it runs
+    /// nothing. A listing can still be stale: an empty claim that re-registered this worker ran in Redis just after a
+    /// handoff had taken it off the list, before the handoff's message got here. A job handed to it then, with every
+    /// place taken, goes back unrun (its attempt given back, onto its lane for the next free worker), and the stale
+    /// listing ends, so the worker never runs more than ExeSys:Worker:Concurrency jobs at once.
+    /// </summary>
+    private bool GiveBackIfFull(ClaimedJob job)
+    {
+        if (_running.Free > 0)
+        {
+            return false;
+        }
+
+        _logger.LogInformation("Giving back {Job}: it was handed to this worker while all its {Concurrency} places were taken (a stale idle listing, now ended).", job.Job, _options.Concurrency);
+        var offer = _offer;
+        _ = BestEffort.RunAsync(_logger, _worker, () => _store.WaitForHandoffAsync(_worker.Id, job.Queue, offer.Signature, TimeSpan.Zero), "stop waiting for handoffs");
+        _ = BestEffort.RunAsync(_logger, _worker, () => _store.ReturnUnrunAsync(job), $"give back {job.Job}, handed over while full");
+        return true;
     }
 
     private void OnSlotFreed(bool idle)
