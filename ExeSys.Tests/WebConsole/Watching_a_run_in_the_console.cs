@@ -85,8 +85,11 @@ public sealed class Watching_a_run_in_the_console : ConsoleBrowserFixture
         var timeline = page.GetByRole(AriaRole.Group, new() { NameRegex = new Regex("^Timeline of 4 nodes") });
         await Expect(timeline).ToBeVisibleAsync();
 
-        // The timeline's rows too: Tab to one, Enter opens that node.
-        await timeline.GetByRole(AriaRole.Button, new() { NameRegex = new Regex("^b: data_available") }).FocusAsync();
+        // The timeline's rows too: Tab to one, Enter opens that node. The timeline redraws as the page refreshes, and
+        // the focused row keeps the focus through a redraw.
+        var row = timeline.GetByRole(AriaRole.Button, new() { NameRegex = new Regex("^b: data_available") });
+        await row.FocusAsync();
+        await Expect(row).ToBeFocusedAsync();
         await page.Keyboard.PressAsync("Enter");
         await Expect(detail.GetByRole(AriaRole.Heading, new() { Level = 2 })).ToContainTextAsync("Node b");
     }

@@ -50,6 +50,8 @@ export function renderGantt(host, nodes, { onSelect, now = Date.now() } = {}) {
       + `<text class="grow-label" x="4" y="${y + 13}">${esc(r.n.name.length > 24 ? `${r.n.name.slice(0, 23)}…` : r.n.name)}</text>`
       + `<rect class="gbar" data-state="${esc(status)}" x="${bx.toFixed(1)}" y="${y + 3}" width="${bw.toFixed(1)}" height="${ROW - 6}" rx="2"/></g>`);
   });
+  // A live redraw keeps the keyboard where it was: the row that had focus has it again.
+  const focused = host.contains(document.activeElement) ? document.activeElement.closest?.('.grow')?.dataset.name : null;
   host.innerHTML = `<svg class="gantt" width="${width}" height="${height}" role="${onSelect ? 'group' : 'img'}" aria-label="Timeline of ${rows.length} nodes over ${esc(duration(span))}">${parts.join('')}</svg>`;
   if (onSelect) {
     host.firstElementChild.addEventListener('click', (e) => {
@@ -63,5 +65,6 @@ export function renderGantt(host, nodes, { onSelect, now = Date.now() } = {}) {
         onSelect(g.dataset.name);
       }
     });
+    if (focused != null) host.querySelector(`.grow[data-name="${CSS.escape(focused)}"]`)?.focus();
   }
 }
