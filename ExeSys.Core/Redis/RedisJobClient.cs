@@ -269,9 +269,7 @@ public sealed class RedisJobClient(
         var reply = (RedisResult[])(await Db.EvaluateAsync(LuaScripts.JobRunNow, [keys.Status(job)]))!;
         if ((int)reply[0] == 1)
         {
-            var cmd = (string)reply[2]!;
-            await queue.RequeueAsync([new Requeue(RequeueAction.Wake, queue.Score(clock.NowMs, RedisReplies.ParsePriority(reply[1])), job,
-                routing.QueueOf(cmd, (string?)reply[3]), cmd)]);
+            await queue.RequeueAsync([WaitDelivery.Wake(queue, clock, routing, job, reply)]);
             return (WaitingJobAction.Applied, JobState.Standby);
         }
 

@@ -32,9 +32,7 @@ internal static class WaitDelivery
                 case 1:
                     delivered.Add(jobs[i]);
                     // Woken in its queue, onto its function's lane (the delivery read both from the job).
-                    var cmd = (string)outcome[2]!;
-                    wake.Add(new Requeue(RequeueAction.Wake, queue.Score(clock.NowMs, RedisReplies.ParsePriority(outcome[1])), jobs[i],
-                        routing.QueueOf(cmd, (string?)outcome[3]), cmd));
+                    wake.Add(Wake(queue, clock, routing, jobs[i], outcome));
                     break;
                 case 2:
                     delivered.Add(jobs[i]);
@@ -43,5 +41,15 @@ internal static class WaitDelivery
         }
 
         return (delivered, wake);
+    }
+
+    /// <summary>
+    /// The requeue that wakes a waiting job made due in its own slot, from that script's reply <c>{1, priority, cmd, q}</c>
+    /// (event_deliver.lua, job_run_now.lua): out of its queue's schedule onto its function's lane.
+    /// </summary>
+    public static Requeue Wake(RedisQueueSlot queue, RedisClock clock, QueueRouting routing, JobRef job, RedisResult[] reply)
+    {
+        var cmd = (string)reply[2]!;
+        return new Requeue(RequeueAction.Wake, queue.Score(clock.NowMs, RedisReplies.ParsePriority(reply[1])), job, routing.QueueOf(cmd, (string?)reply[3]), cmd);
     }
 }

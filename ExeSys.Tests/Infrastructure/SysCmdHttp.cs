@@ -26,6 +26,14 @@ public static class SysCmdHttp
         return command.ToJsonString();
     }
 
+    /// <summary><see cref="Command"/> with a <c>delay</c> (e.g. <c>1h</c>): the job waits in standby until then.</summary>
+    public static string Delayed(string from, string jobId, string cmd, string dataJson, string delay)
+    {
+        var command = JsonNode.Parse(Command(from, jobId, cmd, dataJson))!.AsObject();
+        command["delay"] = delay;
+        return command.ToJsonString();
+    }
+
     public static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
 
     /// <summary>No body, but the Content-Type every POST must carry (stop, pause, resume, cancel).</summary>

@@ -18,12 +18,7 @@ public sealed class Cancelling_or_starting_a_waiting_job_now : ApiFixture
     private Task<Reply> ActAsync(string jobId, string action, string from = From) =>
         KeyedHttp.SendAsync(Client, null, HttpMethod.Post, $"/jobs/{from}/{jobId}/{action}", null);
 
-    private static string Delayed(string jobId, string cmd = "echo", string data = "1")
-    {
-        var command = System.Text.Json.Nodes.JsonNode.Parse(SysCmdHttp.Command(From, jobId, cmd, data))!.AsObject();
-        command["delay"] = "1h";
-        return command.ToJsonString();
-    }
+    private static string Delayed(string jobId, string cmd = "echo", string data = "1") => SysCmdHttp.Delayed(From, jobId, cmd, data, "1h");
 
     private async Task<Reply> WaitForStateAsync(string jobId, int state) =>
         await Eventually.WaitForAsync(() => GetAsync($"/jobs/{From}/{jobId}"), r => r.State == state, TimeSpan.FromSeconds(20), $"{jobId} in state {state}");

@@ -84,9 +84,7 @@ public sealed class Firing_schedules_on_controller_processes : ProcessFixture
         await Deployment.WaitForControllerAsync(Processes.Start(ExeSysRole.Controller, "controller", Settings));
         await WaitForReadyAsync(workers: 1, controllers: 1);
 
-        var command = JsonNode.Parse(SysCmdHttp.Command("later", "in-two-seconds", "echo", "\"hello\""))!.AsObject();
-        command["delay"] = "2s";
-        var submitted = await SysCmdHttp.PostAsync(Api.Client, command.ToJsonString());
+        var submitted = await SysCmdHttp.PostAsync(Api.Client, SysCmdHttp.Delayed("later", "in-two-seconds", "echo", "\"hello\"", "2s"));
         Assert.That((submitted.Code, submitted.State), Is.EqualTo((202, 1)), submitted.Text);
         var runAt = submitted.Get("retry_at").GetDateTimeOffset();
 

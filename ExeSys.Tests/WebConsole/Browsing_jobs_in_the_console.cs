@@ -182,9 +182,7 @@ public sealed partial class Browsing_jobs_in_the_console : ConsoleBrowserFixture
     /// <summary>A job that waits an hour before it may start (a delayed submit), so only an operator's action moves it.</summary>
     private async Task SubmitDelayedAsync(string from, string jobId, string cmd, string dataJson)
     {
-        var command = System.Text.Json.Nodes.JsonNode.Parse(SysCmdHttp.Command(from, jobId, cmd, dataJson))!.AsObject();
-        command["delay"] = "1h";
-        var reply = await SysCmdHttp.PostAsync(Deployment.Client, command.ToJsonString());
+        var reply = await SysCmdHttp.PostAsync(Deployment.Client, SysCmdHttp.Delayed(from, jobId, cmd, dataJson, "1h"));
         Assert.That(reply.State, Is.EqualTo(1), reply.Text);
     }
 

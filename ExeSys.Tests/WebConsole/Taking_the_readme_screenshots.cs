@@ -79,9 +79,7 @@ public sealed class Taking_the_readme_screenshots : ConsoleBrowserFixture
         var failed = "order-1046";
         await PostAsync(SysCmdHttp.Command(From, failed, "fail", """{"message":"card declined"}"""), "?wait=5s");
         await PostAsync(SysCmdHttp.Command("billing", "invoice-7", "fail", "\"PDF renderer unreachable\""), "?wait=5s");
-        var delayed = System.Text.Json.Nodes.JsonNode.Parse(SysCmdHttp.Command("billing", "remind-42", "echo", "1"))!.AsObject();
-        delayed["delay"] = "2h";
-        await PostAsync(delayed.ToJsonString());
+        await PostAsync(SysCmdHttp.Delayed("billing", "remind-42", "echo", "1", "2h"));
         await PostAsync(SysCmdHttp.Command("monitor", "ticker-1", "ticker", "500"));
 
         var definition = await Deployment.PutAsync("/workflows/definitions/order-flow", $$"""{"nodes": {{Diamond}} }""");
