@@ -147,6 +147,28 @@ public sealed class Scraping_the_metrics_of_every_process
     }
 
     [Test]
+    public async Task Should_export_the_per_request_aspnetcore_meters_only_when_asked()
+    {
+        var settings = TestSettings.For(TestRedis.NewPrefix(nameof(Scraping_the_metrics_of_every_process)));
+        await using var standard = new ExeSysApiFactory(settings);
+        await using var extra = new ExeSysApiFactory(settings.With("ExeSys:Metrics:ExtraMeters:0", "Microsoft.AspNetCore.Routing"));
+        var pages = new List<string>();
+        foreach (var factory in new[] { standard, extra })
+        {
+            using var client = factory.CreateClient();
+            (await client.GetAsync(new Uri("/jobs/nobody/nothing", UriKind.Relative))).Dispose();
+            pages.Add(await client.GetStringAsync(new Uri("/metrics", UriKind.Relative)));
+        }
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(pages, Has.All.Contains("http_server_request_duration_seconds_count"), "ASP.NET Core's request histogram, always");
+            Assert.That(pages[0], Does.Not.Contain("aspnetcore_routing_match_attempts"), "routing's meter records on every request and is left out by default");
+            Assert.That(pages[1], Does.Contain("aspnetcore_routing_match_attempts_total"), "ExtraMeters adds it back");
+        }
+    }
+
+    [Test]
     public async Task Should_refuse_to_start_a_worker_whose_metrics_port_is_taken_with_exit_code_2()
     {
         using var holder = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);

@@ -37,6 +37,7 @@ public sealed class Starting_with_an_invalid_setting
     [TestCase(ExeSysRole.Worker, "ExeSys:Limits:Functions:hello:MaxConcurrency", "0")]
     [TestCase(ExeSysRole.Controller, "ExeSys:Limits:Functions:hello:RatePerPeriod", "20000")]
     [TestCase(ExeSysRole.Api, "ExeSys:Limits:Queues:default:RatePeriod", "00:00:00")]
+    [TestCase(ExeSysRole.Worker, "ExeSys:Metrics:ExtraMeters:0", "My Meter")]
     public async Task Should_exit_with_code_2_naming_the_setting(ExeSysRole role, string setting, string value)
     {
         var settings = TestSettings.For(TestRedis.NewPrefix("invalid"))

@@ -18,8 +18,17 @@ public enum MetricsEndpoint
 
 public static class MetricsHostExtensions
 {
-    /// <summary>The meters exported: ExeSys's own, the runtime's (GC, thread pool, exceptions) and ASP.NET Core's (requests, Kestrel).</summary>
-    private static readonly string[] ExportedMeters = ["ExeSys.*", "System.Runtime", "Microsoft.AspNetCore.*"];
+    /// <summary>
+    /// The meters exported: ExeSys's own, the runtime's (GC, thread pool, exceptions) and ASP.NET Core's requests
+    /// (<c>http.server.*</c>), Kestrel's connections and its unhandled exceptions. ASP.NET Core's routing,
+    /// authentication, authorization and memory-pool meters are left out: each records on every request (the memory
+    /// pool on every buffer), which a busy API pays for in CPU (see the README's Metrics section).
+    /// <see cref="MetricsOptions.ExtraMeters"/> adds them back.
+    /// </summary>
+    private static readonly string[] ExportedMeters =
+    [
+        "ExeSys.*", "System.Runtime", "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "Microsoft.AspNetCore.Diagnostics",
+    ];
 
     /// <summary>
     /// Runtime gauges whose OpenTelemetry names end in <c>.count</c>, which Prometheus reserves for histograms and
@@ -67,7 +76,7 @@ public static class MetricsHostExtensions
             .ConfigureResource(r => r.AddService(processName))
             .WithMetrics(metrics =>
             {
-                metrics.AddMeter(ExportedMeters);
+                metrics.AddMeter([.. ExportedMeters, .. options.ExtraMeters]);
                 foreach (var (name, prometheusSafe) in Renamed)
                 {
                     metrics.AddView(name, new MetricStreamConfiguration { Name = prometheusSafe });

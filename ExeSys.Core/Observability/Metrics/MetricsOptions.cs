@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace ExeSys.Core.Observability.Metrics;
 
 /// <summary>ExeSys:Metrics: where each process exposes its metrics, and how many label values they may carry.</summary>
-public sealed class MetricsOptions : IValidatableObject
+public sealed partial class MetricsOptions : IValidatableObject
 {
     public const string Section = "ExeSys:Metrics";
 
@@ -39,6 +39,15 @@ public sealed class MetricsOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00", ErrorMessage = "ExeSys:Metrics:OtlpInterval must be between 1 second and 1 hour.")]
     public TimeSpan OtlpInterval { get; set; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>
+    /// More meters to export, by name (a trailing <c>*</c> matches a prefix), on top of ExeSys's own, the runtime's and
+    /// ASP.NET Core's hosting and Kestrel meters: e.g. <c>Microsoft.AspNetCore.Routing</c>,
+    /// <c>Microsoft.AspNetCore.Authentication</c>, <c>Microsoft.AspNetCore.Authorization</c> or
+    /// <c>Microsoft.AspNetCore.MemoryPool</c>, which record on every request or buffer and are left out by default for
+    /// their cost, or a function module's own meter.
+    /// </summary>
+    public string[] ExtraMeters { get; set; } = [];
+
     /// <summary>Whether a Prometheus listener is asked for (worker and controller).</summary>
     public bool Listens => Enabled && Port > 0;
 
@@ -55,5 +64,13 @@ public sealed class MetricsOptions : IValidatableObject
         {
             yield return new ValidationResult($"ExeSys:Metrics:OtlpEndpoint: '{OtlpEndpoint}' is not an http(s) URL, e.g. http://collector:4317.", [nameof(OtlpEndpoint)]);
         }
+
+        foreach (var (meter, i) in ExtraMeters.Select((m, i) => (m, i)).Where(x => !MeterName().IsMatch(x.m ?? "")))
+        {
+            yield return new ValidationResult($"ExeSys:Metrics:ExtraMeters:{i}: '{meter}' is not a meter name (letters, digits, '.', '_' and '-', with an optional trailing '*'), e.g. Microsoft.AspNetCore.Routing.", [nameof(ExtraMeters)]);
+        }
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^[A-Za-z0-9_][A-Za-z0-9._\-]*\*?$")]
+    private static partial System.Text.RegularExpressions.Regex MeterName();
 }

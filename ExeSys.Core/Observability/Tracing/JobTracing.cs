@@ -46,10 +46,15 @@ public static class JobTracing
         }
 
         ActivityContext.TryParse(job.TraceParent, null, isRemote: true, out var parent);
-        ActivityLink[]? links = parent == default ? null : [new ActivityLink(parent)];
-        var activity = Worker.StartActivity(ActivityKind.Consumer, parent, links: links, name: "process " + job.Cmd);
+
+        // Most jobs' submits were not sampled (the sampler keeps MaxTracesPerSecond new traces), and their spans only
+        // carry the context: the link and the span's name are built for a recorded span alone.
+        var recorded = (parent.TraceFlags & ActivityTraceFlags.Recorded) != 0;
+        ActivityLink[]? links = recorded ? [new ActivityLink(parent)] : null;
+        var activity = Worker.StartActivity(ActivityKind.Consumer, parent, links: links, name: "process");
         if (activity is { IsAllDataRequested: true })
         {
+            activity.DisplayName = "process " + job.Cmd;
             activity.SetTag("messaging.system", "exesys");
             activity.SetTag("messaging.operation.type", "process");
             activity.SetTag("messaging.operation.name", "process");
