@@ -33,7 +33,9 @@ FIGURES = [
     ("redis_round_trips_per_job", "round trips/job", ".1f", False),
     ("cpu_ms_per_1k_jobs_api", "CPU ms/1k jobs, api", ",.0f", False),
     ("cpu_ms_per_1k_jobs_worker", "CPU ms/1k jobs, worker", ",.0f", False),
+    ("cpu_ms_per_1k_jobs_controller", "CPU ms/1k jobs, controller", ",.0f", False),
     ("cpu_ms_per_1k_jobs_redis", "CPU ms/1k jobs, redis", ",.0f", False),
+    ("cpu_ms_per_1k_jobs_machine", "CPU ms/1k jobs, machine", ",.0f", False),
     ("cpu_cores_other", "other procs, cores", ".2f", None),
     ("failed", "failed jobs", ",.0f", None),
 ]
@@ -104,7 +106,7 @@ def main():
             out.append(f"  (not in every run of {' and '.join(missing)}: the bench tools differ in their rows)")
 
         workflow = any(r and "nodes_per_run" in r["figures"] for runs in per_side.values() for r in runs)
-        table = [["figure", "A median", "B median", "B/A", "A per round", "B per round"]]
+        table = [["figure", "A median", "B median", "B/A", "round B/A", "A per round", "B per round"]]
         for json_key, name, spec, higher_better in FIGURES:
             if workflow:
                 name = name.replace("jobs", "nodes").replace("/job", "/node")  # a node is a job, and counted as one
@@ -124,13 +126,17 @@ def main():
                 medians[s] = (sum(present) if json_key == "failed" else statistics.median(present)) if present else None
             a, b = medians["A"], medians["B"]
             ratio = f"{b / a:.3f}" if higher_better is not None and a and b is not None else "-"
-            table.append([name, fmt(a, spec), fmt(b, spec), ratio,
+            # The median of each round's own B/A: a round's A and B ran back to back, so a slow spell of the machine
+            # that spans a round cancels in its ratio, which it does not in the ratio of the medians.
+            rounds = [vb / va for va, vb in zip(values["A"], values["B"]) if va and vb is not None]
+            round_ratio = f"{statistics.median(rounds):.3f}" if higher_better is not None and rounds else "-"
+            table.append([name, fmt(a, spec), fmt(b, spec), ratio, round_ratio,
                           " / ".join(fmt(v, spec) for v in values["A"]),
                           " / ".join(fmt(v, spec) for v in values["B"])])
         if len(table) > 1:
             widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
             for n, r in enumerate(table):
-                cells = [c.ljust(widths[i]) if i in (0, 4, 5) else c.rjust(widths[i]) for i, c in enumerate(r)]
+                cells = [c.ljust(widths[i]) if i in (0, 5, 6) else c.rjust(widths[i]) for i, c in enumerate(r)]
                 out.append(("  " + "  ".join(cells)).rstrip())
                 if n == 0:
                     out.append("  " + "  ".join("-" * w for w in widths))
