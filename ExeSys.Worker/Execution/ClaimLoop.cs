@@ -130,7 +130,7 @@ public sealed class ClaimLoop
                 // Busy now: the queues it found empty before must not hand it a job.
                 foreach (var queue in waiting)
                 {
-                    _ = BestEffort.RunAsync(_logger, _worker, () => _store.WaitForHandoffAsync(_worker.Id, queue, offer.Signature, TimeSpan.Zero), "stop waiting for handoffs");
+                    _ = StopWaiting(offer, queue);
                 }
             }
         }
@@ -182,9 +182,11 @@ public sealed class ClaimLoop
     }
 
     /// <summary>Ends this worker's waits for handoffs in every queue it serves (best effort: a wait lapses by itself).</summary>
-    private Task StopWaiting(WorkerOffer offer) =>
-        Task.WhenAll(offer.Queues.Select(queue =>
-            BestEffort.RunAsync(_logger, _worker, () => _store.WaitForHandoffAsync(_worker.Id, queue, offer.Signature, TimeSpan.Zero), "stop waiting for handoffs")));
+    private Task StopWaiting(WorkerOffer offer) => Task.WhenAll(offer.Queues.Select(queue => StopWaiting(offer, queue)));
+
+    /// <summary>Ends this worker's wait for handoffs in one queue (best effort: a wait lapses by itself).</summary>
+    private Task StopWaiting(WorkerOffer offer, string queue) =>
+        BestEffort.RunAsync(_logger, _worker, () => _store.WaitForHandoffAsync(_worker.Id, queue, offer.Signature, TimeSpan.Zero), "stop waiting for handoffs");
 
     /// <summary>The pub/sub connection dropped: handoffs cannot reach this worker, so it stops waiting for them.</summary>
     public void ConnectionLost() => _ = StopWaiting(_offer);
@@ -276,8 +278,7 @@ public sealed class ClaimLoop
         }
 
         _logger.LogInformation("Giving back {Job}: it was handed to this worker while all its {Concurrency} places were taken (a stale idle listing, now ended).", job.Job, _options.Concurrency);
-        var offer = _offer;
-        _ = BestEffort.RunAsync(_logger, _worker, () => _store.WaitForHandoffAsync(_worker.Id, job.Queue, offer.Signature, TimeSpan.Zero), "stop waiting for handoffs");
+        _ = StopWaiting(_offer, job.Queue);
         _ = BestEffort.RunAsync(_logger, _worker, () => _store.ReturnUnrunAsync(job), $"give back {job.Job}, handed over while full");
         return true;
     }
